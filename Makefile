@@ -1,0 +1,74 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# PostgreSQL for the tests: the machine's local server, trust authentication.
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/claims_portal_test
+PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start
+
+.PHONY: run test install install-test assets postgres chromium lint typecheck pytest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install only when the project's dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed assets
+install-test: $(VENV)/.installed-test assets
+
+# nhsuk-frontend from npm, pinned in package-lock.json; served at /assets.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.package-lock.json
+
+run: install
+	@mkdir -p uploads
+	CLAIMS_PORTAL_ENV=development $(BIN)/claims-portal demo
+	@echo
+	@echo "The claims portal is at http://$(HOST):$(PORT)/ (sign in with a login above; Ctrl+C stops it)"
+	CLAIMS_PORTAL_ENV=development $(BIN)/claims-portal run --host $(HOST) --port $(PORT)
+
+# PostgreSQL must answer on 127.0.0.1:5432; start the machine's cluster if it is down.
+postgres:
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then exit 0; fi; \
+	echo "PostgreSQL is down; starting it with: $(PG_START)"; \
+	$(PG_START) || true; \
+	for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
+	echo "PostgreSQL is not reachable on 127.0.0.1:5432 and could not be started."; \
+	echo "Start it with: $(PG_START)"; exit 1
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	echo "Installing Debian's chromium for the browser tests..."; \
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "Could not install chromium (apt-get install -y chromium)."; exit 1; }
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-test
+	$(BIN)/mypy
+	$(BIN)/mypy --strict claims_portal/calculation
+
+pytest: install-test postgres chromium
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,76 @@
+"""claims-portal: claims, approvals and payments for NHS primary care."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+
+from claims_portal.config import load_config
+from claims_portal.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    ``config`` overrides settings read from the environment (tests pass their database URL
+    here); ``CLAIMS_PORTAL_ENV`` in it or in the environment chooses the configuration class.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    overrides = dict(config or {})
+    app.config.update(load_config(app.instance_path, overrides.pop("CLAIMS_PORTAL_ENV", None)))
+    app.config.update(overrides)
+
+    # nhsuk-frontend-jinja's macros need ChainableUndefined (they read nested optional keys).
+    app.jinja_env.undefined = ChainableUndefined
+    app.jinja_loader = ChoiceLoader(
+        [app.jinja_loader, PackageLoader("nhsuk_frontend_jinja", "templates")]  # type: ignore[list-item]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from claims_portal import errors, security, web
+
+    security.init_app(app)
+    errors.init_app(app)
+    web.init_app(app)
+    _register_blueprints(app)
+
+    from claims_portal.admin import init_admin
+
+    init_admin(app)
+
+    from claims_portal.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from claims_portal import access, claims, core, organisations, schemes
+
+    # Importing the views attaches their routes to each package's blueprint ``bp``.
+    from claims_portal.access import views as _access_views  # noqa: F401
+    from claims_portal.core import views as _core_views  # noqa: F401
+    from claims_portal.organisations import views as _organisation_views  # noqa: F401
+
+    app.register_blueprint(core.bp)
+    app.register_blueprint(access.bp)
+    app.register_blueprint(organisations.bp)
+    app.register_blueprint(schemes.bp)
+    app.register_blueprint(claims.bp)
+
+
+def _migrations_dir() -> Any:
+    from claims_portal.config import PROJECT_ROOT
+
+    return PROJECT_ROOT / "migrations"

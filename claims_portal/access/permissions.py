@@ -1,0 +1,113 @@
+"""Permission checks by named capability, for views (a decorator) and services (a function).
+
+A commissioner role held in an ICB reaches the ICB's sub-locations and every provider under
+them; a provider role reaches only its own organisation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
+
+from flask import abort, g
+from flask_login import current_user
+
+from claims_portal.access.models import Membership, User
+from claims_portal.access.roles import ROLE_CAPABILITIES, Capability
+from claims_portal.clock import today as clock_today
+from claims_portal.organisations.models import Organisation, OrganisationKind
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PermissionDenied(Exception):
+    """The actor lacks a capability for an organisation (shown as 403)."""
+
+
+def ancestors_and_self(organisation: Organisation) -> list[Organisation]:
+    chain: list[Organisation] = []
+    node: Organisation | None = organisation
+    while node is not None and node not in chain:
+        chain.append(node)
+        node = node.parent
+    return chain
+
+
+def icb_of(organisation: Organisation) -> Organisation | None:
+    """The ICB that commissions ``organisation`` (itself if it is one)."""
+    for node in ancestors_and_self(organisation):
+        if node.kind is OrganisationKind.ICB:
+            return node
+    return None
+
+
+def _membership_reaches(membership: Membership, organisation: Organisation) -> bool:
+    if membership.organisation_id == organisation.id:
+        return True
+    if membership.role.is_commissioner_role or membership.organisation.kind.is_commissioner:
+        return any(
+            node.id == membership.organisation_id for node in ancestors_and_self(organisation)
+        )
+    return False
+
+
+def has_capability(
+    user: User,
+    capability: Capability,
+    organisation: Organisation,
+    *,
+    today: dt.date | None = None,
+    memberships: Iterable[Membership] | None = None,
+) -> bool:
+    """Whether ``user`` may exercise ``capability`` on ``organisation`` today."""
+    if user.is_disabled:
+        return False
+    day = today or clock_today()
+    roles = ROLE_CAPABILITIES[capability]
+    for membership in memberships if memberships is not None else user.memberships:
+        if (
+            membership.role in roles
+            and membership.is_active_on(day)
+            and _membership_reaches(membership, organisation)
+        ):
+            return True
+    return False
+
+
+def ensure_capability(
+    user: User, capability: Capability, organisation: Organisation, *, today: dt.date | None = None
+) -> None:
+    """Raise :class:`PermissionDenied` unless :func:`has_capability`."""
+    if not has_capability(user, capability, organisation, today=today):
+        raise PermissionDenied(f"{user.email} may not {capability} for {organisation.ods_code}")
+
+
+def current_organisation() -> Organisation | None:
+    """The organisation the signed-in user is acting for (chosen with the switcher)."""
+    return cast(Organisation | None, g.get("current_organisation"))
+
+
+def require_capability(capability: Capability) -> Callable[[F], F]:
+    """View decorator: the signed-in user must hold ``capability`` in the current organisation.
+
+    Views using it are registered in the permission registry that the convention tests read.
+    """
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            organisation = current_organisation()
+            if (
+                not current_user.is_authenticated
+                or organisation is None
+                or not has_capability(cast(User, current_user), capability, organisation)
+            ):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_capability = capability  # type: ignore[attr-defined]
+        return cast(F, wrapped)
+
+    return decorator

@@ -1,0 +1,263 @@
+"""Accounts, sign-in sessions and memberships: the rules (flush only; views commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from claims_portal.access.models import Membership, User, UserSession
+from claims_portal.access.passwords import hash_password, needs_rehash, verify_password
+from claims_portal.access.roles import Role, roles_allowed_for
+from claims_portal.audit.services import record_event
+from claims_portal.db import utcnow
+from claims_portal.organisations.models import Organisation
+
+# Deliberately simple: one @, something on each side, a dot in the domain. Deliverability is
+# checked by the emailed link, not by a pattern.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccessError(Exception):
+    """A rule about accounts or memberships was broken; the message is for the user."""
+
+
+class SessionExpired(Exception):
+    """The session token is unknown, revoked, idle too long or past its lifetime."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    password: str | None = None,
+    actor: User | None = None,
+) -> User:
+    """Create an account. Raises :class:`AccessError` for a bad or taken email or no name."""
+    email = normalise_email(email)
+    full_name = " ".join(full_name.split())
+    if not _EMAIL.match(email):
+        raise AccessError("Enter an email address in the correct format, like name@nhs.net")
+    if not full_name:
+        raise AccessError("Enter the person's full name")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccessError("An account with this email address already exists")
+    user = User(email=email, full_name=full_name, is_disabled=False, failed_sign_ins=0)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        action="user.created",
+        object_type="user",
+        object_id=user.id,
+        actor=actor,
+        after={"email": email, "full_name": full_name},
+    )
+    return user
+
+
+def grant_membership(
+    session: Session,
+    *,
+    user: User,
+    organisation: Organisation,
+    role: Role,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    actor: User | None = None,
+) -> Membership:
+    """Give ``user`` a role in ``organisation``. Raises :class:`AccessError`."""
+    if role not in roles_allowed_for(organisation.kind):
+        raise AccessError(f"The role {role} cannot be held in a {organisation.kind.lower()}")
+    if end_date is not None and end_date < start_date:
+        raise AccessError("The end date must be the same as or after the start date")
+    existing = session.scalars(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.organisation_id == organisation.id,
+            Membership.role == role,
+            Membership.revoked_at.is_(None),
+        )
+    ).all()
+    for other in existing:
+        if (other.end_date is None or other.end_date >= start_date) and (
+            end_date is None or end_date >= other.start_date
+        ):
+            raise AccessError(f"{user.full_name} already holds this role in {organisation.name}")
+    membership = Membership(
+        user_id=user.id,
+        organisation_id=organisation.id,
+        role=role,
+        start_date=start_date,
+        end_date=end_date,
+    )
+    session.add(membership)
+    session.flush()
+    record_event(
+        session,
+        action="membership.granted",
+        object_type="membership",
+        object_id=membership.id,
+        actor=actor,
+        organisation=organisation,
+        after={
+            "user": user.email,
+            "role": role.name,
+            "start_date": start_date,
+            "end_date": end_date,
+        },
+    )
+    return membership
+
+
+def active_memberships(session: Session, user: User, today: dt.date) -> list[Membership]:
+    """The user's memberships in force today, in organisations active today."""
+    memberships = session.scalars(
+        select(Membership)
+        .where(Membership.user_id == user.id, Membership.revoked_at.is_(None))
+        .order_by(Membership.id)
+    ).all()
+    return [m for m in memberships if m.is_active_on(today) and m.organisation.is_active_on(today)]
+
+
+# --- Sign-in -------------------------------------------------------------------------------
+
+GENERIC_SIGN_IN_ERROR = "Enter a correct email address and password"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None
+    token: str | None
+    error: str | None = None
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def authenticate(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    user_agent: str | None = None,
+    ip_address: str | None = None,
+) -> SignInResult:
+    """Check a password and open a new server-side session.
+
+    The error never says whether the address has an account. Failed and successful
+    attempts are audited.
+    """
+    email = normalise_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None or user.is_disabled or not verify_password(user.password_hash, password):
+        if user is not None:
+            user.failed_sign_ins += 1
+        record_event(
+            session,
+            action="sign_in.failed",
+            object_type="user",
+            object_id=user.id if user else "unknown",
+            actor=None,
+            after={"email": email, "ip_address": ip_address},
+        )
+        return SignInResult(None, None, GENERIC_SIGN_IN_ERROR)
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    token = open_session(session, user, user_agent=user_agent, ip_address=ip_address)
+    record_event(
+        session,
+        action="sign_in.succeeded",
+        object_type="user",
+        object_id=user.id,
+        actor=user,
+        after={"ip_address": ip_address},
+    )
+    return SignInResult(user, token)
+
+
+def open_session(
+    session: Session,
+    user: User,
+    *,
+    user_agent: str | None = None,
+    ip_address: str | None = None,
+) -> str:
+    """A new random session token for ``user``; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=_hash_token(token),
+            created_at=now,
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:255] or None,
+            ip_address=ip_address,
+        )
+    )
+    session.flush()
+    return token
+
+
+def load_session(
+    session: Session,
+    token: str,
+    *,
+    now: dt.datetime,
+    idle: dt.timedelta,
+    lifetime: dt.timedelta,
+    touch_after: dt.timedelta = dt.timedelta(minutes=1),
+) -> UserSession:
+    """The live session for ``token``. Raises :class:`SessionExpired`.
+
+    ``last_seen_at`` is refreshed at most once a ``touch_after`` so that reading a page does
+    not always write to the database.
+    """
+    user_session = session.scalar(
+        select(UserSession).where(UserSession.token_hash == _hash_token(token))
+    )
+    if user_session is None or user_session.revoked_at is not None:
+        raise SessionExpired
+    if user_session.user.is_disabled:
+        raise SessionExpired
+    if now - user_session.last_seen_at > idle or now - user_session.created_at > lifetime:
+        user_session.revoked_at = now
+        raise SessionExpired
+    if now - user_session.last_seen_at > touch_after:
+        user_session.last_seen_at = now
+    return user_session
+
+
+def end_session(session: Session, token: str, *, actor: User) -> None:
+    """Sign out: the token is revoked on the server, so the old cookie no longer works."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _hash_token(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    record_event(session, action="sign_out", object_type="user", object_id=actor.id, actor=actor)
+
+
+def end_all_sessions(session: Session, user: User) -> int:
+    """Revoke every open session of ``user``; returns how many were open."""
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,147 @@
+"""Recording and verifying audit events.
+
+Every feature records its decisions through :func:`record_event`; nothing else writes the
+``audit_event`` table. Events are chained by hash: see :class:`AuditEvent`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from claims_portal.access.models import User
+from claims_portal.audit.models import AuditEvent
+from claims_portal.db import utcnow
+from claims_portal.organisations.models import Organisation
+from claims_portal.request_context import current_request_id
+
+GENESIS_HASH = "0" * 64
+#: Key of the PostgreSQL advisory lock that serialises appends to the chain.
+_CHAIN_LOCK_KEY = 0x617564697400  # "audit\0"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.name
+    raise TypeError(f"cannot record {type(value).__name__} in the audit trail")
+
+
+def _normalise(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The JSON form stored, so that what is hashed is exactly what is read back."""
+    if value is None:
+        return None
+    result: dict[str, Any] = json.loads(json.dumps(dict(value), default=_json_default))
+    return result
+
+
+def compute_hash(event: AuditEvent) -> str:
+    """SHA-256 of the event's content and the previous event's hash."""
+    content = {
+        "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "organisation_id": event.organisation_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+        "request_id": event.request_id,
+        "previous_hash": event.previous_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def record_event(
+    session: Session,
+    *,
+    action: str,
+    object_type: str,
+    object_id: object,
+    actor: User | None = None,
+    organisation: Organisation | int | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """Append an event to the trail (flushes; the caller's unit of work commits it).
+
+    ``action`` is a dotted verb such as ``organisation.approval_mode_changed``. ``before`` and
+    ``after`` hold the changed fields only. Raises ``TypeError`` for values that cannot be
+    stored as JSON.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        # One writer at a time extends the chain; released at commit or rollback.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    previous = session.scalar(select(AuditEvent.event_hash).order_by(AuditEvent.id.desc()))
+    organisation_id = organisation.id if isinstance(organisation, Organisation) else organisation
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor.email if actor is not None else "system",
+        organisation_id=organisation_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=_normalise(before),
+        after=_normalise(after),
+        reason=reason,
+        request_id=current_request_id(),
+        previous_hash=previous or GENESIS_HASH,
+    )
+    event.event_hash = compute_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of :func:`verify_chain`."""
+
+    checked: int
+    broken_event_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_event_id is None
+
+
+def _events_in_order(session: Session) -> Iterator[AuditEvent]:
+    statement = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
+    yield from session.scalars(statement)
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Check every event's hash and link; report the first broken one."""
+    expected_previous = GENESIS_HASH
+    checked = 0
+    for event in _events_in_order(session):
+        if event.previous_hash != expected_previous:
+            return ChainReport(
+                checked,
+                event.id,
+                "its link to the previous event is broken (an event before it was removed, "
+                "inserted or changed)",
+            )
+        if compute_hash(event) != event.event_hash:
+            return ChainReport(checked, event.id, "its content does not match its hash")
+        expected_previous = event.event_hash
+        checked += 1
+    return ChainReport(checked)

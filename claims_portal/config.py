@@ -1,0 +1,209 @@
+"""Configuration classes read from the environment.
+
+``CLAIMS_PORTAL_ENV`` chooses the class: ``production`` (the default, which refuses to start
+without its required settings), ``development`` (``make run``) or ``test``. Every setting
+can be given as an environment variable of the same name; ``docs/configuration.md`` lists
+them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """A production setting is missing or invalid; the message names it."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME: ClassVar[str] = "base"
+    #: Settings that must come from the environment in this class.
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_NAME = "claims_portal_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_DURATION = timedelta(0)
+    PREFERRED_URL_SCHEME = "https"
+    TRUSTED_HOSTS: list[str] | None = None
+    #: Evidence files are at most 5 MB; the request limit leaves room for the form fields.
+    EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+    MAX_CONTENT_LENGTH = EVIDENCE_MAX_BYTES + 512 * 1024
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    HSTS_ENABLED = True
+
+    #: Server-side sessions: idle timeout and absolute lifetime.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    #: argon2id parameters (argon2-cffi defaults: RFC 9106 low-memory profile).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+    #: Evidence store: ``local`` (the ``uploads/`` folder) or ``s3``.
+    EVIDENCE_STORE = "local"
+    EVIDENCE_LOCAL_DIR = str(PROJECT_ROOT / "uploads")
+    EVIDENCE_S3_BUCKET: str | None = None
+    EVIDENCE_S3_PREFIX = "evidence/"
+    EVIDENCE_S3_REGION: str | None = None
+    EVIDENCE_S3_ENDPOINT_URL: str | None = None
+    EVIDENCE_S3_SSE: str | None = "aws:kms"
+
+    #: Mail: SMTP in production; an outbox folder in development.
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "claims-portal@localhost"
+    MAIL_OUTBOX_DIR: str | None = None
+
+    #: Redis, used for rate limiting when set (memory otherwise).
+    REDIS_URL: str | None = None
+
+    #: Front-end assets installed from npm (``nhsuk-frontend``), served at ``/assets``.
+    NHSUK_FRONTEND_DIR = str(PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk")
+
+    SERVICE_NAME = "Claims portal"
+
+    @classmethod
+    def from_environment(cls) -> dict[str, Any]:
+        """Read this class's settings, overridden by environment variables of the same name."""
+        settings: dict[str, Any] = {
+            key: getattr(cls, key) for key in dir(cls) if key.isupper() and key != "REQUIRED"
+        }
+        for key, default in list(settings.items()):
+            if key not in os.environ:
+                continue
+            if isinstance(default, bool):
+                settings[key] = _env_bool(key, default)
+            elif isinstance(default, int) and not isinstance(default, bool):
+                settings[key] = _env_int(key, default)
+            elif isinstance(default, str) or default is None:
+                settings[key] = _env(key, default)
+        database_url = _env("DATABASE_URL")
+        if database_url:
+            settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(database_url)
+        hosts = _env("TRUSTED_HOSTS")
+        if hosts:
+            settings["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
+        missing = [key for key in cls.REQUIRED if not settings.get(key)]
+        if missing:
+            raise ConfigurationError(
+                f"{cls.ENV_NAME} configuration is missing: {', '.join(missing)}. "
+                "Set them in the environment (see docs/configuration.md), or set "
+                "CLAIMS_PORTAL_ENV=development to run locally."
+            )
+        return settings
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style URLs say postgres://; SQLAlchemy 2.1 reads postgresql:// as psycopg 3.
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI")
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    HSTS_ENABLED = False
+    MAIL_BACKEND = "outbox"
+
+
+class TestConfig(BaseConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    SESSION_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    HSTS_ENABLED = False
+    # Cheap hashing keeps the suite fast; production uses the defaults above.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+    SQLALCHEMY_DATABASE_URI = "postgresql://postgres@127.0.0.1:5432/claims_portal_test"
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER = "127.0.0.1"
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "production": ProductionConfig,
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+}
+
+
+def load_config(instance_path: str, env_name: str | None = None) -> dict[str, Any]:
+    """Settings for ``env_name`` (default: ``CLAIMS_PORTAL_ENV``, else production)."""
+    name = (env_name or _env("CLAIMS_PORTAL_ENV", "production") or "production").lower()
+    if name not in CONFIGS:
+        raise ConfigurationError(
+            f"CLAIMS_PORTAL_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        )
+    settings = CONFIGS[name].from_environment()
+    if name == "development":
+        instance = Path(instance_path)
+        instance.mkdir(parents=True, exist_ok=True)
+        if not settings.get("SQLALCHEMY_DATABASE_URI"):
+            # The embedded default: a SQLite file in the instance folder.
+            settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'claims-portal.db'}"
+        if not settings.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = _development_secret_key(instance)
+        if not settings.get("MAIL_OUTBOX_DIR"):
+            settings["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
+    settings["ENV_NAME"] = name
+    return settings
+
+
+def _development_secret_key(instance: Path) -> str:
+    """A random key kept in the instance folder, so development sessions survive restarts."""
+    key_file = instance / "development-secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -1,0 +1,78 @@
+"""Error pages (HTML, or a JSON problem for API and JSON clients) without stack traces."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from claims_portal.access.permissions import PermissionDenied
+from claims_portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+_TITLES = {
+    400: "There is a problem with your request",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "This action is not allowed here",
+    413: "The file is too large",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def _render(status: int, detail: str | None = None) -> tuple[Response | str, int]:
+    title = _TITLES.get(status, "There is a problem")
+    if _wants_json():
+        problem = {"type": "about:blank", "title": title, "status": status}
+        if detail:
+            problem["detail"] = detail
+        response = jsonify(problem)
+        response.mimetype = "application/problem+json"
+        return response, status
+    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+
+
+def _http_error(error: HTTPException) -> tuple[Response | str, int]:
+    status = error.code or 500
+    if status >= 500:
+        return _server_error(error)
+    detail = None
+    if isinstance(error, CSRFError):
+        detail = "Your form expired or was sent from another site. Go back, reload and try again."
+    elif isinstance(error, RequestEntityTooLarge):
+        detail = "Each file must be 5 MB or smaller."
+    return _render(status, detail)
+
+
+def _permission_denied(error: PermissionDenied) -> tuple[Response | str, int]:
+    db.session.rollback()
+    return _render(403)
+
+
+def _server_error(error: Exception) -> tuple[Response | str, int]:
+    db.session.rollback()
+    original = getattr(error, "original_exception", None) or error
+    if not isinstance(original, InternalServerError):
+        log.error("Unhandled error", exc_info=original)
+    return _render(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(PermissionDenied, _permission_denied)
+    # Unhandled exceptions reach the InternalServerError handler (an HTTPException) with
+    # ``original_exception`` set; in tests they propagate so the traceback is seen.

@@ -1,0 +1,118 @@
+"""Organisations shared by local claims and national services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from claims_portal.db import created_at, intpk
+from claims_portal.extensions import db
+
+
+class OrganisationKind(enum.StrEnum):
+    NATIONAL_COMMISSIONER = "National commissioner"
+    ICB = "Integrated care board"
+    ICB_SUB_LOCATION = "ICB sub-location"
+    PCN = "Primary care network"
+    GP_PRACTICE = "GP practice"
+    FEDERATION = "Federation"
+
+    @property
+    def is_commissioner(self) -> bool:
+        return self in COMMISSIONER_KINDS
+
+    @property
+    def is_provider(self) -> bool:
+        return not self.is_commissioner
+
+
+COMMISSIONER_KINDS = frozenset(
+    {
+        OrganisationKind.NATIONAL_COMMISSIONER,
+        OrganisationKind.ICB,
+        OrganisationKind.ICB_SUB_LOCATION,
+    }
+)
+
+
+class ApprovalMode(enum.StrEnum):
+    """How a practice's claims reach the commissioner."""
+
+    ONE_STEP = "One-step"
+    TWO_STEP = "Two-step"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    # Store the member names (stable identifiers), show the values (what users read).
+    return Enum(cls, name=name, native_enum=False, length=40, validate_strings=True)
+
+
+class Organisation(db.Model):  # type: ignore[name-defined,misc]
+    """An NHS organisation, identified by its ODS code."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'GP_PRACTICE') = (approval_mode IS NOT NULL)",
+            name="approval_mode_only_for_practices",
+        ),
+        CheckConstraint(
+            "active_to IS NULL OR active_to >= active_from", name="active_dates_in_order"
+        ),
+        CheckConstraint("ods_code = upper(ods_code)", name="ods_code_upper_case"),
+    )
+
+    id: Mapped[intpk]
+    #: Organisation Data Service code, upper case (e.g. A81001 for a GP practice).
+    ods_code: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    active_from: Mapped[dt.date] = mapped_column(Date)
+    active_to: Mapped[dt.date | None] = mapped_column(Date)
+    #: Practices only: one-step or two-step claim approval. Changed by the ICB alone.
+    approval_mode: Mapped[ApprovalMode | None] = mapped_column(_enum(ApprovalMode, "approval_mode"))
+    created_at: Mapped[created_at]
+
+    parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id", lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.ods_code} {self.name!r}>"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.ods_code})"
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.active_from <= day and (self.active_to is None or day <= self.active_to)
+
+
+class NetworkMembership(db.Model):  # type: ignore[name-defined,misc]
+    """A practice's membership of a primary care network over a dated period.
+
+    ``end_date`` is inclusive; an open membership has none. Periods of one practice never
+    overlap: the service refuses them and, on PostgreSQL, an exclusion constraint created by
+    the migration does too.
+    """
+
+    __tablename__ = "network_membership"
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_in_order"),
+        Index("ix_network_membership_practice_start", "practice_id", "start_date"),
+    )
+
+    id: Mapped[intpk]
+    practice_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    network_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[created_at]
+
+    practice: Mapped[Organisation] = relationship(foreign_keys=[practice_id])
+    network: Mapped[Organisation] = relationship(foreign_keys=[network_id])
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)

@@ -1,0 +1,260 @@
+"""Organisations, PCN memberships and practice approval modes: the rules (flush only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import PermissionDenied, ensure_capability
+from claims_portal.access.roles import Capability
+from claims_portal.audit.services import record_event
+from claims_portal.organisations.models import (
+    ApprovalMode,
+    NetworkMembership,
+    Organisation,
+    OrganisationKind,
+)
+
+
+class OrganisationError(Exception):
+    """A rule about organisations was broken; the message is for the user."""
+
+
+#: ODS code formats by kind (Organisation Data Service conventions).
+ODS_CODE_FORMATS: dict[OrganisationKind, tuple[re.Pattern[str], str]] = {
+    OrganisationKind.NATIONAL_COMMISSIONER: (re.compile(r"^[A-Z][0-9]{2}$"), "like X24"),
+    OrganisationKind.ICB: (re.compile(r"^Q[A-Z0-9]{2}$"), "Q and 2 letters or digits, like QHM"),
+    OrganisationKind.ICB_SUB_LOCATION: (
+        re.compile(r"^[0-9]{2}[A-Z]$"),
+        "2 digits and a letter, like 00L",
+    ),
+    OrganisationKind.PCN: (re.compile(r"^U[0-9]{5}$"), "U and 5 digits, like U12345"),
+    OrganisationKind.GP_PRACTICE: (
+        re.compile(r"^[A-Z][0-9]{5}$"),
+        "a letter and 5 digits, like A81001",
+    ),
+    OrganisationKind.FEDERATION: (
+        re.compile(r"^[A-Z0-9]{3,6}$"),
+        "3 to 6 letters or digits, like NL5",
+    ),
+}
+
+#: Which kinds of organisation may be the parent of each kind.
+ALLOWED_PARENTS: dict[OrganisationKind, frozenset[OrganisationKind | None]] = {
+    OrganisationKind.NATIONAL_COMMISSIONER: frozenset({None}),
+    OrganisationKind.ICB: frozenset({OrganisationKind.NATIONAL_COMMISSIONER}),
+    OrganisationKind.ICB_SUB_LOCATION: frozenset({OrganisationKind.ICB}),
+    OrganisationKind.PCN: frozenset({OrganisationKind.ICB, OrganisationKind.ICB_SUB_LOCATION}),
+    OrganisationKind.GP_PRACTICE: frozenset(
+        {OrganisationKind.ICB, OrganisationKind.ICB_SUB_LOCATION}
+    ),
+    OrganisationKind.FEDERATION: frozenset(
+        {OrganisationKind.ICB, OrganisationKind.ICB_SUB_LOCATION}
+    ),
+}
+
+
+def validate_ods_code(kind: OrganisationKind, ods_code: str) -> str:
+    """The code in upper case. Raises :class:`OrganisationError` if its format is wrong."""
+    code = ods_code.strip().upper()
+    pattern, example = ODS_CODE_FORMATS[kind]
+    if not pattern.match(code):
+        raise OrganisationError(
+            f"Enter a valid ODS code for a {kind.lower()}: {example} (you entered {ods_code!r})"
+        )
+    return code
+
+
+def create_organisation(
+    session: Session,
+    *,
+    kind: OrganisationKind,
+    ods_code: str,
+    name: str,
+    parent: Organisation | None,
+    active_from: dt.date,
+    active_to: dt.date | None = None,
+    approval_mode: ApprovalMode | None = None,
+    actor: User | None = None,
+) -> Organisation:
+    """Register an organisation. Raises :class:`OrganisationError`."""
+    code = validate_ods_code(kind, ods_code)
+    name = " ".join(name.split())
+    if not name:
+        raise OrganisationError("Enter the organisation's name")
+    parent_kind = parent.kind if parent is not None else None
+    if parent_kind not in ALLOWED_PARENTS[kind]:
+        allowed = ", ".join(sorted(str(k).lower() for k in ALLOWED_PARENTS[kind] if k)) or "none"
+        raise OrganisationError(f"A {kind.lower()} must sit under: {allowed}")
+    if active_to is not None and active_to < active_from:
+        raise OrganisationError("The end date must be the same as or after the start date")
+    if kind is OrganisationKind.GP_PRACTICE:
+        approval_mode = approval_mode or ApprovalMode.ONE_STEP
+    elif approval_mode is not None:
+        raise OrganisationError("Only GP practices have an approval mode")
+    if session.scalar(select(Organisation.id).where(Organisation.ods_code == code)):
+        raise OrganisationError(f"An organisation with the ODS code {code} already exists")
+    organisation = Organisation(
+        kind=kind,
+        ods_code=code,
+        name=name,
+        parent=parent,
+        active_from=active_from,
+        active_to=active_to,
+        approval_mode=approval_mode,
+    )
+    session.add(organisation)
+    session.flush()
+    record_event(
+        session,
+        action="organisation.created",
+        object_type="organisation",
+        object_id=organisation.id,
+        actor=actor,
+        organisation=organisation,
+        after={
+            "kind": kind.name,
+            "ods_code": code,
+            "name": name,
+            "parent": parent.ods_code if parent else None,
+            "active_from": active_from,
+            "active_to": active_to,
+            "approval_mode": approval_mode.name if approval_mode else None,
+        },
+    )
+    return organisation
+
+
+def _overlaps(
+    start: dt.date, end: dt.date | None, other_start: dt.date, other_end: dt.date | None
+) -> bool:
+    return (other_end is None or other_end >= start) and (end is None or end >= other_start)
+
+
+def add_network_membership(
+    session: Session,
+    *,
+    practice: Organisation,
+    network: Organisation,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    actor: User | None = None,
+) -> NetworkMembership:
+    """Record that ``practice`` belongs to ``network`` from ``start_date`` to ``end_date``.
+
+    A practice belongs to at most one PCN on any day: an overlapping period is refused with
+    :class:`OrganisationError`.
+    """
+    if practice.kind is not OrganisationKind.GP_PRACTICE:
+        raise OrganisationError("Only a GP practice can be a member of a primary care network")
+    if network.kind is not OrganisationKind.PCN:
+        raise OrganisationError("A practice can only be a member of a primary care network")
+    if end_date is not None and end_date < start_date:
+        raise OrganisationError("The end date must be the same as or after the start date")
+    # Lock the practice row so two overlapping periods cannot be added at once.
+    session.execute(select(Organisation.id).where(Organisation.id == practice.id).with_for_update())
+    existing = session.scalars(
+        select(NetworkMembership).where(NetworkMembership.practice_id == practice.id)
+    ).all()
+    for other in existing:
+        if _overlaps(start_date, end_date, other.start_date, other.end_date):
+            until = other.end_date.isoformat() if other.end_date else "with no end date"
+            raise OrganisationError(
+                f"{practice.name} is already a member of {other.network.name} from "
+                f"{other.start_date.isoformat()} {'to ' if other.end_date else ''}{until}; "
+                "end that membership before this one starts"
+            )
+    membership = NetworkMembership(
+        practice_id=practice.id, network_id=network.id, start_date=start_date, end_date=end_date
+    )
+    session.add(membership)
+    session.flush()
+    record_event(
+        session,
+        action="network_membership.added",
+        object_type="network_membership",
+        object_id=membership.id,
+        actor=actor,
+        organisation=practice,
+        after={
+            "practice": practice.ods_code,
+            "network": network.ods_code,
+            "start_date": start_date,
+            "end_date": end_date,
+        },
+    )
+    return membership
+
+
+def change_approval_mode(
+    session: Session,
+    *,
+    practice: Organisation,
+    mode: ApprovalMode,
+    actor: User,
+    reason: str | None = None,
+) -> bool:
+    """Switch a practice between one-step and two-step approval.
+
+    Only an administrator of the practice's own ICB may (raises :class:`PermissionDenied`).
+    Returns False when the practice already had ``mode`` (nothing is recorded).
+    """
+    if practice.kind is not OrganisationKind.GP_PRACTICE:
+        raise OrganisationError("Only GP practices have an approval mode")
+    ensure_can_change_approval_mode(actor, practice)
+    if practice.approval_mode is mode:
+        return False
+    before = practice.approval_mode
+    practice.approval_mode = mode
+    session.flush()
+    record_event(
+        session,
+        action="organisation.approval_mode_changed",
+        object_type="organisation",
+        object_id=practice.id,
+        actor=actor,
+        organisation=practice,
+        before={"approval_mode": before.name if before else None},
+        after={"approval_mode": mode.name},
+        reason=reason,
+    )
+    return True
+
+
+def ensure_can_change_approval_mode(actor: User, practice: Organisation) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor`` administers the practice's ICB."""
+    ensure_capability(actor, Capability.CHANGE_APPROVAL_MODE, practice)
+
+
+def practices_of(session: Session, commissioner: Organisation) -> list[Organisation]:
+    """Practices under a commissioner (its own and its sub-locations'), by name."""
+    child_ids = [commissioner.id]
+    child_ids += session.scalars(
+        select(Organisation.id).where(Organisation.parent_id == commissioner.id)
+    ).all()
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(
+                Organisation.kind == OrganisationKind.GP_PRACTICE,
+                Organisation.parent_id.in_(child_ids),
+            )
+            .order_by(Organisation.name)
+        )
+    )
+
+
+__all__ = [
+    "OrganisationError",
+    "PermissionDenied",
+    "add_network_membership",
+    "change_approval_mode",
+    "create_organisation",
+    "ensure_can_change_approval_mode",
+    "practices_of",
+    "validate_ods_code",
+]

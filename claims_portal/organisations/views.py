@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import (
+    current_organisation,
+    has_capability,
+    require_capability,
+)
+from claims_portal.access.roles import Capability
+from claims_portal.extensions import db
+from claims_portal.organisations import bp
+from claims_portal.organisations import services as organisation_services
+from claims_portal.organisations.forms import ApprovalModeForm
+from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
+
+
+@bp.get("/practices")
+@require_capability(Capability.VIEW_COMMISSIONER_CLAIMS)
+def practices() -> str:
+    commissioner = cast(Organisation, current_organisation())
+    rows = organisation_services.practices_of(db.session, commissioner)
+    return render_template(
+        "organisations/practices.html",
+        practices=rows,
+        can_change_approval_mode=has_capability(
+            cast(User, current_user), Capability.CHANGE_APPROVAL_MODE, commissioner
+        ),
+    )
+
+
+@bp.route("/practices/<int:practice_id>/approval-mode", methods=["GET", "POST"])
+@require_capability(Capability.CHANGE_APPROVAL_MODE)
+def approval_mode(practice_id: int) -> str | Response:
+    practice = db.session.get(Organisation, practice_id)
+    if practice is None or practice.kind is not OrganisationKind.GP_PRACTICE:
+        abort(404)
+    user = cast(User, current_user)
+    # Another ICB's practice is refused by the service (403), not hidden.
+    form = ApprovalModeForm()
+    if form.validate_on_submit():
+        changed = organisation_services.change_approval_mode(
+            db.session,
+            practice=practice,
+            mode=ApprovalMode[form.approval_mode.data],
+            actor=user,
+            reason=form.reason.data or None,
+        )
+        db.session.commit()
+        if changed:
+            flash(f"{practice.name} now uses {practice.approval_mode} approval", "success")
+        return redirect(url_for("organisations.practices"))
+    organisation_services.ensure_can_change_approval_mode(user, practice)
+    if form.approval_mode.data is None and practice.approval_mode is not None:
+        form.approval_mode.data = practice.approval_mode.name
+    return render_template("organisations/approval_mode.html", form=form, practice=practice)

@@ -1,0 +1,96 @@
+"""Per-request plumbing: request ids, the signed-in user, the current organisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, current_app, g, session
+from flask_login import current_user
+
+from claims_portal.access import services as access_services
+from claims_portal.access.models import Membership, User
+from claims_portal.db import utcnow
+from claims_portal.extensions import db, login_manager
+from claims_portal.organisations.models import Organisation
+from claims_portal.request_context import new_request_id, set_request_id
+
+CURRENT_ORGANISATION_KEY = "organisation_id"
+
+
+def _load_user(token: str) -> User | None:
+    config = current_app.config
+    try:
+        user_session = access_services.load_session(
+            db.session,
+            token,
+            now=utcnow(),
+            idle=dt.timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+            lifetime=dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
+        )
+    except access_services.SessionExpired:
+        db.session.commit()  # keeps an expiry that was just recorded
+        return None
+    if db.session.dirty:
+        db.session.commit()  # the throttled last-seen time
+    user = user_session.user
+    user.session_token = token
+    return user
+
+
+def _start_request() -> None:
+    g.request_id = new_request_id()
+
+
+def _resolve_organisation() -> None:
+    """Pick the organisation the user acts for: the one chosen, else their first."""
+    g.current_organisation = None
+    g.memberships = []
+    if not current_user.is_authenticated:
+        return
+    from claims_portal.clock import today
+
+    memberships = access_services.active_memberships(db.session, current_user, today())
+    g.memberships = memberships
+    organisations: dict[int, Organisation] = {}
+    for membership in memberships:
+        organisations.setdefault(membership.organisation_id, membership.organisation)
+    g.organisations = list(organisations.values())
+    chosen = session.get(CURRENT_ORGANISATION_KEY)
+    if chosen in organisations:
+        g.current_organisation = organisations[chosen]
+    elif organisations:
+        g.current_organisation = next(iter(organisations.values()))
+        session[CURRENT_ORGANISATION_KEY] = g.current_organisation.id
+
+
+def _end_request(response: Any) -> Any:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    set_request_id(None)
+    return response
+
+
+def _template_context() -> dict[str, Any]:
+    roles: list[str] = []
+    organisation = g.get("current_organisation")
+    if organisation is not None:
+        memberships: list[Membership] = g.get("memberships", [])
+        roles = [str(m.role) for m in memberships if m.organisation_id == organisation.id]
+    return {
+        "current_organisation": organisation,
+        "user_organisations": g.get("organisations", []),
+        "current_roles": roles,
+        "service_name": current_app.config["SERVICE_NAME"],
+    }
+
+
+def init_app(app: Flask) -> None:
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "access.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # the server-side session token does this job
+    app.before_request(_start_request)
+    app.before_request(_resolve_organisation)
+    app.after_request(_end_request)
+    app.context_processor(_template_context)

@@ -1,0 +1,189 @@
+"""Test platform: PostgreSQL migrated once per run, one rolled-back savepoint per test.
+
+Tests talk to a real PostgreSQL (``TEST_DATABASE_URL``, default the machine's local server).
+The database is dropped and created afresh at the start of the run, upgraded to the head
+migration, and every test runs inside a transaction that is rolled back at its end; code
+under test that commits only releases a savepoint.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from claims_portal import create_app
+from claims_portal.extensions import db
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/claims_portal_test"
+PG_START_COMMAND = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+TEST_PASSWORD = "a-long-test-password-42"
+
+
+# --- No traffic leaves this machine -------------------------------------------------------
+
+
+class NetworkGuardError(RuntimeError):
+    """A test tried to connect to something other than 127.0.0.1."""
+
+
+def _is_loopback(address: Any) -> bool:
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX paths and the like stay on this machine
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that opens a connection to anything but the loopback address."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            raise NetworkGuardError(f"tests may only connect to 127.0.0.1, not {address!r}")
+        return real_connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            raise NetworkGuardError(f"tests may only connect to 127.0.0.1, not {address!r}")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+
+
+# --- The database -------------------------------------------------------------------------
+
+
+def _database_url(suffix: str = "") -> str:
+    url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"{url.database}{suffix}{'_' + worker if worker else ''}"
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the database named in ``url`` (connecting to ``postgres``)."""
+    parsed = make_url(url)
+    if parsed.host not in {"127.0.0.1", "localhost", "::1"}:
+        pytest.exit(f"TEST_DATABASE_URL must point at 127.0.0.1, not {parsed.host}", 2)
+    admin = parsed.set(database="postgres", drivername="postgresql")
+    conninfo = admin.render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    except psycopg.OperationalError as exc:
+        pytest.exit(
+            f"PostgreSQL is not reachable at {parsed.host}:{parsed.port or 5432} ({exc}).\n"
+            f"Start it with: {PG_START_COMMAND}",
+            2,
+        )
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own application context.
+
+    Tests hold an app context open (factories need it); Flask would reuse it for requests,
+    and with it ``g``, which a real server never does between requests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def make_test_app(database_url: str, **overrides: Any) -> Flask:
+    config = {
+        "CLAIMS_PORTAL_ENV": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SERVER_NAME": None,
+        **overrides,
+    }
+    application = create_app(config)
+    application.test_client_class = IsolatedClient
+    return application
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = _database_url()
+    recreate_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    application = make_test_app(database_url)
+    with application.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Any]:
+    """A session inside a transaction rolled back after the test.
+
+    Commits (factories commit) only release a savepoint. Each request closes the session at
+    its end, as in production, so a test commits what a request should see.
+    """
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        session = scoped_session(
+            sessionmaker(
+                bind=connection,
+                join_transaction_mode="create_savepoint",
+                # Objects a test made stay readable after a request closes the session.
+                expire_on_commit=False,
+            )
+        )
+        original = db.session
+        db.session = session
+        try:
+            yield session
+        finally:
+            session.remove()
+            transaction.rollback()
+            connection.close()
+            db.session = original
+
+
+@pytest.fixture
+def client(app: Flask, db_session: Any) -> FlaskClient:
+    return app.test_client()
+
+
+# --- Signing in ---------------------------------------------------------------------------
+
+
+def sign_in(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> Any:
+    """Sign in through the real form (CSRF token included)."""
+    from tests.helpers import csrf_token
+
+    page = client.get("/sign-in")
+    return client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "csrf_token": csrf_token(page)},
+    )
