@@ -25,7 +25,9 @@ def audit_verify() -> None:
 
     report = verify_chain(db.session)
     if report.ok:
-        click.echo(f"Audit trail intact: {report.checked} events checked.")
+        click.echo(
+            f"Audit trail intact: {report.checked} events checked; last hash {report.last_hash}."
+        )
         return
     click.echo(
         f"Audit trail BROKEN at event {report.broken_event_id}: {report.problem}. "

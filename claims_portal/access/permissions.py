@@ -17,6 +17,7 @@ from flask_login import current_user
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import ROLE_CAPABILITIES, Capability
 from claims_portal.clock import today as clock_today
+from claims_portal.extensions import login_manager
 from claims_portal.organisations.models import Organisation, OrganisationKind
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,11 +99,11 @@ def require_capability(capability: Capability) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
             organisation = current_organisation()
-            if (
-                not current_user.is_authenticated
-                or organisation is None
-                or not has_capability(cast(User, current_user), capability, organisation)
+            if organisation is None or not has_capability(
+                cast(User, current_user), capability, organisation
             ):
                 abort(403)
             return view(*args, **kwargs)

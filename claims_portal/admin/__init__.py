@@ -25,6 +25,10 @@ from claims_portal.organisations.models import Organisation
 from claims_portal.security import csp_nonce
 
 
+#: Flask-Admin's own CSS and JavaScript: the only admin endpoint anyone may reach.
+PUBLIC_ENDPOINTS = frozenset({"admin.static"})
+
+
 def _allowed(capability: Capability) -> bool:
     organisation = g.get("current_organisation")
     return bool(

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import login_required
 from sqlalchemy import text
+from wtforms.fields.choices import SelectChoice
 from sqlalchemy.exc import SQLAlchemyError
 
 from claims_portal.core import bp
@@ -48,7 +49,7 @@ def home() -> str:
 def switch_organisation() -> str | Response:
     organisations = g.get("organisations", [])
     form = SwitchOrganisationForm()
-    form.organisation_id.choices = [(o.id, o.display_name) for o in organisations]
+    form.organisation_id.choices = [SelectChoice(o.id, o.display_name) for o in organisations]
     if form.validate_on_submit():
         session[CURRENT_ORGANISATION_KEY] = form.organisation_id.data
         chosen = next(o for o in organisations if o.id == form.organisation_id.data)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from claims_portal.organisations.models import ApprovalMode
@@ -11,8 +12,10 @@ class ApprovalModeForm(FlaskForm):
     approval_mode = RadioField(
         "How should this practice's claims be approved?",
         choices=[
-            (ApprovalMode.ONE_STEP.name, "One-step: practice users submit straight to the ICB"),
-            (
+            SelectChoice(
+                ApprovalMode.ONE_STEP.name, "One-step: practice users submit straight to the ICB"
+            ),
+            SelectChoice(
                 ApprovalMode.TWO_STEP.name,
                 "Two-step: the practice's provider approver checks claims before the ICB",
             ),

@@ -1,0 +1,103 @@
+"""Conventions that keep the code base honest, checked on every run."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from claims_portal.access.views import PUBLIC_ENDPOINTS as ACCESS_PUBLIC
+from claims_portal.admin import PUBLIC_ENDPOINTS as ADMIN_PUBLIC
+from claims_portal.core.views import PUBLIC_ENDPOINTS as CORE_PUBLIC
+
+PACKAGE = Path(__file__).resolve().parent.parent / "claims_portal"
+PUBLIC = CORE_PUBLIC | ACCESS_PUBLIC | ADMIN_PUBLIC
+
+
+def _sample_url(rule) -> str:
+    from werkzeug.routing.converters import NumberConverter
+
+    values = {
+        arg: 1 if isinstance(rule._converters[arg], NumberConverter) else "x"
+        for arg in rule.arguments
+    }
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _rules(app: Flask):
+    return [r for r in app.url_map.iter_rules() if not r.endpoint.startswith("_")]
+
+
+def test_every_endpoint_needs_a_signed_in_user_except_the_allow_list(app, client):
+    checked = 0
+    for rule in _rules(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        url = _sample_url(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            # POSTs without a CSRF token stop at 400 before reaching the view: also safe.
+            assert response.status_code in {302, 400}, f"{method} {url} -> {response.status_code}"
+            if response.status_code == 302:
+                assert response.headers["Location"].startswith("/sign-in"), f"{method} {url}"
+            checked += 1
+    assert checked > 5
+
+
+def test_public_endpoints_exist(app):
+    endpoints = {r.endpoint for r in _rules(app)}
+    assert endpoints >= PUBLIC
+
+
+_KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def test_urls_are_kebab_case(app):
+    for rule in _rules(app):
+        if rule.endpoint in {"static", "core.assets"} or rule.endpoint.endswith(".static"):
+            continue
+        for part in rule.rule.strip("/").split("/"):
+            if not part or part.startswith("<"):
+                continue
+            assert _KEBAB.match(part), f"{rule.rule} has a segment that is not kebab-case: {part}"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_calculation_core_imports_only_the_standard_library():
+    files = list((PACKAGE / "calculation").rglob("*.py"))
+    assert files
+    for path in files:
+        for name in _imports(path):
+            top = name.split(".")[0]
+            allowed = top in sys.stdlib_module_names or name.startswith("claims_portal.calculation")
+            assert allowed, f"{path.name} imports {name}"
+
+
+def test_only_the_admin_package_imports_flask_admin():
+    for path in PACKAGE.rglob("*.py"):
+        if "admin" in path.relative_to(PACKAGE).parts[:1]:
+            continue
+        assert not any(n.split(".")[0] == "flask_admin" for n in _imports(path)), path
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE.parent / "migrations" / "versions").glob("*.py")))
+def test_migration_revision_ids_equal_file_names(path):
+    source = path.read_text()
+    match = re.search(r'^revision = "([^"]+)"', source, re.MULTILINE)
+    assert match, f"{path.name} has no revision id"
+    assert match.group(1) == path.stem
+    assert re.match(r"^\d{4}_[a-z0-9_]+$", path.stem), "readable ids: 0002_schemes"

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from claims_portal.access.models import Membership, User
+from claims_portal.access.roles import Role
+from claims_portal.demo import DEMO_PASSWORD, load_demo_data
+from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
+from tests.conftest import sign_in
+
+
+def _counts(session):
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (Organisation, User, Membership)
+    )
+
+
+def test_demo_data_loads_once(db_session):
+    summary = load_demo_data(db_session)
+    db_session.commit()
+    assert summary.created > 0
+    before = _counts(db_session)
+    again = load_demo_data(db_session)
+    assert again.created == 0
+    assert _counts(db_session) == before
+    assert "Portal-demo-2026" in again.describe(DEMO_PASSWORD)
+
+
+def test_demo_data_covers_the_brief(db_session):
+    load_demo_data(db_session)
+    kinds = db_session.scalars(select(Organisation.kind)).all()
+    assert kinds.count(OrganisationKind.ICB) >= 1
+    assert kinds.count(OrganisationKind.ICB_SUB_LOCATION) >= 2
+    assert kinds.count(OrganisationKind.PCN) >= 2
+    assert kinds.count(OrganisationKind.GP_PRACTICE) >= 8
+    modes = set(db_session.scalars(select(Organisation.approval_mode)).all()) - {None}
+    assert modes == {ApprovalMode.ONE_STEP, ApprovalMode.TWO_STEP}
+    roles = set(db_session.scalars(select(Membership.role)).all())
+    assert roles == set(Role)
+
+
+def test_a_demo_user_signs_in_with_the_printed_password(client, db_session):
+    load_demo_data(db_session)
+    db_session.commit()
+    response = sign_in(client, "priya.shah@example.nhs.net", DEMO_PASSWORD)
+    assert response.headers["Location"] == "/"
+    assert "NHS Vale and Downs Integrated Care Board" in client.get("/").get_data(as_text=True)

@@ -1,0 +1,36 @@
+"""Models and migrations agree, and every migration goes down and up again."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.command import check
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
+
+from claims_portal.extensions import db
+from tests.conftest import _database_url, make_test_app, recreate_database
+
+
+@pytest.fixture(scope="module")
+def empty_app():
+    url = _database_url("_migrations")
+    recreate_database(url)
+    app = make_test_app(url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_upgrade_check_downgrade_upgrade(empty_app):
+    with empty_app.app_context():
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"organisation", "user_account", "membership", "audit_event"} <= tables
+        config = empty_app.extensions["migrate"].migrate.get_config()
+        check(config)  # raises if the models differ from the migrated schema
+        downgrade(revision="base")
+        db.engine.dispose()
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade()
+        check(config)
+        db.engine.dispose()
