@@ -7,10 +7,10 @@ Constraint names follow one convention so that Alembic migrations are stable and
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, TypeAlias
 
 from sqlalchemy import DateTime, MetaData, String, func
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -53,6 +53,9 @@ def utcnow() -> dt.datetime:
     """The current time, aware, in UTC (the only clock models use)."""
     return dt.datetime.now(dt.UTC)
 
+
+#: What services accept: a session, or Flask-SQLAlchemy's scoped ``db.session`` proxy.
+DbSession: TypeAlias = Session | scoped_session[Any]
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
 str_short = Annotated[str, mapped_column(String(120))]

@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from claims_portal.access import services as access_services
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import Role
+from claims_portal.db import DbSession
 from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.models import (
     ApprovalMode,
@@ -122,7 +122,7 @@ class DemoSummary:
         return "\n".join(lines)
 
 
-def load_demo_data(session: Session) -> DemoSummary:
+def load_demo_data(session: DbSession) -> DemoSummary:
     """Create whatever demo records are missing; returns what to print."""
     summary = DemoSummary()
     by_code: dict[str, Organisation] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import TypeGuard
 from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, Response, g, request
@@ -51,7 +52,7 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
-def is_safe_redirect(target: str | None) -> bool:
+def is_safe_redirect(target: str | None) -> TypeGuard[str]:
     """True only for a path on this site (no scheme, host, or protocol-relative tricks)."""
     if not target or "\\" in target or any(ord(c) < 32 for c in target):
         return False

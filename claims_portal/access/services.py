@@ -9,13 +9,12 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from claims_portal.access.models import Membership, User, UserSession
 from claims_portal.access.passwords import hash_password, needs_rehash, verify_password
 from claims_portal.access.roles import Role, roles_allowed_for
 from claims_portal.audit.services import record_event
-from claims_portal.db import utcnow
+from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
 
 # Deliberately simple: one @, something on each side, a dot in the domain. Deliverability is
@@ -36,7 +35,7 @@ def normalise_email(email: str) -> str:
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     email: str,
     full_name: str,
@@ -69,7 +68,7 @@ def create_user(
 
 
 def grant_membership(
-    session: Session,
+    session: DbSession,
     *,
     user: User,
     organisation: Organisation,
@@ -122,7 +121,7 @@ def grant_membership(
     return membership
 
 
-def active_memberships(session: Session, user: User, today: dt.date) -> list[Membership]:
+def active_memberships(session: DbSession, user: User, today: dt.date) -> list[Membership]:
     """The user's memberships in force today, in organisations active today."""
     memberships = session.scalars(
         select(Membership)
@@ -149,7 +148,7 @@ def _hash_token(token: str) -> str:
 
 
 def authenticate(
-    session: Session,
+    session: DbSession,
     *,
     email: str,
     password: str,
@@ -191,7 +190,7 @@ def authenticate(
 
 
 def open_session(
-    session: Session,
+    session: DbSession,
     user: User,
     *,
     user_agent: str | None = None,
@@ -215,7 +214,7 @@ def open_session(
 
 
 def load_session(
-    session: Session,
+    session: DbSession,
     token: str,
     *,
     now: dt.datetime,
@@ -243,7 +242,7 @@ def load_session(
     return user_session
 
 
-def end_session(session: Session, token: str, *, actor: User) -> None:
+def end_session(session: DbSession, token: str, *, actor: User) -> None:
     """Sign out: the token is revoked on the server, so the old cookie no longer works."""
     session.execute(
         update(UserSession)
@@ -253,7 +252,7 @@ def end_session(session: Session, token: str, *, actor: User) -> None:
     record_event(session, action="sign_out", object_type="user", object_id=actor.id, actor=actor)
 
 
-def end_all_sessions(session: Session, user: User) -> int:
+def end_all_sessions(session: DbSession, user: User) -> int:
     """Revoke every open session of ``user``; returns how many were open."""
     result = session.execute(
         update(UserSession)

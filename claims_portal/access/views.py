@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from claims_portal.access import bp
@@ -16,7 +17,7 @@ PUBLIC_ENDPOINTS = frozenset({"access.sign_in"})
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> str | Response:
+def sign_in() -> ResponseReturnValue:
     next_url = request.values.get("next")
     if current_user.is_authenticated:
         return redirect(next_url if is_safe_redirect(next_url) else url_for("core.home"))
@@ -42,7 +43,7 @@ def sign_in() -> str | Response:
 
 @bp.post("/sign-out")
 @login_required
-def sign_out() -> Response:
+def sign_out() -> ResponseReturnValue:
     user = cast(User, current_user)
     if user.session_token:
         access_services.end_session(db.session, user.session_token, actor=user)
@@ -55,7 +56,7 @@ def sign_out() -> Response:
 
 @bp.post("/sign-out-everywhere")
 @login_required
-def sign_out_everywhere() -> Response:
+def sign_out_everywhere() -> ResponseReturnValue:
     user = cast(User, current_user)
     ended = access_services.end_all_sessions(db.session, user)
     from claims_portal.audit.services import record_event

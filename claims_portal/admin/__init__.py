@@ -24,7 +24,6 @@ from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.security import csp_nonce
 
-
 #: Flask-Admin's own CSS and JavaScript: the only admin endpoint anyone may reach.
 PUBLIC_ENDPOINTS = frozenset({"admin.static"})
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 from claims_portal.access.models import User
 from claims_portal.audit.models import AuditEvent
-from claims_portal.db import utcnow
+from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
 from claims_portal.request_context import current_request_id
 
@@ -68,7 +67,7 @@ def compute_hash(event: AuditEvent) -> str:
 
 
 def record_event(
-    session: Session,
+    session: DbSession,
     *,
     action: str,
     object_type: str,
@@ -124,7 +123,7 @@ class ChainReport:
         return self.broken_event_id is None
 
 
-def verify_chain(session: Session) -> ChainReport:
+def verify_chain(session: DbSession) -> ChainReport:
     """Check every event's hash and link; report the first broken one.
 
     Reads the table in id order, a thousand rows at a time. The chain cannot show that the

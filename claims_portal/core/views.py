@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -15,10 +14,11 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import text
-from wtforms.fields.choices import SelectChoice
 from sqlalchemy.exc import SQLAlchemyError
+from wtforms.fields.choices import SelectChoice
 
 from claims_portal.core import bp
 from claims_portal.core.forms import SwitchOrganisationForm
@@ -40,13 +40,13 @@ PUBLIC_ENDPOINTS = frozenset(
 
 @bp.get("/")
 @login_required
-def home() -> str:
+def home() -> ResponseReturnValue:
     return render_template("core/home.html")
 
 
 @bp.route("/switch-organisation", methods=["GET", "POST"])
 @login_required
-def switch_organisation() -> str | Response:
+def switch_organisation() -> ResponseReturnValue:
     organisations = g.get("organisations", [])
     form = SwitchOrganisationForm()
     form.organisation_id.choices = [SelectChoice(o.id, o.display_name) for o in organisations]
@@ -61,13 +61,13 @@ def switch_organisation() -> str | Response:
 
 
 @bp.get("/healthz")
-def healthz() -> Response:
+def healthz() -> ResponseReturnValue:
     """The process is up (no dependencies checked)."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-def readyz() -> tuple[Response, int]:
+def readyz() -> ResponseReturnValue:
     """The database answers: the instance can take traffic."""
     try:
         db.session.execute(text("SELECT 1"))
@@ -78,7 +78,7 @@ def readyz() -> tuple[Response, int]:
 
 
 @bp.get("/assets/<path:filename>")
-def assets(filename: str) -> Response:
+def assets(filename: str) -> ResponseReturnValue:
     """nhsuk-frontend's built CSS, JS and images, installed from npm by the set-up."""
     root = Path(current_app.config["NHSUK_FRONTEND_DIR"])
     for folder in (root / "assets", root):
@@ -88,10 +88,10 @@ def assets(filename: str) -> Response:
 
 
 @bp.get("/accessibility")
-def accessibility() -> str:
+def accessibility() -> ResponseReturnValue:
     return render_template("core/accessibility.html")
 
 
 @bp.get("/privacy")
-def privacy() -> str:
+def privacy() -> ResponseReturnValue:
     return render_template("core/privacy.html")

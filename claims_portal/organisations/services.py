@@ -6,12 +6,12 @@ import datetime as dt
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from claims_portal.access.models import User
 from claims_portal.access.permissions import PermissionDenied, ensure_capability
 from claims_portal.access.roles import Capability
 from claims_portal.audit.services import record_event
+from claims_portal.db import DbSession
 from claims_portal.organisations.models import (
     ApprovalMode,
     NetworkMembership,
@@ -70,7 +70,7 @@ def validate_ods_code(kind: OrganisationKind, ods_code: str) -> str:
 
 
 def create_organisation(
-    session: Session,
+    session: DbSession,
     *,
     kind: OrganisationKind,
     ods_code: str,
@@ -136,7 +136,7 @@ def _overlaps(
 
 
 def add_network_membership(
-    session: Session,
+    session: DbSession,
     *,
     practice: Organisation,
     network: Organisation,
@@ -191,7 +191,7 @@ def add_network_membership(
 
 
 def change_approval_mode(
-    session: Session,
+    session: DbSession,
     *,
     practice: Organisation,
     mode: ApprovalMode,
@@ -230,7 +230,7 @@ def ensure_can_change_approval_mode(actor: User, practice: Organisation) -> None
     ensure_capability(actor, Capability.CHANGE_APPROVAL_MODE, practice)
 
 
-def practices_of(session: Session, commissioner: Organisation) -> list[Organisation]:
+def practices_of(session: DbSession, commissioner: Organisation) -> list[Organisation]:
     """Practices under a commissioner (its own and its sub-locations'), by name."""
     child_ids = [commissioner.id]
     child_ids += session.scalars(

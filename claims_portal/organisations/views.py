@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from claims_portal.access.models import User
@@ -21,7 +22,7 @@ from claims_portal.organisations.models import ApprovalMode, Organisation, Organ
 
 @bp.get("/practices")
 @require_capability(Capability.VIEW_COMMISSIONER_CLAIMS)
-def practices() -> str:
+def practices() -> ResponseReturnValue:
     commissioner = cast(Organisation, current_organisation())
     rows = organisation_services.practices_of(db.session, commissioner)
     return render_template(
@@ -35,7 +36,7 @@ def practices() -> str:
 
 @bp.route("/practices/<int:practice_id>/approval-mode", methods=["GET", "POST"])
 @require_capability(Capability.CHANGE_APPROVAL_MODE)
-def approval_mode(practice_id: int) -> str | Response:
+def approval_mode(practice_id: int) -> ResponseReturnValue:
     practice = db.session.get(Organisation, practice_id)
     if practice is None or practice.kind is not OrganisationKind.GP_PRACTICE:
         abort(404)
