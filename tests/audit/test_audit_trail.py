@@ -101,9 +101,8 @@ def test_removing_a_row_is_detected(db_session):
 )
 def test_database_refuses_to_change_events(db_session, statement):
     _events(db_session, 1)
-    with pytest.raises(DBAPIError, match="append-only"):
-        with db_session.begin_nested():
-            db_session.execute(text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
+        db_session.execute(text(statement))
 
 
 def test_cli_verify_passes_then_fails_after_a_hand_edit(app, db_session):
@@ -120,6 +119,4 @@ def test_cli_verify_passes_then_fails_after_a_hand_edit(app, db_session):
 
 def test_values_that_are_not_json_are_refused(db_session):
     with pytest.raises(TypeError, match="cannot record object"):
-        record_event(
-            db_session, action="x", object_type="y", object_id=1, after={"bad": object()}
-        )
+        record_event(db_session, action="x", object_type="y", object_id=1, after={"bad": object()})
