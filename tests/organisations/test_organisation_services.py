@@ -169,15 +169,16 @@ def test_overlapping_pcn_memberships_are_refused(db_session, existing, new, over
 def test_database_refuses_overlap_too(db_session):
     """The exclusion constraint holds even if the service is bypassed."""
     first = NetworkMembershipFactory(start_date=D(2024, 4, 1), end_date=None)
-    with pytest.raises(IntegrityError, match="ex_network_membership_no_overlap"):
-        with db_session.begin_nested():
-            db_session.execute(
-                text(
-                    "INSERT INTO network_membership (practice_id, network_id, start_date) "
-                    "VALUES (:p, :n, '2025-01-01')"
-                ),
-                {"p": first.practice_id, "n": first.network_id},
-            )
+    insert = text(
+        "INSERT INTO network_membership (practice_id, network_id, start_date) "
+        "VALUES (:p, :n, '2025-01-01')"
+    )
+    params = {"p": first.practice_id, "n": first.network_id}
+    with (
+        pytest.raises(IntegrityError, match="ex_network_membership_no_overlap"),
+        db_session.begin_nested(),
+    ):
+        db_session.execute(insert, params)
 
 
 def test_membership_needs_a_practice_and_a_pcn(db_session):
