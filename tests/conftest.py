@@ -33,8 +33,9 @@ TEST_PASSWORD = "a-long-test-password-42"
 # --- No traffic leaves this machine -------------------------------------------------------
 
 
-class NetworkGuardError(RuntimeError):
-    """A test tried to connect to something other than 127.0.0.1."""
+class NetworkGuardError(ConnectionRefusedError):
+    """A test tried to reach something other than 127.0.0.1 (an OSError, so that callers
+    such as ``socket.create_connection`` close their socket as for any refused connection)."""
 
 
 def _is_loopback(address: Any) -> bool:
@@ -65,6 +66,20 @@ def _network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
             raise NetworkGuardError(f"tests may only connect to 127.0.0.1, not {address!r}")
         return real_connect_ex(self, address)
 
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        # A name lookup would itself query a DNS server off this machine.
+        if host not in (None, "localhost") and not _is_loopback((host,)):
+            try:
+                ipaddress.ip_address(host if isinstance(host, str) else host.decode())
+            except ValueError:
+                raise NetworkGuardError(
+                    f"tests may only connect to 127.0.0.1, not look up {host!r}"
+                ) from None
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
 
