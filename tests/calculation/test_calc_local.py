@@ -47,43 +47,85 @@ def money_cap(scope: CapScope, limit: str) -> Cap:
         pytest.param((), 10, PriorClaims(), 10, "250.00", None, id="no-caps"),
         pytest.param((), 0, PriorClaims(), 0, "0.00", None, id="zero-units"),
         pytest.param(
-            (units_cap(CapScope.CLAIM, 100),), 100, PriorClaims(), 100, "2500.00", None,
+            (units_cap(CapScope.CLAIM, 100),),
+            100,
+            PriorClaims(),
+            100,
+            "2500.00",
+            None,
             id="claim-unit-cap-exactly-reached-does-not-bite",
         ),
         pytest.param(
-            (units_cap(CapScope.CLAIM, 100),), 120, PriorClaims(), 100, "2500.00",
-            "per-claim unit cap of 100", id="claim-unit-cap-bites",
+            (units_cap(CapScope.CLAIM, 100),),
+            120,
+            PriorClaims(),
+            100,
+            "2500.00",
+            "per-claim unit cap of 100",
+            id="claim-unit-cap-bites",
         ),
         pytest.param(
-            (units_cap(CapScope.PERIOD, 100),), 35, PriorClaims(units_in_period=80), 20,
-            "500.00", "per-period unit cap of 100", id="period-unit-cap-with-prior",
+            (units_cap(CapScope.PERIOD, 100),),
+            35,
+            PriorClaims(units_in_period=80),
+            20,
+            "500.00",
+            "per-period unit cap of 100",
+            id="period-unit-cap-with-prior",
         ),
         pytest.param(
-            (units_cap(CapScope.PERIOD, 100),), 20, PriorClaims(units_in_period=80), 20,
-            "500.00", None, id="period-unit-cap-exactly-reached",
+            (units_cap(CapScope.PERIOD, 100),),
+            20,
+            PriorClaims(units_in_period=80),
+            20,
+            "500.00",
+            None,
+            id="period-unit-cap-exactly-reached",
         ),
         pytest.param(
-            (units_cap(CapScope.FINANCIAL_YEAR, 400),), 50, PriorClaims(units_in_year=420), 0,
-            "0.00", "per-financial-year unit cap of 400", id="year-cap-already-exceeded",
+            (units_cap(CapScope.FINANCIAL_YEAR, 400),),
+            50,
+            PriorClaims(units_in_year=420),
+            0,
+            "0.00",
+            "per-financial-year unit cap of 400",
+            id="year-cap-already-exceeded",
         ),
         pytest.param(
-            (money_cap(CapScope.CLAIM, "1000.00"),), 50, PriorClaims(), 50, "1000.00",
-            "per-claim money cap of £1,000.00", id="claim-money-cap-units-stay",
+            (money_cap(CapScope.CLAIM, "1000.00"),),
+            50,
+            PriorClaims(),
+            50,
+            "1000.00",
+            "per-claim money cap of £1,000.00",
+            id="claim-money-cap-units-stay",
         ),
         pytest.param(
-            (money_cap(CapScope.FINANCIAL_YEAR, "5000.00"),), 14,
-            PriorClaims(value_in_year=Decimal("4800.00")), 14, "200.00",
-            "per-financial-year money cap of £5,000.00", id="year-money-cap-with-prior",
+            (money_cap(CapScope.FINANCIAL_YEAR, "5000.00"),),
+            14,
+            PriorClaims(value_in_year=Decimal("4800.00")),
+            14,
+            "200.00",
+            "per-financial-year money cap of £5,000.00",
+            id="year-money-cap-with-prior",
         ),
         pytest.param(
-            (money_cap(CapScope.PERIOD, "600.00"),), 24,
-            PriorClaims(value_in_period=Decimal("0.00")), 24, "600.00", None,
+            (money_cap(CapScope.PERIOD, "600.00"),),
+            24,
+            PriorClaims(value_in_period=Decimal("0.00")),
+            24,
+            "600.00",
+            None,
             id="period-money-cap-exactly-reached",
         ),
         pytest.param(
-            (money_cap(CapScope.PERIOD, "600.00"), units_cap(CapScope.CLAIM, 30)), 40,
-            PriorClaims(value_in_period=Decimal("100.00")), 30, "500.00",
-            "per-period money cap of £600.00", id="unit-cap-first-then-money-cap",
+            (money_cap(CapScope.PERIOD, "600.00"), units_cap(CapScope.CLAIM, 30)),
+            40,
+            PriorClaims(value_in_period=Decimal("100.00")),
+            30,
+            "500.00",
+            "per-period money cap of £600.00",
+            id="unit-cap-first-then-money-cap",
         ),
     ],
 )
@@ -122,9 +164,9 @@ def test_both_caps_reported_with_reasons() -> None:
     assert [a.cap.measure for a in line.cap_applications] == [CapMeasure.UNITS, CapMeasure.MONEY]
     assert line.cap_reason == (
         "Reduced by the per-period unit cap of 100: 80 units already claimed this period, "
-        "20 units left, so 20 units of the 35 units claimed is paid. "
+        "20 units left; paid 20 units of the 35 units claimed. "
         "Reduced by the per-financial-year money cap of £5,000.00: £4,800.00 already claimed "
-        "this financial year, £200.00 left, so £200.00 of the £500.00 claimed is paid."
+        "this financial year, £200.00 left; paid £200.00 of the £500.00 claimed."
     )
     text = line.explanation.render()
     assert "Cap: per-period unit cap of 100" in text
@@ -138,8 +180,7 @@ def test_claim_scope_reason_has_no_prior() -> None:
         LocalClaim(Q1, (ClaimLine(component(units_cap(CapScope.CLAIM, 5)), 6),))
     ).lines[0]
     assert line.cap_reason == (
-        "Reduced by the per-claim unit cap of 5: 5 units left, so 5 units of the 6 units "
-        "claimed is paid."
+        "Reduced by the per-claim unit cap of 5: 5 units left; paid 5 units of the 6 units claimed."
     )
 
 
@@ -182,7 +223,9 @@ def test_tariff_changing_inside_the_period_applies_from_the_next_period() -> Non
     assert [r.amount for r in line.tariff_changes_in_period] == [Decimal("30.00")]
     assert "it applies from the next period" in line.explanation.render()
     next_quarter = Period(date(2024, 7, 1), date(2024, 9, 30))
-    later = calculate_local_claim(LocalClaim(next_quarter, (ClaimLine(component(tariffs=schedule), 10),)))
+    later = calculate_local_claim(
+        LocalClaim(next_quarter, (ClaimLine(component(tariffs=schedule), 10),))
+    )
     assert later.total == Decimal("300.00")
     assert later.lines[0].tariff_changes_in_period == ()
 
@@ -216,7 +259,11 @@ def test_explanation_of_an_uncapped_line() -> None:
     ("build", "error"),
     [
         pytest.param(lambda: ClaimLine(component(), -1), NegativeValueError, id="negative-units"),
-        pytest.param(lambda: ClaimLine(component(), 1.0), FloatNotAllowedError, id="float-units"),
+        pytest.param(
+            lambda: ClaimLine(component(), 1.0),  # type: ignore[arg-type]
+            FloatNotAllowedError,
+            id="float-units",
+        ),
         pytest.param(
             lambda: LocalClaim(Q1, (ClaimLine(component(), 1), ClaimLine(component(), 2))),
             DuplicateEntryError,
