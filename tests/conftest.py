@@ -88,10 +88,18 @@ def _network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _database_url(suffix: str = "") -> str:
+    """A database name of this run's own (process id), so that runs side by side on one
+    server never drop each other's database."""
     url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    name = f"{url.database}{suffix}{'_' + worker if worker else ''}"
+    name = f"{url.database}{suffix}_{os.getpid()}"
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres", drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
 def recreate_database(url: str) -> None:
@@ -137,10 +145,11 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def database_url() -> Iterator[str]:
     url = _database_url()
     recreate_database(url)
-    return url
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")

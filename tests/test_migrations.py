@@ -8,7 +8,12 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from claims_portal.extensions import db
-from tests.conftest import _database_url, make_test_app, recreate_database
+from tests.conftest import (
+    _database_url,
+    drop_database,
+    make_test_app,
+    recreate_database,
+)
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +24,7 @@ def empty_app():
     yield app
     with app.app_context():
         db.engine.dispose()
+    drop_database(url)
 
 
 def test_upgrade_check_downgrade_upgrade(empty_app):

@@ -16,7 +16,12 @@ from werkzeug.serving import make_server
 
 from claims_portal.demo import load_demo_data
 from claims_portal.extensions import db
-from tests.conftest import _database_url, make_test_app, recreate_database
+from tests.conftest import (
+    _database_url,
+    drop_database,
+    make_test_app,
+    recreate_database,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -64,6 +69,7 @@ def live_app():
     yield app
     with app.app_context():
         db.engine.dispose()
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")
