@@ -45,6 +45,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     _register_blueprints(app)
 
+    from claims_portal import mail
+    from claims_portal.access import throttling
+    from claims_portal.access import views as access_views
+
+    access_views.install(app)  # two-factor enrolment guard, navigation
+    throttling.init_app(app)  # after the blueprints: it wraps their views
+    mail.init_app(app)
+
     from claims_portal.admin import init_admin
 
     init_admin(app)

@@ -99,6 +99,33 @@ class BaseConfig:
     #: Redis, used for rate limiting when set (memory otherwise).
     REDIS_URL: str | None = None
 
+    #: Mail delivery: attempts before a message is reported as failed; SMTP timeout; send
+    #: right after the request's commit (else only ``claims-portal mail send-queued``).
+    MAIL_MAX_ATTEMPTS = 5
+    MAIL_TIMEOUT_SECONDS = 10
+    MAIL_SEND_IMMEDIATELY = True
+    #: The address emailed links start with (e.g. https://claims.example.nhs.uk); the
+    #: request's own address when unset.
+    PUBLIC_BASE_URL: str | None = None
+
+    #: Accounts and access (docs/access.md).
+    LOCKOUT_THRESHOLD = 5
+    RATELIMIT_ENABLED = True
+    SIGN_IN_RATE_LIMIT = "10 per minute; 100 per hour"
+    PASSWORD_RESET_RATE_LIMIT = "5 per minute; 30 per hour"
+    ACCESS_REQUEST_RATE_LIMIT = "5 per minute; 30 per hour"
+    MFA_ENFORCED = True
+    #: Role names (``Role`` members) whose holders must use two-factor sign-in.
+    MFA_REQUIRED_ROLES = (
+        "ADMINISTRATOR,APPROVER_TIER_1,APPROVER_TIER_2,FINANCE,COMMISSIONING_MANAGEMENT,"
+        "DECLARATION_MANAGEMENT,APPROVAL_MANAGEMENT,FINANCE_MANAGEMENT"
+    )
+    MFA_ISSUER: str | None = None
+    REGISTRATION_LINK_DAYS = 7
+    PASSWORD_RESET_LINK_MINUTES = 60
+    #: Comma-separated local-part words refused as shared mailboxes (built-in list if unset).
+    GENERIC_MAILBOX_NAMES: str | None = None
+
     #: Front-end assets installed from npm (``nhsuk-frontend``), served at ``/assets``.
     NHSUK_FRONTEND_DIR = str(PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk")
 
@@ -153,6 +180,8 @@ class DevelopmentConfig(BaseConfig):
     PREFERRED_URL_SCHEME = "http"
     HSTS_ENABLED = False
     MAIL_BACKEND = "outbox"
+    # Demo users sign in without an authenticator app; production and tests enforce it.
+    MFA_ENFORCED = False
 
 
 class TestConfig(BaseConfig):
@@ -169,6 +198,9 @@ class TestConfig(BaseConfig):
     SQLALCHEMY_DATABASE_URI = "postgresql://postgres@127.0.0.1:5432/claims_portal_test"
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
+    MAIL_TIMEOUT_SECONDS = 5
+    # Throttling is switched on by the tests that check it (tests/access/test_throttling.py).
+    RATELIMIT_ENABLED = False
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

@@ -25,6 +25,9 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from claims_portal import create_app
 from claims_portal.extensions import db
 
+#: The SMTP server tests read mail from (aiosmtpd on 127.0.0.1), shared with the browser tests.
+pytest_plugins = ["tests.smtp_fixtures"]
+
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/claims_portal_test"
 PG_START_COMMAND = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 TEST_PASSWORD = "a-long-test-password-42"
@@ -203,11 +206,18 @@ def client(app: Flask, db_session: Any) -> FlaskClient:
 
 
 def sign_in(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> Any:
-    """Sign in through the real form (CSRF token included)."""
+    """Sign in through the real form (CSRF token included).
+
+    People whose role needs two-factor authentication get an authenticator first and enter
+    a fresh code from it (tests/access/helpers.py), so the response is the last step's.
+    """
+    from tests.access.helpers import complete_second_factor, ensure_enrolled_if_required
     from tests.helpers import csrf_token
 
+    ensure_enrolled_if_required(email)
     page = client.get("/sign-in")
-    return client.post(
+    response = client.post(
         "/sign-in",
         data={"email": email, "password": password, "csrf_token": csrf_token(page)},
     )
+    return complete_second_factor(client, response, email)

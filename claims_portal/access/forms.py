@@ -1,8 +1,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+
+from claims_portal.access.policy import MAX_PASSWORD_LENGTH
 
 
 class SignInForm(FlaskForm):
@@ -20,3 +31,152 @@ class SignInForm(FlaskForm):
             Length(max=1024, message="Password must be 1024 characters or fewer"),
         ],
     )
+
+
+class SecurityCodeForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        validators=[
+            DataRequired("Enter the security code"),
+            Length(max=20, message="Enter the 6-digit code, or a recovery code"),
+        ],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Enter a new password"),
+            Length(
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        validators=[
+            DataRequired("Enter the new password again"),
+            EqualTo("password", message="The passwords do not match"),
+        ],
+    )
+
+
+class ForgottenPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
+    )
+
+
+class FindOrganisationForm(FlaskForm):
+    class Meta:
+        csrf = False  # a search (GET), changes nothing
+
+    q = StringField(
+        "Organisation name or ODS code",
+        validators=[
+            DataRequired("Enter the organisation's name or ODS code"),
+            Length(min=2, max=200, message="Enter at least 2 characters"),
+        ],
+    )
+
+
+class RequestAccessForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        validators=[
+            DataRequired("Enter your full name"),
+            Length(max=200, message="Full name must be 200 characters or fewer"),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
+    )
+    role = RadioField("Which role do you need?", validators=[InputRequired("Select a role")])
+    note = TextAreaField(
+        "What do you do at this organisation? (optional)",
+        validators=[Optional(), Length(max=1000, message="Must be 1000 characters or fewer")],
+    )
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField("Your decision", validators=[InputRequired("Select approve or reject")])
+    reason = TextAreaField(
+        "Reason (required if you reject the request)",
+        validators=[
+            Optional(),
+            Length(max=1000, message="Reason must be 1000 characters or fewer"),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional)",
+        validators=[
+            Optional(),
+            Length(max=1000, message="Reason must be 1000 characters or fewer"),
+        ],
+    )
+
+
+class InviteForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        validators=[
+            DataRequired("Enter the person's full name"),
+            Length(max=200, message="Full name must be 200 characters or fewer"),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter the person's email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+        ],
+    )
+    organisation_id = SelectField(
+        "Organisation", coerce=int, validators=[InputRequired("Select an organisation")]
+    )
+    role = SelectField("Role", validators=[InputRequired("Select a role")])
+
+
+class EnableMfaForm(FlaskForm):
+    code = StringField(
+        "Enter the 6-digit code from your app",
+        validators=[
+            DataRequired("Enter the 6-digit code from your authenticator app"),
+            Length(max=10, message="Enter the 6-digit code from your authenticator app"),
+        ],
+    )
+
+
+class PasswordConfirmForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        validators=[
+            DataRequired("Enter your password"),
+            Length(max=1024, message="Password must be 1024 characters or fewer"),
+        ],
+    )
+
+
+class NotificationPreferencesForm(FlaskForm):
+    kinds = SelectMultipleField("Email me when", validate_choice=True)
+
+
+class WithdrawForm(FlaskForm):
+    request_id = HiddenField()

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import cast
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, String, false, func
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims_portal.access.roles import Role
@@ -31,6 +44,11 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     is_disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: TOTP secret (base32). Set once enrolment is confirmed; see docs/access.md on storage.
+    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: The last TOTP time step accepted, so that a code cannot be used twice.
+    mfa_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[created_at]
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -42,6 +60,14 @@ class User(db.Model):  # type: ignore[name-defined,misc]
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.mfa_enabled_at is not None and self.mfa_secret is not None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
     # Flask-Login's user protocol. The id it keeps in the cookie is the session token, so
     # revoking the token on the server ends the session wherever the cookie is replayed.
@@ -116,3 +142,98 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
             and self.start_date <= day
             and (self.end_date is None or day <= self.end_date)
         )
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Store the member names (stable identifiers), show the values (what users read).
+    return Enum(cls, name=name, native_enum=False, length=40, validate_strings=True)
+
+
+class AccessRequestStatus(enum.StrEnum):
+    PENDING = "Pending"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+    WITHDRAWN = "Withdrawn"
+
+
+class AccessRequest(db.Model):  # type: ignore[name-defined,misc]
+    """A person asking for a role in an organisation, and the decision on it.
+
+    The requester is an existing user (``requester_id``) or a new person known by the name
+    and email they gave; ``email`` and ``full_name`` are kept in both cases, so the request
+    reads the same after the person's details change.
+    """
+
+    __tablename__ = "access_request"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        CheckConstraint(
+            "(status = 'PENDING') = (decided_at IS NULL)", name="decided_unless_pending"
+        ),
+        CheckConstraint(
+            "status != 'REJECTED' OR length(trim(decision_reason)) > 0",
+            name="rejection_has_reason",
+        ),
+        Index("ix_access_request_status_organisation", "status", "organisation_id"),
+    )
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    #: What the person said about why they need access (optional).
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[AccessRequestStatus] = mapped_column(
+        _enum(AccessRequestStatus, "access_request_status"), default=AccessRequestStatus.PENDING
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Why it was rejected (required) or a note on the approval (optional).
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    #: The membership granted by the approval.
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"))
+    created_at: Mapped[created_at]
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    requester: Mapped[User | None] = relationship(foreign_keys=[requester_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class TokenPurpose(enum.StrEnum):
+    REGISTRATION = "Registration after an approved request"
+    INVITATION = "Invitation by an administrator"
+    PASSWORD_RESET = "Password reset"  # noqa: S105 - a purpose, not a password
+
+
+class AccessToken(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use, expiring link sent by email. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "access_token"
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_created"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose, "token_purpose"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[created_at]
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Set when a newer link of the same purpose replaced this one.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class MfaRecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time recovery code for two-factor sign-in; only its SHA-256 is stored."""
+
+    __tablename__ = "mfa_recovery_code"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -23,7 +23,14 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AccessError(Exception):
-    """A rule about accounts or memberships was broken; the message is for the user."""
+    """A rule about accounts or memberships was broken; the message is for the user.
+
+    ``field`` names the form field the problem is about, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class SessionExpired(Exception):
@@ -143,8 +150,107 @@ class SignInResult:
     error: str | None = None
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The first step of signing in: whose password was right (``None`` if refused)."""
+
+    user: User | None
+    error: str | None = None
+
+
+def lockout_threshold() -> int:
+    from flask import current_app
+
+    return int(current_app.config.get("LOCKOUT_THRESHOLD", 5))
+
+
+def record_failed_sign_in(
+    session: DbSession,
+    user: User | None,
+    *,
+    email: str,
+    ip_address: str | None,
+    reason: str,
+) -> None:
+    """Count a failure against ``user`` (locking the account at the threshold) and audit it."""
+    if user is not None and not user.is_disabled:
+        user.failed_sign_ins += 1
+        if user.locked_at is None and user.failed_sign_ins >= lockout_threshold():
+            user.locked_at = utcnow()
+            record_event(
+                session,
+                action="account.locked",
+                object_type="user",
+                object_id=user.id,
+                actor=None,
+                after={"failed_sign_ins": user.failed_sign_ins, "ip_address": ip_address},
+                reason=f"{user.failed_sign_ins} failed sign-in attempts in a row",
+            )
+    record_event(
+        session,
+        action="sign_in.failed",
+        object_type="user",
+        object_id=user.id if user else "unknown",
+        actor=None,
+        after={"email": email, "ip_address": ip_address, "why": reason},
+    )
+
+
+def check_password(
+    session: DbSession, *, email: str, password: str, ip_address: str | None = None
+) -> PasswordCheck:
+    """Check an email and password (the first factor). Nothing is opened yet.
+
+    The error never says whether the address has an account, nor that it is locked or
+    disabled. Failures are counted and audited; at ``LOCKOUT_THRESHOLD`` failures in a row
+    the account locks (``account.locked``), and a locked account is refused even with the
+    right password until an administrator or a password reset unlocks it.
+    """
+    email = normalise_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    password_ok = verify_password(user.password_hash if user else None, password)
+    reason = None
+    if user is None:
+        reason = "unknown email"
+    elif user.is_disabled:
+        reason = "account disabled"
+    elif not password_ok:
+        reason = "wrong password"
+    elif user.locked_at is not None:
+        reason = "account locked"
+    if reason is not None:
+        record_failed_sign_in(session, user, email=email, ip_address=ip_address, reason=reason)
+        return PasswordCheck(None, GENERIC_SIGN_IN_ERROR)
+    assert user is not None
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return PasswordCheck(user)
+
+
+def complete_sign_in(
+    session: DbSession,
+    user: User,
+    *,
+    method: str = "password",
+    user_agent: str | None = None,
+    ip_address: str | None = None,
+) -> str:
+    """Every factor passed: reset the failure count, open a session, audit. Returns the token."""
+    user.failed_sign_ins = 0
+    token = open_session(session, user, user_agent=user_agent, ip_address=ip_address)
+    record_event(
+        session,
+        action="sign_in.succeeded",
+        object_type="user",
+        object_id=user.id,
+        actor=user,
+        after={"ip_address": ip_address, "method": method},
+    )
+    return token
 
 
 def authenticate(
@@ -155,38 +261,12 @@ def authenticate(
     user_agent: str | None = None,
     ip_address: str | None = None,
 ) -> SignInResult:
-    """Check a password and open a new server-side session.
-
-    The error never says whether the address has an account. Failed and successful
-    attempts are audited.
-    """
-    email = normalise_email(email)
-    user = session.scalar(select(User).where(User.email == email))
-    if user is None or user.is_disabled or not verify_password(user.password_hash, password):
-        if user is not None:
-            user.failed_sign_ins += 1
-        record_event(
-            session,
-            action="sign_in.failed",
-            object_type="user",
-            object_id=user.id if user else "unknown",
-            actor=None,
-            after={"email": email, "ip_address": ip_address},
-        )
-        return SignInResult(None, None, GENERIC_SIGN_IN_ERROR)
-    if user.password_hash and needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.failed_sign_ins = 0
-    token = open_session(session, user, user_agent=user_agent, ip_address=ip_address)
-    record_event(
-        session,
-        action="sign_in.succeeded",
-        object_type="user",
-        object_id=user.id,
-        actor=user,
-        after={"ip_address": ip_address},
-    )
-    return SignInResult(user, token)
+    """Password-only sign-in (no second factor): :func:`check_password` then a session."""
+    check = check_password(session, email=email, password=password, ip_address=ip_address)
+    if check.user is None:
+        return SignInResult(None, None, check.error)
+    token = complete_sign_in(session, check.user, user_agent=user_agent, ip_address=ip_address)
+    return SignInResult(check.user, token)
 
 
 def open_session(
@@ -202,7 +282,7 @@ def open_session(
     session.add(
         UserSession(
             user_id=user.id,
-            token_hash=_hash_token(token),
+            token_hash=hash_token(token),
             created_at=now,
             last_seen_at=now,
             user_agent=(user_agent or "")[:255] or None,
@@ -228,7 +308,7 @@ def load_session(
     not always write to the database.
     """
     user_session = session.scalar(
-        select(UserSession).where(UserSession.token_hash == _hash_token(token))
+        select(UserSession).where(UserSession.token_hash == hash_token(token))
     )
     if user_session is None or user_session.revoked_at is not None:
         raise SessionExpired
@@ -246,7 +326,7 @@ def end_session(session: DbSession, token: str, *, actor: User) -> None:
     """Sign out: the token is revoked on the server, so the old cookie no longer works."""
     session.execute(
         update(UserSession)
-        .where(UserSession.token_hash == _hash_token(token), UserSession.revoked_at.is_(None))
+        .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
     record_event(session, action="sign_out", object_type="user", object_id=actor.id, actor=actor)

@@ -1,0 +1,446 @@
+"""Access requests: asking for a role in an organisation, routing, approval and rejection.
+
+Routing (who decides):
+
+- a two-step practice's requests go to its provider approvers (``APPROVE_PRACTICE_ACCESS``);
+  if the practice has no active approver yet, to the ICB's administrators instead, so that
+  the first approver can be let in;
+- a one-step practice's, a PCN's, a federation's and every commissioner-side request go to
+  the administrators (``ADMINISTER_USERS``) of the ICB above (for a national organisation,
+  its own administrators).
+
+Nobody decides their own request. Every step is audited and both outcomes are emailed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from claims_portal.access import emails
+from claims_portal.access.links import Links
+from claims_portal.access.models import (
+    AccessRequest,
+    AccessRequestStatus,
+    Membership,
+    TokenPurpose,
+    User,
+)
+from claims_portal.access.permissions import (
+    PermissionDenied,
+    ancestors_and_self,
+    has_capability,
+)
+from claims_portal.access.policy import email_problem, full_name_problem, generic_mailbox_names
+from claims_portal.access.roles import PROVIDER_ROLES, Capability, Role, roles_allowed_for
+from claims_portal.access.services import (
+    AccessError,
+    create_user,
+    grant_membership,
+    normalise_email,
+)
+from claims_portal.access.tokens import issue_token
+from claims_portal.audit.services import record_event
+from claims_portal.clock import today
+from claims_portal.db import DbSession, utcnow
+from claims_portal.mail.kinds import EmailKind
+from claims_portal.mail.services import enqueue
+from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
+
+#: The order roles are offered in.
+ROLE_ORDER = list(Role)
+
+
+def requestable_roles(organisation: Organisation) -> list[Role]:
+    """The roles a person may hold in ``organisation`` as it is set up today.
+
+    A one-step practice has single-level users; a two-step practice has multi-level users and
+    approvers; PCNs and federations have no internal approval step, so single-level users.
+    """
+    allowed = set(roles_allowed_for(organisation.kind))
+    if organisation.kind is OrganisationKind.GP_PRACTICE:
+        if organisation.approval_mode is ApprovalMode.TWO_STEP:
+            allowed -= {Role.PROVIDER_USER_SINGLE}
+        else:
+            allowed -= {Role.PROVIDER_USER_MULTI, Role.PROVIDER_APPROVER}
+    elif organisation.kind.is_provider:
+        allowed -= PROVIDER_ROLES - {Role.PROVIDER_USER_SINGLE}
+    return [role for role in ROLE_ORDER if role in allowed]
+
+
+def role_problem(organisation: Organisation, role: Role) -> str | None:
+    """Why ``role`` cannot be held in ``organisation``, or ``None``."""
+    if role in requestable_roles(organisation):
+        return None
+    if organisation.kind is OrganisationKind.GP_PRACTICE and role in PROVIDER_ROLES:
+        mode = organisation.approval_mode or ApprovalMode.ONE_STEP
+        fits = ", ".join(str(r) for r in requestable_roles(organisation) if r in PROVIDER_ROLES)
+        return (
+            f"{organisation.name} is a {mode.lower()} practice, so the role {role} does not "
+            f"apply there. Choose {fits}"
+        )
+    return f"The role {role} cannot be held in a {organisation.kind.lower()}"
+
+
+def find_organisations(session: DbSession, query: str, *, limit: int = 20) -> list[Organisation]:
+    """Active organisations whose ODS code is ``query`` or whose name contains it."""
+    text = " ".join(query.split())
+    if len(text) < 2:
+        return []
+    day = today()
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = session.scalars(
+        select(Organisation)
+        .where(
+            or_(
+                Organisation.ods_code == text.upper(),
+                func.lower(Organisation.name).like(pattern.lower(), escape="\\"),
+            ),
+            Organisation.active_from <= day,
+            or_(Organisation.active_to.is_(None), Organisation.active_to >= day),
+        )
+        .order_by(Organisation.ods_code != text.upper(), Organisation.name)
+        .limit(limit)
+    ).all()
+    return list(rows)
+
+
+# --- Routing -------------------------------------------------------------------------------
+
+
+def _holders(session: DbSession, organisation: Organisation, capability: Capability) -> list[User]:
+    """Users who may exercise ``capability`` on ``organisation`` today."""
+    from claims_portal.access.roles import roles_with
+
+    chain_ids = [o.id for o in ancestors_and_self(organisation)]
+    users = session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id.in_(chain_ids),
+            Membership.role.in_(roles_with(capability)),
+            Membership.revoked_at.is_(None),
+            User.is_disabled.is_(False),
+        )
+        .order_by(User.id)
+        .distinct()
+    ).all()
+    return [u for u in users if has_capability(u, capability, organisation)]
+
+
+def deciding_capability(session: DbSession, organisation: Organisation) -> Capability:
+    """Which capability decides requests for ``organisation`` today (see the module doc)."""
+    if (
+        organisation.kind is OrganisationKind.GP_PRACTICE
+        and organisation.approval_mode is ApprovalMode.TWO_STEP
+        and _holders(session, organisation, Capability.APPROVE_PRACTICE_ACCESS)
+    ):
+        return Capability.APPROVE_PRACTICE_ACCESS
+    return Capability.ADMINISTER_USERS
+
+
+def deciders(session: DbSession, organisation: Organisation) -> list[User]:
+    return _holders(session, organisation, deciding_capability(session, organisation))
+
+
+def can_decide(session: DbSession, user: User, request: AccessRequest) -> bool:
+    if request.status is not AccessRequestStatus.PENDING:
+        return False
+    if request.requester_id == user.id or request.email == user.email:
+        return False
+    return has_capability(
+        user, deciding_capability(session, request.organisation), request.organisation
+    )
+
+
+def ensure_can_decide(session: DbSession, user: User, request: AccessRequest) -> None:
+    """Raise :class:`PermissionDenied` unless ``user`` decides ``request``."""
+    if request.requester_id == user.id or request.email == user.email:
+        raise PermissionDenied(f"{user.email} may not decide their own access request")
+    capability = deciding_capability(session, request.organisation)
+    if not has_capability(user, capability, request.organisation):
+        raise PermissionDenied(
+            f"{user.email} may not decide access requests for {request.organisation.ods_code}"
+        )
+
+
+def pending_for(session: DbSession, user: User) -> list[AccessRequest]:
+    """Pending requests ``user`` may decide, oldest first."""
+    rows = session.scalars(
+        select(AccessRequest)
+        .where(AccessRequest.status == AccessRequestStatus.PENDING)
+        .order_by(AccessRequest.created_at, AccessRequest.id)
+    ).all()
+    return [r for r in rows if can_decide(session, user, r)]
+
+
+def may_decide_any(user: User, memberships: Sequence[Membership]) -> bool:
+    """Cheap test (no query) for showing "Pending actions": holds a deciding role."""
+    from claims_portal.access.roles import roles_with
+
+    roles = roles_with(Capability.ADMINISTER_USERS) | roles_with(Capability.APPROVE_PRACTICE_ACCESS)
+    return any(m.role in roles for m in memberships)
+
+
+# --- Asking --------------------------------------------------------------------------------
+
+
+def _generic_names() -> frozenset[str]:
+    return generic_mailbox_names(current_app.config.get("GENERIC_MAILBOX_NAMES"))
+
+
+def submit_request(
+    session: DbSession,
+    *,
+    organisation: Organisation,
+    role: Role,
+    links: Links,
+    requester: User | None = None,
+    email: str | None = None,
+    full_name: str | None = None,
+    note: str | None = None,
+) -> AccessRequest:
+    """Ask for ``role`` in ``organisation``, as a signed-in ``requester`` or a new person.
+
+    Raises :class:`AccessError` (for the user) when the organisation, role, email or name is
+    not acceptable or the same request is already waiting.
+    """
+    day = today()
+    if not organisation.is_active_on(day):
+        raise AccessError(f"{organisation.name} is not open for access requests")
+    problem = role_problem(organisation, role)
+    if problem:
+        raise AccessError(problem, field="role")
+    if requester is not None:
+        email, full_name = requester.email, requester.full_name
+        held = any(
+            m.organisation_id == organisation.id and m.role is role and m.is_active_on(day)
+            for m in requester.memberships
+        )
+        if held:
+            raise AccessError(f"You already have the role {role} at {organisation.name}")
+    else:
+        email = normalise_email(email or "")
+        full_name = " ".join((full_name or "").split())
+        problem = email_problem(email, _generic_names())
+        if problem:
+            raise AccessError(problem, field="email")
+        problem = full_name_problem(full_name, _generic_names())
+        if problem:
+            raise AccessError(problem, field="full_name")
+    waiting = session.scalar(
+        select(AccessRequest.id).where(
+            AccessRequest.email == email,
+            AccessRequest.organisation_id == organisation.id,
+            AccessRequest.role == role,
+            AccessRequest.status == AccessRequestStatus.PENDING,
+        )
+    )
+    if waiting is not None:
+        raise AccessError(
+            f"A request for the role {role} at {organisation.name} from {email} is already "
+            "waiting for a decision"
+        )
+    request = AccessRequest(
+        organisation_id=organisation.id,
+        organisation=organisation,
+        role=role,
+        requester_id=requester.id if requester else None,
+        email=email,
+        full_name=full_name,
+        note=(note or "").strip() or None,
+        status=AccessRequestStatus.PENDING,
+    )
+    session.add(request)
+    session.flush()
+    record_event(
+        session,
+        action="access_request.submitted",
+        object_type="access_request",
+        object_id=request.id,
+        actor=requester,
+        organisation=organisation,
+        after={"email": email, "full_name": full_name, "role": role},
+    )
+    subject, body = emails.access_request_received(full_name, organisation.display_name, role)
+    enqueue(
+        session,
+        to=email,
+        subject=subject,
+        body=body,
+        kind=EmailKind.ACCESS_REQUEST_RECEIVED,
+        user=requester,
+    )
+    for approver in deciders(session, organisation):
+        subject, body = emails.access_request_to_decide(
+            approver.full_name,
+            full_name,
+            email,
+            organisation.display_name,
+            role,
+            links.pending_actions(),
+        )
+        enqueue(
+            session,
+            to=approver.email,
+            subject=subject,
+            body=body,
+            kind=EmailKind.ACCESS_REQUEST_TO_DECIDE,
+            user=approver,
+        )
+    return request
+
+
+def withdraw(session: DbSession, request: AccessRequest, *, actor: User) -> None:
+    """The requester takes back a pending request."""
+    if request.requester_id != actor.id:
+        raise PermissionDenied(f"{actor.email} may not withdraw request {request.id}")
+    if request.status is not AccessRequestStatus.PENDING:
+        raise AccessError("This request has already been decided")
+    request.status = AccessRequestStatus.WITHDRAWN
+    request.decided_at = utcnow()
+    request.decided_by_id = actor.id
+    record_event(
+        session,
+        action="access_request.withdrawn",
+        object_type="access_request",
+        object_id=request.id,
+        actor=actor,
+        organisation=request.organisation_id,
+    )
+
+
+# --- Deciding ------------------------------------------------------------------------------
+
+MAX_REASON = 1000
+
+
+def decide(
+    session: DbSession,
+    request: AccessRequest,
+    *,
+    actor: User,
+    approve: bool,
+    reason: str | None,
+    links: Links,
+) -> AccessRequest:
+    """Approve or reject a pending request (rejection needs a reason); emails the outcome.
+
+    Raises :class:`PermissionDenied` if ``actor`` does not decide requests for its
+    organisation, :class:`AccessError` if it was already decided or cannot be approved now.
+    """
+    ensure_can_decide(session, actor, request)
+    if request.status is not AccessRequestStatus.PENDING:
+        raise AccessError(f"This request has already been {request.status.lower()}")
+    reason = (reason or "").strip() or None
+    if reason and len(reason) > MAX_REASON:
+        raise AccessError(f"The reason must be {MAX_REASON} characters or fewer", field="reason")
+    organisation = request.organisation
+    if not approve:
+        if not reason:
+            raise AccessError("Enter the reason for rejecting the request", field="reason")
+        _close(session, request, AccessRequestStatus.REJECTED, actor, reason)
+        subject, body = emails.access_rejected(
+            request.full_name, organisation.display_name, request.role, reason
+        )
+        enqueue(
+            session,
+            to=request.email,
+            subject=subject,
+            body=body,
+            kind=EmailKind.ACCESS_REQUEST_DECIDED,
+        )
+        return request
+
+    problem = role_problem(organisation, request.role)
+    if problem:
+        raise AccessError(
+            f"{problem}. Reject this request and ask the person to request a role that fits."
+        )
+    user = request.requester or session.scalar(select(User).where(User.email == request.email))
+    if user is None:
+        user = create_user(session, email=request.email, full_name=request.full_name, actor=actor)
+    if user.is_disabled:
+        raise AccessError(
+            f"The account of {user.email} is disabled. Ask an administrator to enable it first."
+        )
+    membership = _grant_or_existing(session, user, organisation, request.role, actor)
+    request.requester_id = user.id
+    request.membership_id = membership.id
+    _close(session, request, AccessRequestStatus.APPROVED, actor, reason)
+    if user.password_hash is None:
+        token, row = issue_token(session, user, TokenPurpose.REGISTRATION, actor=actor)
+        subject, body = emails.access_approved_new_person(
+            user.full_name,
+            organisation.display_name,
+            request.role,
+            links.registration(token),
+            row.expires_at,
+        )
+        kind = EmailKind.REGISTRATION_LINK
+    else:
+        subject, body = emails.access_approved(
+            user.full_name, organisation.display_name, request.role, links.sign_in()
+        )
+        kind = EmailKind.ACCESS_REQUEST_DECIDED
+    enqueue(session, to=user.email, subject=subject, body=body, kind=kind)
+    return request
+
+
+def _grant_or_existing(
+    session: DbSession, user: User, organisation: Organisation, role: Role, actor: User
+) -> Membership:
+    day = today()
+    for membership in user.memberships:
+        if (
+            membership.organisation_id == organisation.id
+            and membership.role is role
+            and membership.is_active_on(day)
+        ):
+            return membership
+    return grant_membership(
+        session, user=user, organisation=organisation, role=role, start_date=day, actor=actor
+    )
+
+
+def _close(
+    session: DbSession,
+    request: AccessRequest,
+    status: AccessRequestStatus,
+    actor: User,
+    reason: str | None,
+) -> None:
+    request.status = status
+    request.decided_by_id = actor.id
+    request.decided_at = utcnow()
+    request.decision_reason = reason
+    session.flush()
+    record_event(
+        session,
+        action=f"access_request.{status.name.lower()}",
+        object_type="access_request",
+        object_id=request.id,
+        actor=actor,
+        organisation=request.organisation_id,
+        before={"status": AccessRequestStatus.PENDING},
+        after={
+            "status": status,
+            "email": request.email,
+            "role": request.role,
+            "membership_id": request.membership_id,
+        },
+        reason=reason,
+    )
+
+
+def requests_of(session: DbSession, user: User) -> list[AccessRequest]:
+    """The user's own requests, newest first."""
+    return list(
+        session.scalars(
+            select(AccessRequest)
+            .where(or_(AccessRequest.requester_id == user.id, AccessRequest.email == user.email))
+            .order_by(AccessRequest.created_at.desc(), AccessRequest.id.desc())
+        )
+    )

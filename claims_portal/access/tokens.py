@@ -1,0 +1,202 @@
+"""Emailed single-use links: registration, invitation and password reset (flush only).
+
+A token is ``secrets.token_urlsafe(32)``; only its SHA-256 is stored, with its purpose, its
+expiry and the moment it was used. Issuing a new link of a purpose revokes the person's older
+unused ones. Using a link sets the password, ends every session of the person, unlocks the
+account and resets the failure count, all audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from claims_portal.access import emails
+from claims_portal.access.links import Links
+from claims_portal.access.models import AccessToken, TokenPurpose, User
+from claims_portal.access.passwords import hash_password
+from claims_portal.access.policy import password_problem
+from claims_portal.access.services import (
+    AccessError,
+    end_all_sessions,
+    hash_token,
+    normalise_email,
+)
+from claims_portal.audit.services import record_event
+from claims_portal.db import DbSession, utcnow
+from claims_portal.mail.kinds import EmailKind
+from claims_portal.mail.services import enqueue
+
+EXPIRED_LINK = (
+    "This link has expired or has already been used. Links work once and only for a limited time."
+)
+
+
+class InvalidLink(AccessError):
+    """The link is unknown, used, replaced, expired, or its account is disabled."""
+
+    def __init__(self, message: str = EXPIRED_LINK) -> None:
+        super().__init__(message)
+
+
+def lifetime(purpose: TokenPurpose) -> dt.timedelta:
+    config = current_app.config
+    if purpose is TokenPurpose.PASSWORD_RESET:
+        return dt.timedelta(minutes=int(config.get("PASSWORD_RESET_LINK_MINUTES", 60)))
+    return dt.timedelta(days=int(config.get("REGISTRATION_LINK_DAYS", 7)))
+
+
+def issue_token(
+    session: DbSession, user: User, purpose: TokenPurpose, *, actor: User | None = None
+) -> tuple[str, AccessToken]:
+    """A new link for ``user``; older unused links of the same purpose stop working."""
+    now = utcnow()
+    session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.user_id == user.id,
+            AccessToken.purpose == purpose,
+            AccessToken.used_at.is_(None),
+            AccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    row = AccessToken(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + lifetime(purpose),
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        action="access_token.issued",
+        object_type="user",
+        object_id=user.id,
+        actor=actor,
+        after={"purpose": purpose, "expires_at": row.expires_at},
+    )
+    return token, row
+
+
+def find_token(session: DbSession, token: str, purposes: set[TokenPurpose]) -> AccessToken:
+    """The live link for ``token``. Raises :class:`InvalidLink`."""
+    if not token or len(token) > 200:
+        raise InvalidLink
+    row = session.scalar(select(AccessToken).where(AccessToken.token_hash == hash_token(token)))
+    if (
+        row is None
+        or row.purpose not in purposes
+        or row.used_at is not None
+        or row.revoked_at is not None
+        or row.expires_at <= utcnow()
+        or row.user.is_disabled
+    ):
+        raise InvalidLink
+    return row
+
+
+def _set_password(
+    session: DbSession, row: AccessToken, password: str, *, action: str, links: Links
+) -> User:
+    user = row.user
+    problem = password_problem(password, user.email)
+    if problem:
+        raise AccessError(problem, field="password")
+    now = utcnow()
+    row.used_at = now
+    had_password = user.password_hash is not None
+    user.password_hash = hash_password(password)
+    ended = end_all_sessions(session, user)
+    if user.locked_at is not None:
+        record_event(
+            session,
+            action="account.unlocked",
+            object_type="user",
+            object_id=user.id,
+            actor=user,
+            before={"locked_at": user.locked_at, "failed_sign_ins": user.failed_sign_ins},
+            reason="password reset by emailed link",
+        )
+        user.locked_at = None
+    user.failed_sign_ins = 0
+    # Every other link of the person stops working too.
+    session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.user_id == user.id,
+            AccessToken.used_at.is_(None),
+            AccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    record_event(
+        session,
+        action=action,
+        object_type="user",
+        object_id=user.id,
+        actor=user,
+        after={"purpose": row.purpose, "sessions_ended": ended},
+    )
+    if had_password:
+        subject, body = emails.password_changed(user.full_name, links.forgotten_password())
+        enqueue(
+            session,
+            to=user.email,
+            subject=subject,
+            body=body,
+            kind=EmailKind.PASSWORD_CHANGED,
+            user=user,
+        )
+    return user
+
+
+def complete_registration(session: DbSession, token: str, password: str, *, links: Links) -> User:
+    """Set the first password through a registration or invitation link."""
+    row = find_token(session, token, {TokenPurpose.REGISTRATION, TokenPurpose.INVITATION})
+    return _set_password(session, row, password, action="user.registered", links=links)
+
+
+def reset_password(session: DbSession, token: str, password: str, *, links: Links) -> User:
+    """Set a new password through a reset link: ends every session and unlocks."""
+    row = find_token(session, token, {TokenPurpose.PASSWORD_RESET})
+    return _set_password(session, row, password, action="password.reset", links=links)
+
+
+def request_password_reset(
+    session: DbSession, email: str, *, links: Links, ip_address: str | None = None
+) -> None:
+    """Email a reset link if ``email`` has an account that is not disabled.
+
+    The caller shows the same answer either way; only the audit trail says which.
+    """
+    email = normalise_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None or user.is_disabled:
+        record_event(
+            session,
+            action="password_reset.requested",
+            object_type="user",
+            object_id=user.id if user else "unknown",
+            after={"email": email, "ip_address": ip_address, "sent": False},
+        )
+        return
+    token, row = issue_token(session, user, TokenPurpose.PASSWORD_RESET)
+    record_event(
+        session,
+        action="password_reset.requested",
+        object_type="user",
+        object_id=user.id,
+        after={"email": email, "ip_address": ip_address, "sent": True},
+    )
+    subject, body = emails.password_reset(
+        user.full_name, links.password_reset(token), row.expires_at
+    )
+    enqueue(session, to=user.email, subject=subject, body=body, kind=EmailKind.PASSWORD_RESET)

@@ -1,0 +1,11 @@
+"""Access pages, one module per area; importing this package attaches them to ``bp``."""
+
+from __future__ import annotations
+
+from claims_portal.access.views import account, people, requests, sign_in
+from claims_portal.access.views._common import install
+
+#: Endpoints anyone may reach without signing in (the convention tests read this).
+PUBLIC_ENDPOINTS = sign_in.PUBLIC_ENDPOINTS | requests.PUBLIC_ENDPOINTS
+
+__all__ = ["PUBLIC_ENDPOINTS", "account", "install", "people", "requests", "sign_in"]

@@ -1,0 +1,81 @@
+"""What the access views share: the signed-in user, emailed links, errors on forms."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Flask, current_app, g, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from claims_portal.access import mfa
+from claims_portal.access.links import Links
+from claims_portal.access.models import User
+from claims_portal.access.permissions import has_capability
+from claims_portal.access.roles import Capability
+from claims_portal.access.services import AccessError
+
+
+def me() -> User:
+    return cast(User, current_user)
+
+
+def links() -> Links:
+    return Links(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
+
+
+def show_error(form: FlaskForm, error: AccessError) -> None:
+    """Put a service's message on its field (linked from the error summary) or the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+#: Pages a person who must set up two-factor authentication can still reach.
+_ALLOWED_BEFORE_MFA = frozenset(
+    {
+        "access.mfa_set_up",
+        "access.sign_out",
+        "access.sign_out_everywhere",
+        "static",
+        "core.assets",
+        "core.healthz",
+        "core.readyz",
+        "core.accessibility",
+        "core.privacy",
+    }
+)
+
+
+def _require_mfa_enrolment() -> Any:
+    if not current_user.is_authenticated or request.endpoint in _ALLOWED_BEFORE_MFA:
+        return None
+    user = me()
+    if not user.mfa_enabled and mfa.is_required(user):
+        return redirect(url_for("access.mfa_set_up"))
+    return None
+
+
+def _navigation() -> dict[str, Any]:
+    if not current_user.is_authenticated:
+        return {}
+    from claims_portal.access import access_requests
+    from claims_portal.extensions import db
+
+    memberships = g.get("memberships", [])
+    pending = None
+    if access_requests.may_decide_any(me(), memberships):
+        pending = len(access_requests.pending_for(db.session, me()))
+    organisation = g.get("current_organisation")
+    return {
+        "pending_actions_count": pending,
+        "can_manage_people": organisation is not None
+        and has_capability(me(), Capability.ADMINISTER_USERS, organisation),
+    }
+
+
+def install(app: Flask) -> None:
+    app.before_request(_require_mfa_enrolment)
+    app.context_processor(_navigation)

@@ -1,0 +1,127 @@
+"""Your account: details, two-factor authentication, email notifications, your requests."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from claims_portal.access import access_requests, bp, mfa
+from claims_portal.access.forms import (
+    ConfirmForm,
+    EnableMfaForm,
+    NotificationPreferencesForm,
+    PasswordConfirmForm,
+)
+from claims_portal.access.passwords import verify_password
+from claims_portal.access.services import AccessError
+from claims_portal.access.views._common import me, show_error
+from claims_portal.clock import today
+from claims_portal.extensions import db
+from claims_portal.mail import services as mail_services
+from claims_portal.mail.kinds import KINDS, EmailKind
+
+#: Flask-session key of the secret shown on the set-up page until it is confirmed.
+MFA_SETUP_SECRET = "mfa_setup_secret"  # noqa: S105 - a session key, not a secret
+
+
+@bp.get("/account")
+@login_required
+def account() -> str:
+    user = me()
+    day = today()
+    return render_template(
+        "access/account.html",
+        memberships=[m for m in user.memberships if m.is_active_on(day)],
+        requests=access_requests.requests_of(db.session, user),
+        mfa_required=mfa.is_required(user),
+        remaining_codes=mfa.remaining_recovery_codes(db.session, user) if user.mfa_enabled else 0,
+        withdraw_form=ConfirmForm(),
+    )
+
+
+@bp.route("/account/two-factor-authentication", methods=["GET", "POST"])
+@login_required
+def mfa_set_up() -> str | Response:
+    user = me()
+    secret = session.get(MFA_SETUP_SECRET)
+    if not secret:
+        secret = session[MFA_SETUP_SECRET] = mfa.new_secret()
+    form = EnableMfaForm()
+    if form.validate_on_submit():
+        try:
+            codes = mfa.enable(db.session, user, secret, form.code.data or "")
+        except AccessError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            session.pop(MFA_SETUP_SECRET, None)
+            # Shown once, in this response: the codes are never stored in clear.
+            return render_template("access/recovery_codes.html", codes=codes, new_setup=True)
+    form.code.data = ""
+    uri = mfa.provisioning_uri(secret, user.email)
+    return render_template(
+        "access/mfa_set_up.html",
+        form=form,
+        qr_svg=mfa.qr_code_svg(uri),
+        secret_groups=[secret[i : i + 4] for i in range(0, len(secret), 4)],
+        required=mfa.is_required(user),
+    )
+
+
+@bp.route("/account/two-factor-authentication/turn-off", methods=["GET", "POST"])
+@login_required
+def mfa_turn_off() -> str | Response:
+    user = me()
+    if not user.mfa_enabled:
+        return redirect(url_for("access.account"))
+    if mfa.is_required(user):
+        flash("Your role needs two-factor authentication, so it cannot be turned off.", "info")
+        return redirect(url_for("access.account"))
+    form = PasswordConfirmForm()
+    if form.validate_on_submit():
+        if verify_password(user.password_hash, form.password.data or ""):
+            mfa.disable(db.session, user, actor=user)
+            db.session.commit()
+            flash("Two-factor authentication is off.", "success")
+            return redirect(url_for("access.account"))
+        form.password.errors = [*form.password.errors, "Enter your correct password"]
+    return render_template("access/mfa_turn_off.html", form=form)
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@login_required
+def recovery_codes() -> str | Response:
+    user = me()
+    if not user.mfa_enabled:
+        return redirect(url_for("access.mfa_set_up"))
+    form = PasswordConfirmForm()
+    if form.validate_on_submit():
+        if verify_password(user.password_hash, form.password.data or ""):
+            codes = mfa.regenerate_recovery_codes(db.session, user)
+            db.session.commit()
+            return render_template("access/recovery_codes.html", codes=codes, new_setup=False)
+        form.password.errors = [*form.password.errors, "Enter your correct password"]
+    return render_template("access/recovery_codes_new.html", form=form)
+
+
+@bp.route("/account/email-notifications", methods=["GET", "POST"])
+@login_required
+def email_notifications() -> str | Response:
+    user = me()
+    current = mail_services.preferences_of(db.session, user)
+    form = NotificationPreferencesForm()
+    form.kinds.choices = [SelectChoice(kind.value, KINDS[kind].description) for kind in current]
+    if request.method == "POST" and form.validate():
+        mail_services.set_preferences(
+            db.session, user, [EmailKind(k) for k in form.kinds.data or []]
+        )
+        db.session.commit()
+        flash("Your email notification choices are saved.", "success")
+        return redirect(url_for("access.account"))
+    if request.method == "GET":
+        form.kinds.data = [kind.value for kind, on in current.items() if on]
+    always = [info.description for info in KINDS.values() if info.always]
+    return render_template("access/email_notifications.html", form=form, always=always)

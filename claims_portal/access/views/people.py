@@ -1,0 +1,169 @@
+"""People (administrators): who has access under this ICB, invitations, and account actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import cast
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from claims_portal.access import bp, people
+from claims_portal.access.forms import ConfirmForm, InviteForm, ReasonForm
+from claims_portal.access.models import Membership, User
+from claims_portal.access.permissions import current_organisation, require_capability
+from claims_portal.access.roles import Capability, Role
+from claims_portal.access.services import AccessError
+from claims_portal.access.views._common import links, me, show_error
+from claims_portal.extensions import db
+from claims_portal.organisations.models import Organisation
+
+
+@bp.get("/people")
+@require_capability(Capability.ADMINISTER_USERS)
+def people_list() -> str:
+    root = cast(Organisation, current_organisation())
+    return render_template(
+        "access/people.html", people=people.people_in_scope(db.session, me(), root), root=root
+    )
+
+
+@bp.route("/people/invite", methods=["GET", "POST"])
+@require_capability(Capability.ADMINISTER_USERS)
+def invite() -> str | Response:
+    root = cast(Organisation, current_organisation())
+    organisations = people.scope_organisations(db.session, me(), root)
+    form = InviteForm()
+    form.organisation_id.choices = [SelectChoice(o.id, o.display_name) for o in organisations]
+    form.role.choices = [SelectChoice(role.name, str(role)) for role in Role]
+    if form.validate_on_submit():
+        organisation = next(o for o in organisations if o.id == form.organisation_id.data)
+        try:
+            membership = people.invite(
+                db.session,
+                actor=me(),
+                organisation=organisation,
+                role=Role[form.role.data],
+                email=form.email.data or "",
+                full_name=form.full_name.data or "",
+                links=links(),
+            )
+        except AccessError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"{membership.user.full_name} now has the role {membership.role} at "
+                f"{organisation.display_name}. We have emailed them.",
+                "success",
+            )
+            return redirect(url_for("access.person", user_id=membership.user_id))
+    return render_template("access/invite.html", form=form)
+
+
+def _person(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    people.ensure_can_manage(me(), user)  # 403 for people of another ICB
+    return user
+
+
+@bp.get("/people/<int:user_id>")
+@login_required
+def person(user_id: int) -> str:
+    user = _person(user_id)
+    return render_template(
+        "access/person.html",
+        person=user,
+        memberships=people.memberships_managed_by(me(), user),
+        form=ConfirmForm(),
+        reason_form=ReasonForm(),
+    )
+
+
+def _act(user_id: int, action: Callable[[User], str], form_class: type = ConfirmForm) -> Response:
+    user = _person(user_id)
+    form = form_class()
+    if form.validate_on_submit():
+        try:
+            message = action(user)
+        except AccessError as error:
+            db.session.rollback()
+            flash(str(error), "info")
+        else:
+            db.session.commit()
+            flash(message, "success")
+    return redirect(url_for("access.person", user_id=user_id))
+
+
+@bp.post("/people/<int:user_id>/disable")
+@login_required
+def disable_person(user_id: int) -> Response:
+    def action(user: User) -> str:
+        form = ReasonForm()
+        ended = people.disable_user(db.session, user, actor=me(), reason=form.reason.data or None)
+        return f"{user.full_name}'s account is disabled; {ended} signed-in sessions ended."
+
+    return _act(user_id, action, ReasonForm)
+
+
+@bp.post("/people/<int:user_id>/enable")
+@login_required
+def enable_person(user_id: int) -> Response:
+    def action(user: User) -> str:
+        people.enable_user(db.session, user, actor=me())
+        return f"{user.full_name}'s account is enabled."
+
+    return _act(user_id, action)
+
+
+@bp.post("/people/<int:user_id>/unlock")
+@login_required
+def unlock_person(user_id: int) -> Response:
+    def action(user: User) -> str:
+        people.unlock_user(db.session, user, actor=me())
+        return f"{user.full_name}'s account is unlocked."
+
+    return _act(user_id, action)
+
+
+@bp.post("/people/<int:user_id>/reset-two-factor")
+@login_required
+def reset_person_mfa(user_id: int) -> Response:
+    def action(user: User) -> str:
+        people.reset_mfa(db.session, user, actor=me())
+        return f"{user.full_name} will set up two-factor authentication again at next sign-in."
+
+    return _act(user_id, action)
+
+
+@bp.post("/people/<int:user_id>/resend-invitation")
+@login_required
+def resend_invitation(user_id: int) -> Response:
+    def action(user: User) -> str:
+        people.resend_invitation(db.session, user, actor=me(), links=links())
+        return f"We have emailed {user.email} a new link to set up their account."
+
+    return _act(user_id, action)
+
+
+@bp.post("/people/<int:user_id>/memberships/<int:membership_id>/revoke")
+@login_required
+def revoke_membership(user_id: int, membership_id: int) -> Response:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.user_id != user_id:
+        abort(404)
+
+    def action(user: User) -> str:
+        assert membership is not None
+        people.revoke_membership(db.session, membership, actor=me())
+        return (
+            f"{user.full_name} no longer has the role {membership.role} at "
+            f"{membership.organisation.display_name}."
+        )
+
+    return _act(user_id, action)

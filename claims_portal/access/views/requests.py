@@ -1,0 +1,150 @@
+"""Asking for access (anyone), and deciding requests under "Pending actions"."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from claims_portal.access import access_requests, bp
+from claims_portal.access.forms import (
+    ConfirmForm,
+    DecisionForm,
+    FindOrganisationForm,
+    RequestAccessForm,
+)
+from claims_portal.access.models import AccessRequest, AccessRequestStatus
+from claims_portal.access.roles import Role
+from claims_portal.access.services import AccessError
+from claims_portal.access.views._common import links, me, show_error
+from claims_portal.clock import today
+from claims_portal.extensions import db
+from claims_portal.organisations.models import Organisation
+
+PUBLIC_ENDPOINTS = frozenset({"access.request_access", "access.request_access_form"})
+
+
+@bp.get("/request-access")
+def request_access() -> str:
+    form = FindOrganisationForm(request.args)
+    results = None
+    if "q" in request.args and form.validate():
+        results = access_requests.find_organisations(db.session, form.q.data or "")
+    return render_template("access/request_access_find.html", form=form, results=results)
+
+
+@bp.route("/request-access/<ods_code>", methods=["GET", "POST"])
+def request_access_form(ods_code: str) -> str | Response:
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.ods_code == ods_code.upper())
+    )
+    if organisation is None or not organisation.is_active_on(today()):
+        abort(404)
+    form = RequestAccessForm()
+    signed_in = current_user.is_authenticated
+    if signed_in:
+        del form.full_name
+        del form.email
+    roles = access_requests.requestable_roles(organisation)
+    form.role.choices = [SelectChoice(role.name, str(role)) for role in roles]
+    if form.validate_on_submit():
+        try:
+            access_requests.submit_request(
+                db.session,
+                organisation=organisation,
+                role=Role[form.role.data],
+                links=links(),
+                requester=me() if signed_in else None,
+                email=None if signed_in else form.email.data,
+                full_name=None if signed_in else form.full_name.data,
+                note=form.note.data,
+            )
+        except AccessError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"Your request for access to {organisation.display_name} has been sent. "
+                "We will email you when it is decided.",
+                "success",
+            )
+            return redirect(url_for("access.account" if signed_in else "access.sign_in"))
+    return render_template("access/request_access_form.html", form=form, organisation=organisation)
+
+
+@bp.get("/pending-actions")
+@login_required
+def pending_actions() -> str:
+    rows = access_requests.pending_for(db.session, me())
+    return render_template("access/pending_actions.html", requests=rows)
+
+
+def _decision_choices() -> list[SelectChoice]:
+    return [SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")]
+
+
+@bp.route("/access-requests/<int:request_id>", methods=["GET", "POST"])
+@login_required
+def access_request(request_id: int) -> str | Response:
+    access = db.session.get(AccessRequest, request_id)
+    if access is None:
+        abort(404)
+    user = me()
+    is_requester = access.requester_id == user.id or access.email == user.email
+    if not is_requester:
+        # Another organisation's request is refused (403), even by editing the URL.
+        access_requests.ensure_can_decide(db.session, user, access)
+    form = DecisionForm()
+    form.decision.choices = _decision_choices()
+    pending = access.status is AccessRequestStatus.PENDING
+    if pending and not is_requester and form.validate_on_submit():
+        try:
+            access_requests.decide(
+                db.session,
+                access,
+                actor=user,
+                approve=form.decision.data == "approve",
+                reason=form.reason.data,
+                links=links(),
+            )
+        except AccessError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            verb = "approved" if form.decision.data == "approve" else "rejected"
+            flash(
+                f"You {verb} the request from {access.full_name} for "
+                f"{access.organisation.display_name}. We have emailed them.",
+                "success",
+            )
+            return redirect(url_for("access.pending_actions"))
+    return render_template(
+        "access/access_request.html",
+        access=access,
+        form=form,
+        can_decide=pending and not is_requester,
+        withdraw_form=ConfirmForm(),
+    )
+
+
+@bp.post("/access-requests/<int:request_id>/withdraw")
+@login_required
+def withdraw_access_request(request_id: int) -> Response:
+    access = db.session.get(AccessRequest, request_id)
+    if access is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            access_requests.withdraw(db.session, access, actor=me())
+        except AccessError as error:
+            db.session.rollback()
+            flash(str(error), "info")
+        else:
+            db.session.commit()
+            flash("You withdrew your request.", "success")
+    return redirect(url_for("access.account"))

@@ -1,0 +1,236 @@
+"""Signing in (password, then a security code when two-factor is on), out, and passwords."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from claims_portal.access import bp, mfa, tokens
+from claims_portal.access import services as access_services
+from claims_portal.access.forms import (
+    ForgottenPasswordForm,
+    NewPasswordForm,
+    SecurityCodeForm,
+    SignInForm,
+)
+from claims_portal.access.models import TokenPurpose, User
+from claims_portal.access.views._common import links, me, show_error
+from claims_portal.audit.services import record_event
+from claims_portal.extensions import db
+from claims_portal.security import is_safe_redirect
+
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "access.sign_in",
+        "access.sign_in_code",
+        "access.forgotten_password",
+        "access.reset_password",
+        "access.complete_registration",
+    }
+)
+
+#: Flask-session key of a sign-in waiting for its security code (password already checked).
+MFA_PENDING = "mfa_pending"
+MFA_PENDING_SECONDS = 300
+
+
+def _log_in(user: User, token: str) -> None:
+    session.clear()  # nothing from before sign-in carries over
+    user.session_token = token
+    login_user(user)
+
+
+def _after_sign_in(next_url: str | None) -> Response:
+    return redirect(next_url if is_safe_redirect(next_url) else url_for("core.home"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> str | Response:
+    next_url = request.values.get("next")
+    if current_user.is_authenticated:
+        return _after_sign_in(next_url)
+    form = SignInForm()
+    if form.validate_on_submit():
+        check = access_services.check_password(
+            db.session,
+            email=form.email.data or "",
+            password=form.password.data or "",
+            ip_address=request.remote_addr,
+        )
+        if check.user is not None and mfa.needs_second_factor(check.user):
+            user_id = check.user.id
+            db.session.commit()
+            session.clear()
+            session[MFA_PENDING] = {
+                "user_id": user_id,
+                "expires": time.time() + MFA_PENDING_SECONDS,
+                "next": next_url if is_safe_redirect(next_url) else None,
+            }
+            return redirect(url_for("access.sign_in_code"))
+        if check.user is not None:
+            user = check.user
+            token = access_services.complete_sign_in(
+                db.session,
+                user,
+                user_agent=request.user_agent.string,
+                ip_address=request.remote_addr,
+            )
+            db.session.commit()
+            _log_in(user, token)
+            return _after_sign_in(next_url)
+        db.session.commit()  # the failure count, a lock, the audit
+        form.form_errors.append(check.error or access_services.GENERIC_SIGN_IN_ERROR)
+        form.password.data = ""
+    return render_template("access/sign_in.html", form=form, next_url=next_url)
+
+
+def _pending_user() -> tuple[User | None, dict[str, Any]]:
+    pending = session.get(MFA_PENDING) or {}
+    if not pending or float(pending.get("expires", 0)) < time.time():
+        return None, {}
+    user = db.session.get(User, int(pending["user_id"]))
+    return user, pending
+
+
+@bp.route("/sign-in/security-code", methods=["GET", "POST"])
+def sign_in_code() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    user, pending = _pending_user()
+    if user is None:
+        session.pop(MFA_PENDING, None)
+        flash("Your sign-in timed out. Sign in again.", "info")
+        return redirect(url_for("access.sign_in"))
+    form = SecurityCodeForm()
+    if form.validate_on_submit():
+        try:
+            method = mfa.verify(
+                db.session, user, form.code.data or "", ip_address=request.remote_addr
+            )
+        except access_services.AccessError as error:
+            db.session.commit()  # the failure counts towards the lockout
+            show_error(form, error)
+        else:
+            token = access_services.complete_sign_in(
+                db.session,
+                user,
+                method=f"password and {method}",
+                user_agent=request.user_agent.string,
+                ip_address=request.remote_addr,
+            )
+            remaining = mfa.remaining_recovery_codes(db.session, user)
+            db.session.commit()
+            _log_in(user, token)
+            if method == "recovery code":
+                flash(
+                    f"You signed in with a recovery code. You have {remaining} left: "
+                    "make new ones from Your account if you are running out.",
+                    "info",
+                )
+            return _after_sign_in(pending.get("next"))
+    form.code.data = ""
+    return render_template("access/sign_in_code.html", form=form)
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out() -> Response:
+    user = me()
+    if user.session_token:
+        access_services.end_session(db.session, user.session_token, actor=user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("access.sign_in"))
+
+
+@bp.post("/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    user = me()
+    ended = access_services.end_all_sessions(db.session, user)
+    record_event(
+        db.session,
+        action="sign_out.everywhere",
+        object_type="user",
+        object_id=user.id,
+        actor=user,
+        after={"sessions_ended": ended},
+    )
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out on every device.", "success")
+    return redirect(url_for("access.sign_in"))
+
+
+@bp.route("/forgotten-password", methods=["GET", "POST"])
+def forgotten_password() -> str | Response:
+    form = ForgottenPasswordForm()
+    if form.validate_on_submit():
+        tokens.request_password_reset(
+            db.session, form.email.data or "", links=links(), ip_address=request.remote_addr
+        )
+        db.session.commit()
+        minutes = tokens.lifetime(TokenPurpose.PASSWORD_RESET).seconds // 60
+        # The same answer whether or not the address has an account.
+        flash(
+            f"If {form.email.data} has an account, we have emailed it a link to reset the "
+            f"password. The link works once, for {minutes} minutes.",
+            "success",
+        )
+        return redirect(url_for("access.sign_in"))
+    return render_template("access/forgotten_password.html", form=form)
+
+
+def _set_password_page(
+    token: str, purposes: set[TokenPurpose], template: str, action: Any, done: str
+) -> str | Response | tuple[str, int]:
+    try:
+        row = tokens.find_token(db.session, token, purposes)
+    except tokens.InvalidLink:
+        return render_template("access/link_expired.html"), 410
+    email = row.user.email
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            action(db.session, token, form.password.data or "", links=links())
+        except access_services.AccessError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash(done, "success")
+            return redirect(url_for("access.sign_in"))
+    return render_template(template, form=form, email=email, purpose=row.purpose)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    return _set_password_page(
+        token,
+        {TokenPurpose.PASSWORD_RESET},
+        "access/reset_password.html",
+        tokens.reset_password,
+        "Your password has been changed and you have been signed out everywhere. "
+        "Sign in with your new password.",
+    )
+
+
+@bp.route("/complete-registration/<token>", methods=["GET", "POST"])
+def complete_registration(token: str) -> str | Response | tuple[str, int]:
+    return _set_password_page(
+        token,
+        {TokenPurpose.REGISTRATION, TokenPurpose.INVITATION},
+        "access/complete_registration.html",
+        tokens.complete_registration,
+        "Your account is ready. Sign in with your email address and new password.",
+    )

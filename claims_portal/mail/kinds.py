@@ -1,0 +1,52 @@
+"""The kinds of email the portal sends, and whether people may turn each one off.
+
+Later features add kinds here. ``always`` kinds (security and account set-up messages, and
+the outcome of a person's own access request) ignore notification preferences.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class EmailKind(enum.StrEnum):
+    REGISTRATION_LINK = "registration_link"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an email kind
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an email kind
+    ACCESS_REQUEST_RECEIVED = "access_request_received"
+    ACCESS_REQUEST_DECIDED = "access_request_decided"
+    ACCESS_REQUEST_TO_DECIDE = "access_request_to_decide"
+    ACCESS_CHANGED = "access_changed"
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    #: What the person reads on the "Email notifications" page.
+    description: str
+    #: Sent unless the person turned it off (ignored when ``always``).
+    default: bool = True
+    #: Sent whatever the preferences say.
+    always: bool = False
+
+
+KINDS: dict[EmailKind, KindInfo] = {
+    EmailKind.REGISTRATION_LINK: KindInfo("Links to set up your account", always=True),
+    EmailKind.PASSWORD_RESET: KindInfo("Password reset links", always=True),
+    EmailKind.PASSWORD_CHANGED: KindInfo("Your password was changed", always=True),
+    EmailKind.ACCESS_REQUEST_RECEIVED: KindInfo(
+        "Confirmation that your access request was received", always=True
+    ),
+    EmailKind.ACCESS_REQUEST_DECIDED: KindInfo("The decision on your access request", always=True),
+    EmailKind.ACCESS_REQUEST_TO_DECIDE: KindInfo(
+        "A new access request is waiting for your decision"
+    ),
+    EmailKind.ACCESS_CHANGED: KindInfo(
+        "Your access to an organisation was given or removed by an administrator"
+    ),
+}
+
+
+def optional_kinds() -> list[EmailKind]:
+    """The kinds a person may turn off, in the order the preferences page shows them."""
+    return [kind for kind, info in KINDS.items() if not info.always]

@@ -1,0 +1,65 @@
+"""The email outbox and per-person notification preferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, String, Text, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from claims_portal.db import UTCDateTime, created_at, intpk
+from claims_portal.extensions import db
+
+
+class EmailStatus(enum.StrEnum):
+    QUEUED = "Queued"
+    SENT = "Sent"
+    FAILED = "Failed"
+
+
+class EmailMessage(db.Model):  # type: ignore[name-defined,misc]
+    """One email, written in the same transaction as the decision it tells about.
+
+    Queued until delivered; a failed attempt records the error and stays queued until
+    ``MAIL_MAX_ATTEMPTS`` attempts have failed, then it is ``FAILED`` and reported.
+    """
+
+    __tablename__ = "email_message"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("(status = 'SENT') = (sent_at IS NOT NULL)", name="sent_at_when_sent"),
+        Index("ix_email_message_status_id", "status", "id"),
+    )
+
+    id: Mapped[intpk]
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    #: An :class:`~claims_portal.mail.kinds.EmailKind` value (plain text, so that later
+    #: features add kinds without a migration).
+    kind: Mapped[str] = mapped_column(String(60))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[EmailStatus] = mapped_column(
+        Enum(EmailStatus, name="email_status", native_enum=False, length=40, validate_strings=True),
+        default=EmailStatus.QUEUED,
+    )
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[created_at]
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class NotificationPreference(db.Model):  # type: ignore[name-defined,misc]
+    """Whether a person wants email of one kind; without a row the kind's default applies."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (
+        Index("ix_notification_preference_user_kind", "user_id", "kind", unique=True),
+    )
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(60))
+    email_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -1,0 +1,284 @@
+"""Queueing and delivering email, and notification preferences.
+
+Services call :func:`enqueue` inside their unit of work, so the decision and the intent to
+email commit together. After the request's commit, :func:`install_hooks` delivers what was
+just queued; an SMTP failure is recorded on the message (error, attempt count) and never
+undoes the decision. ``claims-portal mail send-queued`` retries queued messages; after
+``MAIL_MAX_ATTEMPTS`` failed attempts a message is marked failed and reported (log error and
+the command's output).
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from claims_portal.access.models import User
+from claims_portal.db import DbSession, utcnow
+from claims_portal.mail.backends import MailBackend, make_backend
+from claims_portal.mail.kinds import KINDS, EmailKind
+from claims_portal.mail.models import EmailMessage, EmailStatus, NotificationPreference
+
+log = logging.getLogger(__name__)
+
+_PENDING = "mail_pending_ids"
+_COMMITTED = "mail_committed_ids"
+
+
+# --- Preferences ---------------------------------------------------------------------------
+
+
+def wants_email(session: DbSession, user: User, kind: EmailKind) -> bool:
+    """Whether ``user`` should be emailed about ``kind`` (always for security kinds)."""
+    info = KINDS[kind]
+    if info.always:
+        return True
+    chosen = session.scalar(
+        select(NotificationPreference.email_enabled).where(
+            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind.value
+        )
+    )
+    return info.default if chosen is None else bool(chosen)
+
+
+def preferences_of(session: DbSession, user: User) -> dict[EmailKind, bool]:
+    """Every optional kind and whether ``user`` gets it."""
+    rows = dict(
+        session.execute(
+            select(NotificationPreference.kind, NotificationPreference.email_enabled).where(
+                NotificationPreference.user_id == user.id
+            )
+        ).all()
+    )
+    return {
+        kind: bool(rows.get(kind.value, info.default))
+        for kind, info in KINDS.items()
+        if not info.always
+    }
+
+
+def set_preferences(session: DbSession, user: User, enabled: Iterable[EmailKind]) -> None:
+    """Turn on exactly the optional kinds in ``enabled`` for ``user`` (flush only)."""
+    from claims_portal.audit.services import record_event
+
+    chosen = set(enabled)
+    before = preferences_of(session, user)
+    existing = {
+        row.kind: row
+        for row in session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    for kind in before:
+        on = kind in chosen
+        row = existing.get(kind.value)
+        if row is None:
+            session.add(NotificationPreference(user_id=user.id, kind=kind.value, email_enabled=on))
+        else:
+            row.email_enabled = on
+    session.flush()
+    after = {kind: kind in chosen for kind in before}
+    if after != before:
+        record_event(
+            session,
+            action="notification_preferences.changed",
+            object_type="user",
+            object_id=user.id,
+            actor=user,
+            before={k.value: v for k, v in before.items() if after[k] != v},
+            after={k.value: v for k, v in after.items() if before[k] != v},
+        )
+
+
+# --- Queueing ------------------------------------------------------------------------------
+
+
+def enqueue(
+    session: DbSession,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    kind: EmailKind,
+    user: User | None = None,
+) -> EmailMessage | None:
+    """Queue an email in the caller's unit of work; ``None`` if the person turned it off."""
+    if user is not None and not wants_email(session, user, kind):
+        return None
+    message = EmailMessage(
+        recipient=to,
+        subject=subject[:200],
+        body=body,
+        kind=kind.value,
+        user_id=user.id if user is not None else None,
+        status=EmailStatus.QUEUED,
+        attempts=0,
+    )
+    session.add(message)
+    session.flush()
+    session.info.setdefault(_PENDING, []).append(message.id)
+    return message
+
+
+# --- Delivery ------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    #: Failed this time, will be retried.
+    retrying: list[int] = field(default_factory=list)
+    #: Failed for the last allowed time: status failed, reported.
+    gave_up: list[EmailMessage] = field(default_factory=list)
+
+
+def _build(message: EmailMessage, sender: str) -> email.message.EmailMessage:
+    built = email.message.EmailMessage()
+    built["From"] = sender
+    built["To"] = message.recipient
+    built["Subject"] = message.subject
+    built["Date"] = email.utils.format_datetime(utcnow())
+    built["Message-ID"] = email.utils.make_msgid(
+        idstring=f"msg{message.id}", domain=sender.rsplit("@", 1)[-1].strip("> ") or None
+    )
+    built["X-Claims-Portal-Message"] = str(message.id)
+    built["X-Claims-Portal-Kind"] = message.kind
+    built.set_content(message.body)
+    return built
+
+
+def deliver(
+    session: DbSession,
+    config: Mapping[str, Any],
+    *,
+    ids: Sequence[int] | None = None,
+    backend: MailBackend | None = None,
+) -> DeliveryReport:
+    """Send queued messages (those in ``ids``, or all); record each outcome (flush only)."""
+    max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 5))
+    statement = (
+        select(EmailMessage)
+        .where(EmailMessage.status == EmailStatus.QUEUED)
+        .order_by(EmailMessage.id)
+        .with_for_update(skip_locked=True)
+    )
+    if ids is not None:
+        statement = statement.where(EmailMessage.id.in_(list(ids)))
+    messages = list(session.scalars(statement))
+    report = DeliveryReport()
+    if not messages:
+        return report
+    backend = backend or make_backend(config)
+    sender = config.get("MAIL_DEFAULT_SENDER") or "claims-portal@localhost"
+    opened_error: str | None = None
+    try:
+        backend.open()
+    except Exception as exc:
+        opened_error = f"{type(exc).__name__}: {exc}"
+    try:
+        for message in messages:
+            message.attempts += 1
+            message.last_attempt_at = utcnow()
+            error = opened_error
+            if error is None:
+                try:
+                    backend.send(_build(message, sender))
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+            if error is None:
+                message.status = EmailStatus.SENT
+                message.sent_at = utcnow()
+                message.last_error = None
+                report.sent.append(message.id)
+                continue
+            message.last_error = error[:2000]
+            if message.attempts >= max_attempts:
+                message.status = EmailStatus.FAILED
+                report.gave_up.append(message)
+                log.error(
+                    "Email %s to %s (%s) failed %s times and will not be retried: %s",
+                    message.id,
+                    message.recipient,
+                    message.kind,
+                    message.attempts,
+                    error,
+                )
+            else:
+                report.retrying.append(message.id)
+                log.warning(
+                    "Email %s to %s not sent (attempt %s): %s",
+                    message.id,
+                    message.recipient,
+                    message.attempts,
+                    error,
+                )
+    finally:
+        if opened_error is None:
+            backend.close()
+    session.flush()
+    return report
+
+
+def requeue_failed(session: DbSession) -> int:
+    """Give failed messages a fresh set of attempts; returns how many."""
+    failed = list(
+        session.scalars(select(EmailMessage).where(EmailMessage.status == EmailStatus.FAILED))
+    )
+    for message in failed:
+        message.status = EmailStatus.QUEUED
+        message.attempts = 0
+    session.flush()
+    return len(failed)
+
+
+# --- After the request's commit ------------------------------------------------------------
+
+
+def _after_commit(session: DbSession) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.info.setdefault(_COMMITTED, []).extend(pending)
+
+
+def _after_rollback(session: DbSession, previous_transaction: Any) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+def deliver_committed(app: Flask) -> None:
+    """Deliver what this request queued and committed; failures are recorded, not raised."""
+    from claims_portal.extensions import db
+
+    ids = db.session.info.pop(_COMMITTED, None)
+    if not ids or not app.config.get("MAIL_SEND_IMMEDIATELY", True):
+        return
+    try:
+        deliver(db.session, app.config, ids=ids)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("Could not record email delivery; the queue keeps the messages")
+
+
+_listening = False
+
+
+def install_hooks(app: Flask) -> None:
+    global _listening
+    if not _listening:
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)
+        _listening = True
+
+    @app.after_request
+    def _deliver(response: Any) -> Any:
+        deliver_committed(app)
+        return response
