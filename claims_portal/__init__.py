@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from claims_portal.access import views as _access_views  # noqa: F401
     from claims_portal.core import views as _core_views  # noqa: F401
     from claims_portal.organisations import views as _organisation_views  # noqa: F401
+    from claims_portal.schemes import views as _scheme_views  # noqa: F401
 
     app.register_blueprint(core.bp)
     app.register_blueprint(access.bp)

@@ -1,69 +1,48 @@
 """The ICB's administration (Flask-Admin). The only package that imports Flask-Admin.
 
-Admin views reuse the domain services, so a rule cannot be bypassed from here. Schemes and
-their parts arrive in issue 5; for now the admin offers read-only views of organisations and
-the audit trail to commissioner staff.
+Commissioner staff configure local schemes here without a developer: schemes, components,
+tariffs, claim windows, supplementary questions and offers. Admin views reuse the domain
+services, so a rule cannot be bypassed from here (``base.py`` explains access and tenant
+scoping; ``schemes.py`` the scheme views).
+
+Templates in ``admin/templates`` override a few of Flask-Admin's so that they work under
+the portal's Content-Security-Policy (no inline event handlers: ``portal_base.html`` binds
+them from a nonce'd script) and add the scheme pages' buttons.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from flask import Flask, abort, g, redirect, request, url_for
-from flask_admin import Admin, AdminIndexView, expose
-from flask_admin.contrib.sqla import ModelView
+from flask import Blueprint, Flask, g
+from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
-from flask_login import current_user
-from flask_wtf import FlaskForm
 
-from claims_portal.access.models import User
-from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
+from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
+from claims_portal.admin.schemes import (
+    ClaimWindowAdmin,
+    ComponentAdmin,
+    OfferAdmin,
+    QuestionAdmin,
+    SchemeAdmin,
+    TariffAdmin,
+)
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.schemes.models import (
+    ClaimWindow,
+    Component,
+    Offer,
+    Scheme,
+    SupplementaryQuestion,
+    Tariff,
+)
 from claims_portal.security import csp_nonce
 
 #: Flask-Admin's own CSS and JavaScript: the only admin endpoint anyone may reach.
 PUBLIC_ENDPOINTS = frozenset({"admin.static"})
-
-
-def _allowed(capability: Capability) -> bool:
-    organisation = g.get("current_organisation")
-    return bool(
-        current_user.is_authenticated
-        and organisation is not None
-        and has_capability(cast(User, current_user), capability, organisation)
-    )
-
-
-class _Guarded:
-    """Access checks shared by every admin view (index included)."""
-
-    required_capability = Capability.ACCESS_ADMIN
-
-    def is_accessible(self) -> bool:
-        return _allowed(self.required_capability)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("access.sign_in", next=request.full_path))
-        abort(403)
-
-
-class SecureIndexView(_Guarded, AdminIndexView):
-    @expose("/")
-    def index(self) -> Any:
-        return super().index()
-
-
-class SecureModelView(_Guarded, ModelView):
-    # Flask-WTF's CSRFProtect checks every admin POST; SecureForm would clash with it.
-    form_base_class = FlaskForm
-    can_create = False
-    can_edit = False
-    can_delete = False
-    page_size = 50
 
 
 class OrganisationAdmin(SecureModelView):
@@ -86,6 +65,9 @@ class OrganisationAdmin(SecureModelView):
     def get_count_query(self) -> Any:
         return super().get_count_query().filter(Organisation.id.in_(_visible_organisation_ids()))
 
+    def get_one(self, id: Any) -> Any:
+        return get_in_scope(self, id)
+
 
 class AuditEventAdmin(SecureModelView):
     required_capability = Capability.VIEW_AUDIT_TRAIL
@@ -98,9 +80,10 @@ class AuditEventAdmin(SecureModelView):
         "object_id",
         "reason",
     ]
+    column_details_list = [*column_list, "before", "after", "request_id"]
+    column_searchable_list = ["action", "object_type", "object_id", "actor_label"]
     column_filters = ["action", "object_type", "actor_label"]
     column_default_sort = ("id", True)
-    can_view_details = True
 
     def get_query(self) -> Any:
         return (
@@ -114,33 +97,62 @@ class AuditEventAdmin(SecureModelView):
             .filter(AuditEvent.organisation_id.in_(_visible_organisation_ids()))
         )
 
+    def get_one(self, id: Any) -> Any:
+        return get_in_scope(self, id)
+
 
 def _visible_organisation_ids() -> list[int]:
-    """The current commissioner and every organisation under it (tenant scoping)."""
-    root = g.get("current_organisation")
-    if root is None:
-        return []
-    ids = [root.id]
-    frontier = [root.id]
+    """The current user's ICB, its sub-locations and every organisation under them."""
+    if "admin_visible_organisations" in g:
+        return list(g.admin_visible_organisations)
+    ids = list(scope_ids())
+    frontier = list(ids)
     while frontier:
         children = db.session.scalars(
             db.select(Organisation.id).where(Organisation.parent_id.in_(frontier))
         ).all()
         frontier = [c for c in children if c not in ids]
         ids.extend(frontier)
+    g.admin_visible_organisations = ids
     return ids
 
 
 def init_admin(app: Flask) -> Admin:
     """Build the admin for this app (never at module level: tests build several apps)."""
+    # Registered before Flask-Admin's own blueprints, so these templates take precedence.
+    app.register_blueprint(Blueprint("admin_templates", __name__, template_folder="templates"))
     admin = Admin(
         app,
         name="Claims portal administration",
         url="/admin",
-        theme=Bootstrap4Theme(),
-        index_view=SecureIndexView(url="/admin", endpoint="admin"),
+        theme=Bootstrap4Theme(base_template="admin/portal_base.html"),
+        index_view=SecureIndexView(
+            url="/admin", endpoint="admin", template="admin/portal_index.html"
+        ),
         csp_nonce_generator=csp_nonce,
     )
+    admin.add_view(SchemeAdmin(Scheme, db, name="Schemes", endpoint="admin-schemes", url="schemes"))
+    admin.add_view(
+        ComponentAdmin(
+            Component, db, name="Components", endpoint="admin-components", url="components"
+        )
+    )
+    admin.add_view(TariffAdmin(Tariff, db, name="Tariffs", endpoint="admin-tariffs", url="tariffs"))
+    admin.add_view(
+        ClaimWindowAdmin(
+            ClaimWindow, db, name="Claim windows", endpoint="admin-windows", url="claim-windows"
+        )
+    )
+    admin.add_view(
+        QuestionAdmin(
+            SupplementaryQuestion,
+            db,
+            name="Questions",
+            endpoint="admin-questions",
+            url="questions",
+        )
+    )
+    admin.add_view(OfferAdmin(Offer, db, name="Offers", endpoint="admin-offers", url="offers"))
     admin.add_view(
         OrganisationAdmin(
             Organisation,

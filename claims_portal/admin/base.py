@@ -1,0 +1,258 @@
+"""Access control and tenant scoping shared by every admin view.
+
+- Every admin page needs ``ACCESS_ADMIN`` (commissioner roles) in the current organisation;
+  anyone else gets 403 (signed-out people are sent to sign in).
+- Writes (create, edit, delete, actions and the custom buttons) also need
+  ``CONFIGURE_SCHEMES`` (ICB administrators): others get 403 even by a hand-made request.
+- Tenant scoping: a view shows only rows of the ICB at or above the current organisation
+  and of its sub-locations. ``get_one`` (edit, details, delete by id) answers 404 for any
+  other row, and list, export and bulk actions all read through the scoped query.
+- Writes go through the domain services (which check permissions again, validate, audit
+  and flush); the view commits once.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+from flask import Response, abort, flash, g, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.utils import secure_filename
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import PermissionDenied, has_capability
+from claims_portal.access.roles import Capability
+from claims_portal.extensions import db
+from claims_portal.schemes.services import SchemeError, commissioner_scope
+
+
+def _allowed(capability: Capability) -> bool:
+    organisation = g.get("current_organisation")
+    return bool(
+        current_user.is_authenticated
+        and organisation is not None
+        and has_capability(cast(User, current_user), capability, organisation)
+    )
+
+
+def actor() -> User:
+    return cast(User, current_user)
+
+
+def scope_ids() -> list[int]:
+    """The commissioners whose records the current user sees (cached for the request)."""
+    if "admin_scope" not in g:
+        g.admin_scope = commissioner_scope(db.session, g.get("current_organisation"))
+    return cast(list[int], g.admin_scope)
+
+
+def get_or_404(model: type, key: Any) -> Any:
+    found = db.session.get(model, key)
+    if found is None:
+        abort(404)
+    return found
+
+
+def can_configure() -> bool:
+    return _allowed(Capability.CONFIGURE_SCHEMES)
+
+
+class _Guarded:
+    """Access checks shared by every admin view (index included)."""
+
+    required_capability = Capability.ACCESS_ADMIN
+
+    def is_accessible(self) -> bool:
+        return _allowed(self.required_capability)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("access.sign_in", next=request.full_path))
+        abort(403)
+
+
+class SecureIndexView(_Guarded, AdminIndexView):
+    @expose("/")
+    def index(self) -> Any:
+        return super().index()
+
+
+class SecureModelView(_Guarded, ModelView):
+    """A read-only, guarded model view."""
+
+    # Flask-WTF's CSRFProtect checks every admin POST; SecureForm would clash with it.
+    form_base_class = FlaskForm
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    page_size = 50
+
+
+def get_in_scope(view: ModelView, id: Any) -> Any:
+    """The row with this id if the view's scoped query holds it; 404 otherwise.
+
+    Edit, details, delete and the custom buttons all load their row through this, so a
+    record of another ICB is never reached by changing an id in a URL or a form.
+    """
+    try:
+        key = int(id)
+    except (TypeError, ValueError):
+        abort(404)
+    found = view.get_query().filter(view.model.id == key).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def _csv_safe(value: Any) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP: CSV injection)."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+#: Exposed methods that change data: refused with 403 without CONFIGURE_SCHEMES.
+WRITE_VIEWS = frozenset({"create_view", "edit_view", "delete_view", "action_view"})
+
+
+class ScopedModelView(SecureModelView):
+    """A tenant-scoped view whose writes go through services.
+
+    Subclasses set ``allow_create``/``allow_edit``/``allow_delete``, implement
+    :meth:`scope` (the filter on their query), and override :meth:`create_with`,
+    :meth:`update_with` and :meth:`delete_with` to call the services.
+    """
+
+    allow_create = False
+    allow_edit = False
+    allow_delete = False
+    can_export = True
+    export_types = ["csv"]
+    #: Custom exposed methods (buttons) that change data.
+    extra_write_views: frozenset[str] = frozenset()
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self.allow_create and can_configure()
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self.allow_edit and can_configure()
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self.allow_delete and can_configure()
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if (name in WRITE_VIEWS or name in self.extra_write_views) and not can_configure():
+            abort(403)
+        return None
+
+    def is_action_allowed(self, name: str) -> bool:
+        return can_configure() and super().is_action_allowed(name)
+
+    # --- Tenant scoping ---------------------------------------------------------------
+
+    def scope(self, query: Any) -> Any:
+        raise NotImplementedError
+
+    def get_query(self) -> Any:
+        return self.scope(super().get_query())
+
+    def get_count_query(self) -> Any:
+        return self.scope(super().get_count_query())
+
+    def get_one(self, id: Any) -> Any:
+        return get_in_scope(self, id)
+
+    def in_scope(self, ids: Iterable[str]) -> list[Any]:
+        """The rows among ``ids`` that are in scope (bulk actions ignore the others)."""
+        keys = [int(i) for i in ids if str(i).isdigit()]
+        if not keys:
+            return []
+        return list(self.get_query().filter(self.model.id.in_(keys)).all())
+
+    # --- Writes through services ------------------------------------------------------
+
+    def create_with(self, form: Any) -> Any:
+        raise NotImplementedError
+
+    def update_with(self, form: Any, model: Any) -> None:
+        raise NotImplementedError
+
+    def delete_with(self, model: Any) -> None:
+        raise NotImplementedError
+
+    def _write(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` (service calls, flush only) and commit once; flash rule problems."""
+        try:
+            result = work()
+        except SchemeError as error:
+            db.session.rollback()
+            for problem in error.problems:
+                flash(problem, "error")
+            return None
+        except PermissionDenied:
+            db.session.rollback()
+            abort(403)
+        db.session.commit()
+        return result if result is not None else True
+
+    def create_model(self, form: Any) -> Any:
+        model = self._write(lambda: self.create_with(form))
+        if model:
+            self.after_model_change(form, model, True)
+        return model or False
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        done = self._write(lambda: self.update_with(form, model))
+        if done:
+            self.after_model_change(form, model, False)
+        return bool(done)
+
+    def delete_model(self, model: Any) -> bool:
+        return bool(self._write(lambda: self.delete_with(model)))
+
+    @action("delete", "Delete", "Delete the selected records?")
+    def action_delete(self, ids: list[str]) -> None:
+        # Flask-Admin's own bulk delete compares ids as text (refused by PostgreSQL) and
+        # skips the services; this one deletes row by row through them.
+        self.run_each(ids, self.delete_with, "Records deleted")
+
+    def _export_csv(self, return_url: Any) -> Any:
+        """The CSV built inside the request (not streamed after it, when the rows' session
+        has gone), with spreadsheet formulas neutralised."""
+        _, rows = self._export_data()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([title for _, title in self._export_columns])
+        for row in rows:
+            writer.writerow(
+                [_csv_safe(self.get_export_value(row, name)) for name, _ in self._export_columns]
+            )
+        filename = secure_filename(self.get_export_name(export_type="csv"))
+        return Response(
+            buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={filename}"},
+        )
+
+    def run_each(self, ids: Iterable[str], work: Callable[[Any], Any], done: str) -> None:
+        """A bulk action: ``work`` on each in-scope row, one commit per row."""
+        count = 0
+        for row in self.in_scope(ids):
+            if self._write(functools.partial(work, row)):
+                count += 1
+        if count:
+            flash(f"{done}: {count}", "success")

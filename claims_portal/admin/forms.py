@@ -1,0 +1,231 @@
+"""Admin forms: explicit FlaskForm classes (no scaffolding), choices filled per request.
+
+Choices are ``SelectChoice`` objects (WTForms 3.3 deprecates tuples); the lists that depend
+on the user's ICB (commissioners, schemes, providers) are set by the views on each request,
+so a record outside the user's scope is not a valid choice.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import wtforms
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from claims_portal.schemes.models import ClaimFrequency, EvidenceRequirement, QuestionKind
+
+
+class EnumSelectField(SelectField):
+    """A select over a ``StrEnum``: posts member names, shows values, gives back members."""
+
+    def __init__(self, label: str, enum_class: type[enum.Enum], **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [InputRequired(f"Choose the {label.lower()}")])
+        super().__init__(
+            label, choices=[SelectChoice(m.name, str(m.value)) for m in enum_class], **kwargs
+        )
+        self.enum_class = enum_class
+
+    def process_data(self, value: Any) -> None:
+        self.data = value.name if isinstance(value, enum.Enum) else value
+
+    @property
+    def member(self) -> Any:
+        return self.enum_class.__members__.get(self.data or "")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _optional_units(label: str) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[Optional(), NumberRange(min=0, message="Enter a whole number, 0 or more")],
+    )
+
+
+def _optional_money(label: str) -> DecimalField:
+    return DecimalField(
+        label,
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message="Enter an amount, 0 or more")],
+    )
+
+
+class SchemeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[InputRequired("Enter the scheme's code"), Length(max=30)],
+        description="Capital letters, digits and hyphens, like LES-HC-2627",
+    )
+    name = StringField("Name", validators=[InputRequired("Enter the name"), Length(max=200)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    commissioner_id = SelectField(
+        "Commissioner", coerce=int, validators=[InputRequired("Choose the commissioner")]
+    )
+    financial_year = SelectField(
+        "Financial year", validators=[InputRequired("Choose the financial year")]
+    )
+    start_date = DateField("Start date", validators=[InputRequired("Enter the start date")])
+    end_date = DateField("End date", validators=[InputRequired("Enter the end date")])
+    claim_frequency = EnumSelectField("Claim frequency", ClaimFrequency)
+    window_days = IntegerField(
+        "Days each claim window stays open after its period ends",
+        default=30,
+        validators=[InputRequired("Enter a number of days"), NumberRange(min=1, max=366)],
+    )
+    evidence_requirement = EnumSelectField("Evidence", EvidenceRequirement)
+    multi_service_claims = BooleanField("Several services may be claimed in one claim")
+    participation_only = BooleanField("Participation only (no payment lines)")
+    pay_through_agency = BooleanField("Pay through the payments agency", default=True)
+    paycode = StringField(
+        "Paycode",
+        validators=[Optional(), Length(max=20)],
+        description="Required when paying through the payments agency; locked once published",
+    )
+    shared_with_ids = MultiCheckboxField("Share with other commissioners", coerce=int)
+
+
+class ComponentFields(FlaskForm):
+    code = StringField("Code", validators=[InputRequired("Enter the code"), Length(max=30)])
+    name = StringField("Name", validators=[InputRequired("Enter the name"), Length(max=200)])
+    unit_label = StringField(
+        "Unit label",
+        validators=[InputRequired("Enter the unit label"), Length(max=120)],
+        description="What one unit is, like “health check completed”",
+    )
+    max_units_per_claim = _optional_units("Maximum units per claim")
+    period_cap_units = _optional_units("Cap per period (units)")
+    period_cap_amount = _optional_money("Cap per period (£)")
+    year_cap_units = _optional_units("Cap per year (units)")
+    year_cap_amount = _optional_money("Cap per year (£)")
+    evidence_required = BooleanField("Evidence required (when the scheme sets it per component)")
+
+
+class ComponentCreateForm(ComponentFields):
+    scheme_id = SelectField("Scheme", coerce=int, validators=[InputRequired("Choose the scheme")])
+
+
+class TariffForm(FlaskForm):
+    component_id = SelectField(
+        "Component", coerce=int, validators=[InputRequired("Choose the component")]
+    )
+    unit_value = DecimalField(
+        "Unit value (£)",
+        places=2,
+        validators=[InputRequired("Enter the unit value"), NumberRange(min=0)],
+    )
+    effective_from = DateField(
+        "Takes effect on",
+        validators=[InputRequired("Enter the date it takes effect")],
+        description="Prices every claim period starting on or after this date",
+    )
+
+
+class WindowForm(FlaskForm):
+    scheme_id = SelectField("Scheme", coerce=int, validators=[InputRequired("Choose the scheme")])
+    period_start = DateField("Period starts", validators=[InputRequired("Enter the start")])
+    period_end = DateField("Period ends", validators=[InputRequired("Enter the end")])
+    opens_on = DateField(
+        "Window opens",
+        validators=[Optional()],
+        description="Leave empty for the day after the period ends",
+    )
+    closes_on = DateField(
+        "Window closes",
+        validators=[Optional()],
+        description="Leave empty for the scheme's window length after the period ends",
+    )
+
+
+class WindowEditForm(FlaskForm):
+    period_start = DateField("Period starts", validators=[InputRequired("Enter the start")])
+    period_end = DateField("Period ends", validators=[InputRequired("Enter the end")])
+    opens_on = DateField("Window opens", validators=[InputRequired("Enter the date")])
+    closes_on = DateField("Window closes", validators=[InputRequired("Enter the date")])
+
+
+class QuestionFields(FlaskForm):
+    text = StringField(
+        "Question", validators=[InputRequired("Enter the question"), Length(max=500)]
+    )
+    kind = EnumSelectField("Kind of answer", QuestionKind)
+    required = BooleanField("An answer is required", default=True)
+    help_text = StringField("Help text", validators=[Optional(), Length(max=500)])
+    choices = TextAreaField(
+        "Choices (single choice only, one per line)", validators=[Optional(), Length(max=5000)]
+    )
+    display_order = IntegerField("Order", default=0, validators=[Optional()])
+
+
+class QuestionCreateForm(QuestionFields):
+    scheme_id = SelectField("Scheme", coerce=int, validators=[InputRequired("Choose the scheme")])
+
+
+class OfferForm(FlaskForm):
+    scheme_id = SelectField(
+        "Scheme (published)", coerce=int, validators=[InputRequired("Choose the scheme")]
+    )
+    provider_ids = MultiCheckboxField(
+        "Offer to",
+        coerce=int,
+        validators=[InputRequired("Choose at least one practice, PCN or federation")],
+    )
+
+
+# --- Inline forms (rows inside a parent form; the parent carries the CSRF token) ------------
+
+
+class ComponentInlineForm(wtforms.Form):
+    id = HiddenField()
+    code = StringField("Code", validators=[InputRequired("Enter the code"), Length(max=30)])
+    name = StringField("Name", validators=[InputRequired("Enter the name"), Length(max=200)])
+    unit_label = StringField(
+        "Unit label", validators=[InputRequired("Enter the unit label"), Length(max=120)]
+    )
+    max_units_per_claim = _optional_units("Maximum units per claim")
+    period_cap_units = _optional_units("Cap per period (units)")
+    period_cap_amount = _optional_money("Cap per period (£)")
+    year_cap_units = _optional_units("Cap per year (units)")
+    year_cap_amount = _optional_money("Cap per year (£)")
+    evidence_required = BooleanField("Evidence required")
+    new_unit_value = _optional_money("Add a tariff: unit value (£)")
+    new_effective_from = DateField("Add a tariff: takes effect on", validators=[Optional()])
+
+
+class QuestionInlineForm(wtforms.Form):
+    id = HiddenField()
+    text = StringField(
+        "Question", validators=[InputRequired("Enter the question"), Length(max=500)]
+    )
+    kind = EnumSelectField("Kind of answer", QuestionKind)
+    required = BooleanField("An answer is required", default=True)
+    help_text = StringField("Help text", validators=[Optional(), Length(max=500)])
+    choices = TextAreaField("Choices (single choice only, one per line)", validators=[Optional()])
+    display_order = IntegerField("Order", default=0, validators=[Optional()])
+
+
+class TariffInlineForm(wtforms.Form):
+    id = HiddenField()
+    unit_value = DecimalField(
+        "Unit value (£)", places=2, validators=[InputRequired("Enter the unit value")]
+    )
+    effective_from = DateField(
+        "Takes effect on", validators=[InputRequired("Enter the date it takes effect")]
+    )

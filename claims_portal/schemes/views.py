@@ -1,0 +1,139 @@
+"""Provider pages: the schemes offered to the current organisation, and answering offers."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import (
+    current_organisation,
+    has_capability,
+    require_capability,
+)
+from claims_portal.access.roles import Capability
+from claims_portal.clock import today
+from claims_portal.extensions import db
+from claims_portal.organisations.models import Organisation
+from claims_portal.schemes import bp
+from claims_portal.schemes import offers as offer_services
+from claims_portal.schemes.forms import ConfirmForm, RejectOfferForm
+from claims_portal.schemes.models import Offer, OfferStatus
+from claims_portal.schemes.services import SchemeError, tariff_for_period
+
+
+def _offer_or_404(scheme_id: int) -> Offer:
+    """The current organisation's offer of a scheme; another provider's is not found."""
+    organisation = cast(Organisation, current_organisation())
+    offer = offer_services.offer_of_scheme(db.session, scheme_id, organisation)
+    if offer is None:
+        abort(404)
+    return offer
+
+
+@bp.get("/schemes")
+@require_capability(Capability.VIEW_PROVIDER_CLAIMS)
+def index() -> ResponseReturnValue:
+    organisation = cast(Organisation, current_organisation())
+    offers = offer_services.offers_to(db.session, organisation)
+    live = [o for o in offers if o.is_live]
+    live_scheme_ids = {o.scheme_id for o in live}
+    # Ended offers of schemes offered again are superseded; show the rest as history.
+    ended = [o for o in offers if not o.is_live and o.scheme_id not in live_scheme_ids]
+    return render_template("schemes/index.html", live=live, ended=ended)
+
+
+@bp.get("/schemes/<int:scheme_id>")
+@require_capability(Capability.VIEW_PROVIDER_CLAIMS)
+def detail(scheme_id: int) -> ResponseReturnValue:
+    offer = _offer_or_404(scheme_id)
+    scheme = offer.scheme
+    day = today()
+    schedule = offer_services.window_schedule(db.session, scheme, offer.provider, day)
+    current_period = next(
+        (s.window for s in schedule if s.window.period_start <= day <= s.window.period_end), None
+    )
+    price_day = current_period.period_start if current_period else max(day, scheme.start_date)
+    components = [
+        (component, tariff_for_period(component, price_day)) for component in scheme.components
+    ]
+    return render_template(
+        "schemes/detail.html",
+        offer=offer,
+        scheme=scheme,
+        schedule=schedule,
+        components=components,
+        price_day=price_day,
+        history=offer_services.offer_history(db.session, offer),
+        can_respond=has_capability(
+            cast(User, current_user), Capability.RESPOND_TO_OFFER, offer.provider
+        ),
+        form=ConfirmForm(),
+        OfferStatus=OfferStatus,
+    )
+
+
+def _act(scheme_id: int, action: str) -> ResponseReturnValue:
+    offer = _offer_or_404(scheme_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = cast(User, current_user)
+    try:
+        if action == "accept":
+            offer_services.accept_offer(db.session, offer, actor=user)
+            message = f"You accepted {offer.scheme.name}. Its claim windows are below."
+        else:
+            offer_services.request_offer_again(db.session, offer, actor=user)
+            message = (
+                f"You asked {offer.scheme.commissioner.name} to offer {offer.scheme.name} again."
+            )
+    except SchemeError as error:
+        db.session.rollback()
+        for problem in error.problems:
+            flash(problem, "error")
+        return redirect(url_for("schemes.detail", scheme_id=scheme_id))
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("schemes.detail", scheme_id=scheme_id))
+
+
+@bp.post("/schemes/<int:scheme_id>/accept")
+@require_capability(Capability.RESPOND_TO_OFFER)
+def accept(scheme_id: int) -> ResponseReturnValue:
+    return _act(scheme_id, "accept")
+
+
+@bp.post("/schemes/<int:scheme_id>/request-again")
+@require_capability(Capability.RESPOND_TO_OFFER)
+def request_again(scheme_id: int) -> ResponseReturnValue:
+    return _act(scheme_id, "request_again")
+
+
+@bp.route("/schemes/<int:scheme_id>/reject", methods=["GET", "POST"])
+@require_capability(Capability.RESPOND_TO_OFFER)
+def reject(scheme_id: int) -> ResponseReturnValue:
+    offer = _offer_or_404(scheme_id)
+    if offer.status is not OfferStatus.PENDING:
+        flash(f"This offer is {offer.status.lower()}: it can no longer be rejected", "error")
+        return redirect(url_for("schemes.detail", scheme_id=scheme_id))
+    form = RejectOfferForm()
+    if form.validate_on_submit():
+        try:
+            offer_services.reject_offer(
+                db.session, offer, actor=cast(User, current_user), reason=form.reason.data
+            )
+        except SchemeError as error:
+            db.session.rollback()
+            form.form_errors.extend(error.problems)
+        else:
+            db.session.commit()
+            flash(
+                f"You rejected {offer.scheme.name}. If that was a mistake, ask for it again.",
+                "success",
+            )
+            return redirect(url_for("schemes.detail", scheme_id=scheme_id))
+    return render_template("schemes/reject.html", form=form, offer=offer, scheme=offer.scheme)

@@ -1,0 +1,269 @@
+"""An ICB administrator builds, publishes and offers a scheme in the admin (services behind)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from claims_portal.audit.models import AuditEvent
+from claims_portal.schemes.models import (
+    ClaimFrequency,
+    Offer,
+    OfferStatus,
+    QuestionKind,
+    Scheme,
+    SchemeStatus,
+)
+from tests.admin.conftest import post
+from tests.conftest import sign_in
+from tests.factories.schemes import ComponentFactory, SchemeFactory, ready_scheme
+from tests.helpers import csrf_token
+
+SCHEME_FORM = {
+    "code": "les-hc-2627",
+    "name": "NHS health checks",
+    "description": "Checks for people aged 40 to 74",
+    "financial_year": "2026/27",
+    "start_date": "2026-04-01",
+    "end_date": "2027-03-31",
+    "claim_frequency": "MONTHLY",
+    "window_days": "30",
+    "evidence_requirement": "NOT_REQUIRED",
+    "pay_through_agency": "y",
+    "paycode": "HC01",
+    "components-0-code": "HC1",
+    "components-0-name": "Health check",
+    "components-0-unit_label": "health check completed",
+    "components-0-max_units_per_claim": "200",
+    "components-0-new_unit_value": "25.50",
+    "components-0-new_effective_from": "2026-04-01",
+    "questions-0-text": "How many invitations were sent?",
+    "questions-0-kind": "NUMBER",
+    "questions-0-required": "y",
+    "questions-0-display_order": "1",
+}
+
+
+def _actions(session, object_type):
+    return [
+        e.action
+        for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == object_type).order_by(AuditEvent.id)
+        )
+    ]
+
+
+def test_build_publish_and_offer_a_scheme_in_the_admin(client, db_session, ours):
+    sign_in(client, ours.admin.email)
+    form = client.get("/admin/schemes/new/")
+    assert form.status_code == 200
+    response = client.post(
+        "/admin/schemes/new/",
+        data={**SCHEME_FORM, "commissioner_id": ours.icb.id, "csrf_token": csrf_token(form)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    scheme = db_session.scalar(select(Scheme).where(Scheme.code == "LES-HC-2627"))
+    assert scheme.commissioner_id == ours.icb.id
+    assert scheme.claim_frequency is ClaimFrequency.MONTHLY
+    (component,) = scheme.components
+    assert component.max_units_per_claim == 200
+    assert [t.unit_value for t in component.tariffs] == [Decimal("25.50")]
+    assert scheme.questions[0].kind is QuestionKind.NUMBER
+    assert response.headers["Location"].startswith(f"/admin/schemes/edit/?id={scheme.id}")
+    # Each part went through its service, and so is in the audit trail.
+    assert _actions(db_session, "scheme") == ["scheme.created"]
+    assert _actions(db_session, "scheme_component") == ["scheme_component.added"]
+    assert _actions(db_session, "scheme_tariff") == ["scheme_tariff.added"]
+    assert _actions(db_session, "supplementary_question") == ["supplementary_question.added"]
+
+    page = client.get(f"/admin/schemes/edit/?id={scheme.id}").get_data(as_text=True)
+    assert "Add the claim windows" in html.unescape(page)
+
+    response = post(client, "/admin/schemes/generate-windows/", {"id": scheme.id})
+    assert response.status_code == 302
+    assert "12 added" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+    response = post(client, "/admin/schemes/publish/", {"id": scheme.id})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "LES-HC-2627 is published" in page
+    db_session.expire_all()
+    assert db_session.get(Scheme, scheme.id).status is SchemeStatus.PUBLISHED
+    assert f"/admin/offers/new/?scheme_id={scheme.id}" in page
+
+    offer_form = client.get(f"/admin/offers/new/?scheme_id={scheme.id}")
+    assert f'<option selected value="{scheme.id}">' in offer_form.get_data(as_text=True)
+    response = client.post(
+        f"/admin/offers/new/?scheme_id={scheme.id}",
+        data={
+            "scheme_id": scheme.id,
+            "provider_ids": [ours.practice.id, ours.pcn.id],
+            "csrf_token": csrf_token(offer_form),
+        },
+    )
+    assert response.status_code == 302
+    offers = db_session.scalars(select(Offer).where(Offer.scheme_id == scheme.id)).all()
+    assert {(o.provider_id, o.status) for o in offers} == {
+        (ours.practice.id, OfferStatus.PENDING),
+        (ours.pcn.id, OfferStatus.PENDING),
+    }
+
+
+def test_publish_shows_every_problem(client, db_session, ours):
+    scheme = SchemeFactory(commissioner=ours.icb, paycode=None)
+    sign_in(client, ours.admin.email)
+    response = post(client, "/admin/schemes/publish/", {"id": scheme.id})
+    page = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert f"{scheme.code} was not published" in page
+    for problem in [
+        "Add at least one component, or make the scheme participation only",
+        "Enter the paycode: the scheme pays through the payments agency",
+        "Add the claim windows (generate them from the claim frequency)",
+    ]:
+        assert page.count(problem) == 2  # flashed, and listed on the scheme's panel
+    db_session.expire_all()
+    assert db_session.get(Scheme, scheme.id).status is SchemeStatus.DRAFT
+
+
+def test_create_form_errors_come_back_from_the_service(client, db_session, ours):
+    sign_in(client, ours.admin.email)
+    data = {**SCHEME_FORM, "commissioner_id": ours.icb.id, "end_date": "2027-05-31"}
+    response = post(client, "/admin/schemes/new/", data)
+    assert response.status_code == 200
+    assert "inside the financial year 2026/27" in html.unescape(response.get_data(as_text=True))
+    assert db_session.scalar(select(Scheme).where(Scheme.code == "LES-HC-2627")) is None
+
+
+def test_a_published_schemes_paycode_is_read_only_and_not_changed(client, db_session, ours):
+    scheme = ready_scheme(commissioner=ours.icb, paycode="HC01", status=SchemeStatus.PUBLISHED)
+    component = scheme.components[0]
+    sign_in(client, ours.admin.email)
+    page = client.get(f"/admin/schemes/edit/?id={scheme.id}").get_data(as_text=True)
+    assert 'id="paycode" maxlength="20" name="paycode" readonly' in page
+    assert 'disabled id="code"' in page
+    response = post(
+        client,
+        f"/admin/schemes/edit/?id={scheme.id}",
+        {
+            "code": "CHANGED",
+            "name": "Renamed scheme",
+            "paycode": "HC99",
+            "window_days": "30",
+            "evidence_requirement": "WHOLE_SCHEME",
+            "components-0-id": component.id,
+            "components-0-code": component.code,
+            "components-0-name": "Renamed component",
+            "components-0-unit_label": component.unit_label,
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    scheme = db_session.get(Scheme, scheme.id)
+    assert (scheme.code, scheme.paycode, scheme.name) == (scheme.code, "HC01", "Renamed scheme")
+    assert scheme.code != "CHANGED"
+    assert scheme.components[0].name == "Renamed component"
+
+
+def test_deleting_a_published_scheme_is_refused(client, db_session, ours):
+    scheme = ready_scheme(commissioner=ours.icb, status=SchemeStatus.PUBLISHED)
+    sign_in(client, ours.admin.email)
+    response = post(client, "/admin/schemes/delete/", {"id": scheme.id}, follow_redirects=True)
+    assert "cannot be deleted: close it instead" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Scheme, scheme.id) is not None
+    response = post(client, "/admin/schemes/close/", {"id": scheme.id}, follow_redirects=True)
+    assert "is closed" in response.get_data(as_text=True)
+
+
+def test_admin_posts_need_a_csrf_token(client, db_session, ours):
+    sign_in(client, ours.admin.email)
+    data = {**SCHEME_FORM, "commissioner_id": ours.icb.id}
+    assert client.post("/admin/schemes/new/", data=data).status_code == 400
+    scheme = ready_scheme(commissioner=ours.icb)
+    assert client.post("/admin/schemes/publish/", data={"id": scheme.id}).status_code == 400
+    assert client.post("/admin/schemes/delete/", data={"id": scheme.id}).status_code == 400
+    action = {"action": "delete", "rowid": scheme.id}
+    assert client.post("/admin/schemes/action/", data=action).status_code == 400
+    db_session.expire_all()
+    assert db_session.get(Scheme, scheme.id).status is SchemeStatus.DRAFT
+    # The token rendered in the admin's own forms is accepted.
+    listing = client.get("/admin/schemes/")
+    response = client.post(
+        "/admin/schemes/action/",
+        data={**action, "csrf_token": csrf_token(listing)},
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Scheme, scheme.id) is None
+
+
+def test_an_inline_row_cannot_name_another_schemes_component(client, db_session, ours, theirs):
+    scheme = SchemeFactory(commissioner=ours.icb)
+    foreign = ComponentFactory(scheme=SchemeFactory(commissioner=theirs.icb), name="Theirs")
+    sign_in(client, ours.admin.email)
+    response = post(
+        client,
+        f"/admin/schemes/edit/?id={scheme.id}",
+        {
+            **SCHEME_FORM,
+            "code": scheme.code,
+            "commissioner_id": ours.icb.id,
+            "components-0-id": foreign.id,
+            "components-0-code": "X1",
+            "components-0-name": "Hijacked",
+            "components-0-unit_label": "x",
+        },
+    )
+    assert "not part of this record" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(type(foreign), foreign.id).name == "Theirs"
+
+
+def test_offer_actions_move_offers_through_the_service(client, db_session, ours):
+    scheme = ready_scheme(commissioner=ours.icb, status=SchemeStatus.PUBLISHED)
+    from tests.factories.schemes import OfferFactory
+
+    pending = OfferFactory(scheme=scheme, provider=ours.practice)
+    active = OfferFactory(scheme=scheme, provider=ours.pcn, status=OfferStatus.ACTIVE)
+    sign_in(client, ours.admin.email)
+    post(client, "/admin/offers/action/", {"action": "withdraw", "rowid": [pending.id, active.id]})
+    post(client, "/admin/offers/action/", {"action": "cancel", "rowid": [active.id]})
+    db_session.expire_all()
+    assert db_session.get(Offer, pending.id).status is OfferStatus.WITHDRAWN
+    assert db_session.get(Offer, active.id).status is OfferStatus.CANCELLED
+    assert _actions(db_session, "scheme_offer") == [
+        "scheme_offer.withdrawn",
+        "scheme_offer.cancelled",
+    ]
+
+
+def test_tariffs_and_windows_are_edited_through_their_pages(client, db_session, ours):
+    scheme = ready_scheme(commissioner=ours.icb, status=SchemeStatus.PUBLISHED)
+    component = scheme.components[0]
+    window = scheme.windows[0]
+    sign_in(client, ours.admin.email)
+    response = post(
+        client,
+        "/admin/tariffs/new/",
+        {"component_id": component.id, "unit_value": "30.00", "effective_from": "2026-10-01"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = post(
+        client,
+        f"/admin/claim-windows/edit/?id={window.id}",
+        {
+            "period_start": window.period_start.isoformat(),
+            "period_end": window.period_end.isoformat(),
+            "opens_on": "2026-05-01",
+            "closes_on": "2026-06-30",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    assert [t.unit_value for t in db_session.get(type(component), component.id).tariffs] == [
+        Decimal("25.00"),
+        Decimal("30.00"),
+    ]
+    assert db_session.get(type(window), window.id).closes_on == dt.date(2026, 6, 30)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.admin.conftest import Tenant, make_tenant
+
+
+@pytest.fixture
+def ours(db_session) -> Tenant:
+    return make_tenant()
+
+
+@pytest.fixture
+def theirs(db_session) -> Tenant:
+    return make_tenant()
