@@ -298,7 +298,7 @@ class ClaimWindow(db.Model):  # type: ignore[name-defined,misc]
 
 
 def _day(day: dt.date) -> str:
-    return f"{day.day} {day.strftime('%B %Y')}"
+    return f"{day.day} {day:%B %Y}"
 
 
 class SupplementaryQuestion(db.Model):  # type: ignore[name-defined,misc]

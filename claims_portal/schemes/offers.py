@@ -36,7 +36,7 @@ from claims_portal.schemes.models import (
     Scheme,
     SchemeStatus,
 )
-from claims_portal.schemes.schedule import WindowState, window_state
+from claims_portal.schemes.schedule import WindowState, long_date, window_state
 from claims_portal.schemes.services import PROVIDER_KINDS, SchemeError
 
 
@@ -334,11 +334,13 @@ def ensure_claim_can_start(
         raise SchemeError(f"{scheme.code} is {scheme.status.lower()}: no new claims can start")
     window = window_for_period(scheme, period_start)
     if window is None:
-        raise SchemeError(f"{scheme.code} has no claim period starting {period_start:%d %B %Y}")
+        raise SchemeError(f"{scheme.code} has no claim period starting {long_date(period_start)}")
     if today < window.opens_on:
-        raise SchemeError(f"Claims for {window.period_label} open on {window.opens_on:%d %B %Y}")
+        raise SchemeError(f"Claims for {window.period_label} open on {long_date(window.opens_on)}")
     if today > window.closes_on:
-        raise SchemeError(f"Claims for {window.period_label} closed on {window.closes_on:%d %B %Y}")
+        raise SchemeError(
+            f"Claims for {window.period_label} closed on {long_date(window.closes_on)}"
+        )
     return window
 
 

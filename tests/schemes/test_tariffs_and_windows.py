@@ -98,7 +98,7 @@ def test_tariffs_are_validated(db_session, ours, component):
     services.add_tariff(
         db_session, component, actor=ours.admin, unit_value="10", effective_from=D(2026, 4, 1)
     )
-    with pytest.raises(SchemeError, match="already has a tariff from 01 April 2026"):
+    with pytest.raises(SchemeError, match="already has a tariff from 1 April 2026"):
         services.add_tariff(
             db_session, component, actor=ours.admin, unit_value="11", effective_from=D(2026, 4, 1)
         )
