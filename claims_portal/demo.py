@@ -22,6 +22,7 @@ from claims_portal.organisations.models import (
     Organisation,
     OrganisationKind,
 )
+from claims_portal.schemes.demo import load_demo_schemes
 
 #: The password of every demo account (development only; printed by ``claims-portal demo``).
 DEMO_PASSWORD = "Portal-demo-2026"  # noqa: S105 - demo data, printed to the terminal
@@ -175,4 +176,5 @@ def load_demo_data(session: DbSession) -> DemoSummary:
                 )
                 summary.created += 1
             summary.logins.append((email, str(role), organisation.display_name))
+    summary.created += load_demo_schemes(session)
     return summary

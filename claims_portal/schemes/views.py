@@ -25,6 +25,21 @@ from claims_portal.schemes.models import Offer, OfferStatus
 from claims_portal.schemes.services import SchemeError, tariff_for_period
 
 
+@bp.app_context_processor
+def _navigation() -> dict[str, object]:
+    """Which of this package's links the header shows (the layout reads it)."""
+    organisation = current_organisation()
+    if not current_user.is_authenticated or organisation is None:
+        return {"scheme_navigation": {}}
+    user = cast(User, current_user)
+    return {
+        "scheme_navigation": {
+            "schemes": has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation),
+            "admin": has_capability(user, Capability.ACCESS_ADMIN, organisation),
+        }
+    }
+
+
 def _offer_or_404(scheme_id: int) -> Offer:
     """The current organisation's offer of a scheme; another provider's is not found."""
     organisation = cast(Organisation, current_organisation())
