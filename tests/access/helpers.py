@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -34,7 +35,9 @@ def fresh_code(secret: str, last_step: int | None) -> str:
     totp = pyotp.TOTP(secret)
     while True:
         current = int(time.time() // totp.interval)
-        step = current - 1 if last_step is None else max(current - 1, last_step + 1)
+        # Now's step (still accepted if the server's clock moves on a step meanwhile), or
+        # the next one when now's was used; beyond that, wait.
+        step = current if last_step is None else max(current, last_step + 1)
         if step <= current + 1:
             return totp.generate_otp(step)
         time.sleep(1)
@@ -59,3 +62,22 @@ def complete_second_factor(client: Any, response: Any, email: str) -> Any:
         "/sign-in/security-code",
         data={"code": code_for(email), "csrf_token": csrf_token(page)},
     )
+
+
+def second_factor_in_browser(page: Any, app: Any, email: str) -> None:
+    """After the password step in Chromium: set up the app, or enter its code, if asked."""
+    from urllib.parse import urlsplit
+
+    page.wait_for_load_state()
+    path = urlsplit(page.url).path
+    if path == "/sign-in/security-code":
+        with app.app_context():
+            code = code_for(email)
+            db.session.remove()
+        page.get_by_label("Security code").fill(code)
+        page.get_by_role("button", name="Continue").click()
+    elif path == "/account/two-factor-authentication":
+        secret = page.get_by_test_id("mfa-secret").inner_text().replace(" ", "")
+        page.get_by_label("Enter the 6-digit code from your app").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Turn on two-factor authentication").click()
+        page.get_by_role("link", name=re.compile(r"I have kept my codes")).click()

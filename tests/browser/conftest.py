@@ -54,13 +54,19 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
+#: The live app, for helpers that read what the person would have on their phone.
+_LIVE: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
-def live_app():
+def live_app(smtp_server):
     from flask_migrate import upgrade
 
     url = _database_url("_browser")
     recreate_database(url)
-    app = make_test_app(url)
+    # Its email goes to the session's SMTP server (tests/smtp_fixtures.py): read with `mailbox`.
+    app = make_test_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    _LIVE["app"] = app
     with app.app_context():
         upgrade()
         load_demo_data(db.session)
@@ -117,3 +123,7 @@ def sign_in_as(page: Any, email: str, password: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+    from tests.access.helpers import second_factor_in_browser
+
+    # Two-factor authentication (commissioner roles): enrol or enter a code, as with a phone.
+    second_factor_in_browser(page, _LIVE["app"], email)
