@@ -348,8 +348,14 @@ _ODF_MIMETYPES: dict[str, tuple[str, EvidenceType | None]] = {
 }
 _MANIFEST_NS = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
 _ODF_MACRO_FOLDERS = ("basic/", "scripts/")
-#: Attribute values that call a macro (event listeners, links, form controls).
+#: Elements that run macros: event bindings (documents, form controls) and macro fields.
+_ODF_MACRO_ELEMENTS = {
+    "{urn:oasis:names:tc:opendocument:xmlns:script:1.0}event-listener",
+    "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}execute-macro",
+}
+#: Link targets that call a macro (hyperlinks, images, buttons).
 _ODF_SCRIPT_URLS = ("vnd.sun.star.script:", "macro:")
+_ODF_LINK_ATTRIBUTES = ("}href", "}macro-name")
 
 
 def _is_odf_metadata(name: str) -> bool:
@@ -391,12 +397,16 @@ def check_odf(data: bytes, expected: EvidenceType, limits: ContainerLimits) -> N
 
 
 def _odf_part_calls_scripts(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """True when an XML part binds an event or link to a macro (parsed, so entities count)."""
+    """True when an XML part binds an event, field or link to a macro (parsed, so character
+    references count)."""
     try:
         with archive.open(info) as handle:
             for _event, element in DefusedET.iterparse(handle, events=("start",)):
-                for value in element.attrib.values():
-                    if value.strip().lower().startswith(_ODF_SCRIPT_URLS):
+                if element.tag in _ODF_MACRO_ELEMENTS:
+                    return True
+                for name, value in element.attrib.items():
+                    link = name.endswith(_ODF_LINK_ATTRIBUTES)
+                    if link and value.strip().lower().startswith(_ODF_SCRIPT_URLS):
                         return True
     except (DefusedXmlException, DefusedET.ParseError, ValueError):
         refuse(RejectionCode.DAMAGED, DAMAGED)

@@ -272,6 +272,19 @@ def test_odf_macro_folders_are_refused(real_files, name):
     assert code_of(package, "a.odt") is RejectionCode.MACROS
 
 
+def odt_with_body(real_files, xml: bytes) -> bytes:
+    """report.odt with ``xml`` at the start of its body (script and xlink prefixes bound)."""
+    namespaces = (
+        b' xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0"'
+        b' xmlns:xlink="http://www.w3.org/1999/xlink"'
+    )
+    root = b"<office:document-content"
+    content = samples.read_member(real_files["report.odt"], "content.xml")
+    content = content.replace(root, root + namespaces, 1)
+    content = content.replace(b"<office:text>", b"<office:text>" + xml, 1)
+    return samples.rezip(real_files["report.odt"], replace={"content.xml": content})
+
+
 @pytest.mark.parametrize(
     "href",
     [
@@ -281,20 +294,39 @@ def test_odf_macro_folders_are_refused(real_files, name):
     ],
 )
 def test_odf_events_bound_to_macros_are_refused(real_files, href):
-    content = samples.read_member(real_files["report.odt"], "content.xml")
     listener = (
         b'<office:event-listeners><script:event-listener script:language="ooo:script" '
         b'script:event-name="dom:load" xlink:href="' + href + b'"/></office:event-listeners>'
     )
-    namespaces = (
-        b' xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0"'
-        b' xmlns:xlink="http://www.w3.org/1999/xlink"'
+    assert code_of(odt_with_body(real_files, listener), "a.odt") is RejectionCode.MACROS
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        b"vnd.sun.star.script:a.py$b?language=Python&amp;location=user",
+        b"&#118;nd.sun.star.script:a.py$b?language=Python",  # a character reference
+        b" MACRO:///Standard.Module1.Main",
+    ],
+)
+def test_odf_links_to_macros_are_refused(real_files, href):
+    link = b'<text:p><text:a xlink:href="' + href + b'">x</text:a></text:p>'
+    assert code_of(odt_with_body(real_files, link), "a.odt") is RejectionCode.MACROS
+
+
+def test_odf_macro_fields_are_refused(real_files):
+    field = (
+        b'<text:p><text:execute-macro text:name="Tools.Misc.Main">x</text:execute-macro></text:p>'
     )
-    root = b"<office:document-content"
-    content = content.replace(root, root + namespaces, 1)
-    content = content.replace(b"<office:text>", b"<office:text>" + listener, 1)
-    package = samples.rezip(real_files["report.odt"], replace={"content.xml": content})
-    assert code_of(package, "a.odt") is RejectionCode.MACROS
+    assert code_of(odt_with_body(real_files, field), "a.odt") is RejectionCode.MACROS
+
+
+def test_odf_text_that_merely_mentions_macros_is_fine(real_files):
+    prose = (
+        b'<text:p text:style-name="Standard">macro: vnd.sun.star.script:'
+        b'<text:a xlink:href="https://www.england.nhs.uk/">NHS England</text:a></text:p>'
+    )
+    assert inspect_evidence(odt_with_body(real_files, prose), "a.odt").type is EvidenceType.ODT
 
 
 def test_an_ods_named_odt_is_a_mismatch(real_files):
