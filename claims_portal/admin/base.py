@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import csv
+import enum
 import functools
 import io
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ from typing import Any, cast
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import ModelView, typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
@@ -85,11 +86,19 @@ class SecureIndexView(_Guarded, AdminIndexView):
         return super().index()
 
 
+def _enum_value(view: Any, value: enum.Enum, name: str) -> str:
+    return str(value.value)
+
+
 class SecureModelView(_Guarded, ModelView):
     """A read-only, guarded model view."""
 
     # Flask-WTF's CSRFProtect checks every admin POST; SecureForm would clash with it.
     form_base_class = FlaskForm
+    # Statuses and kinds as users read them ("Re-requested"), not their stored names.
+    column_type_formatters = {**typefmt.DEFAULT_FORMATTERS, enum.Enum: _enum_value}
+    column_type_formatters_detail = {**typefmt.DEFAULT_FORMATTERS, enum.Enum: _enum_value}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, enum.Enum: _enum_value}
     can_create = False
     can_edit = False
     can_delete = False

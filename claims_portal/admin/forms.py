@@ -53,6 +53,18 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class AtLeastOne:
+    """Require a choice without the ``required`` attribute, which on a list of checkboxes
+    would make the browser demand that every box be ticked."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not field.data:
+            raise wtforms.validators.StopValidation(self.message)
+
+
 def _optional_units(label: str) -> IntegerField:
     return IntegerField(
         label,
@@ -185,7 +197,7 @@ class OfferForm(FlaskForm):
     provider_ids = MultiCheckboxField(
         "Offer to",
         coerce=int,
-        validators=[InputRequired("Choose at least one practice, PCN or federation")],
+        validators=[AtLeastOne("Choose at least one practice, PCN or federation")],
     )
 
 

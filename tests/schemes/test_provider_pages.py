@@ -58,11 +58,8 @@ def test_accepting_shows_the_claim_windows(client, db_session, ours, offer, toda
     assert db_session.get(Offer, offer.id).status is OfferStatus.ACTIVE
     # 23 November 2026: September's window closed, October's is open, November's is to come.
     rows = {
-        label: row
-        for label, row in (
-            (period, page.split(f'data-testid="window-{period}"')[1].split("</tr>")[0])
-            for period in ("2026-09-01", "2026-10-01", "2026-11-01")
-        )
+        period: page.split(f'data-testid="window-{period}"')[1].split("</tr>")[0]
+        for period in ("2026-09-01", "2026-10-01", "2026-11-01")
     }
     assert "Missed" in rows["2026-09-01"]
     assert "Open" in rows["2026-10-01"]
