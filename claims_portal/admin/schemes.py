@@ -248,6 +248,7 @@ class SchemeAdmin(ScopedModelView):
     column_details_list = [*column_list, "description", "window_days", "evidence_requirement"]
     column_export_list = column_list
     column_formatters_export = {"commissioner": lambda v, c, m, p: m.commissioner.ods_code}
+    form_widget_args = {"shared_with_ids": {"class": "list-unstyled"}}
     inline_models = [
         _ServiceInline(Component, forms.ComponentInlineForm, "Component"),
         _ServiceInline(SupplementaryQuestion, forms.QuestionInlineForm, "Question"),
@@ -269,6 +270,8 @@ class SchemeAdmin(ScopedModelView):
         ]
         form.financial_year.choices = _financial_years(scheme.financial_year if scheme else None)
         form.shared_with_ids.choices = [SelectChoice(o.id, o.display_name) for o in _other_icbs()]
+        if not form.shared_with_ids.choices:
+            form.shared_with_ids.description = "No other ICB uses the portal yet."
         if scheme is not None and request.method == "GET":
             form.shared_with_ids.data = [share.commissioner_id for share in scheme.shares]
         if scheme is not None and not scheme.is_draft:
