@@ -267,3 +267,122 @@ def test_tariffs_and_windows_are_edited_through_their_pages(client, db_session, 
         Decimal("30.00"),
     ]
     assert db_session.get(type(window), window.id).closes_on == dt.date(2026, 6, 30)
+
+
+def test_components_tariffs_and_questions_through_their_own_pages(client, db_session, ours):
+    scheme = SchemeFactory(commissioner=ours.icb)
+    sign_in(client, ours.admin.email)
+    response = post(
+        client,
+        "/admin/components/new/",
+        {
+            "scheme_id": scheme.id,
+            "code": "ph1",
+            "name": "Blood test",
+            "unit_label": "sample taken",
+            "period_cap_amount": "500.00",
+            "tariffs-0-unit_value": "4.20",
+            "tariffs-0-effective_from": "2026-04-01",
+            "tariffs-1-unit_value": "4.50",
+            "tariffs-1-effective_from": "2026-10-01",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    (component,) = db_session.get(Scheme, scheme.id).components
+    assert component.code == "PH1"
+    assert [t.unit_value for t in component.tariffs] == [Decimal("4.20"), Decimal("4.50")]
+    first, second = component.tariffs
+
+    # Correct one tariff and remove the other inline, while the scheme is a draft.
+    response = post(
+        client,
+        f"/admin/components/edit/?id={component.id}",
+        {
+            "code": "PH1",
+            "name": "Blood test taken",
+            "unit_label": "sample taken",
+            "tariffs-0-id": first.id,
+            "tariffs-0-unit_value": "4.25",
+            "tariffs-0-effective_from": "2026-04-01",
+            "tariffs-1-id": second.id,
+            "tariffs-1-unit_value": "4.50",
+            "tariffs-1-effective_from": "2026-10-01",
+            "del-tariffs-1": "on",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    component = db_session.get(type(component), component.id)
+    assert component.name == "Blood test taken"
+    assert [t.unit_value for t in component.tariffs] == [Decimal("4.25")]
+
+    response = post(
+        client,
+        "/admin/questions/new/",
+        {
+            "scheme_id": scheme.id,
+            "text": "Which clinic?",
+            "kind": "SINGLE_CHOICE",
+            "choices": "Morning\nEvening",
+            "required": "y",
+            "display_order": "1",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    (question,) = db_session.get(Scheme, scheme.id).questions
+    response = post(
+        client,
+        f"/admin/questions/edit/?id={question.id}",
+        {"text": "Which clinic did most?", "kind": "SINGLE_CHOICE", "choices": "Morning\nEvening"},
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    question = db_session.get(type(question), question.id)
+    assert (question.text, question.required) == ("Which clinic did most?", False)
+
+    assert post(client, "/admin/questions/delete/", {"id": question.id}).status_code == 302
+    assert post(client, "/admin/components/delete/", {"id": component.id}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Scheme, scheme.id).components == []
+    assert db_session.get(Scheme, scheme.id).questions == []
+    actions = [
+        e.action
+        for e in db_session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        if e.object_type in {"scheme_component", "scheme_tariff", "supplementary_question"}
+    ]
+    assert actions == [
+        "scheme_component.added",
+        "scheme_tariff.added",
+        "scheme_tariff.added",
+        "scheme_component.updated",
+        "scheme_tariff.updated",
+        "scheme_tariff.removed",
+        "supplementary_question.added",
+        "supplementary_question.updated",
+        "supplementary_question.removed",
+        "scheme_component.removed",  # with its tariffs listed in "before"
+    ]
+
+
+def test_a_window_is_added_by_hand_and_a_draft_tariff_deleted(client, db_session, ours):
+    scheme = ready_scheme(commissioner=ours.icb, claim_frequency=ClaimFrequency.AD_HOC)
+    tariff_id = scheme.components[0].tariffs[0].id
+    window_ids = [w.id for w in scheme.windows]
+    sign_in(client, ours.admin.email)
+    for window_id in window_ids:
+        assert post(client, "/admin/claim-windows/delete/", {"id": window_id}).status_code == 302
+    response = post(
+        client,
+        "/admin/claim-windows/new/",
+        {"scheme_id": scheme.id, "period_start": "2026-04-01", "period_end": "2026-09-30"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert post(client, "/admin/tariffs/delete/", {"id": tariff_id}).status_code == 302
+    db_session.expire_all()
+    scheme = db_session.get(Scheme, scheme.id)
+    assert [(w.period_start, w.opens_on, w.closes_on) for w in scheme.windows] == [
+        (dt.date(2026, 4, 1), dt.date(2026, 10, 1), dt.date(2026, 10, 30))
+    ]
+    assert scheme.components[0].tariffs == []
