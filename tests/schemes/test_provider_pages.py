@@ -144,3 +144,15 @@ def test_withdrawn_offers_stay_as_history(client, ours, offer, db_session):
     assert "Past offers" in page
     assert "Withdrawn" in page
     assert "Accept offer" not in _page(client, f"/schemes/{offer.scheme_id}")
+
+
+def test_the_header_links_to_schemes_for_providers_and_the_admin_for_commissioners(client, ours):
+    sign_in(client, ours.provider.email)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/schemes"' in home
+    assert 'href="/admin/"' not in home
+    client.post("/sign-out", data={"csrf_token": csrf_token(client.get("/"))})
+    sign_in(client, ours.tier_1.email)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/admin/"' in home
+    assert 'href="/schemes"' not in home
