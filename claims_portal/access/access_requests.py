@@ -51,6 +51,10 @@ from claims_portal.organisations.models import ApprovalMode, Organisation, Organ
 
 #: The order roles are offered in.
 ROLE_ORDER = list(Role)
+PROVIDER_NATIONAL_ROLES = frozenset({Role.ACHIEVEMENT_ENTRY, Role.DECLARATION_MANAGEMENT})
+COMMISSIONER_NATIONAL_ROLES = frozenset(
+    {Role.COMMISSIONING_MANAGEMENT, Role.APPROVAL_MANAGEMENT, Role.FINANCE_MANAGEMENT}
+)
 
 
 def requestable_roles(organisation: Organisation) -> list[Role]:
@@ -60,6 +64,11 @@ def requestable_roles(organisation: Organisation) -> list[Role]:
     approvers; PCNs and federations have no internal approval step, so single-level users.
     """
     allowed = set(roles_allowed_for(organisation.kind))
+    # National roles sit on the side that does the work: providers enter and declare
+    # achievement; commissioners offer, approve and finance-approve it; anyone may view.
+    allowed -= (
+        COMMISSIONER_NATIONAL_ROLES if organisation.kind.is_provider else PROVIDER_NATIONAL_ROLES
+    )
     if organisation.kind is OrganisationKind.GP_PRACTICE:
         if organisation.approval_mode is ApprovalMode.TWO_STEP:
             allowed -= {Role.PROVIDER_USER_SINGLE}

@@ -67,7 +67,7 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_code_svg(data: str) -> str:
     """An inline SVG QR code (no image request, nothing for the CSP to allow)."""
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=8, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
     svg = buffer.getvalue().decode("utf-8")

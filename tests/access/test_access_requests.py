@@ -91,6 +91,10 @@ def test_role_choices_follow_the_practice_approval_mode(two_step, one_step, icb)
     assert Role.PROVIDER_USER_SINGLE not in two
     assert Role.ADMINISTRATOR in access_requests.requestable_roles(icb)
     assert Role.PROVIDER_APPROVER not in access_requests.requestable_roles(PcnFactory(parent=icb))
+    assert Role.ACHIEVEMENT_ENTRY in two
+    assert Role.FINANCE_MANAGEMENT not in two
+    assert Role.FINANCE_MANAGEMENT in access_requests.requestable_roles(icb)
+    assert Role.DECLARATION_MANAGEMENT not in access_requests.requestable_roles(icb)
 
 
 def test_a_role_that_does_not_fit_is_refused_with_a_clear_message(client, one_step):
