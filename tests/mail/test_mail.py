@@ -157,3 +157,56 @@ def test_pages_render_the_email_preferences(client, db_session):
     )
     assert response.status_code == 302
     assert mail.preferences_of(db.session, user)[EmailKind.ACCESS_REQUEST_TO_DECIDE] is False
+
+
+def test_a_decision_survives_a_failing_mail_server_and_the_email_follows(
+    app, client, db_session, mailbox, monkeypatch
+):
+    """Approve while SMTP is down: the approval is committed, the email queued, then sent."""
+    from claims_portal.access import access_requests
+    from claims_portal.access.links import Links
+    from claims_portal.access.models import AccessRequest, AccessRequestStatus
+    from claims_portal.access.roles import Role
+    from claims_portal.organisations.models import ApprovalMode
+    from tests.conftest import sign_in
+    from tests.factories.access import user_with_role
+    from tests.factories.organisations import PracticeFactory
+    from tests.helpers import csrf_token
+
+    practice = PracticeFactory(approval_mode=ApprovalMode.TWO_STEP)
+    approver = user_with_role(Role.PROVIDER_APPROVER, practice)
+    request = access_requests.submit_request(
+        db_session,
+        organisation=practice,
+        role=Role.PROVIDER_USER_MULTI,
+        links=Links("http://localhost"),
+        email="new.person@nhs.net",
+        full_name="New Person",
+    )
+    db_session.commit()
+    request_id = request.id
+    sign_in(client, approver.email)
+    mailbox.clear()
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # the server is down
+    page = client.get(f"/access-requests/{request_id}")
+    response = client.post(
+        f"/access-requests/{request_id}",
+        data={"decision": "approve", "reason": "", "csrf_token": csrf_token(page)},
+    )
+    assert response.status_code == 302
+    assert db_session.get(AccessRequest, request_id).status is AccessRequestStatus.APPROVED
+    waiting = db_session.scalars(
+        select(EmailMessage).where(EmailMessage.recipient == "new.person@nhs.net")
+    ).all()
+    link_email = next(m for m in waiting if m.kind == EmailKind.REGISTRATION_LINK.value)
+    assert link_email.status is EmailStatus.QUEUED
+    assert link_email.attempts == 1
+    assert "ConnectionRefusedError" in link_email.last_error
+    assert mailbox.to("new.person@nhs.net") == []
+
+    monkeypatch.undo()  # the server is back
+    with app.app_context():
+        result = CliRunner().invoke(send_queued, [], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    arrived = mailbox.wait_for("new.person@nhs.net", "set up your account")
+    assert "/complete-registration/" in body_of(arrived)
