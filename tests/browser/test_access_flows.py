@@ -220,3 +220,50 @@ def test_two_factor_sign_in_and_the_administrator_pages(page, browser, live_serv
     page.get_by_role("button", name="Invite").click()
     expect(page).to_have_title(re.compile(r"^Error: "))
     assert_accessible(page)
+
+
+def test_invited_person_locked_out_unlocked_then_access_removed(
+    page, browser, live_server, mailbox
+):
+    name, email = _new_person()
+    sign_in_as(page, PRIYA, DEMO_PASSWORD)
+    page.get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Invite a person").click()
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Organisation").select_option(label="Millbrook Surgery (Y90002)")
+    page.get_by_label("Role").select_option(label="User (single-level practice)")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.locator("body")).to_contain_text("We have emailed them")
+
+    context = browser.new_context(base_url=live_server.url)
+    person = context.new_page()
+    message = mailbox.wait_for(email, "You have been invited")
+    link = re.search(r"https?://\S+/complete-registration/\S+", body_of(message)).group(0)
+    person.goto(link)
+    person.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    person.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    person.get_by_role("button", name="Create account").click()
+    expect(person.locator("body")).to_contain_text("Your account is ready")
+
+    for _ in range(5):
+        sign_in_as(person, email, "not my password at all")
+    sign_in_as(person, email, NEW_PASSWORD)  # locked: the right password is refused too
+    expect(person.locator(".nhsuk-error-summary")).to_contain_text(
+        "Enter a correct email address and password"
+    )
+
+    page.reload()  # the invitation led to the person's page
+    expect(page.locator("main")).to_contain_text("Locked")
+    assert_accessible(page)
+    page.get_by_role("button", name="Unlock account").click()
+    expect(page.locator("body")).to_contain_text("account is unlocked")
+
+    sign_in_as(person, email, NEW_PASSWORD)
+    expect(person.locator("header")).to_contain_text("Millbrook Surgery (Y90002)")
+
+    page.get_by_role("button", name="Remove access").click()
+    expect(page.locator("body")).to_contain_text("no longer has the role")
+    person.goto("/")
+    expect(person.locator("main")).to_contain_text("You do not have access to any organisation")
+    context.close()
