@@ -112,7 +112,7 @@ class BaseConfig:
     LOCKOUT_THRESHOLD = 5
     RATELIMIT_ENABLED = True
     SIGN_IN_RATE_LIMIT = "10 per minute; 100 per hour"
-    PASSWORD_RESET_RATE_LIMIT = "5 per minute; 30 per hour"
+    PASSWORD_RESET_RATE_LIMIT = "5 per minute; 30 per hour"  # noqa: S105 - a rate, not a password
     ACCESS_REQUEST_RATE_LIMIT = "5 per minute; 30 per hour"
     MFA_ENFORCED = True
     #: Role names (``Role`` members) whose holders must use two-factor sign-in.

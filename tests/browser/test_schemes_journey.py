@@ -22,6 +22,14 @@ ADMIN = "priya.shah@example.nhs.net"
 MILLBROOK_USER = "aisha.rahman@example.nhs.net"
 
 
+#: The machine may be busy (other suites run on it): wait longer than expect's 5 seconds.
+WAIT_MS = 20_000
+
+
+def _see(locator, text: str) -> None:
+    expect(locator).to_contain_text(text, timeout=WAIT_MS)
+
+
 def _fresh_code(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6].upper()}"
 
@@ -29,7 +37,7 @@ def _fresh_code(prefix: str) -> str:
 def _build_and_publish(page, code: str, name: str) -> str:
     """As the ICB administrator: create, add a component with a tariff, generate, publish."""
     page.get_by_role("link", name="Administration").click()
-    expect(page.locator("body")).to_contain_text("Building a scheme, step by step")
+    _see(page.locator("body"), "Building a scheme, step by step")
     page.get_by_role("link", name="Create a scheme").click()
     page.locator("#code").fill(code)
     page.locator("#name").fill(name)
@@ -48,14 +56,14 @@ def _build_and_publish(page, code: str, name: str) -> str:
     page.locator("#components-0-new_effective_from").fill("2026-04-01")
     page.get_by_role("button", name="Save", exact=True).click()
     panel = page.get_by_test_id("scheme-panel")
-    expect(panel).to_contain_text(f"{code} is Draft")
-    expect(panel).to_contain_text("Add the claim windows")
+    _see(panel, f"{code} is Draft")
+    _see(panel, "Add the claim windows")
 
     page.get_by_role("button", name="Generate claim windows").click()
-    expect(page.locator("body")).to_contain_text("Claim windows: 12 added")
+    _see(page.locator("body"), "Claim windows: 12 added")
     page.get_by_role("button", name="Publish").click()
-    expect(page.locator("body")).to_contain_text(f"{code} is published")
-    expect(page.get_by_test_id("scheme-panel")).to_contain_text(f"{code} is Published")
+    _see(page.locator("body"), f"{code} is published")
+    _see(page.get_by_test_id("scheme-panel"), f"{code} is Published")
     return page.url
 
 
@@ -63,7 +71,7 @@ def _offer_to(page, provider_label: str) -> None:
     page.get_by_role("link", name="Offer to providers").click()
     page.get_by_label(provider_label).check()
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator("body")).to_contain_text("offered to 1 provider")
+    _see(page.locator("body"), "offered to 1 provider")
 
 
 def test_icb_builds_publishes_and_offers_a_scheme_the_practice_accepts(page, browser, live_server):
@@ -78,7 +86,7 @@ def test_icb_builds_publishes_and_offers_a_scheme_the_practice_accepts(page, bro
     sign_in_as(page, ADMIN, DEMO_PASSWORD)
     edit_url = _build_and_publish(page, code, name)
     _offer_to(page, "Millbrook Surgery (Y90002) - GP practice")
-    expect(page.get_by_role("row").filter(has_text=code)).to_contain_text("Pending")
+    _see(page.get_by_role("row").filter(has_text=code), "Pending")
     # Flask-Admin's pages work under the portal's CSP: no script was refused.
     assert not [e for e in console_errors if "Content Security Policy" in e and "script" in e]
     page.locator("form[action='/sign-out'] button, button:has-text('Sign out')").first.click()
@@ -86,27 +94,27 @@ def test_icb_builds_publishes_and_offers_a_scheme_the_practice_accepts(page, bro
     # The practice sees the offer, accepts it and sees its claim windows.
     sign_in_as(page, MILLBROOK_USER, DEMO_PASSWORD)
     page.get_by_role("link", name="Schemes", exact=True).click()
-    expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("Pending")
+    _see(page.get_by_role("row").filter(has_text=name), "Pending")
     assert_accessible(page)
     page.get_by_role("link", name=name).click()
-    expect(page.locator("body")).to_contain_text("You can claim once the offer is active")
+    _see(page.locator("body"), "You can claim once the offer is active")
     assert_accessible(page)
     page.get_by_role("button", name="Accept offer").click()
-    expect(page.locator("body")).to_contain_text(f"You accepted {name}")
+    _see(page.locator("body"), f"You accepted {name}")
     windows = page.locator("table").filter(has_text="Window opens")
-    expect(windows).to_contain_text("October 2026")
+    _see(windows, "October 2026")
     text = windows.inner_text()
     assert "October 2026" in text
     assert re.search(r"Open", text) or re.search(r"Upcoming", text)
     assert "Not claimed" in text
     assert_accessible(page)
     page.get_by_role("link", name="Back to schemes").click()
-    expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("Active")
+    _see(page.get_by_role("row").filter(has_text=name), "Active")
 
     # Another ICB's user (or any other practice) cannot reach it by URL.
     scheme_id = edit_url.split("id=")[1].split("&")[0]
     page.goto(f"/admin/schemes/edit/?id={scheme_id}")
-    expect(page.locator("body")).to_contain_text("You do not have permission")
+    _see(page.locator("body"), "You do not have permission")
 
 
 def test_reject_then_ask_again_then_the_icb_reissues(page, browser, live_server):
@@ -124,22 +132,22 @@ def test_reject_then_ask_again_then_the_icb_reissues(page, browser, live_server)
     assert_accessible(page)
     page.get_by_label("Why are you rejecting this offer? (optional)").fill("Clicked by mistake")
     page.get_by_role("button", name="Reject offer").click()
-    expect(page.locator("body")).to_contain_text(f"You rejected {name}")
+    _see(page.locator("body"), f"You rejected {name}")
     page.get_by_role("button", name="Ask for this offer again").click()
-    expect(page.locator("body")).to_contain_text("You asked for this offer again")
+    _see(page.locator("body"), "You asked for this offer again")
     assert_accessible(page)
     page.get_by_role("button", name="Sign out").click()
 
     sign_in_as(page, ADMIN, DEMO_PASSWORD)
     page.goto(f"/admin/offers/?search={code}")
     row = page.get_by_role("row").filter(has_text=code)
-    expect(row).to_contain_text("Re-requested")
+    _see(row, "Re-requested")
     row.locator("input.action-checkbox").check()
     page.get_by_role("button", name="With selected").click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("link", name="Reissue").click()
-    expect(page.locator("body")).to_contain_text("Offers reissued: 1")
-    expect(page.get_by_role("row").filter(has_text=code)).to_contain_text("Pending")
+    _see(page.locator("body"), "Offers reissued: 1")
+    _see(page.get_by_role("row").filter(has_text=code), "Pending")
 
 
 def test_the_demo_practice_sees_open_and_missed_windows(page):
@@ -147,14 +155,14 @@ def test_the_demo_practice_sees_open_and_missed_windows(page):
     page.get_by_role("link", name="Schemes", exact=True).click()
     assert_accessible(page)
     page.get_by_role("link", name=re.compile("NHS Health Checks")).click()
-    expect(page.locator("body")).to_contain_text("Missed")
-    expect(page.locator("body")).to_contain_text("Active")
+    _see(page.locator("body"), "Missed")
+    _see(page.locator("body"), "Active")
     assert_accessible(page)
 
 
 def test_another_icbs_admin_urls_are_refused_to_a_practice(page):
     sign_in_as(page, MILLBROOK_USER, DEMO_PASSWORD)
     page.goto("/admin/")
-    expect(page.locator("body")).to_contain_text("You do not have permission")
+    _see(page.locator("body"), "You do not have permission")
     page.goto("/admin/schemes/")
-    expect(page.locator("body")).to_contain_text("You do not have permission")
+    _see(page.locator("body"), "You do not have permission")
