@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
 
     # Importing the views attaches their routes to each package's blueprint ``bp``.
     from claims_portal.access import views as _access_views  # noqa: F401
+    from claims_portal.claims import views as _claim_views  # noqa: F401
     from claims_portal.core import views as _core_views  # noqa: F401
     from claims_portal.organisations import views as _organisation_views  # noqa: F401
     from claims_portal.schemes import views as _scheme_views  # noqa: F401

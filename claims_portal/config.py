@@ -129,6 +129,10 @@ class BaseConfig:
     #: Front-end assets installed from npm (``nhsuk-frontend``), served at ``/assets``.
     NHSUK_FRONTEND_DIR = str(PROJECT_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk")
 
+    #: Claims (docs/claims.md): pounds above which a claim needs finance approval after
+    #: tier 2, for ICBs that have not set their own threshold.
+    FINANCE_THRESHOLD_DEFAULT = "15000.00"
+
     SERVICE_NAME = "Claims portal"
 
     @classmethod

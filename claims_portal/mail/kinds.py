@@ -18,6 +18,8 @@ class EmailKind(enum.StrEnum):
     ACCESS_REQUEST_DECIDED = "access_request_decided"
     ACCESS_REQUEST_TO_DECIDE = "access_request_to_decide"
     ACCESS_CHANGED = "access_changed"
+    CLAIM_TO_APPROVE = "claim_to_approve"
+    CLAIM_OUTCOME = "claim_outcome"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ KINDS: dict[EmailKind, KindInfo] = {
     ),
     EmailKind.ACCESS_CHANGED: KindInfo(
         "Your access to an organisation was given or removed by an administrator"
+    ),
+    EmailKind.CLAIM_TO_APPROVE: KindInfo("A claim is waiting for your approval"),
+    EmailKind.CLAIM_OUTCOME: KindInfo(
+        "A claim of your organisation was approved for payment, declined or returned"
     ),
 }
 

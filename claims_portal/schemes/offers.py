@@ -266,11 +266,10 @@ def active_offer(session: DbSession, scheme: Scheme, provider: Organisation) -> 
 def claimed_period_starts(
     session: DbSession, scheme: Scheme, provider: Organisation
 ) -> set[dt.date]:
-    """The periods ``provider`` has already claimed for under ``scheme``.
+    """The periods ``provider`` has already claimed for under ``scheme`` (issue 6's claims)."""
+    from claims_portal.claims.services.queries import claimed_period_starts as claimed
 
-    A hook for claims (issue 6); until claims exist nothing has been claimed.
-    """
-    return set()
+    return claimed(session, scheme, provider)
 
 
 @dataclass(frozen=True)

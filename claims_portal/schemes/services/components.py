@@ -161,8 +161,10 @@ def tariff_for_period(component: Component, period_start: dt.date) -> Tariff | N
 
 
 def tariff_used_by_submitted_claim(tariff: Tariff) -> bool:
-    """Whether a submitted claim was priced with ``tariff`` (claims arrive in issue 6)."""
-    return False
+    """Whether a submitted claim was priced with ``tariff`` (issue 6's claims)."""
+    from claims_portal.claims.services.queries import tariff_used_by_submitted_claim as used
+
+    return used(tariff)
 
 
 def _clean_tariff(component: Component, unit_value: object, effective_from: object) -> tuple:

@@ -1,0 +1,155 @@
+"""What every claims service shares: errors, who may see a claim, time as people read it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from claims_portal.access.models import Membership, User
+from claims_portal.access.permissions import ancestors_and_self, has_capability
+from claims_portal.access.roles import Capability, roles_with
+from claims_portal.claims.models import Claim
+from claims_portal.clock import ENGLAND
+from claims_portal.db import DbSession
+from claims_portal.organisations.models import Organisation
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with what was entered: the message and the id of the field it is
+    about (the error summary links to ``#field``; None for the page as a whole)."""
+
+    message: str
+    field: str | None = None
+
+
+class ClaimError(Exception):
+    """A claim rule refused the change. ``problems`` are for the user; nothing was changed.
+
+    ``existing_claim_id`` is set when the refusal is "a claim for this period already
+    exists", so the page can link to it. ``status_code`` is the HTTP status the page uses.
+    """
+
+    status_code = 400
+
+    def __init__(
+        self,
+        problems: str | Problem | Sequence[str | Problem],
+        *,
+        existing_claim_id: int | None = None,
+    ) -> None:
+        items = [problems] if isinstance(problems, str | Problem) else list(problems)
+        self.problems = [p if isinstance(p, Problem) else Problem(p) for p in items]
+        self.existing_claim_id = existing_claim_id
+        super().__init__("; ".join(p.message for p in self.problems))
+
+    @property
+    def messages(self) -> list[str]:
+        return [p.message for p in self.problems]
+
+
+class ClaimInvalid(ClaimError):
+    """What was entered (or the claim as it stands) cannot be saved or submitted."""
+
+
+class ClaimRefused(ClaimError):
+    """The person may see the claim but may not do this to it (separation of duties)."""
+
+    status_code = 403
+
+
+class ClaimConflict(ClaimError):
+    """Someone changed the claim since the page was loaded (stale version or status).
+
+    The message says who did what and when, and that nothing was changed.
+    """
+
+    status_code = 409
+
+
+class ClaimNotFound(Exception):
+    """No such claim, or one the person may not know exists (shown as 404)."""
+
+
+# --- Who sees a claim ----------------------------------------------------------------------
+
+
+def is_provider_viewer(user: User, claim: Claim, *, today: dt.date | None = None) -> bool:
+    """A user of the claim's own practice (or PCN, federation)."""
+    return has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, claim.provider, today=today)
+
+
+def is_commissioner_viewer(user: User, claim: Claim, *, today: dt.date | None = None) -> bool:
+    """A commissioner above the claim's provider, once the claim has reached them."""
+    return claim.reached_commissioner_at is not None and has_capability(
+        user, Capability.VIEW_COMMISSIONER_CLAIMS, claim.provider, today=today
+    )
+
+
+def can_view(user: User, claim: Claim, *, today: dt.date | None = None) -> bool:
+    """Whether ``user`` may see ``claim`` (its page, evidence and history).
+
+    Users of the claim's provider see it from the start; commissioner roles of the ICB (or
+    sub-location) above the provider see it once it has been sent to the commissioner.
+    Everyone else is told it does not exist.
+    """
+    return is_provider_viewer(user, claim, today=today) or is_commissioner_viewer(
+        user, claim, today=today
+    )
+
+
+def ensure_can_view(user: User, claim: Claim) -> None:
+    """Raise :class:`ClaimNotFound` unless :func:`can_view`."""
+    if not can_view(user, claim):
+        raise ClaimNotFound(claim.id)
+
+
+def get_claim(session: DbSession, claim_id: int, user: User) -> Claim:
+    """The claim, if ``user`` may see it; else :class:`ClaimNotFound`."""
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise ClaimNotFound(claim_id)
+    ensure_can_view(user, claim)
+    return claim
+
+
+def holders(session: DbSession, organisation: Organisation, capability: Capability) -> list[User]:
+    """People who may exercise ``capability`` on ``organisation`` today (enabled accounts)."""
+    chain_ids = [o.id for o in ancestors_and_self(organisation)]
+    users = session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id.in_(chain_ids),
+            Membership.role.in_(roles_with(capability)),
+            Membership.revoked_at.is_(None),
+            User.is_disabled.is_(False),
+        )
+        .order_by(User.id)
+        .distinct()
+    ).all()
+    return [u for u in users if has_capability(u, capability, organisation)]
+
+
+# --- Time as people read it ----------------------------------------------------------------
+
+
+def local_time(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(ENGLAND)
+
+
+def when(moment: dt.datetime, *, today: dt.date | None = None) -> str:
+    """``14:02`` today, else ``14:02 on 3 December 2026`` (England's time)."""
+    local = local_time(moment)
+    clock = local.strftime("%H:%M")
+    if today is not None and local.date() == today:
+        return clock
+    return f"{clock} on {local.day} {local:%B %Y}"
+
+
+def money(amount: object) -> str:
+    """``£1,234.50``."""
+    return f"£{amount:,.2f}"

@@ -1,0 +1,142 @@
+"""Evidence files on a claim: recording an uploaded file, removing one (flush only).
+
+The bytes are checked and stored by ``claims_portal.claims.evidence`` before these run: the
+view puts the object first, then calls :func:`attach_evidence` and commits inside
+``stored_evidence``, which deletes the object again if anything here (or the commit) fails.
+So a failure part-way leaves no row and no claim change, and at worst an object that the
+orphan sweep removes.
+
+Removing a file: before the claim was first submitted the row is deleted (the view deletes
+the object after the commit); afterwards the row is only marked removed, so the history
+keeps what each round was decided on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from claims_portal.access.models import User
+from claims_portal.audit.services import record_event
+from claims_portal.claims.evidence import InspectedEvidence, StoredObject
+from claims_portal.claims.models import Claim, ClaimEvidence
+from claims_portal.claims.services._common import ClaimInvalid, ClaimNotFound, Problem
+from claims_portal.claims.services.editing import EVIDENCE_FIELD, lock_for_change
+from claims_portal.claims.services.lifecycle import touch
+from claims_portal.db import DbSession, utcnow
+
+#: Files on a claim at once (removed ones not counted).
+MAX_FILES_PER_CLAIM = 20
+
+
+def ensure_room_for_a_file(claim: Claim) -> None:
+    if len(claim.current_evidence) >= MAX_FILES_PER_CLAIM:
+        raise ClaimInvalid(
+            Problem(
+                f"A claim can have at most {MAX_FILES_PER_CLAIM} evidence files: remove one "
+                "before adding another",
+                EVIDENCE_FIELD,
+            )
+        )
+
+
+def attach_evidence(
+    session: DbSession,
+    claim_id: int,
+    *,
+    stored: StoredObject,
+    evidence: InspectedEvidence,
+    actor: User,
+    expected_version: int,
+) -> ClaimEvidence:
+    """Record a stored evidence file on an editable claim; audited, version bumped."""
+    claim = lock_for_change(session, claim_id, actor, expected_version=expected_version)
+    ensure_room_for_a_file(claim)
+    row = ClaimEvidence(
+        claim_id=claim.id,
+        key=stored.key,
+        filename=evidence.filename,
+        content_type=evidence.content_type,
+        size=evidence.size,
+        sha256=evidence.sha256,
+        round=claim.round,
+        uploaded_by_id=actor.id,
+        uploaded_at=utcnow(),
+    )
+    session.add(row)
+    touch(claim, actor)
+    session.flush()
+    record_event(
+        session,
+        action="claim.evidence_added",
+        object_type="claim",
+        object_id=claim.id,
+        actor=actor,
+        organisation=claim.provider,
+        after={
+            "evidence_id": row.id,
+            "filename": row.filename,
+            "size": row.size,
+            "sha256": row.sha256,
+            "content_type": row.content_type,
+            "virus_scanned": evidence.scan.scanned,
+            "version": claim.version,
+        },
+    )
+    session.refresh(claim, ["evidence"])
+    return row
+
+
+def remove_evidence(
+    session: DbSession,
+    claim_id: int,
+    evidence_id: int,
+    *,
+    actor: User,
+    expected_version: int,
+) -> str | None:
+    """Remove a file from an editable claim. Returns the store key to delete after the
+    commit when the row was deleted (never-submitted claim), else None (row kept, marked)."""
+    claim = lock_for_change(session, claim_id, actor, expected_version=expected_version)
+    row = session.scalar(
+        select(ClaimEvidence).where(
+            ClaimEvidence.id == evidence_id,
+            ClaimEvidence.claim_id == claim.id,
+            ClaimEvidence.removed_at.is_(None),
+        )
+    )
+    if row is None:
+        raise ClaimNotFound(evidence_id)
+    key: str | None = None
+    details = {"evidence_id": row.id, "filename": row.filename, "sha256": row.sha256}
+    if claim.submitted_at is None:
+        key = row.key
+        session.delete(row)
+    else:
+        row.removed_at = utcnow()
+        row.removed_by_id = actor.id
+    touch(claim, actor)
+    session.flush()
+    record_event(
+        session,
+        action="claim.evidence_removed",
+        object_type="claim",
+        object_id=claim.id,
+        actor=actor,
+        organisation=claim.provider,
+        before=details,
+        after={"kept_for_history": key is None, "version": claim.version},
+    )
+    session.refresh(claim, ["evidence"])
+    return key
+
+
+def evidence_of(session: DbSession, claim: Claim, evidence_id: int) -> ClaimEvidence:
+    """A file of ``claim`` (removed ones too, for the history); else :class:`ClaimNotFound`."""
+    row = session.scalar(
+        select(ClaimEvidence).where(
+            ClaimEvidence.id == evidence_id, ClaimEvidence.claim_id == claim.id
+        )
+    )
+    if row is None:
+        raise ClaimNotFound(evidence_id)
+    return row

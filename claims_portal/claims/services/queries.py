@@ -1,0 +1,74 @@
+"""Reading claims: simple lists for the practice and the commissioner, and the answers the
+scheme pages ask of claims (claimed periods, tariffs used)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import object_session, selectinload
+
+from claims_portal.access.people import organisations_under
+from claims_portal.claims.models import (
+    COMMISSIONER_QUEUE_STATUSES,
+    Claim,
+    ClaimLine,
+    ClaimStatus,
+)
+from claims_portal.db import DbSession
+from claims_portal.organisations.models import Organisation
+from claims_portal.schemes.models import Scheme, Tariff
+
+
+def _listing() -> object:
+    return select(Claim).options(
+        selectinload(Claim.scheme), selectinload(Claim.window), selectinload(Claim.provider)
+    )
+
+
+def claims_of_provider(session: DbSession, provider: Organisation) -> Sequence[Claim]:
+    """Every claim of the provider, the most recently changed first."""
+    return session.scalars(
+        _listing()  # type: ignore[attr-defined]
+        .where(Claim.provider_id == provider.id)
+        .order_by(Claim.status_changed_at.desc(), Claim.id.desc())
+    ).all()
+
+
+def claims_for_commissioner(session: DbSession, commissioner: Organisation) -> Sequence[Claim]:
+    """Claims sent to the commissioner by providers under ``commissioner``, newest first."""
+    provider_ids = [o.id for o in organisations_under(session, commissioner)]
+    return session.scalars(
+        _listing()  # type: ignore[attr-defined]
+        .where(Claim.provider_id.in_(provider_ids), Claim.reached_commissioner_at.is_not(None))
+        .order_by(Claim.status_changed_at.desc(), Claim.id.desc())
+    ).all()
+
+
+def in_commissioner_queue(claim: Claim) -> bool:
+    return claim.status in COMMISSIONER_QUEUE_STATUSES
+
+
+def claimed_period_starts(
+    session: DbSession, scheme: Scheme, provider: Organisation
+) -> set[dt.date]:
+    """Periods of ``scheme`` the provider has submitted a claim for (withdrawn ones aside)."""
+    return set(
+        session.scalars(
+            select(Claim.period_start).where(
+                Claim.scheme_id == scheme.id,
+                Claim.provider_id == provider.id,
+                Claim.submitted_at.is_not(None),
+                Claim.status != ClaimStatus.WITHDRAWN,
+            )
+        )
+    )
+
+
+def tariff_used_by_submitted_claim(tariff: Tariff) -> bool:
+    """Whether a submitted claim was priced with ``tariff``."""
+    session = object_session(tariff)
+    if session is None or tariff.id is None:
+        return False
+    return bool(session.scalar(select(exists().where(ClaimLine.tariff_id == tariff.id))))

@@ -1,0 +1,92 @@
+"""Per-ICB claim settings: the finance threshold.
+
+A claim worth **strictly more** than its ICB's threshold needs finance approval after tier 2
+(a claim of exactly the threshold does not). The threshold belongs to the ICB above the
+claim's provider; without a setting of its own the ICB uses ``FINANCE_THRESHOLD_DEFAULT``
+(15,000 pounds, the public CQRS figure). The ICB's administrator changes it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import ensure_capability
+from claims_portal.access.roles import Capability
+from claims_portal.audit.services import record_event
+from claims_portal.claims.models import IcbClaimSettings
+from claims_portal.claims.services._common import ClaimInvalid, Problem
+from claims_portal.db import DbSession, utcnow
+from claims_portal.organisations.models import Organisation, OrganisationKind
+
+DEFAULT_FINANCE_THRESHOLD = Decimal("15000.00")
+MAX_THRESHOLD = Decimal("9999999999.99")
+
+
+def default_finance_threshold() -> Decimal:
+    """``FINANCE_THRESHOLD_DEFAULT`` from the app's configuration (15,000.00 outside an app)."""
+    if not has_app_context():
+        return DEFAULT_FINANCE_THRESHOLD
+    configured = current_app.config.get("FINANCE_THRESHOLD_DEFAULT", DEFAULT_FINANCE_THRESHOLD)
+    return Decimal(str(configured)).quantize(Decimal("0.01"))
+
+
+def settings_of(session: DbSession, icb: Organisation) -> IcbClaimSettings | None:
+    return session.scalar(select(IcbClaimSettings).where(IcbClaimSettings.icb_id == icb.id))
+
+
+def finance_threshold(session: DbSession, icb: Organisation | None) -> Decimal:
+    """The ICB's threshold, or the configured default."""
+    row = settings_of(session, icb) if icb is not None else None
+    return row.finance_threshold if row is not None else default_finance_threshold()
+
+
+def parse_threshold(text: str) -> Decimal:
+    """Pounds and pence, like ``15000`` or ``£15,000.00``; raises :class:`ClaimInvalid`."""
+    compact = (text or "").strip().replace(",", "").removeprefix("£").strip()
+    problem = Problem("Enter the threshold in pounds, like 15000 or 15000.00", "finance_threshold")
+    try:
+        amount = Decimal(compact)
+    except InvalidOperation:
+        raise ClaimInvalid(problem) from None
+    if not amount.is_finite() or amount < 0 or amount > MAX_THRESHOLD:
+        raise ClaimInvalid(problem)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ClaimInvalid(
+            Problem("The threshold cannot include fractions of a penny", "finance_threshold")
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+def set_finance_threshold(
+    session: DbSession, icb: Organisation, amount: Decimal, *, actor: User
+) -> bool:
+    """Set the ICB's finance threshold (its administrator only); audited. True if changed."""
+    if icb.kind is not OrganisationKind.ICB:
+        raise ClaimInvalid("The finance threshold is set for an ICB")
+    ensure_capability(actor, Capability.CONFIGURE_SCHEMES, icb)
+    before = finance_threshold(session, icb)
+    row = settings_of(session, icb)
+    if row is not None and row.finance_threshold == amount:
+        return False
+    if row is None:
+        row = IcbClaimSettings(icb_id=icb.id, finance_threshold=amount)
+        session.add(row)
+    row.finance_threshold = amount
+    row.updated_at = utcnow()
+    row.updated_by_id = actor.id
+    session.flush()
+    record_event(
+        session,
+        action="icb_claim_settings.finance_threshold_changed",
+        object_type="organisation",
+        object_id=icb.id,
+        actor=actor,
+        organisation=icb,
+        before={"finance_threshold": before},
+        after={"finance_threshold": amount},
+    )
+    return True

@@ -1,0 +1,90 @@
+"""Helpers for the claims tests: a scene per test, and short ways to take each step.
+
+The S3 fixtures of the evidence tests (moto's server on 127.0.0.1) and their real files are
+re-exported here so that claim tests can use them too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from claims_portal.claims import services
+from claims_portal.claims.models import Claim, ClaimAction
+from claims_portal.claims.services import ClaimEntries
+from tests.claims.evidence.conftest import (  # noqa: F401 - fixtures shared with claim tests
+    BUCKET,
+    REGION,
+    aws_credentials,
+    moto_endpoint,
+    real_files,
+    s3_client,
+    s3_config,
+    zip_bomb,
+)
+from tests.factories.claims import ClaimScene, claim_scene
+
+
+@pytest.fixture
+def scene(db_session) -> ClaimScene:
+    """A two-step practice, a two-component scheme (£25.00 and £12.50) open today."""
+    return claim_scene()
+
+
+@pytest.fixture
+def one_step(db_session) -> ClaimScene:
+    return claim_scene(two_step=False)
+
+
+def start(session: Any, scene: ClaimScene, actor: Any = None, **kwargs: Any) -> Claim:
+    return services.start_claim(
+        session,
+        scene.practice,
+        scene.scheme,
+        scene.window,
+        actor or scene.user,
+        scene.today,
+        **kwargs,
+    )
+
+
+def entries(claim: Claim, *units: int | None, answers: dict[int, str | None] | None = None):
+    """Entries giving each line of ``claim`` its units, in order."""
+    result = ClaimEntries()
+    for line, value in zip(claim.lines, units, strict=False):
+        result.units[line.id] = value
+    result.answers.update(answers or {})
+    return result
+
+
+def submit(session: Any, scene: ClaimScene, claim: Claim, *units: int, actor: Any = None):
+    return services.transition(
+        session,
+        claim.id,
+        ClaimAction.SUBMIT,
+        actor or scene.user,
+        expected_version=claim.version,
+        entries=entries(claim, *(units or (10, 4))),
+        today=scene.today,
+    )
+
+
+def act(session: Any, claim: Claim, action: ClaimAction, actor: Any, reason: str | None = None):
+    return services.transition(
+        session, claim.id, action, actor, expected_version=claim.version, reason=reason
+    )
+
+
+def submitted(session: Any, scene: ClaimScene, *units: int) -> Claim:
+    """A claim started and submitted by the scene's user."""
+    claim = start(session, scene)
+    submit(session, scene, claim, *units)
+    return claim
+
+
+def at_tier_1(session: Any, scene: ClaimScene, *units: int) -> Claim:
+    claim = submitted(session, scene, *units)
+    if scene.approver is not None:
+        act(session, claim, ClaimAction.PROVIDER_APPROVE, scene.approver)
+    return claim
