@@ -27,6 +27,35 @@ from tests.factories.claims import ClaimScene, claim_scene
 
 
 @pytest.fixture
+def evidence_dir(app, tmp_path, monkeypatch):
+    """The local evidence store of the test app, in a folder of this test's own."""
+    folder = tmp_path / "evidence"
+    monkeypatch.setitem(app.config, "EVIDENCE_STORE", "local")
+    monkeypatch.setitem(app.config, "EVIDENCE_LOCAL_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def client(app, db_session, evidence_dir):
+    """The test client, with evidence stored under the test's own folder."""
+    return app.test_client()
+
+
+def signed_in(app: Any, user: Any) -> Any:
+    """A new test client (a browser of its own) signed in as ``user``."""
+    from tests.conftest import sign_in
+
+    browser = app.test_client()
+    response = sign_in(browser, user.email)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return browser
+
+
+def stored_files(folder: Any) -> list[Any]:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+@pytest.fixture
 def scene(db_session) -> ClaimScene:
     """A two-step practice, a two-component scheme (£25.00 and £12.50) open today."""
     return claim_scene()

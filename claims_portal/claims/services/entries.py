@@ -44,9 +44,7 @@ def answer_anchor(question: SupplementaryQuestion) -> str:
     name = answer_field(question)
     if question.kind is QuestionKind.DATE:
         return f"{name}-day"
-    if question.kind in (QuestionKind.YES_NO, QuestionKind.SINGLE_CHOICE):
-        return f"{name}-1"  # the first radio, as the NHS radios macro numbers them
-    return name
+    return name  # the NHS radios macro gives the first radio the group's name as its id
 
 
 @dataclass

@@ -171,6 +171,7 @@ def submitted_details(claim: Claim, priced: PricedClaim) -> dict[str, object]:
     """What a submission stored, as plain data for the history (``ClaimEvent.details``)."""
     return {
         "total": str(priced.total),
+        "explanation": explanation_of(priced),
         "lines": [
             {
                 "component": item.line.component.code,
@@ -184,4 +185,12 @@ def submitted_details(claim: Claim, priced: PricedClaim) -> dict[str, object]:
             }
             for item in priced.lines
         ],
+    }
+
+
+def explanation_of(priced: PricedClaim) -> dict[str, object]:
+    """The calculation's explanation as plain data: the total, then each line's steps."""
+    return {
+        "total": priced.result.explanation.as_dict(),
+        "lines": [item.result.explanation.as_dict() for item in priced.lines],
     }

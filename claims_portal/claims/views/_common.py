@@ -1,0 +1,193 @@
+"""What the claim views share: the signed-in user, loading a claim the user may see, the
+evidence store, and the context of the claim page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+
+from flask import abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import has_capability
+from claims_portal.access.roles import Capability
+from claims_portal.claims import bp, services
+from claims_portal.claims.evidence import EvidenceStore, store_from_config
+from claims_portal.claims.forms import StepForm
+from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent
+from claims_portal.claims.services import ClaimNotFound, Problem
+from claims_portal.claims.services._common import local_time
+from claims_portal.claims.services.lifecycle import TRANSITIONS
+from claims_portal.claims.services.pricing import explanation_of
+from claims_portal.extensions import db
+
+APPROVE_ACTIONS = frozenset(
+    {
+        ClaimAction.PROVIDER_APPROVE,
+        ClaimAction.TIER_1_APPROVE,
+        ClaimAction.TIER_2_APPROVE,
+        ClaimAction.FINANCE_APPROVE,
+    }
+)
+DECLINE_ACTIONS = frozenset(
+    {ClaimAction.TIER_1_DECLINE, ClaimAction.TIER_2_DECLINE, ClaimAction.FINANCE_DECLINE}
+)
+
+
+@bp.app_template_filter("england")
+def _england(moment: Any) -> Any:
+    """A UTC timestamp in England's time, for pages."""
+    return local_time(moment)
+
+
+def me() -> User:
+    return cast(User, current_user)
+
+
+def base_url() -> str:
+    """The start of links in emails."""
+    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+
+
+def claim_or_404(claim_id: int) -> Claim:
+    """The claim, if the signed-in user may see it; another organisation's is not found."""
+    try:
+        return services.get_claim(db.session, claim_id, me())
+    except ClaimNotFound:
+        abort(404)
+
+
+def can_edit(claim: Claim, user: User) -> bool:
+    return (
+        claim.is_editable
+        and services.is_provider_viewer(user, claim)
+        and has_capability(user, Capability.CREATE_CLAIM, claim.provider)
+    )
+
+
+@contextmanager
+def evidence_store() -> Iterator[EvidenceStore]:
+    store = store_from_config(current_app.config)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+# --- The claim's value as the page shows it ------------------------------------------------
+
+
+@dataclass
+class ValueRow:
+    name: str
+    code: str
+    unit_label: str
+    units: int | None
+    unit_value: Decimal | None
+    tariff_from: Any = None
+    gross_value: Decimal | None = None
+    payable_units: int | None = None
+    value: Decimal | None = None
+    cap_note: str | None = None
+
+
+@dataclass
+class ValueView:
+    """The lines and total shown on the claim page, and how they were calculated."""
+
+    rows: list[ValueRow] = field(default_factory=list)
+    total: Decimal | None = None
+    #: "submitted": the figures stored at submission; "live": calculated now (not stored).
+    source: str = "live"
+    explanation: dict[str, Any] | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def value_view(claim: Claim, events: list[ClaimEvent]) -> ValueView:
+    """The stored figures of a submitted claim (and the explanation kept with them), or a live
+    calculation of a claim being edited."""
+    stored = claim.submitted_at is not None and all(
+        line.value is not None for line in claim.lines if line.units is not None
+    )
+    if stored and not claim.is_editable:
+        submission = next((e for e in reversed(events) if e.action is ClaimAction.SUBMIT), None)
+        details = (submission.details or {}) if submission is not None else {}
+        return ValueView(
+            rows=[
+                ValueRow(
+                    line.component.name,
+                    line.component.code,
+                    line.component.unit_label,
+                    line.units,
+                    line.unit_value,
+                    line.tariff.effective_from if line.tariff is not None else None,
+                    line.gross_value,
+                    line.payable_units,
+                    line.value,
+                    line.cap_note,
+                )
+                for line in claim.lines
+            ],
+            total=claim.value,
+            source="submitted",
+            explanation=details.get("explanation"),
+        )
+    priced, problems = services.try_price_claim(db.session, claim)
+    view = ValueView(problems=problems)
+    for line in claim.lines:
+        item = priced.for_line(line) if priced is not None else None
+        row = ValueRow(
+            line.component.name, line.component.code, line.component.unit_label, line.units, None
+        )
+        if item is not None:
+            result = item.result
+            row.unit_value = result.tariff.amount
+            row.tariff_from = result.tariff.effective_from
+            row.gross_value = result.gross_value
+            row.payable_units = result.payable_units
+            row.value = result.value
+            row.cap_note = result.cap_reason
+        view.rows.append(row)
+    if priced is not None:
+        view.total = priced.total
+        view.explanation = explanation_of(priced)
+    return view
+
+
+# --- The claim page ------------------------------------------------------------------------
+
+
+def render_claim(
+    claim: Claim,
+    *,
+    problems: list[Problem] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The claim page, with ``problems`` in the error summary (a conflict, a refusal)."""
+    user = me()
+    events = services.history(db.session, claim.id)
+    actions = services.available_actions(db.session, claim, user, events=events)
+    answers = {a.question_id: a.value for a in claim.answers}
+    context = {
+        "claim": claim,
+        "events": events,
+        "approve_actions": [a for a in actions if a in APPROVE_ACTIONS],
+        "decline_action": next((a for a in actions if a in DECLINE_ACTIONS), None),
+        "can_return": ClaimAction.PROVIDER_RETURN in actions,
+        "can_withdraw": ClaimAction.WITHDRAW in actions,
+        "can_edit": can_edit(claim, user),
+        "blocked": services.blocked_by_duties(db.session, claim, user, events=events),
+        "labels": {action: rule.label for (_, action), rule in TRANSITIONS.items()},
+        "value": value_view(claim, events),
+        "answers": [
+            (q, services.display_answer(q, answers.get(q.id))) for q in claim.scheme.questions
+        ],
+        "problems": problems or [],
+        "form": StepForm(formdata=None, version=claim.version),
+    }
+    return render_template("claims/detail.html", **context), status

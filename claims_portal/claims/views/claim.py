@@ -1,0 +1,160 @@
+"""The claim page and the steps taken from it: approve, decline, return, withdraw.
+
+Every step posts the action and the version the page showed. When someone else changed the
+claim meanwhile, the claim page is shown again with HTTP 409 and the service's message in
+the error summary ("This claim was approved at tier 1 by ... Nothing was changed.").
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from claims_portal.claims import bp, services
+from claims_portal.claims.forms import ReasonForm, StepForm
+from claims_portal.claims.models import Claim, ClaimAction, ClaimStatus
+from claims_portal.claims.services import ClaimError, ClaimInvalid, ClaimNotFound, Problem
+from claims_portal.claims.views._common import (
+    APPROVE_ACTIONS,
+    DECLINE_ACTIONS,
+    base_url,
+    claim_or_404,
+    me,
+    render_claim,
+)
+from claims_portal.extensions import db
+
+#: What the practice reads after each step.
+_DONE = {
+    ClaimAction.PROVIDER_APPROVE: "You approved {ref}. It now waits for commissioner review.",
+    ClaimAction.TIER_1_APPROVE: "You approved {ref} at tier 1. It now waits for payment approval.",
+    ClaimAction.TIER_2_APPROVE: "You approved {ref} at tier 2. It is now {status}.",
+    ClaimAction.FINANCE_APPROVE: "You approved {ref} for finance. It is now approved for payment.",
+    ClaimAction.TIER_1_DECLINE: "You declined {ref}. It has gone back to {provider}.",
+    ClaimAction.TIER_2_DECLINE: "You declined {ref}. It has gone back to {provider}.",
+    ClaimAction.FINANCE_DECLINE: "You declined {ref}. It has gone back to {provider}.",
+    ClaimAction.PROVIDER_RETURN: "You returned {ref} to the practice.",
+    ClaimAction.WITHDRAW: "You withdrew {ref}.",
+    ClaimAction.SUBMIT: "You submitted {ref}. It is now {status}.",
+}
+
+
+def done_message(claim: Claim, action: ClaimAction) -> str:
+    return _DONE[action].format(
+        ref=claim.reference,
+        status=claim.status.value.lower(),
+        provider=claim.provider.name,
+    )
+
+
+def take_step(
+    claim_id: int, action: ClaimAction, version: int, reason: str | None = None
+) -> ResponseReturnValue | None:
+    """Run the step and commit; None when the service refused with a reason problem (the
+    caller re-renders its form), else the response (redirect, or the claim page with the
+    refusal)."""
+    try:
+        services.transition(
+            db.session,
+            claim_id,
+            action,
+            me(),
+            expected_version=version,
+            reason=reason,
+            base_url=base_url(),
+        )
+    except ClaimNotFound:
+        db.session.rollback()
+        abort(404)
+    except ClaimError as error:
+        db.session.rollback()
+        if isinstance(error, ClaimInvalid) and any(p.field == "reason" for p in error.problems):
+            raise
+        claim = claim_or_404(claim_id)
+        return render_claim(claim, problems=error.problems, status=error.status_code)
+    db.session.commit()
+    claim = claim_or_404(claim_id)
+    flash(done_message(claim, action), "success")
+    return redirect(url_for("claims.detail", claim_id=claim_id))
+
+
+@bp.get("/claims/<int:claim_id>")
+@login_required
+def detail(claim_id: int) -> ResponseReturnValue:
+    return render_claim(claim_or_404(claim_id))
+
+
+@bp.post("/claims/<int:claim_id>/approve")
+@login_required
+def approve(claim_id: int) -> ResponseReturnValue:
+    claim_or_404(claim_id)
+    form = StepForm()
+    if not form.validate_on_submit() or form.action.data not in ClaimAction.__members__:
+        abort(400)
+    action = ClaimAction[form.action.data]
+    if action not in APPROVE_ACTIONS:
+        abort(400)
+    response = take_step(claim_id, action, form.version.data)
+    assert response is not None
+    return response
+
+
+def _reason_page(
+    claim_id: int, allowed: frozenset[ClaimAction], template_kind: str
+) -> ResponseReturnValue:
+    """GET: the reason form for the claim's current step; POST: take it."""
+    claim = claim_or_404(claim_id)
+    form = ReasonForm()
+    if form.is_submitted():
+        if form.action.data not in ClaimAction.__members__:
+            abort(400)
+        action = ClaimAction[form.action.data]
+        if action not in allowed:
+            abort(400)
+        if form.validate():
+            try:
+                response = take_step(claim_id, action, form.version.data, form.reason.data)
+            except ClaimInvalid as error:
+                form.reason.errors = [p.message for p in error.problems]
+            else:
+                assert response is not None
+                return response
+        status = 400
+    else:
+        actions = services.available_actions(db.session, claim, me())
+        action_or_none = next((a for a in actions if a in allowed), None)
+        if action_or_none is None:
+            flash_problem = (
+                f"This claim is {claim.status.value.lower()}: there is nothing for you to "
+                f"{template_kind} here."
+            )
+            return render_claim(claim, problems=[Problem(flash_problem)], status=409)
+        action = action_or_none
+        form.action.data = action.name
+        form.version.data = claim.version
+        status = 200
+    return render_template(
+        "claims/reason.html", claim=claim, form=form, action=action, kind=template_kind
+    ), status
+
+
+@bp.route("/claims/<int:claim_id>/decline", methods=["GET", "POST"])
+@login_required
+def decline(claim_id: int) -> ResponseReturnValue:
+    return _reason_page(claim_id, DECLINE_ACTIONS, "decline")
+
+
+@bp.route("/claims/<int:claim_id>/return", methods=["GET", "POST"])
+@login_required
+def return_claim(claim_id: int) -> ResponseReturnValue:
+    return _reason_page(claim_id, frozenset({ClaimAction.PROVIDER_RETURN}), "return")
+
+
+@bp.route("/claims/<int:claim_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(claim_id: int) -> ResponseReturnValue:
+    return _reason_page(claim_id, frozenset({ClaimAction.WITHDRAW}), "withdraw")
+
+
+__all__ = ["ClaimStatus", "done_message", "take_step"]

@@ -1,0 +1,344 @@
+"""The page where the practice fills in a claim: units, answers, evidence files, the value.
+
+One form carries everything, so nothing typed is lost whichever button is pressed:
+
+- *Upload file* saves the figures and adds the chosen file;
+- *Remove* (a file) saves the figures and removes the file;
+- *Save draft* saves the figures (and adds a chosen file);
+- *Submit* saves, checks and submits in one step, or changes nothing and lists every problem.
+
+A file is checked (``inspect_upload``) before anything is saved; a refused file changes
+nothing and its reason is shown in the error summary. A file is stored first, then its row
+is written and committed inside ``stored_evidence``, which deletes the object again if the
+database work fails. A request larger than ``MAX_CONTENT_LENGTH`` never reaches the view: it
+comes back to this page with "The file is larger than 5 MB".
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from claims_portal.access.permissions import has_capability
+from claims_portal.access.roles import Capability
+from claims_portal.claims import bp, services
+from claims_portal.claims.evidence import (
+    EvidenceNotFound,
+    EvidenceRejected,
+    EvidenceStorageError,
+    InspectedEvidence,
+    StoredObject,
+    discard_quietly,
+    evidence_response,
+    inspect_upload,
+    store_from_config,
+    stored_evidence,
+    too_large_message,
+)
+from claims_portal.claims.models import Claim, ClaimAction
+from claims_portal.claims.services import (
+    EVIDENCE_FIELD,
+    ClaimConflict,
+    ClaimEntries,
+    ClaimError,
+    ClaimNotFound,
+    Problem,
+)
+from claims_portal.claims.services.entries import answer_field, units_field
+from claims_portal.claims.views._common import (
+    base_url,
+    can_edit,
+    claim_or_404,
+    evidence_store,
+    me,
+    render_claim,
+    value_view,
+)
+from claims_portal.claims.views.claim import done_message
+from claims_portal.db import utcnow
+from claims_portal.extensions import db
+from claims_portal.schemes.services import tariff_for_period
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("save", "upload", "submit", "remove")
+
+
+def _editable_or_refuse(claim: Claim) -> ResponseReturnValue | None:
+    user = me()
+    if can_edit(claim, user):
+        return None
+    if not (
+        services.is_provider_viewer(user, claim)
+        and has_capability(user, Capability.CREATE_CLAIM, claim.provider)
+    ):
+        abort(403)
+    return render_claim(
+        claim,
+        problems=[
+            Problem(
+                f"This claim is {claim.status.value.lower()}: it can no longer be changed. "
+                "Nothing was changed."
+            )
+        ],
+        status=409,
+    )
+
+
+def render_edit(
+    claim: Claim,
+    *,
+    problems: list[Problem] | None = None,
+    entries: ClaimEntries | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The claim page in edit mode; ``entries.raw`` shows again what was typed."""
+    raw = entries.raw if entries is not None else {}
+    answers = {a.question_id: a.value for a in claim.answers}
+    lines = [
+        (
+            line,
+            raw.get(units_field(line), "" if line.units is None else str(line.units)),
+            tariff_for_period(line.component, claim.period_start),
+        )
+        for line in claim.lines
+    ]
+    questions: list[tuple[object, str, object]] = []
+    for question in claim.scheme.questions:
+        name = answer_field(question)
+        stored = answers.get(question.id) or ""
+        value: object
+        if question.kind.name == "DATE":
+            parts = stored.split("-") if stored else ["", "", ""]
+            value = {
+                "day": raw.get(f"{name}-day", parts[2].lstrip("0") if stored else ""),
+                "month": raw.get(f"{name}-month", parts[1].lstrip("0") if stored else ""),
+                "year": raw.get(f"{name}-year", parts[0] if stored else ""),
+            }
+        else:
+            value = raw.get(name, stored)
+        questions.append((question, name, value))
+    problems = problems or []
+    errors = {p.field: p.message for p in reversed(problems) if p.field}
+    events = services.history(db.session, claim.id)
+    return render_template(
+        "claims/edit.html",
+        claim=claim,
+        lines=lines,
+        questions=questions,
+        problems=problems,
+        errors=errors,
+        value=value_view(claim, events),
+        evidence_field=EVIDENCE_FIELD,
+        max_files=services.MAX_FILES_PER_CLAIM,
+    ), status
+
+
+@bp.get("/claims/<int:claim_id>/edit")
+@login_required
+def edit(claim_id: int) -> ResponseReturnValue:
+    claim = claim_or_404(claim_id)
+    refused = _editable_or_refuse(claim)
+    if refused is not None:
+        return refused
+    problems = []
+    if request.args.get("error") == "too-large":
+        problems.append(Problem(f"{too_large_message()}: choose a smaller file", EVIDENCE_FIELD))
+    return render_edit(claim, problems=problems)
+
+
+def _inspect(upload: object) -> InspectedEvidence:
+    return inspect_upload(
+        upload.stream,  # type: ignore[attr-defined]
+        upload.filename or "",  # type: ignore[attr-defined]
+        max_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
+    )
+
+
+def _database_work(
+    claim_id: int,
+    action: str,
+    version: int,
+    entries: ClaimEntries,
+    evidence: InspectedEvidence | None,
+    stored: StoredObject | None,
+    remove_id: int | None,
+) -> str | None:
+    """Every change of one POST, in one transaction (the caller commits). Returns the store
+    key to delete after the commit (a removed file of a never-submitted claim)."""
+    user = me()
+    current = version
+    if action == "submit":
+        if stored is not None and evidence is not None:
+            services.attach_evidence(
+                db.session,
+                claim_id,
+                stored=stored,
+                evidence=evidence,
+                actor=user,
+                expected_version=current,
+            )
+            current += 1
+        services.transition(
+            db.session,
+            claim_id,
+            ClaimAction.SUBMIT,
+            user,
+            expected_version=current,
+            entries=entries,
+            base_url=base_url(),
+        )
+        return None
+    claim = services.save_draft(
+        db.session, claim_id, user, expected_version=current, entries=entries
+    )
+    current = claim.version
+    if stored is not None and evidence is not None:
+        services.attach_evidence(
+            db.session,
+            claim_id,
+            stored=stored,
+            evidence=evidence,
+            actor=user,
+            expected_version=current,
+        )
+        current += 1
+    if remove_id is not None:
+        return services.remove_evidence(
+            db.session, claim_id, remove_id, actor=user, expected_version=current
+        )
+    return None
+
+
+@bp.post("/claims/<int:claim_id>/edit")
+@login_required
+def save(claim_id: int) -> ResponseReturnValue:
+    claim = claim_or_404(claim_id)
+    refused = _editable_or_refuse(claim)
+    if refused is not None:
+        return refused
+    form = request.form
+    remove_id = form.get("remove", type=int)
+    action = "remove" if remove_id is not None else form.get("action", "save")
+    version = form.get("version", type=int)
+    if action not in ACTIONS or version is None:
+        abort(400)
+    entries = services.parse_entries(claim, form)
+    upload = request.files.get(EVIDENCE_FIELD)
+    problems = list(entries.problems)
+    evidence = None
+    if upload is not None and upload.filename:
+        try:
+            evidence = _inspect(upload)
+        except EvidenceRejected as rejected:
+            log.info("claim %s: evidence refused (%s)", claim.id, rejected.code)
+            problems.insert(0, Problem(rejected.reason, EVIDENCE_FIELD))
+    elif action == "upload":
+        problems.append(Problem("Choose a file to upload", EVIDENCE_FIELD))
+    if problems and action != "submit":
+        return render_edit(claim, problems=problems, entries=entries, status=400)
+
+    store = store_from_config(current_app.config) if evidence is not None else None
+    delete_after = None
+    try:
+        if problems:  # submit: run the checks to list every problem, then change nothing
+            try:
+                _database_work(claim_id, action, version, entries, None, None, None)
+            except ClaimError as error:
+                problems += [p for p in error.problems if p not in problems]
+            db.session.rollback()
+            return _edit_again(claim_id, problems, entries)
+        if store is not None and evidence is not None:
+            with stored_evidence(store, evidence, now=utcnow()) as stored:
+                delete_after = _database_work(
+                    claim_id, action, version, entries, evidence, stored, remove_id
+                )
+                db.session.commit()
+        else:
+            delete_after = _database_work(claim_id, action, version, entries, None, None, remove_id)
+            db.session.commit()
+    except EvidenceStorageError as error:
+        db.session.rollback()
+        return _edit_again(claim_id, [Problem(str(error), EVIDENCE_FIELD)], entries, status=503)
+    except ClaimNotFound:
+        db.session.rollback()
+        abort(404)
+    except ClaimConflict as error:
+        db.session.rollback()
+        return render_claim(claim_or_404(claim_id), problems=error.problems, status=409)
+    except ClaimError as error:
+        db.session.rollback()
+        return _edit_again(claim_id, error.problems, entries, status=error.status_code)
+    finally:
+        if store is not None:
+            store.close()
+    if delete_after is not None:
+        with evidence_store() as cleanup:
+            discard_quietly(cleanup, delete_after)
+    return _after(claim_id, action, evidence)
+
+
+def _edit_again(
+    claim_id: int, problems: list[Problem], entries: ClaimEntries, status: int = 400
+) -> ResponseReturnValue:
+    claim = claim_or_404(claim_id)
+    if not claim.is_editable:
+        return render_claim(claim, problems=problems, status=409)
+    return render_edit(claim, problems=problems, entries=entries, status=status)
+
+
+def _after(claim_id: int, action: str, evidence: InspectedEvidence | None) -> ResponseReturnValue:
+    claim = claim_or_404(claim_id)
+    if action == "submit":
+        flash(done_message(claim, ClaimAction.SUBMIT), "success")
+        return redirect(url_for("claims.detail", claim_id=claim_id))
+    if action == "remove":
+        flash("File removed", "success")
+    elif evidence is not None:
+        flash(f"File added: {evidence.filename}", "success")
+    else:
+        flash("Draft saved", "success")
+    anchor = "evidence" if action in ("upload", "remove") else None
+    return redirect(url_for("claims.edit", claim_id=claim_id, _anchor=anchor))
+
+
+@bp.get("/claims/<int:claim_id>/evidence/<int:evidence_id>")
+@login_required
+def download(claim_id: int, evidence_id: int) -> ResponseReturnValue:
+    """An evidence file, as an attachment, for people who may see the claim."""
+    claim = claim_or_404(claim_id)
+    try:
+        row = services.evidence_of(db.session, claim, evidence_id)
+    except ClaimNotFound:
+        abort(404)
+    store = store_from_config(current_app.config)
+    try:
+        response = evidence_response(
+            store, row.key, filename=row.filename, content_type=row.content_type, size=row.size
+        )
+    except EvidenceNotFound:
+        store.close()
+        abort(404)
+    except EvidenceStorageError:
+        store.close()
+        abort(503)
+    response.call_on_close(store.close)
+    return response
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """An upload over the request limit: back to the claim page with the reason."""
+    claim_id = (request.view_args or {}).get("claim_id")
+    if request.endpoint in ("claims.save", "claims.edit") and claim_id is not None:
+        return redirect(url_for("claims.edit", claim_id=claim_id, error="too-large"))
+    return render_template(
+        "errors/error.html",
+        status=413,
+        title="The file is too large",
+        detail="Each file must be 5 MB or smaller.",
+    ), 413

@@ -1,0 +1,139 @@
+"""Simple claim lists for the practice and the commissioner, and starting a claim.
+
+(Lists with filters, sorting, paging and export replace these later.)
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import abort, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import (
+    current_organisation,
+    has_capability,
+    icb_of,
+    require_capability,
+)
+from claims_portal.access.roles import Capability
+from claims_portal.claims import bp, services
+from claims_portal.claims.forms import StartClaimForm
+from claims_portal.claims.models import ClaimStatus
+from claims_portal.claims.services import ClaimError
+from claims_portal.claims.services.notifications import WAITING_FOR
+from claims_portal.claims.views._common import me
+from claims_portal.clock import today
+from claims_portal.extensions import db
+from claims_portal.organisations.models import Organisation
+from claims_portal.schemes.schedule import long_date
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, object]:
+    """Whether the header shows "Claims" (the layout reads it)."""
+    organisation = current_organisation()
+    if not current_user.is_authenticated or organisation is None:
+        return {"claims_navigation": False}
+    user = cast(User, current_user)
+    return {
+        "claims_navigation": has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation)
+        or has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation)
+    }
+
+
+def _waiting_for(user: User, organisation: Organisation) -> set[ClaimStatus]:
+    """The statuses in which this person can take the next step."""
+    return {
+        status
+        for status, (capability, _) in WAITING_FOR.items()
+        if has_capability(user, capability, organisation)
+    }
+
+
+@bp.get("/claims")
+@login_required
+def index() -> ResponseReturnValue:
+    organisation = current_organisation()
+    user = me()
+    if organisation is None:
+        abort(403)
+    if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
+        claims = services.claims_of_provider(db.session, organisation)
+        side = "provider"
+    elif has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
+        claims = services.claims_for_commissioner(db.session, organisation)
+        side = "commissioner"
+    else:
+        abort(403)
+    waiting = _waiting_for(user, organisation)
+    icb = icb_of(organisation)
+    can_set_threshold = icb is not None and has_capability(user, Capability.CONFIGURE_SCHEMES, icb)
+    return render_template(
+        "claims/index.html",
+        side=side,
+        organisation=organisation,
+        waiting=[c for c in claims if c.status in waiting],
+        claims=claims,
+        can_start=has_capability(user, Capability.CREATE_CLAIM, organisation),
+        threshold=services.finance_threshold(db.session, icb) if icb is not None else None,
+        can_set_threshold=can_set_threshold,
+    )
+
+
+def _option_choices(options: list[services.StartOption]) -> list[SelectChoice]:
+    choices = []
+    for option in options:
+        if not option.available:
+            continue
+        label = (
+            f"{option.scheme.name} ({option.scheme.code}), {option.window.period_label}: "
+            f"claim by {long_date(option.window.closes_on)}"
+        )
+        if option.components:
+            choices += [
+                SelectChoice(f"{option.window.id}:{c.id}", f"{label}: {c.name}")
+                for c in option.components
+            ]
+        else:
+            choices.append(SelectChoice(str(option.window.id), label))
+    return choices
+
+
+@bp.route("/claims/new", methods=["GET", "POST"])
+@require_capability(Capability.CREATE_CLAIM)
+def new() -> ResponseReturnValue:
+    provider = cast(Organisation, current_organisation())
+    day = today()
+    options = services.start_options(db.session, provider, day)
+    form = StartClaimForm()
+    form.option.choices = _option_choices(options)
+    existing_claim = None
+    if form.validate_on_submit():
+        window_id, _, component_id = form.option.data.partition(":")
+        option = next(o for o in options if o.window.id == int(window_id))
+        component = next(
+            (c for c in option.components if component_id and c.id == int(component_id)), None
+        )
+        try:
+            claim = services.start_claim(
+                db.session, provider, option.scheme, option.window, me(), day, component=component
+            )
+        except ClaimError as error:
+            db.session.rollback()
+            form.option.errors = error.messages
+            existing_claim = error.existing_claim_id
+        else:
+            db.session.commit()
+            return redirect(url_for("claims.edit", claim_id=claim.id))
+    status = 400 if form.errors else 200
+    return render_template(
+        "claims/new.html",
+        form=form,
+        options=options,
+        provider=provider,
+        existing_claim=existing_claim,
+    ), status

@@ -1,0 +1,45 @@
+"""The ICB administrator's claim settings: the finance threshold."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from claims_portal.access.permissions import current_organisation, icb_of, require_capability
+from claims_portal.access.roles import Capability
+from claims_portal.claims import bp, services
+from claims_portal.claims.forms import FinanceThresholdForm
+from claims_portal.claims.services import ClaimInvalid
+from claims_portal.claims.views._common import me
+from claims_portal.extensions import db
+from claims_portal.organisations.models import Organisation
+
+
+@bp.route("/claims/finance-threshold", methods=["GET", "POST"])
+@require_capability(Capability.CONFIGURE_SCHEMES)
+def finance_threshold() -> ResponseReturnValue:
+    icb = icb_of(cast(Organisation, current_organisation()))
+    if icb is None:
+        abort(404)
+    current = services.finance_threshold(db.session, icb)
+    form = FinanceThresholdForm()
+    if form.validate_on_submit():
+        try:
+            amount = services.parse_threshold(form.finance_threshold.data)
+            changed = services.set_finance_threshold(db.session, icb, amount, actor=me())
+        except ClaimInvalid as error:
+            db.session.rollback()
+            form.finance_threshold.errors = error.messages
+        else:
+            db.session.commit()
+            if changed:
+                flash(f"Claims above £{amount:,.2f} now need finance approval", "success")
+            return redirect(url_for("claims.index"))
+    elif not form.is_submitted():
+        form.finance_threshold.data = f"{current:.2f}"
+    status = 400 if form.errors else 200
+    return render_template(
+        "claims/finance_threshold.html", form=form, icb=icb, current=current
+    ), status
