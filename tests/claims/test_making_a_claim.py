@@ -65,6 +65,27 @@ def test_a_single_service_scheme_takes_one_claim_per_component(db_session):
     assert [(o.available, o.components) for o in options] == [(False, [])]
 
 
+def test_two_people_starting_the_same_claim_at_once_are_stopped_by_the_index(
+    db_session, scene, monkeypatch
+):
+    from claims_portal.claims.services import starting
+
+    first = start(db_session, scene)
+    real = starting.blocking_claim
+    calls = []
+
+    def not_yet_visible(*args, **kwargs):
+        # The first check runs before the other person's claim is committed.
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(starting, "blocking_claim", not_yet_visible)
+    with pytest.raises(ClaimError) as caught:
+        start(db_session, scene)
+    assert caught.value.existing_claim_id == first.id
+    assert first.status is S.DRAFT  # the savepoint kept the first claim
+
+
 def test_an_ad_hoc_scheme_takes_several_claims_in_its_period(db_session):
     scene = claim_scene(frequency=ClaimFrequency.AD_HOC)
     first, second = start(db_session, scene), start(db_session, scene)

@@ -1,0 +1,284 @@
+"""What will be checked, in Chromium on the demo data: a two-step practice's user makes a
+claim with two components and a PDF, meets the errors list, fixes it and submits; the
+provider approver, tier 1 and tier 2 approve; a one-step practice's claim goes straight to
+the commissioner, is declined, edited and resubmitted. axe checks every claim page.
+
+Each test makes its own scheme (a fresh code) offered to and accepted by the demo practice,
+so tests sharing the live database never meet each other's claims.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from claims_portal.access.models import User
+from claims_portal.clock import today
+from claims_portal.demo import DEMO_PASSWORD
+from claims_portal.extensions import db
+from claims_portal.organisations.models import Organisation
+from claims_portal.schemes import offers as offer_services
+from claims_portal.schemes import services as scheme_services
+from claims_portal.schemes.models import ClaimFrequency, EvidenceRequirement
+from tests.browser.conftest import assert_accessible, sign_in_as
+from tests.claims.evidence import samples
+
+pytestmark = pytest.mark.browser
+
+JAMES = "james.whitfield@example.nhs.net"  # User (multi-level), Riverside Y90001 (two-step)
+SARAH = "sarah.bennett@example.nhs.net"  # Approver (multi-level), Riverside
+AISHA = "aisha.rahman@example.nhs.net"  # User (single-level), Millbrook Y90002 (one-step)
+TOM = "tom.okafor@example.nhs.net"  # Approver tier 1, QXV
+HELEN = "helen.morris@example.nhs.net"  # Approver tier 2, QXV
+ADMIN = "priya.shah@example.nhs.net"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _evidence_in_a_temporary_folder(live_app, tmp_path_factory):
+    """The live app keeps these tests' evidence files out of the project's uploads/ folder."""
+    before = live_app.config["EVIDENCE_LOCAL_DIR"]
+    live_app.config["EVIDENCE_LOCAL_DIR"] = str(tmp_path_factory.mktemp("evidence"))
+    yield
+    live_app.config["EVIDENCE_LOCAL_DIR"] = before
+
+
+def _previous_month_label() -> str:
+    end = today().replace(day=1) - dt.timedelta(days=1)
+    return end.strftime("%B %Y")
+
+
+def fresh_scheme(app: Any, provider: str, answerer: str, **options: Any) -> tuple[str, str]:
+    """A published monthly scheme with two components, accepted by ``provider``; (code, name)."""
+    code = f"LES-CL-{uuid.uuid4().hex[:6].upper()}"
+    name = f"Browser claims scheme {code}"
+    day = today()
+    start_year = day.year if day.month >= 4 else day.year - 1
+    with app.app_context():
+        session = db.session
+        people = {u.email: u for u in session.scalars(select(User))}
+        organisations = {o.ods_code: o for o in session.scalars(select(Organisation))}
+        admin = people[ADMIN]
+        scheme = scheme_services.create_scheme(
+            session,
+            actor=admin,
+            commissioner=organisations["QXV"],
+            code=code,
+            name=name,
+            financial_year=f"{start_year}/{(start_year + 1) % 100:02d}",
+            start_date=dt.date(start_year, 4, 1),
+            end_date=dt.date(start_year + 1, 3, 31),
+            claim_frequency=ClaimFrequency.MONTHLY,
+            window_days=40,
+            multi_service_claims=True,
+            paycode="E2ECL",
+            **options,
+        )
+        for component_code, component_name, unit, value in (
+            ("HC1", "NHS Health Check", "health checks completed", "25.00"),
+            ("HC2", "Follow-up of raised risk", "follow-up appointments", "12.50"),
+        ):
+            component = scheme_services.add_component(
+                session,
+                scheme,
+                actor=admin,
+                code=component_code,
+                name=component_name,
+                unit_label=unit,
+            )
+            scheme_services.add_tariff(
+                session,
+                component,
+                actor=admin,
+                unit_value=value,
+                effective_from=scheme.start_date,
+            )
+        scheme_services.generate_windows(session, scheme, actor=admin)
+        scheme_services.publish_scheme(session, scheme, actor=admin)
+        offer = offer_services.offer_scheme(session, scheme, organisations[provider], actor=admin)
+        offer_services.accept_offer(session, offer, actor=people[answerer])
+        session.commit()
+        session.remove()
+    return code, name
+
+
+def _see(locator: Any, text: str) -> None:
+    expect(locator).to_contain_text(text, timeout=20_000)
+
+
+def _as(browser: Any, live_server: Any, email: str) -> Any:
+    """A fresh browser context signed in as ``email`` (each person their own browser)."""
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    sign_in_as(page, email, DEMO_PASSWORD)
+    return page
+
+
+def _start_claim(page: Any, code: str) -> str:
+    page.get_by_role("link", name="Claims", exact=True).click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Start a new claim").click()
+    assert_accessible(page)
+    page.get_by_label(re.compile(rf"\({code}\), {_previous_month_label()}")).check()
+    page.get_by_role("button", name="Start claim").click()
+    _see(page.locator("h1"), _previous_month_label())
+    match = re.search(r"/claims/(\d+)/edit", page.url)
+    assert match, page.url
+    return match.group(1)
+
+
+def _error_summary(page: Any) -> Any:
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_visible()
+    return summary
+
+
+def test_two_step_claim_with_a_pdf_through_every_approval(browser, live_server, live_app, tmp_path):
+    code, name = fresh_scheme(live_app, "Y90001", SARAH)
+    page = _as(browser, live_server, JAMES)
+    claim_id = _start_claim(page, code)
+    _see(page.locator("body"), "No patient-identifiable information")
+    assert_accessible(page)
+
+    # A renamed program is refused with its reason; nothing is added.
+    program = tmp_path / "setup.pdf"
+    program.write_bytes(samples.WINDOWS_PROGRAM)
+    page.get_by_label("Add an evidence file").set_input_files(str(program))
+    page.get_by_role("button", name="Upload file").click()
+    _see(_error_summary(page), "This file is named .pdf but it is a Windows program")
+    assert_accessible(page)
+
+    # One figure and a real PDF, then Submit with the second figure missing.
+    page.get_by_label("NHS Health Check (HC1)").fill("10")
+    pdf = tmp_path / "health-checks-october.pdf"
+    pdf.write_bytes(samples.pdf())
+    page.get_by_label("Add an evidence file").set_input_files(str(pdf))
+    page.get_by_role("button", name="Upload file").click()
+    _see(page.locator("body"), "File added: health-checks-october.pdf")
+    _see(page.get_by_test_id("evidence-files"), "health-checks-october.pdf")
+    _see(page.get_by_test_id("claim-total"), "£250.00")
+    page.get_by_role("button", name="Submit claim").click()
+    summary = _error_summary(page)
+    _see(summary, "Enter the units for Follow-up of raised risk (0 if none)")
+    assert_accessible(page)
+
+    # The error links to its field; fix it and submit.
+    summary.get_by_role("link", name=re.compile("Follow-up of raised risk")).click()
+    expect(page.get_by_label("Follow-up of raised risk (HC2)")).to_be_focused()
+    page.get_by_label("Follow-up of raised risk (HC2)").fill("4")
+    page.get_by_role("button", name="Save draft").click()
+    _see(page.get_by_test_id("claim-total"), "£300.00")
+    page.get_by_text("How this value was calculated").click()
+    _see(page.locator("body"), "units x tariff, rounded half up to the penny")
+    assert_accessible(page)
+    page.get_by_role("button", name="Submit claim").click()
+    _see(page.get_by_test_id("claim-status"), "Awaiting provider approval")
+    _see(page.locator("body"), "You submitted")
+    assert_accessible(page)
+    page.context.close()
+
+    steps = [
+        (SARAH, "Approve and send to the commissioner", "Awaiting commissioner review"),
+        (TOM, "Approve (tier 1)", "Awaiting payment approval"),
+        (HELEN, "Approve for payment (tier 2)", "Approved for payment"),
+    ]
+    for email, button, status in steps:
+        page = _as(browser, live_server, email)
+        page.goto(f"/claims/{claim_id}")
+        _see(page.locator("h1"), name)
+        assert_accessible(page)
+        page.get_by_role("button", name=button).click()
+        _see(page.get_by_test_id("claim-status"), status)
+        assert_accessible(page)
+        if email != HELEN:
+            page.context.close()
+
+    history = page.get_by_test_id("claim-history")
+    for line in ("Approved at tier 2 by Helen Morris", "Approved at tier 1 by Tom Okafor"):
+        _see(history, line)
+    # The commissioner can download the evidence, as an attachment.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="health-checks-october.pdf").click()
+    assert download.value.suggested_filename == "health-checks-october.pdf"
+    page.context.close()
+
+
+def test_one_step_claim_goes_to_the_commissioner_is_declined_and_resubmitted(
+    browser, live_server, live_app
+):
+    code, _ = fresh_scheme(live_app, "Y90002", AISHA)
+    page = _as(browser, live_server, AISHA)
+    claim_id = _start_claim(page, code)
+    page.get_by_label("NHS Health Check (HC1)").fill("12")
+    page.get_by_label("Follow-up of raised risk (HC2)").fill("0")
+    page.get_by_role("button", name="Submit claim").click()
+    # No provider approval step in a one-step practice.
+    _see(page.get_by_test_id("claim-status"), "Awaiting commissioner review")
+    page.context.close()
+
+    tom = _as(browser, live_server, TOM)
+    tom.goto("/claims")
+    _see(tom.get_by_test_id("claims-waiting"), f"CLM-{int(claim_id):06d}")
+    assert_accessible(tom)
+    tom.goto(f"/claims/{claim_id}")
+    tom.get_by_role("link", name="Decline").click()
+    assert_accessible(tom)
+    tom.get_by_role("button", name="Decline claim").click()
+    _see(_error_summary(tom), "Enter the reason")
+    assert_accessible(tom)
+    tom.get_by_label("Why are you declining this claim?").fill(
+        "Twelve checks but the audit shows ten"
+    )
+    tom.get_by_role("button", name="Decline claim").click()
+    _see(tom.get_by_test_id("claim-status"), "Declined")
+    tom.context.close()
+
+    page = _as(browser, live_server, AISHA)
+    page.goto(f"/claims/{claim_id}")
+    _see(page.get_by_test_id("claim-history"), "Twelve checks but the audit shows ten")
+    assert_accessible(page)
+    page.get_by_role("link", name="Change and resubmit").click()
+    page.get_by_label("NHS Health Check (HC1)").fill("10")
+    page.get_by_role("button", name="Submit claim").click()
+    _see(page.get_by_test_id("claim-status"), "Awaiting commissioner review")
+    _see(page.get_by_test_id("claim-history"), "round 2")
+    _see(page.get_by_test_id("claim-value"), "£250.00")
+    assert_accessible(page)
+    page.context.close()
+
+
+def test_another_practice_cannot_open_the_claim(browser, live_server, live_app):
+    code, _ = fresh_scheme(live_app, "Y90002", AISHA)
+    page = _as(browser, live_server, AISHA)
+    claim_id = _start_claim(page, code)
+    page.context.close()
+    outsider = _as(browser, live_server, JAMES)
+    outsider.goto(f"/claims/{claim_id}")
+    _see(outsider.locator("h1"), "Page not found")
+    outsider.goto(f"/claims/{claim_id}/edit")
+    _see(outsider.locator("h1"), "Page not found")
+    outsider.context.close()
+
+
+def test_evidence_required_by_the_scheme_is_listed_before_submission(
+    browser, live_server, live_app
+):
+    code, _ = fresh_scheme(
+        live_app, "Y90002", AISHA, evidence_requirement=EvidenceRequirement.WHOLE_SCHEME
+    )
+    page = _as(browser, live_server, AISHA)
+    _start_claim(page, code)
+    page.get_by_label("NHS Health Check (HC1)").fill("1")
+    page.get_by_label("Follow-up of raised risk (HC2)").fill("1")
+    page.get_by_role("button", name="Submit claim").click()
+    summary = _error_summary(page)
+    _see(summary, "Add an evidence file: this scheme needs evidence with every claim")
+    summary.get_by_role("link").first.click()
+    expect(page.get_by_label("Add an evidence file")).to_be_focused()
+    page.context.close()
