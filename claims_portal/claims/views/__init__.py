@@ -1,11 +1,13 @@
 """Claim pages. Importing this package attaches the routes to ``claims.bp``.
 
-- ``lists``: the simple claim lists and starting a claim;
+- ``lists``: starting a claim;
+- ``listing``: the claim list (filters, sorting, paging) and its CSV and XLSX exports;
+- ``bulk``: bulk approval from the list, and bulk claims from a spreadsheet;
 - ``editing``: filling in a claim (units, answers, evidence) and downloading evidence;
 - ``claim``: the claim page and the steps taken from it;
 - ``settings``: the ICB's finance threshold.
 """
 
-from claims_portal.claims.views import claim, editing, lists, settings
+from claims_portal.claims.views import bulk, claim, editing, listing, lists, settings
 
-__all__ = ["claim", "editing", "lists", "settings"]
+__all__ = ["bulk", "claim", "editing", "listing", "lists", "settings"]

@@ -1,30 +1,27 @@
-"""Simple claim lists for the practice and the commissioner, and starting a claim.
+"""Starting a claim, and whether the header shows "Claims".
 
-(Lists with filters, sorting, paging and export replace these later.)
+(The claim list itself, with filters, sorting, paging and export, is ``views.listing``.)
 """
 
 from __future__ import annotations
 
 from typing import cast
 
-from flask import abort, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from claims_portal.access.models import User
 from claims_portal.access.permissions import (
     current_organisation,
     has_capability,
-    icb_of,
     require_capability,
 )
 from claims_portal.access.roles import Capability
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import StartClaimForm
-from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services import ClaimError
-from claims_portal.claims.services.notifications import WAITING_FOR
 from claims_portal.claims.views._common import me
 from claims_portal.clock import today
 from claims_portal.extensions import db
@@ -43,45 +40,6 @@ def _navigation() -> dict[str, object]:
         "claims_navigation": has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation)
         or has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation)
     }
-
-
-def _waiting_for(user: User, organisation: Organisation) -> set[ClaimStatus]:
-    """The statuses in which this person can take the next step."""
-    return {
-        status
-        for status, (capability, _) in WAITING_FOR.items()
-        if has_capability(user, capability, organisation)
-    }
-
-
-@bp.get("/claims")
-@login_required
-def index() -> ResponseReturnValue:
-    organisation = current_organisation()
-    user = me()
-    if organisation is None:
-        abort(403)
-    if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
-        claims = services.claims_of_provider(db.session, organisation)
-        side = "provider"
-    elif has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
-        claims = services.claims_for_commissioner(db.session, organisation)
-        side = "commissioner"
-    else:
-        abort(403)
-    waiting = _waiting_for(user, organisation)
-    icb = icb_of(organisation)
-    can_set_threshold = icb is not None and has_capability(user, Capability.CONFIGURE_SCHEMES, icb)
-    return render_template(
-        "claims/index.html",
-        side=side,
-        organisation=organisation,
-        waiting=[c for c in claims if c.status in waiting],
-        claims=claims,
-        can_start=has_capability(user, Capability.CREATE_CLAIM, organisation),
-        threshold=services.finance_threshold(db.session, icb) if icb is not None else None,
-        can_set_threshold=can_set_threshold,
-    )
 
 
 def _option_choices(options: list[services.StartOption]) -> list[SelectChoice]:

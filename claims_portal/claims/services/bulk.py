@@ -1,0 +1,216 @@
+"""Bulk approval: one commissioner approving many claims at once, each on its own merits.
+
+Every claim goes through :func:`~.lifecycle.transition` - the same row lock, version check,
+capability check and separation of duties as the claim page - inside its own savepoint, so
+a claim that cannot be approved is reported with the reason and the others go ahead. The
+view commits once at the end.
+
+**Locks, in one order.** Before the first transition the claims are locked together
+(``SELECT ... FOR UPDATE`` by ascending id). Two people approving overlapping selections then
+queue on the same first row instead of each holding rows the other wants; and no row is
+waited for after the audit trail's chain lock (taken by the first audited step and held to
+commit) has been taken, which could otherwise deadlock with a single-claim step. The person
+who comes second finds the claims already approved: they are reported as not approved,
+saying who approved them and when.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import PermissionDenied, has_capability
+from claims_portal.access.roles import Capability
+from claims_portal.audit.services import record_event
+from claims_portal.claims.models import Claim, ClaimAction, ClaimStatus
+from claims_portal.claims.services._common import (
+    ClaimConflict,
+    ClaimError,
+    ClaimNotFound,
+    ClaimRefused,
+)
+from claims_portal.claims.services.lifecycle import transition
+from claims_portal.db import DbSession
+from claims_portal.organisations.models import Organisation
+
+#: Most claims one bulk approval takes (a filter matching more takes the first ones).
+MAX_BULK = 500
+
+
+@dataclass(frozen=True)
+class BulkStep:
+    action: ClaimAction
+    capability: Capability
+    from_status: ClaimStatus
+    label: str
+
+
+#: The approvals that can be given in bulk, in the order the page offers them.
+BULK_STEPS: tuple[BulkStep, ...] = (
+    BulkStep(
+        ClaimAction.TIER_1_APPROVE,
+        Capability.APPROVE_CLAIM_TIER_1,
+        ClaimStatus.AWAITING_COMMISSIONER_REVIEW,
+        "Approve at tier 1",
+    ),
+    BulkStep(
+        ClaimAction.TIER_2_APPROVE,
+        Capability.APPROVE_CLAIM_TIER_2,
+        ClaimStatus.AWAITING_PAYMENT_APPROVAL,
+        "Approve for payment (tier 2)",
+    ),
+    BulkStep(
+        ClaimAction.FINANCE_APPROVE,
+        Capability.APPROVE_CLAIM_FINANCE,
+        ClaimStatus.AWAITING_FINANCE_APPROVAL,
+        "Approve (finance)",
+    ),
+)
+
+
+def step_for(action: ClaimAction) -> BulkStep | None:
+    return next((s for s in BULK_STEPS if s.action is action), None)
+
+
+def steps_for(user: User, organisation: Organisation) -> list[BulkStep]:
+    """The bulk approvals ``user`` may give acting for ``organisation``."""
+    return [s for s in BULK_STEPS if has_capability(user, s.capability, organisation)]
+
+
+class Failure(enum.StrEnum):
+    """Why a claim was not approved, as the result page groups it."""
+
+    CONFLICT = "Changed by someone else"
+    WRONG_STATUS = "Not at this step"
+    DUTIES = "Separation of duties"
+    NOT_PERMITTED = "Not permitted"
+    NOT_FOUND = "Not found"
+    INVALID = "Cannot be approved"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claim_id: int
+    reference: str
+    approved: bool
+    #: The claim's status after the attempt (None when the claim is not visible).
+    status: ClaimStatus | None = None
+    failure: Failure | None = None
+    reason: str | None = None
+
+
+@dataclass
+class BulkResult:
+    action: ClaimAction
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def approved(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.approved]
+
+    @property
+    def not_approved(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.approved]
+
+
+def lock_in_order(session: DbSession, claim_ids: Sequence[int]) -> dict[int, Claim]:
+    """Lock every claim of the selection, by ascending id (see the module doc)."""
+    claims = session.scalars(
+        select(Claim)
+        .where(Claim.id.in_(list(claim_ids)))
+        .order_by(Claim.id)
+        .with_for_update(of=Claim)
+        .execution_options(populate_existing=True)
+    ).all()
+    return {claim.id: claim for claim in claims}
+
+
+def bulk_approve(
+    session: DbSession,
+    actor: User,
+    action: ClaimAction,
+    targets: Sequence[tuple[int, int]],
+    *,
+    base_url: str = "",
+) -> BulkResult:
+    """Approve each ``(claim id, version seen)`` of ``targets`` with ``action`` (flushes).
+
+    Raises ``ValueError`` for an action that cannot be given in bulk or more than
+    :data:`MAX_BULK` claims. Nothing else raises: each claim's refusal becomes an
+    :class:`Outcome`. The caller commits (one commit for all) and audits nothing more: each
+    approval is audited by the transition and the summary here.
+    """
+    step = step_for(action)
+    if step is None:
+        raise ValueError(f"{action} cannot be given in bulk")
+    versions: dict[int, int] = {}
+    for claim_id, version in targets:
+        versions.setdefault(claim_id, version)
+    if len(versions) > MAX_BULK:
+        raise ValueError(f"at most {MAX_BULK} claims can be approved at once")
+    ordered = sorted(versions)
+    locked = lock_in_order(session, ordered)
+    result = BulkResult(action)
+    for claim_id in ordered:
+        result.outcomes.append(
+            _approve_one(
+                session, actor, step, claim_id, versions[claim_id], locked.get(claim_id), base_url
+            )
+        )
+    record_event(
+        session,
+        action="claim.bulk_approval",
+        object_type="claim_bulk_approval",
+        object_id=action.name.lower(),
+        actor=actor,
+        after={
+            "action": action.name,
+            "approved": [o.claim_id for o in result.approved],
+            "not_approved": {str(o.claim_id): o.failure for o in result.not_approved},
+        },
+    )
+    return result
+
+
+def _approve_one(
+    session: DbSession,
+    actor: User,
+    step: BulkStep,
+    claim_id: int,
+    version: int,
+    claim: Claim | None,
+    base_url: str,
+) -> Outcome:
+    reference = f"CLM-{claim_id:06d}"
+    failure: Failure
+    try:
+        with session.begin_nested():
+            transition(
+                session,
+                claim_id,
+                step.action,
+                actor,
+                expected_version=version,
+                base_url=base_url,
+            )
+    except ClaimNotFound:
+        return Outcome(claim_id, reference, False, None, Failure.NOT_FOUND, "No such claim")
+    except PermissionDenied:
+        failure, reason = Failure.NOT_PERMITTED, "You may not give this approval for this claim"
+    except ClaimConflict as error:
+        moved_on = claim is not None and claim.version != version
+        failure = Failure.CONFLICT if moved_on else Failure.WRONG_STATUS
+        reason = error.messages[0]
+    except ClaimRefused as error:
+        failure, reason = Failure.DUTIES, error.messages[0]
+    except ClaimError as error:
+        failure, reason = Failure.INVALID, "; ".join(error.messages)
+    else:
+        assert claim is not None
+        return Outcome(claim_id, reference, True, claim.status)
+    status = claim.status if claim is not None else None
+    return Outcome(claim_id, reference, False, status, failure, reason)

@@ -1,0 +1,565 @@
+"""Claim lists: filters, sorting, paging and export, as SQL the database does.
+
+A list is a :class:`ListScope` (whose claims: one provider's, or those sent to a commissioner
+by the providers under it) and a :class:`ClaimFilter` read from the page's query string
+(:func:`parse_filter`, which never raises: a value it cannot read is dropped and reported).
+:func:`list_page` returns one page of :class:`ClaimRow` in a fixed number of queries - the
+rows (one joined ``SELECT`` of the columns the table shows) and the count - however many
+rows there are; :func:`iter_rows` walks the whole filtered list in chunks for the exports
+(:func:`csv_chunks`, :func:`xlsx_file`).
+
+Providers "under" a commissioner are found with a recursive CTE (ICB -> sub-locations ->
+providers, whatever the depth), so scoping is part of the one query and works on SQLite too.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import IO, Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import has_capability
+from claims_portal.access.roles import Capability
+from claims_portal.claims.models import Claim, ClaimStatus, parse_reference
+from claims_portal.claims.services._common import local_time
+from claims_portal.db import DbSession
+from claims_portal.organisations.models import Organisation
+from claims_portal.schemes.models import Scheme
+
+PAGE_SIZE = 50
+#: Rows fetched at a time by the exports (memory stays flat whatever the list's length).
+EXPORT_CHUNK = 1000
+MAX_SEARCH = 100
+
+#: Sort keys the page offers -> what they order by (anything else is refused).
+SORTS: dict[str, str] = {
+    "reference": "Claim ID",
+    "practice": "Practice",
+    "scheme": "Scheme",
+    "period": "Period",
+    "value": "Value",
+    "status": "Status",
+    "submitted": "Submitted",
+}
+DEFAULT_SORT = "submitted"
+
+
+class ListNotAllowed(Exception):
+    """The person may not list claims in this organisation (shown as 403)."""
+
+
+@dataclass(frozen=True)
+class ListScope:
+    """Whose claims a list holds.
+
+    ``side`` is ``provider`` (the organisation's own claims, drafts included) or
+    ``commissioner`` (claims that reached the commissioner, from providers under it).
+    """
+
+    side: str
+    organisation_id: int
+
+    @property
+    def is_commissioner(self) -> bool:
+        return self.side == "commissioner"
+
+
+def scope_for(user: User, organisation: Organisation | None) -> ListScope:
+    """The list ``user`` sees acting for ``organisation``; :class:`ListNotAllowed` if none."""
+    if organisation is None:
+        raise ListNotAllowed
+    if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
+        return ListScope("provider", organisation.id)
+    if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
+        return ListScope("commissioner", organisation.id)
+    raise ListNotAllowed
+
+
+def providers_under(root_id: int) -> Any:
+    """``SELECT id`` of ``root_id`` and every organisation below it (recursive CTE)."""
+    tree = select(Organisation.id).where(Organisation.id == root_id).cte("tree", recursive=True)
+    child = aliased(Organisation)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def scoped(statement: Any, scope: ListScope) -> Any:
+    if scope.is_commissioner:
+        return statement.where(
+            Claim.provider_id.in_(providers_under(scope.organisation_id)),
+            Claim.reached_commissioner_at.is_not(None),
+        )
+    return statement.where(Claim.provider_id == scope.organisation_id)
+
+
+# --- The filter ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimFilter:
+    """What the list is narrowed to, how it is sorted and which page is shown."""
+
+    scheme_id: int | None = None
+    provider_id: int | None = None
+    status: ClaimStatus | None = None
+    #: Claims whose period starts on or after / on or before these days.
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+    #: A claim ID (``CLM-000123`` or ``123``) or part of a practice's name or ODS code.
+    search: str = ""
+    sort: str = DEFAULT_SORT
+    descending: bool = True
+    page: int = 1
+    #: Values from the query string that could not be read (for the page to say so).
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """The query string giving this filter (with ``changes``), defaults left out."""
+        chosen = replace(self, **changes) if changes else self
+        args = {
+            "scheme": str(chosen.scheme_id) if chosen.scheme_id else "",
+            "practice": str(chosen.provider_id) if chosen.provider_id else "",
+            "status": chosen.status.name if chosen.status else "",
+            "period-from": chosen.period_from.strftime("%Y-%m") if chosen.period_from else "",
+            "period-to": chosen.period_to.strftime("%Y-%m") if chosen.period_to else "",
+            "q": chosen.search,
+            "sort": chosen.sort if chosen.sort != DEFAULT_SORT else "",
+            "order": "" if chosen.descending else "asc",
+            "page": str(chosen.page) if chosen.page > 1 else "",
+        }
+        return {key: value for key, value in args.items() if value}
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(
+            (
+                self.scheme_id,
+                self.provider_id,
+                self.status,
+                self.period_from,
+                self.period_to,
+                self.search,
+            )
+        )
+
+
+def _int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _month(value: str | None, *, end: bool) -> dt.date | None:
+    """``2026-10`` (as an ``<input type="month">`` sends it) or ``2026-10-01``."""
+    value = (value or "").strip()
+    try:
+        if len(value) == 7:
+            first = dt.date.fromisoformat(f"{value}-01")
+        else:
+            first = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    if not end:
+        return first.replace(day=1) if len(value) == 7 else first
+    if len(value) != 7:
+        return first
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def parse_filter(args: Mapping[str, str]) -> ClaimFilter:
+    """Read the list's query string; unreadable values are dropped and listed in
+    ``problems`` (a bookmark from an older page must still open)."""
+    problems: list[str] = []
+
+    def number(name: str, label: str) -> int | None:
+        raw = args.get(name, "")
+        value = _int(raw)
+        if raw and value is None:
+            problems.append(f"{label} was not recognised, so it is not applied")
+        return value
+
+    status = None
+    raw_status = (args.get("status") or "").strip()
+    if raw_status:
+        status = ClaimStatus.__members__.get(raw_status.upper())
+        if status is None:
+            problems.append("The status was not recognised, so it is not applied")
+    period_from = _month(args.get("period-from"), end=False)
+    period_to = _month(args.get("period-to"), end=True)
+    for name, value in (("period-from", period_from), ("period-to", period_to)):
+        if args.get(name) and value is None:
+            problems.append("Enter periods as a month and year, like 2026-10")
+    if period_from and period_to and period_from > period_to:
+        problems.append("The period from must be before the period to")
+        period_from = period_to = None
+    sort = (args.get("sort") or DEFAULT_SORT).strip()
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    page = _int(args.get("page")) or 1
+    return ClaimFilter(
+        scheme_id=number("scheme", "The scheme"),
+        provider_id=number("practice", "The practice"),
+        status=status,
+        period_from=period_from,
+        period_to=period_to,
+        search=(args.get("q") or "").strip()[:MAX_SEARCH],
+        sort=sort,
+        descending=(args.get("order") or "desc").strip() != "asc",
+        page=max(1, min(page, 100_000)),
+        problems=tuple(dict.fromkeys(problems)),
+    )
+
+
+def filtered(statement: Any, scope: ListScope, chosen: ClaimFilter) -> Any:
+    """``statement`` (over ``Claim``, joined to the provider) narrowed to the filter."""
+    statement = scoped(statement, scope)
+    if chosen.scheme_id:
+        statement = statement.where(Claim.scheme_id == chosen.scheme_id)
+    if chosen.provider_id:
+        statement = statement.where(Claim.provider_id == chosen.provider_id)
+    if chosen.status:
+        statement = statement.where(Claim.status == chosen.status)
+    if chosen.period_from:
+        statement = statement.where(Claim.period_start >= chosen.period_from)
+    if chosen.period_to:
+        statement = statement.where(Claim.period_start <= chosen.period_to)
+    if chosen.search:
+        claim_id = parse_reference(chosen.search)
+        pattern = "%" + chosen.search.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        text_match = or_(
+            Organisation.name.ilike(pattern),
+            Organisation.ods_code.ilike(pattern),
+        )
+        statement = statement.where(
+            or_(Claim.id == claim_id, text_match) if claim_id is not None else text_match
+        )
+    return statement
+
+
+def _order(chosen: ClaimFilter) -> list[Any]:
+    column: Any = {
+        "reference": Claim.id,
+        "practice": Organisation.name,
+        "scheme": Scheme.name,
+        "period": Claim.period_start,
+        "value": Claim.value,
+        "status": Claim.status,
+        "submitted": Claim.submitted_at,
+    }[chosen.sort]
+    if chosen.descending:
+        # Empty values (drafts not yet submitted, claims not yet priced) last either way.
+        first = column.desc().nulls_last()
+        tie = Claim.id.desc()
+    else:
+        first = column.asc().nulls_last()
+        tie = Claim.id.asc()
+    return [first] if chosen.sort == "reference" else [first, tie]
+
+
+# --- Rows ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One line of a claim list (plain values: no lazy loading while rendering)."""
+
+    id: int
+    version: int
+    status: ClaimStatus
+    provider_id: int
+    provider_name: str
+    provider_ods_code: str
+    scheme_id: int
+    scheme_code: str
+    scheme_name: str
+    period_start: dt.date
+    period_end: dt.date
+    value: Decimal | None
+    submitted_at: dt.datetime | None
+    status_changed_at: dt.datetime
+
+    @property
+    def reference(self) -> str:
+        return f"CLM-{self.id:06d}"
+
+    @property
+    def period_label(self) -> str:
+        return period_label(self.period_start, self.period_end)
+
+    @property
+    def provider_display_name(self) -> str:
+        return f"{self.provider_name} ({self.provider_ods_code})"
+
+
+def row_from(values: Any) -> ClaimRow:
+    """A :class:`ClaimRow` from a result row of :data:`ROW_COLUMNS`."""
+    return ClaimRow(*values)
+
+
+def period_label(start: dt.date, end: dt.date) -> str:
+    """As ``ClaimWindow.period_label`` words it: ``October 2026`` or ``1 April 2026 to ...``."""
+    if start.day == 1 and start.month == end.month and start.year == end.year:
+        return start.strftime("%B %Y")
+    return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+
+
+ROW_COLUMNS = (
+    Claim.id,
+    Claim.version,
+    Claim.status,
+    Claim.provider_id,
+    Organisation.name,
+    Organisation.ods_code,
+    Claim.scheme_id,
+    Scheme.code,
+    Scheme.name,
+    Claim.period_start,
+    Claim.period_end,
+    Claim.value,
+    Claim.submitted_at,
+    Claim.status_changed_at,
+)
+
+
+def rows_select(scope: ListScope, chosen: ClaimFilter) -> Any:
+    """The filtered, sorted list as one ``SELECT`` of the shown columns (no paging)."""
+    statement = (
+        select(*ROW_COLUMNS)
+        .join(Organisation, Organisation.id == Claim.provider_id)
+        .join(Scheme, Scheme.id == Claim.scheme_id)
+    )
+    return filtered(statement, scope, chosen).order_by(*_order(chosen))
+
+
+def count(session: DbSession, scope: ListScope, chosen: ClaimFilter) -> int:
+    statement = select(func.count(Claim.id)).select_from(Claim)
+    if chosen.search:
+        statement = statement.join(Organisation, Organisation.id == Claim.provider_id)
+    return int(session.scalar(filtered(statement, scope, chosen)) or 0)
+
+
+@dataclass(frozen=True)
+class ClaimPage:
+    rows: list[ClaimRow]
+    total: int
+    page: int
+    pages: int
+    filter: ClaimFilter
+
+    @property
+    def first_number(self) -> int:
+        return 0 if not self.total else (self.page - 1) * PAGE_SIZE + 1
+
+    @property
+    def last_number(self) -> int:
+        return self.first_number + len(self.rows) - 1 if self.rows else 0
+
+
+def list_page(session: DbSession, scope: ListScope, chosen: ClaimFilter) -> ClaimPage:
+    """One page of the list (two queries: the count, then the page's rows).
+
+    A page past the end shows the last page.
+    """
+    total = count(session, scope, chosen)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(chosen.page, pages)
+    result = session.execute(
+        rows_select(scope, chosen).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    )
+    rows = [row_from(row) for row in result]
+    return ClaimPage(rows, total, page, pages, replace(chosen, page=page))
+
+
+def iter_rows(
+    session: DbSession, scope: ListScope, chosen: ClaimFilter, *, chunk: int = EXPORT_CHUNK
+) -> Iterator[ClaimRow]:
+    """Every row of the filtered list in its order, fetched ``chunk`` rows at a time
+    (keyset on the sort order would need a unique key per sort; ``OFFSET`` in chunks is
+    bounded by the list's length and keeps memory flat)."""
+    statement = rows_select(scope, chosen)
+    offset = 0
+    while True:
+        batch = session.execute(statement.limit(chunk).offset(offset)).all()
+        for row in batch:
+            yield row_from(row)
+        if len(batch) < chunk:
+            return
+        offset += chunk
+
+
+def ids_on_filter(
+    session: DbSession,
+    scope: ListScope,
+    chosen: ClaimFilter,
+    *,
+    statuses: Sequence[ClaimStatus],
+    limit: int,
+) -> list[tuple[int, int]]:
+    """(claim id, version) of up to ``limit`` claims on the filter in ``statuses``, in the
+    list's order (what "select all on this filter" means, resolved now)."""
+    statement = (
+        select(Claim.id, Claim.version)
+        .join(Organisation, Organisation.id == Claim.provider_id)
+        .join(Scheme, Scheme.id == Claim.scheme_id)
+        .where(Claim.status.in_(list(statuses)))
+    )
+    statement = filtered(statement, scope, chosen).order_by(*_order(chosen)).limit(limit)
+    return [(int(row[0]), int(row[1])) for row in session.execute(statement)]
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    schemes: list[tuple[int, str]]
+    providers: list[tuple[int, str]]
+
+
+def filter_options(session: DbSession, scope: ListScope) -> FilterOptions:
+    """The schemes and (commissioners) practices that have claims in the scope."""
+    scheme_ids = scoped(select(Claim.scheme_id).distinct(), scope).scalar_subquery()
+    schemes = session.execute(
+        select(Scheme.id, Scheme.name, Scheme.code)
+        .where(Scheme.id.in_(scheme_ids))
+        .order_by(Scheme.name, Scheme.id)
+    ).all()
+    providers: list[tuple[int, str]] = []
+    if scope.is_commissioner:
+        provider_ids = scoped(select(Claim.provider_id).distinct(), scope).scalar_subquery()
+        providers = [
+            (row.id, f"{row.name} ({row.ods_code})")
+            for row in session.execute(
+                select(Organisation.id, Organisation.name, Organisation.ods_code)
+                .where(Organisation.id.in_(provider_ids))
+                .order_by(Organisation.name, Organisation.id)
+            )
+        ]
+    return FilterOptions(
+        schemes=[(row.id, f"{row.name} ({row.code})") for row in schemes], providers=providers
+    )
+
+
+# --- Export --------------------------------------------------------------------------------
+
+EXPORT_HEADER = (
+    "Claim ID",
+    "Practice",
+    "ODS code",
+    "Scheme",
+    "Scheme code",
+    "Period start",
+    "Period end",
+    "Status",
+    "Value (£)",
+    "Submitted",
+    "Last change",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """Text a spreadsheet will not run as a formula (OWASP CSV injection guidance)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _moment(value: dt.datetime | None) -> str:
+    return local_time(value).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def export_values(row: ClaimRow) -> list[Any]:
+    """One row of an export: text guarded, numbers and dates left as they are."""
+    return [
+        row.reference,
+        safe_cell(row.provider_name),
+        safe_cell(row.provider_ods_code),
+        safe_cell(row.scheme_name),
+        safe_cell(row.scheme_code),
+        row.period_start,
+        row.period_end,
+        row.status.value,
+        row.value,
+        _moment(row.submitted_at),
+        _moment(row.status_changed_at),
+    ]
+
+
+def csv_file(rows: Iterator[ClaimRow]) -> IO[bytes]:
+    """The export as UTF-8 CSV with a byte order mark (so Excel reads it as UTF-8), written
+    to a spooled temporary file (memory past 1 MB goes to disk); the caller streams it and
+    closes it. Writing it before the response starts means a failure is an error page, not
+    a truncated download."""
+    spooled = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - returned
+    text = io.TextIOWrapper(spooled, encoding="utf-8", newline="", write_through=True)
+    text.write("\ufeff")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADER)
+    for row in rows:
+        values = export_values(row)
+        values[5] = row.period_start.isoformat()
+        values[6] = row.period_end.isoformat()
+        values[8] = "" if row.value is None else f"{row.value:.2f}"
+        writer.writerow(values)
+    text.flush()
+    text.detach()  # leave the binary file open for the response
+    spooled.seek(0)
+    return spooled  # type: ignore[return-value]
+
+
+def xlsx_file(rows: Iterator[ClaimRow]) -> IO[bytes]:
+    """The export as an .xlsx in a temporary file (openpyxl's write-only workbook streams rows
+    to disk, so memory stays flat); the caller streams the file and closes it."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Claims")
+    sheet.append(list(EXPORT_HEADER))
+    for row in rows:
+        values = export_values(row)
+        cells = []
+        for index, value in enumerate(values):
+            cell = WriteOnlyCell(sheet, value=value)
+            if index in (5, 6):
+                cell.number_format = "yyyy-mm-dd"
+            elif index == 8:
+                cell.number_format = "#,##0.00"
+            cells.append(cell)
+        sheet.append(cells)
+    spooled = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response that streams it
+    workbook.save(spooled)
+    spooled.seek(0)
+    return spooled
+
+
+def export_filename(extension: str, today: dt.date) -> str:
+    return f"claims-{today.isoformat()}.{extension}"
+
+
+__all__ = [
+    "PAGE_SIZE",
+    "SORTS",
+    "ClaimFilter",
+    "ClaimPage",
+    "ClaimRow",
+    "FilterOptions",
+    "ListNotAllowed",
+    "ListScope",
+    "csv_file",
+    "export_filename",
+    "filter_options",
+    "ids_on_filter",
+    "iter_rows",
+    "list_page",
+    "parse_filter",
+    "period_label",
+    "safe_cell",
+    "scope_for",
+    "xlsx_file",
+]

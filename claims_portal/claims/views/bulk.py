@@ -1,0 +1,153 @@
+"""Bulk work on claims: approving many claims from the list, and bulk claims from a
+spreadsheet (tier 1 commissioners).
+
+Bulk approval posts the ticked claims (``<id>:<version>`` each, the version the list
+showed) or "all claims on this filter" (the list's query string, resolved here to the claims
+at the chosen step, with the versions they have now). The result page lists what was
+approved and, for each claim that was not, why.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import cast
+from urllib.parse import parse_qsl
+
+from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from werkzeug.datastructures import MultiDict
+
+from claims_portal.access.permissions import current_organisation, require_capability
+from claims_portal.access.roles import Capability
+from claims_portal.claims import bp
+from claims_portal.claims.evidence import attachment_disposition
+from claims_portal.claims.models import ClaimAction
+from claims_portal.claims.services import ClaimInvalid, Problem, bulk_upload, listing
+from claims_portal.claims.services import bulk as bulk_services
+from claims_portal.claims.views._common import base_url, me
+from claims_portal.claims.views.listing import list_scope
+from claims_portal.clock import today
+from claims_portal.extensions import db
+from claims_portal.organisations.models import Organisation
+
+
+def _targets() -> list[tuple[int, int]]:
+    targets = []
+    for value in request.form.getlist("claim"):
+        claim_id, _, version = value.partition(":")
+        if claim_id.isdigit() and version.isdigit() and len(claim_id) < 10 and len(version) < 10:
+            targets.append((int(claim_id), int(version)))
+    return targets
+
+
+@bp.post("/claims/bulk-approval")
+@login_required
+def bulk_approve() -> ResponseReturnValue:
+    user, organisation, scope = list_scope()
+    if not scope.is_commissioner:
+        abort(403)
+    steps = {s.action.name: s for s in bulk_services.steps_for(user, organisation)}
+    step = steps.get(request.form.get("action", ""))
+    if step is None:
+        abort(403 if not steps else 400)
+    chosen = listing.parse_filter(MultiDict(parse_qsl(request.form.get("filter", ""))))
+    if request.form.get("all-on-filter") == "1":
+        targets = listing.ids_on_filter(
+            db.session,
+            scope,
+            chosen,
+            statuses=[step.from_status],
+            limit=bulk_services.MAX_BULK,
+        )
+    else:
+        targets = _targets()[: bulk_services.MAX_BULK]
+    if not targets:
+        return render_template(
+            "claims/bulk_result.html",
+            result=None,
+            step=step,
+            back=_back(chosen),
+            problems=[Problem("Select at least one claim to approve")],
+        ), 400
+    result = bulk_services.bulk_approve(db.session, user, step.action, targets, base_url=base_url())
+    db.session.commit()
+    return render_template(
+        "claims/bulk_result.html", result=result, step=step, back=_back(chosen), problems=[]
+    )
+
+
+def _back(chosen: listing.ClaimFilter) -> str:
+    from urllib.parse import urlencode
+
+    args = chosen.query_args()
+    return "/claims" + ("?" + urlencode(args) if args else "")
+
+
+# --- Bulk claims from a spreadsheet --------------------------------------------------------
+
+
+def _bulk_page(problems: list[Problem] | None = None, status: int = 200) -> ResponseReturnValue:
+    organisation = cast(Organisation, current_organisation())
+    options = bulk_upload.bulk_options(db.session, me(), organisation, today())
+    return render_template(
+        "claims/bulk_claims.html",
+        options=options,
+        problems=problems or [],
+        file_field=bulk_upload.FILE_FIELD,
+        created=None,
+    ), status
+
+
+@bp.get("/claims/bulk-claims")
+@require_capability(Capability.APPROVE_CLAIM_TIER_1)
+def bulk_claims() -> ResponseReturnValue:
+    return _bulk_page()
+
+
+@bp.get("/claims/bulk-claims/<int:window_id>/template")
+@require_capability(Capability.APPROVE_CLAIM_TIER_1)
+def bulk_template(window_id: int) -> ResponseReturnValue:
+    organisation = cast(Organisation, current_organisation())
+    option = bulk_upload.find_option(db.session, me(), organisation, today(), window_id)
+    if option is None:
+        abort(404)
+    data = bulk_upload.template_workbook(db.session, me(), option)
+    response = Response(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response.headers["Content-Disposition"] = attachment_disposition(
+        bulk_upload.template_filename(option)
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/claims/bulk-claims")
+@require_capability(Capability.APPROVE_CLAIM_TIER_1)
+def bulk_claims_upload() -> ResponseReturnValue:
+    organisation = cast(Organisation, current_organisation())
+    upload = request.files.get(bulk_upload.FILE_FIELD)
+    if upload is None or not upload.filename:
+        return _bulk_page(
+            [Problem("Select the filled-in template to upload", bulk_upload.FILE_FIELD)], 400
+        )
+    try:
+        parsed = bulk_upload.read_upload(
+            db.session, me(), organisation, upload.stream, upload.filename, today=today()
+        )
+        created = bulk_upload.create_bulk_claims(db.session, me(), parsed, base_url=base_url())
+    except ClaimInvalid as error:
+        db.session.rollback()
+        return _bulk_page(error.problems, 400)
+    db.session.commit()
+    return render_template(
+        "claims/bulk_claims_done.html",
+        upload=created,
+        claims=[item.claim for item in created.claims],
+    )
+
+
+__all__ = ["ClaimAction", "bulk_approve", "bulk_claims", "bulk_claims_upload", "bulk_template"]

@@ -1,0 +1,164 @@
+"""The claim list (``/claims``) with filters, sorting and paging, and its CSV and XLSX exports.
+
+A practice sees its own claims; a commissioner sees the claims sent to it by the providers
+under its organisation, with checkboxes for bulk approval (``views.bulk``). Filters are GET
+parameters, so a filtered list can be bookmarked and shared. A page costs a fixed number of
+queries whatever its length (``tests/claims/test_lists_queries.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any, cast
+from urllib.parse import urlencode
+
+from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import current_organisation, has_capability, icb_of
+from claims_portal.access.roles import Capability
+from claims_portal.claims import bp, services
+from claims_portal.claims.evidence import attachment_disposition
+from claims_portal.claims.models import ClaimStatus
+from claims_portal.claims.services import listing
+from claims_portal.claims.services.bulk import MAX_BULK, steps_for
+from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
+from claims_portal.claims.views._common import me
+from claims_portal.clock import today
+from claims_portal.extensions import db
+from claims_portal.messages import services as message_services
+from claims_portal.organisations.models import Organisation
+
+#: Tasks shown above the list (the message centre has them all).
+WAITING_SHOWN = 10
+
+
+def list_scope() -> tuple[User, Organisation, ListScope]:
+    user = me()
+    organisation = current_organisation()
+    try:
+        return user, cast(Organisation, organisation), listing.scope_for(user, organisation)
+    except ListNotAllowed:
+        abort(403)
+
+
+def _url(chosen: ClaimFilter, **changes: Any) -> str:
+    args = chosen.query_args(**changes)
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def pagination_items(page: listing.ClaimPage) -> list[dict[str, Any] | None]:
+    """Page links for the NHS pagination component: first, last and two either side of the
+    current page, with ellipses between."""
+    wanted = {1, page.pages, *range(page.page - 2, page.page + 3)}
+    items: list[dict[str, Any] | None] = []
+    previous = 0
+    for number in sorted(n for n in wanted if 1 <= n <= page.pages):
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append(
+            {
+                "number": number,
+                "href": _url(page.filter, page=number),
+                "current": number == page.page,
+            }
+        )
+        previous = number
+    return items
+
+
+def sort_links(chosen: ClaimFilter) -> dict[str, dict[str, str]]:
+    """For each sortable column: the link (same filter, first page) and its aria-sort."""
+    links = {}
+    for key in listing.SORTS:
+        current = chosen.sort == key
+        descending = not chosen.descending if current else key in ("submitted", "value")
+        links[key] = {
+            "href": _url(chosen, sort=key, descending=descending, page=1),
+            "aria": ("descending" if chosen.descending else "ascending") if current else "none",
+        }
+    return links
+
+
+@bp.get("/claims")
+@login_required
+def index() -> ResponseReturnValue:
+    user, organisation, scope = list_scope()
+    chosen = listing.parse_filter(request.args)
+    page = listing.list_page(db.session, scope, chosen)
+    options = listing.filter_options(db.session, scope)
+    tasks = message_services.tasks(db.session, user, organisation, limit=WAITING_SHOWN + 1)
+    icb = icb_of(organisation)
+    steps = steps_for(user, organisation) if scope.is_commissioner else []
+    return render_template(
+        "claims/list.html",
+        side=scope.side,
+        organisation=organisation,
+        page=page,
+        chosen=chosen,
+        options=options,
+        statuses=list(ClaimStatus),
+        sort_links=sort_links(chosen),
+        pagination=pagination_items(page),
+        previous_url=_url(page.filter, page=page.page - 1) if page.page > 1 else None,
+        next_url=_url(page.filter, page=page.page + 1) if page.page < page.pages else None,
+        export_query=urlencode(chosen.query_args(page=1)),
+        waiting=tasks[:WAITING_SHOWN],
+        more_waiting=len(tasks) > WAITING_SHOWN,
+        steps=steps,
+        actionable={s.from_status for s in steps},
+        max_bulk=MAX_BULK,
+        can_start=has_capability(user, Capability.CREATE_CLAIM, organisation),
+        can_bulk_claim=scope.is_commissioner
+        and has_capability(user, Capability.APPROVE_CLAIM_TIER_1, organisation),
+        threshold=services.finance_threshold(db.session, icb) if icb is not None else None,
+        can_set_threshold=icb is not None
+        and has_capability(user, Capability.CONFIGURE_SCHEMES, icb),
+    )
+
+
+def _export_rows(scope: ListScope, chosen: ClaimFilter) -> Iterator[listing.ClaimRow]:
+    return listing.iter_rows(db.session, scope, chosen)
+
+
+def _file_response(spooled: IO[bytes], mimetype: str) -> Response:
+    """Stream a finished export file in 64 KB blocks, closing it when the response ends."""
+
+    def blocks() -> Iterator[bytes]:
+        while block := spooled.read(64 * 1024):
+            yield block
+
+    response = Response(blocks(), mimetype=mimetype)
+    response.call_on_close(spooled.close)
+    return response
+
+
+@bp.get("/claims/export-csv")
+@login_required
+def export_csv() -> ResponseReturnValue:
+    _, _, scope = list_scope()
+    chosen = listing.parse_filter(request.args)
+    response = _file_response(listing.csv_file(_export_rows(scope, chosen)), "text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    return _as_attachment(response, listing.export_filename("csv", today()))
+
+
+@bp.get("/claims/export-xlsx")
+@login_required
+def export_xlsx() -> ResponseReturnValue:
+    _, _, scope = list_scope()
+    chosen = listing.parse_filter(request.args)
+    response = _file_response(
+        listing.xlsx_file(_export_rows(scope, chosen)),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    return _as_attachment(response, listing.export_filename("xlsx", today()))
+
+
+def _as_attachment(response: Response, filename: str) -> Response:
+    response.headers["Content-Disposition"] = attachment_disposition(filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,295 @@
+"""The message centre: what is waiting for the person (tasks) and what happened to claims
+that concern them (messages). Read-only apart from the reading position (flush only).
+
+**Tasks** are claims waiting for a step the person can take acting for their current
+organisation, as SQL (so the header's count is one ``COUNT``):
+
+- provider approver: *Awaiting provider approval* claims of the practice;
+- tier 1, tier 2, finance: *Awaiting commissioner review*, *payment approval*, *finance
+  approval* claims of providers under the organisation;
+- practice users who make claims: *Declined* and *Returned* claims of the practice, to fix
+  and submit again, or withdraw.
+
+Claims separation of duties stops the person approving (they created or submitted it, or
+gave another commissioner approval on it) are left out: someone else must act on them.
+
+**Messages** are outcomes - returned, declined, approved for payment, paid - from claim
+history (``ClaimEvent``), newest first: for provider users, their organisation's claims; for
+commissioners, claims they took a step on. Someone's own steps are not messages to them.
+Events up to the person's reading position are read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import has_capability
+from claims_portal.access.roles import Capability
+from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
+from claims_portal.claims.services.lifecycle import COMMISSIONER_APPROVALS
+from claims_portal.claims.services.listing import (
+    ROW_COLUMNS,
+    ClaimRow,
+    period_label,
+    providers_under,
+    row_from,
+)
+from claims_portal.db import DbSession, utcnow
+from claims_portal.messages.models import MessageReadPosition
+from claims_portal.organisations.models import Organisation
+from claims_portal.schemes.models import Scheme
+
+S = ClaimStatus
+A = ClaimAction
+PAGE_SIZE = 25
+#: Most tasks the page lists (the oldest first); the header counts them all.
+TASKS_SHOWN = 200
+
+#: Waiting status -> (who acts, the approval they give; None for fixing a claim).
+TASK_STATUSES: dict[ClaimStatus, tuple[Capability, ClaimAction | None]] = {
+    S.AWAITING_PROVIDER_APPROVAL: (Capability.APPROVE_CLAIM_PROVIDER, A.PROVIDER_APPROVE),
+    S.AWAITING_COMMISSIONER_REVIEW: (Capability.APPROVE_CLAIM_TIER_1, A.TIER_1_APPROVE),
+    S.AWAITING_PAYMENT_APPROVAL: (Capability.APPROVE_CLAIM_TIER_2, A.TIER_2_APPROVE),
+    S.AWAITING_FINANCE_APPROVAL: (Capability.APPROVE_CLAIM_FINANCE, A.FINANCE_APPROVE),
+    S.DECLINED: (Capability.CREATE_CLAIM, None),
+    S.RETURNED_BY_PROVIDER: (Capability.CREATE_CLAIM, None),
+}
+#: What each task asks of the person.
+TASK_LABELS: dict[ClaimStatus, str] = {
+    S.AWAITING_PROVIDER_APPROVAL: "Approve or return",
+    S.AWAITING_COMMISSIONER_REVIEW: "Review (tier 1)",
+    S.AWAITING_PAYMENT_APPROVAL: "Approve for payment (tier 2)",
+    S.AWAITING_FINANCE_APPROVAL: "Finance approval",
+    S.DECLINED: "Change and submit again, or withdraw",
+    S.RETURNED_BY_PROVIDER: "Change and submit again, or withdraw",
+}
+OUTCOME_STATUSES = (S.RETURNED_BY_PROVIDER, S.DECLINED, S.APPROVED_FOR_PAYMENT, S.PAID)
+
+
+def _task_condition(user: User, organisation: Organisation) -> Any:
+    """SQL for "this claim waits for ``user``" (None when nothing can)."""
+    conditions = []
+    for status, (capability, approval) in TASK_STATUSES.items():
+        if not has_capability(user, capability, organisation):
+            continue
+        condition: Any = Claim.status == status
+        if approval is not None:
+            earlier = sorted(COMMISSIONER_APPROVALS - {approval})
+            condition = and_(
+                condition,
+                Claim.created_by_id != user.id,
+                or_(Claim.submitted_by_id.is_(None), Claim.submitted_by_id != user.id),
+            )
+            if approval in COMMISSIONER_APPROVALS and earlier:
+                condition = and_(
+                    condition,
+                    ~exists().where(
+                        ClaimEvent.claim_id == Claim.id,
+                        ClaimEvent.actor_id == user.id,
+                        ClaimEvent.action.in_(earlier),
+                    ),
+                )
+        conditions.append(condition)
+    if not conditions:
+        return None
+    where: Any
+    if organisation.kind.is_commissioner:
+        where = Claim.provider_id.in_(providers_under(organisation.id))
+    else:
+        where = Claim.provider_id == organisation.id
+    return and_(where, or_(*conditions))
+
+
+def may_have_tasks(user: User, organisation: Organisation | None) -> bool:
+    """Cheap (no query): whether the person can have tasks at all acting for
+    ``organisation`` - the header shows "Messages" to everyone who sees claims."""
+    if organisation is None:
+        return False
+    return has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation) or has_capability(
+        user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation
+    )
+
+
+def task_count(session: DbSession, user: User, organisation: Organisation) -> int:
+    """How many claims wait for ``user`` (one ``COUNT`` query, none if nothing can)."""
+    condition = _task_condition(user, organisation)
+    if condition is None:
+        return 0
+    return int(session.scalar(select(func.count(Claim.id)).where(condition)) or 0)
+
+
+@dataclass(frozen=True)
+class Task:
+    claim: ClaimRow
+    label: str
+
+
+def tasks(
+    session: DbSession, user: User, organisation: Organisation, *, limit: int = TASKS_SHOWN
+) -> list[Task]:
+    """Claims waiting for ``user``, oldest change first (those waited longest)."""
+    condition = _task_condition(user, organisation)
+    if condition is None:
+        return []
+    statement = (
+        select(*ROW_COLUMNS)
+        .join(Organisation, Organisation.id == Claim.provider_id)
+        .join(Scheme, Scheme.id == Claim.scheme_id)
+        .where(condition)
+        .order_by(Claim.status_changed_at, Claim.id)
+        .limit(limit)
+    )
+    rows = [row_from(row) for row in session.execute(statement)]
+    return [Task(row, TASK_LABELS[row.status]) for row in rows]
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    event_id: int
+    claim_id: int
+    to_status: ClaimStatus
+    action: ClaimAction
+    reason: str | None
+    occurred_at: Any
+    actor_name: str | None
+    provider_name: str
+    scheme_name: str
+    period_start: Any
+    period_end: Any
+    unread: bool
+
+    @property
+    def reference(self) -> str:
+        return f"CLM-{self.claim_id:06d}"
+
+    @property
+    def period_label(self) -> str:
+        return period_label(self.period_start, self.period_end)
+
+    @property
+    def summary(self) -> str:
+        what = {
+            S.RETURNED_BY_PROVIDER: "was returned by the provider approver",
+            S.DECLINED: "was declined",
+            S.APPROVED_FOR_PAYMENT: "was approved for payment",
+            S.PAID: "was paid",
+        }[self.to_status]
+        return f"{self.reference} {what}"
+
+
+def _messages_select(user: User, organisation: Organisation) -> Any:
+    actor = aliased(User)
+    statement = (
+        select(
+            ClaimEvent.id,
+            ClaimEvent.claim_id,
+            ClaimEvent.to_status,
+            ClaimEvent.action,
+            ClaimEvent.reason,
+            ClaimEvent.occurred_at,
+            actor.full_name,
+            Organisation.name,
+            Scheme.name,
+            Claim.period_start,
+            Claim.period_end,
+        )
+        .join(Claim, Claim.id == ClaimEvent.claim_id)
+        .join(Organisation, Organisation.id == Claim.provider_id)
+        .join(Scheme, Scheme.id == Claim.scheme_id)
+        .outerjoin(actor, actor.id == ClaimEvent.actor_id)
+        .where(
+            ClaimEvent.to_status.in_(OUTCOME_STATUSES),
+            or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user.id),
+        )
+    )
+    if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
+        return statement.where(Claim.provider_id == organisation.id)
+    if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
+        mine = aliased(ClaimEvent)
+        return statement.where(
+            Claim.provider_id.in_(providers_under(organisation.id)),
+            exists().where(
+                mine.claim_id == ClaimEvent.claim_id,
+                mine.actor_id == user.id,
+                mine.id < ClaimEvent.id,
+            ),
+        )
+    return None
+
+
+def _message(values: Any, position: int) -> Message:
+    fields: list[Any] = [*values, values[0] > position]
+    return Message(*fields)
+
+
+def read_position(session: DbSession, user: User) -> int:
+    return int(
+        session.scalar(
+            select(MessageReadPosition.last_read_event_id).where(
+                MessageReadPosition.user_id == user.id
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    total: int
+    unread: int
+    page: int
+    pages: int
+    newest_id: int
+
+
+def messages(
+    session: DbSession, user: User, organisation: Organisation, *, page: int = 1
+) -> MessagePage:
+    """A page of messages (newest first) and how many are unread."""
+    statement = _messages_select(user, organisation)
+    if statement is None:
+        return MessagePage([], 0, 0, 1, 1, 0)
+    position = read_position(session, user)
+    counted = statement.with_only_columns(
+        func.count(ClaimEvent.id),
+        func.count(ClaimEvent.id).filter(ClaimEvent.id > position),
+        func.max(ClaimEvent.id),
+    ).order_by(None)
+    total, unread, newest = session.execute(counted).one()
+    pages = max(1, -(-int(total or 0) // PAGE_SIZE))
+    page = max(1, min(page, pages))
+    rows = session.execute(
+        statement.order_by(ClaimEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return MessagePage(
+        [_message(row, position) for row in rows],
+        int(total or 0),
+        int(unread or 0),
+        page,
+        pages,
+        int(newest or 0),
+    )
+
+
+def mark_read(session: DbSession, user: User, up_to_event_id: int) -> None:
+    """Everything up to ``up_to_event_id`` is read (the position never moves back)."""
+    row = session.get(MessageReadPosition, user.id)
+    if row is None:
+        session.add(
+            MessageReadPosition(
+                user_id=user.id, last_read_event_id=up_to_event_id, updated_at=utcnow()
+            )
+        )
+    elif up_to_event_id > row.last_read_event_id:
+        row.last_read_event_id = up_to_event_id
+        row.updated_at = utcnow()
+    session.flush()

@@ -1,0 +1,96 @@
+"""The message centre's pages: ``/messages`` (tasks) and ``/messages/updates`` (messages),
+and the header's "Messages (N)" link (one ``COUNT`` per page, computed once per request)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from claims_portal.access.models import User
+from claims_portal.access.permissions import current_organisation
+from claims_portal.extensions import db
+from claims_portal.messages import bp, services
+from claims_portal.organisations.models import Organisation
+
+
+class MarkReadForm(FlaskForm):
+    up_to = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
+
+
+def _me() -> User:
+    return cast(User, current_user)
+
+
+def _organisation() -> Organisation | None:
+    organisation = current_organisation()
+    if organisation is None or not services.may_have_tasks(_me(), organisation):
+        return None
+    return organisation
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, Any]:
+    """``messages_navigation``: None, or the number of tasks for the header link."""
+    if "messages_navigation" not in g:
+        count = None
+        if current_user.is_authenticated:
+            organisation = _organisation()
+            if organisation is not None:
+                count = services.task_count(db.session, _me(), organisation)
+        g.messages_navigation = count
+    return {"messages_navigation": g.messages_navigation}
+
+
+@bp.get("/messages")
+@login_required
+def index() -> ResponseReturnValue:
+    organisation = _organisation()
+    tasks = services.tasks(db.session, _me(), organisation) if organisation else []
+    return render_template(
+        "messages/tasks.html",
+        organisation=organisation,
+        tasks=tasks,
+        limit=services.TASKS_SHOWN,
+        tab="tasks",
+    )
+
+
+@bp.get("/messages/updates")
+@login_required
+def updates() -> ResponseReturnValue:
+    organisation = _organisation()
+    page_number = request.args.get("page", "1")
+    page = (
+        services.messages(
+            db.session,
+            _me(),
+            organisation,
+            page=int(page_number) if page_number.isdigit() and len(page_number) < 7 else 1,
+        )
+        if organisation
+        else services.MessagePage([], 0, 0, 1, 1, 0)
+    )
+    form = MarkReadForm(formdata=None, up_to=page.newest_id)
+    return render_template(
+        "messages/updates.html",
+        organisation=organisation,
+        page=page,
+        form=form,
+        tab="updates",
+    )
+
+
+@bp.post("/messages/updates/mark-read")
+@login_required
+def mark_read() -> ResponseReturnValue:
+    form = MarkReadForm()
+    if form.validate_on_submit() and form.up_to.data is not None:
+        services.mark_read(db.session, _me(), form.up_to.data)
+        db.session.commit()
+    return redirect(url_for("messages.updates"))
