@@ -282,3 +282,71 @@ def test_evidence_required_by_the_scheme_is_listed_before_submission(
     summary.get_by_role("link").first.click()
     expect(page.get_by_label("Add an evidence file")).to_be_focused()
     page.context.close()
+
+
+def test_a_file_over_the_request_limit_comes_back_with_the_reason(
+    browser, live_server, live_app, tmp_path
+):
+    code, _ = fresh_scheme(live_app, "Y90002", AISHA)
+    page = _as(browser, live_server, AISHA)
+    _start_claim(page, code)
+    big = tmp_path / "scan-of-everything.pdf"
+    big.write_bytes(b"%PDF-1.7\n" + b"0" * (6 * 1024 * 1024) + b"\n%%EOF\n")
+    page.get_by_label("Add an evidence file").set_input_files(str(big))
+    page.get_by_role("button", name="Upload file").click()
+    _see(_error_summary(page), "The file is larger than 5 MB: choose a smaller file")
+    assert_accessible(page)
+    # A file of 5 MB and one byte reaches the checks and is refused by them.
+    limit = tmp_path / "just-over.pdf"
+    limit.write_bytes(b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024 + 1 - 9))
+    page.get_by_label("Add an evidence file").set_input_files(str(limit))
+    page.get_by_role("button", name="Upload file").click()
+    _see(_error_summary(page), "The file is larger than 5 MB")
+    expect(page.get_by_test_id("evidence-files")).to_have_count(0)
+    page.context.close()
+
+
+def test_the_provider_approver_returns_a_claim_and_the_practice_withdraws_it(
+    browser, live_server, live_app
+):
+    code, _ = fresh_scheme(live_app, "Y90001", SARAH)
+    page = _as(browser, live_server, JAMES)
+    claim_id = _start_claim(page, code)
+    page.get_by_label("NHS Health Check (HC1)").fill("3")
+    page.get_by_label("Follow-up of raised risk (HC2)").fill("1")
+    page.get_by_role("button", name="Submit claim").click()
+    _see(page.get_by_test_id("claim-status"), "Awaiting provider approval")
+    page.context.close()
+
+    sarah = _as(browser, live_server, SARAH)
+    sarah.goto(f"/claims/{claim_id}")
+    sarah.get_by_role("link", name="Return to the practice").click()
+    assert_accessible(sarah)
+    sarah.get_by_label("Why are you returning this claim?").fill("HC2 belongs to November")
+    sarah.get_by_role("button", name="Return claim").click()
+    _see(sarah.get_by_test_id("claim-status"), "Returned by provider approver")
+    sarah.context.close()
+
+    page = _as(browser, live_server, JAMES)
+    page.goto(f"/claims/{claim_id}")
+    _see(page.get_by_test_id("claim-history"), "HC2 belongs to November")
+    page.get_by_role("link", name="Withdraw claim").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Withdraw claim").click()
+    _see(page.get_by_test_id("claim-status"), "Withdrawn")
+    assert_accessible(page)
+    page.context.close()
+
+
+def test_the_icb_administrator_sees_the_finance_threshold_page(browser, live_server):
+    page = _as(browser, live_server, ADMIN)
+    page.get_by_role("link", name="Claims", exact=True).click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Change the finance threshold").click()
+    expect(page.get_by_label("Finance threshold, in pounds")).to_have_value("15000.00")
+    assert_accessible(page)
+    page.get_by_label("Finance threshold, in pounds").fill("not a number")
+    page.get_by_role("button", name="Save").click()
+    _see(_error_summary(page), "Enter the threshold in pounds")
+    assert_accessible(page)
+    page.context.close()
