@@ -26,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
 from claims_portal.claims import bp, services
+from claims_portal.claims import commands as _commands  # noqa: F401 - registers the CLI
 from claims_portal.claims.evidence import (
     EvidenceNotFound,
     EvidenceRejected,
