@@ -252,9 +252,7 @@ def _duplicate(
         if existing.scope and existing.scope.startswith("component:") and existing.lines
         else ""
     )
-    rule = (
-        "each service is claimed once a period" if what else "a scheme takes one claim a period"
-    )
+    rule = "each service is claimed once a period" if what else "a scheme takes one claim a period"
     return ClaimError(
         f"{provider.name} already has a claim {what}under {scheme.code} for "
         f"{window.period_label}: {existing.reference} ({existing.status.value.lower()}). "

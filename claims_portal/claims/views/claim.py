@@ -13,7 +13,7 @@ from flask_login import login_required
 
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import ReasonForm, StepForm
-from claims_portal.claims.models import Claim, ClaimAction, ClaimStatus
+from claims_portal.claims.models import Claim, ClaimAction
 from claims_portal.claims.services import ClaimError, ClaimInvalid, ClaimNotFound, Problem
 from claims_portal.claims.views._common import (
     APPROVE_ACTIONS,
@@ -155,6 +155,3 @@ def return_claim(claim_id: int) -> ResponseReturnValue:
 @login_required
 def withdraw(claim_id: int) -> ResponseReturnValue:
     return _reason_page(claim_id, frozenset({ClaimAction.WITHDRAW}), "withdraw")
-
-
-__all__ = ["ClaimStatus", "done_message", "take_step"]
