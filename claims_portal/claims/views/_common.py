@@ -109,12 +109,12 @@ class ValueView:
 
 
 def value_view(claim: Claim, events: list[ClaimEvent]) -> ValueView:
-    """The stored figures of a submitted claim (and the explanation kept with them), or a live
-    calculation of a claim being edited."""
+    """The figures stored at the last submission (and the explanation kept with them) while
+    they stand; a live calculation for a draft, or once a sent-back claim's units change."""
     stored = claim.submitted_at is not None and all(
         line.value is not None for line in claim.lines if line.units is not None
     )
-    if stored and not claim.is_editable:
+    if stored:
         submission = next((e for e in reversed(events) if e.action is ClaimAction.SUBMIT), None)
         details = (submission.details or {}) if submission is not None else {}
         return ValueView(
