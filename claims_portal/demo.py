@@ -1,7 +1,7 @@
 """Demo data for ``make run``: an ICB with its practices and a person for every role.
 
 Loading is idempotent: each record is looked up by its natural key (ODS code, email,
-membership) and created only when missing. Later issues add schemes and claims here.
+membership) and created only when missing; schemes and claims load after the people.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from sqlalchemy import select
 from claims_portal.access import services as access_services
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import Role
+from claims_portal.claims.demo import load_demo_claims
+from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.db import DbSession
 from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.models import (
@@ -177,4 +179,17 @@ def load_demo_data(session: DbSession) -> DemoSummary:
                 summary.created += 1
             summary.logins.append((email, str(role), organisation.display_name))
     summary.created += load_demo_schemes(session)
+    store = _evidence_store()
+    try:
+        summary.created += load_demo_claims(session, store=store)
+    finally:
+        if store is not None:
+            store.close()
     return summary
+
+
+def _evidence_store() -> EvidenceStore | None:
+    """The app's evidence store for the demo claims' files (None outside an app)."""
+    from flask import current_app, has_app_context
+
+    return store_from_config(current_app.config) if has_app_context() else None

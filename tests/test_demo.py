@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import Role
+from claims_portal.claims.models import Claim, ClaimEvidence, ClaimStatus
 from claims_portal.demo import DEMO_PASSWORD, load_demo_data
 from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
 from tests.conftest import sign_in
@@ -12,8 +14,14 @@ from tests.conftest import sign_in
 def _counts(session):
     return tuple(
         session.scalar(select(func.count()).select_from(model))
-        for model in (Organisation, User, Membership)
+        for model in (Organisation, User, Membership, Claim)
     )
+
+
+@pytest.fixture(autouse=True)
+def _evidence_in_a_folder_of_the_test(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "EVIDENCE_STORE", "local")
+    monkeypatch.setitem(app.config, "EVIDENCE_LOCAL_DIR", str(tmp_path / "evidence"))
 
 
 def test_demo_data_loads_once(db_session):
@@ -46,3 +54,21 @@ def test_a_demo_user_signs_in_with_the_printed_password(client, db_session):
     response = sign_in(client, "priya.shah@example.nhs.net", DEMO_PASSWORD)
     assert response.headers["Location"] == "/"
     assert "NHS Vale and Downs Integrated Care Board" in client.get("/").get_data(as_text=True)
+
+
+def test_demo_claims_cover_every_status(db_session, tmp_path):
+    load_demo_data(db_session)
+    statuses = set(db_session.scalars(select(Claim.status)).all())
+    assert statuses == set(ClaimStatus)
+    declined = db_session.scalars(select(Claim).where(Claim.status == ClaimStatus.DECLINED)).one()
+    assert declined.events[-1].reason
+    big = db_session.scalars(
+        select(Claim).where(Claim.status == ClaimStatus.AWAITING_FINANCE_APPROVAL)
+    ).one()
+    assert big.value > 15000
+    paid = db_session.scalars(select(Claim).where(Claim.status == ClaimStatus.PAID)).one()
+    assert paid.value == sum(line.value for line in paid.lines)  # priced by the core
+    files = db_session.scalars(select(ClaimEvidence)).all()
+    assert files
+    assert all(f.content_type == "application/pdf" for f in files)
+    assert len(list((tmp_path / "evidence").rglob("*"))) > len(files)  # objects and folders
