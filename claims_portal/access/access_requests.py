@@ -30,8 +30,8 @@ from claims_portal.access.models import (
 )
 from claims_portal.access.permissions import (
     PermissionDenied,
-    ancestors_and_self,
     has_capability,
+    holders,
 )
 from claims_portal.access.policy import email_problem, full_name_problem, generic_mailbox_names
 from claims_portal.access.roles import PROVIDER_ROLES, Capability, Role, roles_allowed_for
@@ -119,39 +119,19 @@ def find_organisations(session: DbSession, query: str, *, limit: int = 20) -> li
 # --- Routing -------------------------------------------------------------------------------
 
 
-def _holders(session: DbSession, organisation: Organisation, capability: Capability) -> list[User]:
-    """Users who may exercise ``capability`` on ``organisation`` today."""
-    from claims_portal.access.roles import roles_with
-
-    chain_ids = [o.id for o in ancestors_and_self(organisation)]
-    users = session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id.in_(chain_ids),
-            Membership.role.in_(roles_with(capability)),
-            Membership.revoked_at.is_(None),
-            User.is_disabled.is_(False),
-        )
-        .order_by(User.id)
-        .distinct()
-    ).all()
-    return [u for u in users if has_capability(u, capability, organisation)]
-
-
 def deciding_capability(session: DbSession, organisation: Organisation) -> Capability:
     """Which capability decides requests for ``organisation`` today (see the module doc)."""
     if (
         organisation.kind is OrganisationKind.GP_PRACTICE
         and organisation.approval_mode is ApprovalMode.TWO_STEP
-        and _holders(session, organisation, Capability.APPROVE_PRACTICE_ACCESS)
+        and holders(session, organisation, Capability.APPROVE_PRACTICE_ACCESS)
     ):
         return Capability.APPROVE_PRACTICE_ACCESS
     return Capability.ADMINISTER_USERS
 
 
 def deciders(session: DbSession, organisation: Organisation) -> list[User]:
-    return _holders(session, organisation, deciding_capability(session, organisation))
+    return holders(session, organisation, deciding_capability(session, organisation))
 
 
 def can_decide(session: DbSession, user: User, request: AccessRequest) -> bool:

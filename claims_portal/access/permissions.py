@@ -13,10 +13,12 @@ from typing import Any, TypeVar, cast
 
 from flask import abort, g
 from flask_login import current_user
+from sqlalchemy import select
 
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import ROLE_CAPABILITIES, Capability
 from claims_portal.clock import today as clock_today
+from claims_portal.db import DbSession
 from claims_portal.extensions import login_manager
 from claims_portal.organisations.models import Organisation, OrganisationKind
 
@@ -75,6 +77,28 @@ def has_capability(
         ):
             return True
     return False
+
+
+def holders(session: DbSession, organisation: Organisation, capability: Capability) -> list[User]:
+    """People who may exercise ``capability`` on ``organisation`` today (enabled accounts).
+
+    One query for the candidates (memberships in the organisation or above it with a role
+    that grants the capability), then the same rule as :func:`has_capability` on each.
+    """
+    chain_ids = [o.id for o in ancestors_and_self(organisation)]
+    users = session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id.in_(chain_ids),
+            Membership.role.in_(ROLE_CAPABILITIES[capability]),
+            Membership.revoked_at.is_(None),
+            User.is_disabled.is_(False),
+        )
+        .order_by(User.id)
+        .distinct()
+    ).all()
+    return [u for u in users if has_capability(u, capability, organisation)]
 
 
 def ensure_capability(

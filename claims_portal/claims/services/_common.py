@@ -6,15 +6,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from claims_portal.access.models import Membership, User
-from claims_portal.access.permissions import ancestors_and_self, has_capability
-from claims_portal.access.roles import Capability, roles_with
+from claims_portal.access.models import User
+from claims_portal.access.permissions import has_capability, holders  # noqa: F401 - holders re-exported
+from claims_portal.access.roles import Capability
 from claims_portal.claims.models import Claim
 from claims_portal.clock import ENGLAND
 from claims_portal.db import DbSession
-from claims_portal.organisations.models import Organisation
 
 
 @dataclass(frozen=True)
@@ -114,24 +111,6 @@ def get_claim(session: DbSession, claim_id: int, user: User) -> Claim:
         raise ClaimNotFound(claim_id)
     ensure_can_view(user, claim)
     return claim
-
-
-def holders(session: DbSession, organisation: Organisation, capability: Capability) -> list[User]:
-    """People who may exercise ``capability`` on ``organisation`` today (enabled accounts)."""
-    chain_ids = [o.id for o in ancestors_and_self(organisation)]
-    users = session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id.in_(chain_ids),
-            Membership.role.in_(roles_with(capability)),
-            Membership.revoked_at.is_(None),
-            User.is_disabled.is_(False),
-        )
-        .order_by(User.id)
-        .distinct()
-    ).all()
-    return [u for u in users if has_capability(u, capability, organisation)]
 
 
 # --- Time as people read it ----------------------------------------------------------------
