@@ -129,23 +129,33 @@ class Task:
     label: str
 
 
-def tasks(
+def tasks_and_count(
     session: DbSession, user: User, organisation: Organisation, *, limit: int = TASKS_SHOWN
-) -> list[Task]:
-    """Claims waiting for ``user``, oldest change first (those waited longest)."""
+) -> tuple[list[Task], int]:
+    """The first ``limit`` claims waiting for ``user`` (the longest waiting first) and how
+    many there are, in one query (``count(*) OVER ()``)."""
     condition = _task_condition(user, organisation)
     if condition is None:
-        return []
+        return [], 0
     statement = (
-        select(*ROW_COLUMNS)
+        select(*ROW_COLUMNS, func.count().over())
         .join(Organisation, Organisation.id == Claim.provider_id)
         .join(Scheme, Scheme.id == Claim.scheme_id)
         .where(condition)
         .order_by(Claim.status_changed_at, Claim.id)
         .limit(limit)
     )
-    rows = [row_from(row) for row in session.execute(statement)]
-    return [Task(row, TASK_LABELS[row.status]) for row in rows]
+    found: list[Any] = list(session.execute(statement).all())
+    rows = [row_from(row[:-1]) for row in found]
+    total = int(found[0][-1]) if found else 0
+    return [Task(row, TASK_LABELS[row.status]) for row in rows], total
+
+
+def tasks(
+    session: DbSession, user: User, organisation: Organisation, *, limit: int = TASKS_SHOWN
+) -> list[Task]:
+    """Claims waiting for ``user``, oldest change first (those waited longest)."""
+    return tasks_and_count(session, user, organisation, limit=limit)[0]
 
 
 # --- Messages ------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ def _navigation() -> dict[str, Any]:
 @login_required
 def index() -> ResponseReturnValue:
     organisation = _organisation()
-    tasks = services.tasks(db.session, _me(), organisation) if organisation else []
+    tasks: list[services.Task] = []
+    if organisation is not None:
+        tasks, g.messages_navigation = services.tasks_and_count(db.session, _me(), organisation)
     return render_template(
         "messages/tasks.html",
         organisation=organisation,

@@ -1,4 +1,5 @@
-"""Claims work: bulk claim uploads and the message centre's reading position (issue 6).
+"""Claims work: bulk claim uploads, the message centre's reading position and the claim
+lists' sort index (issue 6).
 
 Revision ID: 0005_claims_work
 Revises: 0004_claims
@@ -15,6 +16,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("claim") as batch:
+        batch.create_index(batch.f("ix_claim_submitted_at_id"), ["submitted_at", "id"])
     op.create_table(
         "bulk_claim_upload",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -88,3 +91,5 @@ def downgrade():
         batch.drop_index(batch.f("ix_bulk_claim_upload_uploaded_by_id"))
         batch.drop_index(batch.f("ix_bulk_claim_upload_scheme_id"))
     op.drop_table("bulk_claim_upload")
+    with op.batch_alter_table("claim") as batch:
+        batch.drop_index(batch.f("ix_claim_submitted_at_id"))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -89,7 +89,10 @@ def index() -> ResponseReturnValue:
     chosen = listing.parse_filter(request.args)
     page = listing.list_page(db.session, scope, chosen)
     options = listing.filter_options(db.session, scope)
-    tasks = message_services.tasks(db.session, user, organisation, limit=WAITING_SHOWN + 1)
+    tasks, waiting_count = message_services.tasks_and_count(
+        db.session, user, organisation, limit=WAITING_SHOWN + 1
+    )
+    g.messages_navigation = waiting_count  # the header's count: no second query
     icb = icb_of(organisation)
     steps = steps_for(user, organisation) if scope.is_commissioner else []
     return render_template(
