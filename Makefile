@@ -10,7 +10,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/claims_portal_test
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start
 
-.PHONY: run test install install-test assets postgres chromium lint typecheck pytest clean
+.PHONY: run test install install-test assets postgres chromium lint typecheck pytest clean bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,16 @@ pytest: install-test postgres chromium
 	  --cov=claims_portal.calculation --cov-report=term --cov-fail-under=100
 
 test: lint typecheck pytest
+
+# Benchmarks (not part of `make test`): the calculation core, then the claims pages under
+# gunicorn against PostgreSQL with wrk (docs/benchmarks.md). Results in bench/results/.
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "Could not install wrk (apt-get install -y wrk)."; exit 1; }
+
+bench: install-test postgres wrk
+	$(BIN)/python bench/national_run.py
+	$(BIN)/python bench/claims_http.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache .coverage

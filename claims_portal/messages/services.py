@@ -21,6 +21,7 @@ Events up to the person's reading position are read.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,24 +74,36 @@ OUTCOME_STATUSES = (S.RETURNED_BY_PROVIDER, S.DECLINED, S.APPROVED_FOR_PAYMENT, 
 
 def _task_condition(user: User, organisation: Organisation) -> Any:
     """SQL for "this claim waits for ``user``" (None when nothing can)."""
+    held = tuple(
+        status
+        for status, (capability, _) in TASK_STATUSES.items()
+        if has_capability(user, capability, organisation)
+    )
+    return _condition_for(user.id, organisation.id, organisation.kind.is_commissioner, held)
+
+
+@functools.lru_cache(maxsize=1024)
+def _condition_for(
+    user_id: int, organisation_id: int, commissioner: bool, held: tuple[ClaimStatus, ...]
+) -> Any:
+    """The condition for these statuses (cached: immutable, and dearer to build than run)."""
     conditions = []
-    for status, (capability, approval) in TASK_STATUSES.items():
-        if not has_capability(user, capability, organisation):
-            continue
+    for status in held:
+        _, approval = TASK_STATUSES[status]
         condition: Any = Claim.status == status
         if approval is not None:
             earlier = sorted(COMMISSIONER_APPROVALS - {approval})
             condition = and_(
                 condition,
-                Claim.created_by_id != user.id,
-                or_(Claim.submitted_by_id.is_(None), Claim.submitted_by_id != user.id),
+                Claim.created_by_id != user_id,
+                or_(Claim.submitted_by_id.is_(None), Claim.submitted_by_id != user_id),
             )
             if approval in COMMISSIONER_APPROVALS and earlier:
                 condition = and_(
                     condition,
                     ~exists().where(
                         ClaimEvent.claim_id == Claim.id,
-                        ClaimEvent.actor_id == user.id,
+                        ClaimEvent.actor_id == user_id,
                         ClaimEvent.action.in_(earlier),
                     ),
                 )
@@ -98,10 +111,10 @@ def _task_condition(user: User, organisation: Organisation) -> Any:
     if not conditions:
         return None
     where: Any
-    if organisation.kind.is_commissioner:
-        where = Claim.provider_id.in_(providers_under(organisation.id))
+    if commissioner:
+        where = Claim.provider_id.in_(providers_under(organisation_id))
     else:
-        where = Claim.provider_id == organisation.id
+        where = Claim.provider_id == organisation_id
     return and_(where, or_(*conditions))
 
 
@@ -120,7 +133,7 @@ def task_count(session: DbSession, user: User, organisation: Organisation) -> in
     condition = _task_condition(user, organisation)
     if condition is None:
         return 0
-    return int(session.scalar(select(func.count(Claim.id)).where(condition)) or 0)
+    return int(session.scalar(_task_selects(condition)[1]) or 0)
 
 
 @dataclass(frozen=True)
@@ -133,22 +146,29 @@ def tasks_and_count(
     session: DbSession, user: User, organisation: Organisation, *, limit: int = TASKS_SHOWN
 ) -> tuple[list[Task], int]:
     """The first ``limit`` claims waiting for ``user`` (the longest waiting first) and how
-    many there are, in one query (``count(*) OVER ()``)."""
+    many there are: the count is a second query only when there are more than ``limit``
+    (the first page of tasks is read in index order, ``ix_claim_status_changed``)."""
     condition = _task_condition(user, organisation)
     if condition is None:
         return [], 0
-    statement = (
-        select(*ROW_COLUMNS, func.count().over())
+    rows_select, count_select = _task_selects(condition)
+    rows = [row_from(row) for row in session.execute(rows_select.limit(limit))]
+    found = [Task(row, TASK_LABELS[row.status]) for row in rows]
+    if len(found) < limit:
+        return found, len(found)
+    return found, int(session.scalar(count_select) or 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _task_selects(condition: Any) -> tuple[Any, Any]:
+    rows = (
+        select(*ROW_COLUMNS)
         .join(Organisation, Organisation.id == Claim.provider_id)
         .join(Scheme, Scheme.id == Claim.scheme_id)
         .where(condition)
         .order_by(Claim.status_changed_at, Claim.id)
-        .limit(limit)
     )
-    found: list[Any] = list(session.execute(statement).all())
-    rows = [row_from(row[:-1]) for row in found]
-    total = int(found[0][-1]) if found else 0
-    return [Task(row, TASK_LABELS[row.status]) for row in rows], total
+    return rows, select(func.count(Claim.id)).where(condition)
 
 
 def tasks(

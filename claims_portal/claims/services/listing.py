@@ -85,8 +85,10 @@ def scope_for(user: User, organisation: Organisation | None) -> ListScope:
     raise ListNotAllowed
 
 
+@functools.lru_cache(maxsize=256)
 def providers_under(root_id: int) -> Any:
-    """``SELECT id`` of ``root_id`` and every organisation below it (recursive CTE)."""
+    """``SELECT id`` of ``root_id`` and every organisation below it (recursive CTE; the
+    statement is cached per root: it is immutable and costs more to build than to run)."""
     tree = select(Organisation.id).where(Organisation.id == root_id).cte("tree", recursive=True)
     child = aliased(Organisation)
     tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
@@ -441,31 +443,40 @@ def filter_options(session: DbSession, scope: ListScope) -> FilterOptions:
 
     Each is a semi-join (``EXISTS``) probing the claim indexes: a few dozen lookups, not a
     ``DISTINCT`` over every claim in the scope."""
-    scheme_claims = scoped(select(Claim.id).where(Claim.scheme_id == Scheme.id), scope)
-    schemes = session.execute(
-        select(Scheme.id, Scheme.name, Scheme.code)
-        .where(scheme_claims.exists())
-        .order_by(Scheme.name, Scheme.id)
-    ).all()
+    schemes_select, providers_select = _option_selects(scope)
+    schemes = session.execute(schemes_select).all()
     providers: list[tuple[int, str]] = []
-    if scope.is_commissioner:
-        provider_claims = select(Claim.id).where(
-            Claim.provider_id == Organisation.id, Claim.reached_commissioner_at.is_not(None)
-        )
+    if providers_select is not None:
         providers = [
-            (row.id, f"{row.name} ({row.ods_code})")
-            for row in session.execute(
-                select(Organisation.id, Organisation.name, Organisation.ods_code)
-                .where(
-                    Organisation.id.in_(providers_under(scope.organisation_id)),
-                    provider_claims.exists(),
-                )
-                .order_by(Organisation.name, Organisation.id)
-            )
+            (row.id, f"{row.name} ({row.ods_code})") for row in session.execute(providers_select)
         ]
     return FilterOptions(
         schemes=[(row.id, f"{row.name} ({row.code})") for row in schemes], providers=providers
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _option_selects(scope: ListScope) -> tuple[Any, Any]:
+    scheme_claims = scoped(select(Claim.id).where(Claim.scheme_id == Scheme.id), scope)
+    schemes = (
+        select(Scheme.id, Scheme.name, Scheme.code)
+        .where(scheme_claims.exists())
+        .order_by(Scheme.name, Scheme.id)
+    )
+    if not scope.is_commissioner:
+        return schemes, None
+    provider_claims = select(Claim.id).where(
+        Claim.provider_id == Organisation.id, Claim.reached_commissioner_at.is_not(None)
+    )
+    providers = (
+        select(Organisation.id, Organisation.name, Organisation.ods_code)
+        .where(
+            Organisation.id.in_(providers_under(scope.organisation_id)),
+            provider_claims.exists(),
+        )
+        .order_by(Organisation.name, Organisation.id)
+    )
+    return schemes, providers
 
 
 # --- Export --------------------------------------------------------------------------------
