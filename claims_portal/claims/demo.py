@@ -186,7 +186,11 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
     maker = _Maker(session, store, day)
     riverside, millbrook = practices["Y90001"], practices["Y90002"]
     access = _enhanced_access_scheme(session, maker, millbrook, year_start)
-    p1, p2, p3, p4, p5 = _windows(health_checks, day)[:5]
+    windows = _windows(health_checks, day)
+    p1, p2, p3, p4, p5 = windows[:5]
+    # Riverside claims for earlier periods, leaving its latest windows open and missed as
+    # the scheme pages show them (tests/schemes/test_demo_schemes.py).
+    r1, r2, r3, r4 = windows[2:6]
 
     # Millbrook (one-step): from a draft to paid.
     maker.claim(millbrook, health_checks, p1, "aisha", [18, 5])  # Draft
@@ -223,9 +227,9 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
         maker.step(big, action, who)  # Awaiting finance approval
 
     # Riverside (two-step): the provider approver's steps, a decline and a withdrawal.
-    waiting = maker.claim(riverside, health_checks, p1, "james", [22, 6])
+    waiting = maker.claim(riverside, health_checks, r1, "james", [22, 6])
     maker.step(waiting, A.SUBMIT, "james")  # Awaiting provider approval
-    returned = maker.claim(riverside, health_checks, p2, "james", [30, 8])
+    returned = maker.claim(riverside, health_checks, r2, "james", [30, 8])
     maker.step(returned, A.SUBMIT, "james")
     maker.step(
         returned,
@@ -233,7 +237,7 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
         "sarah",
         "The follow-up count includes appointments booked but not held.",
     )  # Returned by provider approver
-    declined = maker.claim(riverside, health_checks, p3, "james", [64, 3], evidence="Clinic list")
+    declined = maker.claim(riverside, health_checks, r3, "james", [64, 3], evidence="Clinic list")
     maker.step(declined, A.SUBMIT, "james")
     maker.step(declined, A.PROVIDER_APPROVE, "sarah")
     maker.step(
@@ -242,7 +246,7 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
         "tom",
         "The checks exceed the eligible population for the month; please recount.",
     )  # Declined
-    withdrawn = maker.claim(riverside, health_checks, p4, "james", [5, 0])
+    withdrawn = maker.claim(riverside, health_checks, r4, "james", [5, 0])
     maker.step(withdrawn, A.WITHDRAW, "james", "Started for the wrong month.")  # Withdrawn
     session.flush()
     return maker.created
