@@ -82,6 +82,7 @@ def test_tier_1_filters_the_list_and_approves_ticked_claims(browser, live_server
         _see(approved, reference)
     _see(approved, "Awaiting payment approval")
     assert_accessible(page)
+    page.wait_for_load_state("networkidle")  # no request left half-served
     page.context.close()
 
 
@@ -145,6 +146,7 @@ def test_tier_1_makes_bulk_claims_from_the_template(browser, live_server, live_a
     page.get_by_role("link", name=re.compile(r"CLM-\d+")).first.click()
     _see(page.locator("main"), "You created this claim, so someone else must approve it")
     assert_accessible(page)
+    page.wait_for_load_state("networkidle")  # no request left half-served
     page.context.close()
     del name
 

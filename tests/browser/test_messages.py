@@ -33,6 +33,7 @@ def test_tasks_and_messages(browser, live_server, live_app):
     assert_accessible(page)
     page.get_by_role("link", name=reference).click()
     expect(page).to_have_url(re.compile(rf"/claims/{int(reference.removeprefix('CLM-'))}$"))
+    page.wait_for_load_state("networkidle")  # no request left half-served
     page.context.close()
 
     with live_app.app_context():
@@ -64,4 +65,5 @@ def test_tasks_and_messages(browser, live_server, live_app):
     _see(page.get_by_test_id("tasks"), reference)  # the declined claim to fix
     _see(page.get_by_test_id("tasks"), "Change and submit again, or withdraw")
     assert_accessible(page)
+    page.wait_for_load_state("networkidle")  # no request left half-served
     page.context.close()
