@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import functools
+import hashlib
+import io
+import mimetypes
 from pathlib import Path
 
 from flask import (
@@ -10,7 +14,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    send_from_directory,
+    send_file,
     session,
     url_for,
 )
@@ -18,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.security import safe_join
 from wtforms.fields.choices import SelectChoice
 
 from claims_portal.core import bp
@@ -77,14 +82,37 @@ def readyz() -> ResponseReturnValue:
     return jsonify(status="ok", database="ok"), 200
 
 
+@functools.lru_cache(maxsize=128)
+def _asset(root: str, filename: str) -> tuple[bytes, str, float] | None:
+    """An asset's bytes, ETag and modification time, read once per process.
+
+    The files are small and fixed for a release; holding them in memory means no file
+    handle outlives a response that a client abandons half-way.
+    """
+    base = Path(root)
+    for folder in (base / "assets", base):
+        path = safe_join(str(folder), filename)
+        if path is not None and Path(path).is_file():
+            data = Path(path).read_bytes()
+            return data, hashlib.sha256(data).hexdigest()[:32], Path(path).stat().st_mtime
+    return None
+
+
 @bp.get("/assets/<path:filename>")
 def assets(filename: str) -> ResponseReturnValue:
     """nhsuk-frontend's built CSS, JS and images, installed from npm by the set-up."""
-    root = Path(current_app.config["NHSUK_FRONTEND_DIR"])
-    for folder in (root / "assets", root):
-        if (folder / filename).is_file():
-            return send_from_directory(folder, filename, max_age=3600)
-    abort(404)
+    found = _asset(current_app.config["NHSUK_FRONTEND_DIR"], filename)
+    if found is None:
+        abort(404)
+    data, etag, modified = found
+    return send_file(
+        io.BytesIO(data),
+        mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+        etag=etag,
+        last_modified=modified,
+        max_age=3600,
+        conditional=True,
+    )
 
 
 @bp.get("/accessibility")

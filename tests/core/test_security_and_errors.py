@@ -52,6 +52,11 @@ def test_assets_are_served_from_the_npm_package(client):
         assert "nhsuk" in css.get_data(as_text=True)[:5000]
     with client.get("/assets/images/nhsuk-icon-arrow-down.svg") as svg:
         assert svg.status_code == 200
+    with client.get("/assets/nhsuk-frontend.min.css") as first:
+        etag = first.headers["ETag"]
+        assert first.headers["Cache-Control"] == "public, max-age=3600"
+    with client.get("/assets/nhsuk-frontend.min.css", headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304
     assert client.get("/assets/../../package.json").status_code == 404
     assert client.get("/assets/nothing-here.css").status_code == 404
 
