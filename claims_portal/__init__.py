@@ -18,7 +18,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``config`` overrides settings read from the environment (tests pass their database URL
     here); ``CLAIMS_PORTAL_ENV`` in it or in the environment chooses the configuration class.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    # Static files are served from memory by core.views.static (no file handle left open).
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     overrides = dict(config or {})
     app.config.update(load_config(app.instance_path, overrides.pop("CLAIMS_PORTAL_ENV", None)))
     app.config.update(overrides)
@@ -69,12 +70,13 @@ def _register_blueprints(app: Flask) -> None:
     # Importing the views attaches their routes to each package's blueprint ``bp``.
     from claims_portal.access import views as _access_views  # noqa: F401
     from claims_portal.claims import views as _claim_views  # noqa: F401
-    from claims_portal.core import views as _core_views  # noqa: F401
+    from claims_portal.core import views as _core_views
     from claims_portal.messages import views as _message_views  # noqa: F401
     from claims_portal.organisations import views as _organisation_views  # noqa: F401
     from claims_portal.schemes import views as _scheme_views  # noqa: F401
 
     app.register_blueprint(core.bp)
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=_core_views.static)
     app.register_blueprint(access.bp)
     app.register_blueprint(organisations.bp)
     app.register_blueprint(schemes.bp)

@@ -83,25 +83,23 @@ def readyz() -> ResponseReturnValue:
 
 
 @functools.lru_cache(maxsize=128)
-def _asset(root: str, filename: str) -> tuple[bytes, str, float] | None:
-    """An asset's bytes, ETag and modification time, read once per process.
+def _cached_file(folders: tuple[str, ...], filename: str) -> tuple[bytes, str, float] | None:
+    """A file's bytes, ETag and modification time, read once per process.
 
-    The files are small and fixed for a release; holding them in memory means no file
-    handle outlives a response that a client abandons half-way.
+    Assets are small and fixed for a release; holding them in memory means no file handle
+    outlives a response that a client abandons half-way. ``safe_join`` refuses ``..``.
     """
-    base = Path(root)
-    for folder in (base / "assets", base):
-        path = safe_join(str(folder), filename)
+    for folder in folders:
+        path = safe_join(folder, filename)
         if path is not None and Path(path).is_file():
             data = Path(path).read_bytes()
             return data, hashlib.sha256(data).hexdigest()[:32], Path(path).stat().st_mtime
     return None
 
 
-@bp.get("/assets/<path:filename>")
-def assets(filename: str) -> ResponseReturnValue:
-    """nhsuk-frontend's built CSS, JS and images, installed from npm by the set-up."""
-    found = _asset(current_app.config["NHSUK_FRONTEND_DIR"], filename)
+def send_cached_file(folders: tuple[str, ...], filename: str) -> ResponseReturnValue:
+    """Serve ``filename`` from the first of ``folders`` holding it (404 otherwise)."""
+    found = _cached_file(folders, filename)
     if found is None:
         abort(404)
     data, etag, modified = found
@@ -113,6 +111,18 @@ def assets(filename: str) -> ResponseReturnValue:
         max_age=3600,
         conditional=True,
     )
+
+
+@bp.get("/assets/<path:filename>")
+def assets(filename: str) -> ResponseReturnValue:
+    """nhsuk-frontend's built CSS, JS and images, installed from npm by the set-up."""
+    root = Path(current_app.config["NHSUK_FRONTEND_DIR"])
+    return send_cached_file((str(root / "assets"), str(root)), filename)
+
+
+def static(filename: str) -> ResponseReturnValue:
+    """The portal's own CSS and JavaScript (registered as Flask's ``static`` endpoint)."""
+    return send_cached_file((str(Path(__file__).resolve().parent.parent / "static"),), filename)
 
 
 @bp.get("/accessibility")

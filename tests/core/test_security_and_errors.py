@@ -128,3 +128,13 @@ def test_admin_lists_only_the_users_own_icb(client, db_session):
     html = client.get("/admin/organisations/").get_data(as_text=True)
     assert "Own Practice" in html
     assert "Foreign Practice" not in html
+
+
+def test_the_portals_own_static_files_are_served_with_etags(client):
+    with client.get("/static/portal.css") as css:
+        assert css.status_code == 200
+        assert css.mimetype == "text/css"
+        etag = css.headers["ETag"]
+    with client.get("/static/portal.css", headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304
+    assert client.get("/static/../config.py").status_code == 404
