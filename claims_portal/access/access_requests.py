@@ -156,10 +156,26 @@ def ensure_can_decide(session: DbSession, user: User, request: AccessRequest) ->
 
 
 def pending_for(session: DbSession, user: User) -> list[AccessRequest]:
-    """Pending requests ``user`` may decide, oldest first."""
+    """Pending requests ``user`` may decide, oldest first.
+
+    Only requests for organisations at or under the user's deciding memberships are read;
+    :func:`can_decide` then applies the routing rule to each.
+    """
+    from claims_portal.access.roles import roles_with
+    from claims_portal.organisations.services import with_descendants
+
+    deciding = roles_with(Capability.ADMINISTER_USERS) | roles_with(
+        Capability.APPROVE_PRACTICE_ACCESS
+    )
+    roots = [m.organisation_id for m in user.memberships if m.role in deciding]
+    if not roots:
+        return []
     rows = session.scalars(
         select(AccessRequest)
-        .where(AccessRequest.status == AccessRequestStatus.PENDING)
+        .where(
+            AccessRequest.status == AccessRequestStatus.PENDING,
+            AccessRequest.organisation_id.in_(with_descendants(session, roots)),
+        )
         .order_by(AccessRequest.created_at, AccessRequest.id)
     ).all()
     return [r for r in rows if can_decide(session, user, r)]

@@ -31,6 +31,7 @@ from claims_portal.admin.schemes import (
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.services import with_descendants
 from claims_portal.schemes.models import (
     ClaimWindow,
     Component,
@@ -105,14 +106,7 @@ def _visible_organisation_ids() -> list[int]:
     """The current user's ICB, its sub-locations and every organisation under them."""
     if "admin_visible_organisations" in g:
         return list(g.admin_visible_organisations)
-    ids = list(scope_ids())
-    frontier = list(ids)
-    while frontier:
-        children = db.session.scalars(
-            db.select(Organisation.id).where(Organisation.parent_id.in_(frontier))
-        ).all()
-        frontier = [c for c in children if c not in ids]
-        ids.extend(frontier)
+    ids = with_descendants(db.session, scope_ids())
     g.admin_visible_organisations = ids
     return ids
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
@@ -230,6 +231,21 @@ def ensure_can_change_approval_mode(actor: User, practice: Organisation) -> None
     ensure_capability(actor, Capability.CHANGE_APPROVAL_MODE, practice)
 
 
+def with_descendants(session: DbSession, root_ids: Iterable[int]) -> list[int]:
+    """``root_ids`` and every organisation under them, one query per level of the tree."""
+    ids = list(dict.fromkeys(root_ids))
+    seen = set(ids)
+    frontier = list(ids)
+    while frontier:
+        children = session.scalars(
+            select(Organisation.id).where(Organisation.parent_id.in_(frontier))
+        ).all()
+        frontier = [c for c in children if c not in seen]
+        seen.update(frontier)
+        ids.extend(frontier)
+    return ids
+
+
 def practices_of(session: DbSession, commissioner: Organisation) -> list[Organisation]:
     """Practices under a commissioner (its own and its sub-locations'), by name."""
     child_ids = [commissioner.id]
@@ -257,4 +273,5 @@ __all__ = [
     "ensure_can_change_approval_mode",
     "practices_of",
     "validate_ods_code",
+    "with_descendants",
 ]
