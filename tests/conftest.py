@@ -8,6 +8,7 @@ under test that commits only releases a savepoint.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import ipaddress
 import os
@@ -145,6 +146,28 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
     application = create_app(config)
     application.test_client_class = IsolatedClient
     return application
+
+
+@contextlib.contextmanager
+def migrated_app(suffix: str, **overrides: Any) -> Iterator[Flask]:
+    """An app on a database of its own, migrated to head, dropped afterwards.
+
+    For tests whose work must really commit (races between connections, the live server of
+    the browser tests), where the per-test savepoint cannot be shared.
+    """
+    from flask_migrate import upgrade
+
+    url = _database_url(suffix)
+    recreate_database(url)
+    application = make_test_app(url, **overrides)
+    with application.app_context():
+        upgrade()
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+        drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,7 @@ from werkzeug.serving import make_server
 
 from claims_portal.demo import load_demo_data
 from claims_portal.extensions import db
-from tests.conftest import (
-    _database_url,
-    drop_database,
-    make_test_app,
-    recreate_database,
-)
+from tests.conftest import migrated_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,22 +55,14 @@ _LIVE: dict[str, Any] = {}
 
 @pytest.fixture(scope="session")
 def live_app(smtp_server):
-    from flask_migrate import upgrade
-
-    url = _database_url("_browser")
-    recreate_database(url)
     # Its email goes to the session's SMTP server (tests/smtp_fixtures.py): read with `mailbox`.
-    app = make_test_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
-    _LIVE["app"] = app
-    with app.app_context():
-        upgrade()
-        load_demo_data(db.session)
-        db.session.commit()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    drop_database(url)
+    with migrated_app("_browser", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port) as app:
+        _LIVE["app"] = app
+        with app.app_context():
+            load_demo_data(db.session)
+            db.session.commit()
+            db.session.remove()
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimSta
 from claims_portal.claims.services import ClaimError
 from claims_portal.claims.services.bulk import BulkResult, Failure, bulk_approve
 from claims_portal.extensions import db
-from tests.conftest import _database_url, drop_database, make_test_app, recreate_database
+from tests.conftest import migrated_app
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
 from tests.factories.organisations import IcbFactory
@@ -32,17 +32,8 @@ A = ClaimAction
 
 @pytest.fixture(scope="module")
 def race_app() -> Iterator[Any]:
-    from flask_migrate import upgrade
-
-    url = _database_url("_bulk_race")
-    recreate_database(url)
-    app = make_test_app(url)
-    with app.app_context():
-        upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    drop_database(url)
+    with migrated_app("_bulk_race") as app:
+        yield app
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from claims_portal.claims import services
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
 from claims_portal.claims.services import ClaimConflict, ClaimError
 from claims_portal.extensions import db
-from tests.conftest import _database_url, drop_database, make_test_app, recreate_database
+from tests.conftest import migrated_app
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
 
@@ -30,17 +30,8 @@ A = ClaimAction
 
 @pytest.fixture(scope="module")
 def race_app() -> Iterator[Any]:
-    from flask_migrate import upgrade
-
-    url = _database_url("_race")
-    recreate_database(url)
-    app = make_test_app(url)
-    with app.app_context():
-        upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    drop_database(url)
+    with migrated_app("_race") as app:
+        yield app
 
 
 @pytest.fixture
