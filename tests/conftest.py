@@ -20,10 +20,12 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from claims_portal import create_app
+from claims_portal.core.page_cache import page_cache
 from claims_portal.extensions import db
 
 #: The SMTP server tests read mail from (aiosmtpd on 127.0.0.1), shared with the browser tests.
@@ -209,6 +211,10 @@ def db_session(app: Flask) -> Iterator[Any]:
                 expire_on_commit=False,
             )
         )
+        event.listen(session.session_factory, "after_commit", _commit_point(connection))
+        cache = page_cache(app)
+        if cache is not None:
+            cache.clear()  # generations repeat between rolled-back tests
         original = db.session
         db.session = session
         try:
@@ -218,6 +224,22 @@ def db_session(app: Flask) -> Iterator[Any]:
             transaction.rollback()
             connection.close()
             db.session = original
+
+
+def _commit_point(connection: Any) -> Any:
+    """What a real COMMIT does that releasing a savepoint does not: run the deferred
+    triggers (the page generation's) and end the transaction-local settings they keep."""
+
+    def after_commit(session: Any) -> None:
+        if session.get_nested_transaction() is not None:
+            return  # a savepoint inside the request's own transaction
+        connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        connection.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
+        connection.exec_driver_sql(
+            "SELECT set_config('claims_portal.page_generation_bumped', '', true)"
+        )
+
+    return after_commit
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from wtforms.fields.choices import SelectChoice
 
 from claims_portal.core import bp
 from claims_portal.core.forms import SwitchOrganisationForm
+from claims_portal.core.page_cache import cached_page
 from claims_portal.extensions import db
 from claims_portal.web import CURRENT_ORGANISATION_KEY
 
@@ -45,6 +46,7 @@ PUBLIC_ENDPOINTS = frozenset(
 
 @bp.get("/")
 @login_required
+@cached_page
 def home() -> ResponseReturnValue:
     return render_template("core/home.html")
 

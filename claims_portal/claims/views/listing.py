@@ -27,6 +27,7 @@ from claims_portal.claims.services.bulk import MAX_BULK, steps_for
 from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
 from claims_portal.claims.views._common import me
 from claims_portal.clock import today
+from claims_portal.core.page_cache import cached_page
 from claims_portal.extensions import db
 from claims_portal.messages import services as message_services
 from claims_portal.organisations.models import Organisation
@@ -84,6 +85,7 @@ def sort_links(chosen: ClaimFilter) -> dict[str, dict[str, str]]:
 
 @bp.get("/claims")
 @login_required
+@cached_page
 def index() -> ResponseReturnValue:
     user, organisation, scope = list_scope()
     chosen = listing.parse_filter(request.args)

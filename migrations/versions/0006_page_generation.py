@@ -1,0 +1,73 @@
+"""The page generation: a number every committed change moves on, for the page cache.
+
+Revision ID: 0006_page_generation
+Revises: 0005_claims_work
+Create Date: 2026-11-30
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from claims_portal.core.models import POSTGRESQL_FUNCTION, drop_trigger_sql, trigger_sql
+
+revision = "0006_page_generation"
+down_revision = "0005_claims_work"
+branch_labels = None
+depends_on = None
+
+#: Every table at this revision but user_session, email_message and audit_event
+#: (claims_portal.core.models.GENERATION_EXCLUDED). A later migration that adds a table
+#: adds its trigger too (tests/core/test_page_cache.py checks that every table has one).
+TABLES = (
+    "access_request",
+    "access_token",
+    "bulk_claim_upload",
+    "bulk_claim_upload_claim",
+    "claim",
+    "claim_answer",
+    "claim_event",
+    "claim_evidence",
+    "claim_line",
+    "claim_window",
+    "icb_claim_settings",
+    "membership",
+    "message_read_position",
+    "mfa_recovery_code",
+    "network_membership",
+    "notification_preference",
+    "organisation",
+    "scheme",
+    "scheme_component",
+    "scheme_offer",
+    "scheme_share",
+    "scheme_tariff",
+    "supplementary_question",
+    "user_account",
+)
+
+
+def upgrade():
+    op.create_table(
+        "page_generation",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_page_generation_single_row")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_page_generation")),
+    )
+    op.execute("INSERT INTO page_generation (id, generation) VALUES (1, 1)")
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute(POSTGRESQL_FUNCTION)
+    for table in TABLES:
+        for statement in trigger_sql(table, dialect):
+            op.execute(statement)
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    for table in TABLES:
+        for statement in drop_trigger_sql(table, dialect):
+            op.execute(statement)
+    if dialect == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS page_generation_bump()")
+    op.drop_table("page_generation")
