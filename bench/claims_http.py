@@ -1,11 +1,12 @@
 """Claims over HTTP: gunicorn + PostgreSQL on this machine, load from 127.0.0.1.
 
-    .venv/bin/python bench/claims_http.py                 # everything (about 3 minutes)
+    .venv/bin/python bench/claims_http.py                 # everything (about 8 minutes)
     .venv/bin/python bench/claims_http.py --only list     # ceiling and list page only
 
 1. Creates the database ``claims_portal_bench`` (dropped first), migrates it and loads one
    ICB, 100 practices, 20 schemes and 20,000 claims (``bench/claims/data.py``).
-2. Starts gunicorn on 127.0.0.1 with the production configuration (``CLAIMS_PORTAL_ENV=
+2. Starts gunicorn on 127.0.0.1 (gthread, each worker taking at most its share of the
+   connections) with the production configuration, page cache on (``CLAIMS_PORTAL_ENV=
    production``, a ``SECRET_KEY`` and ``DATABASE_URL`` in the child's environment; email
    queued, not sent; sign-in throttling off, since every simulated person signs in from
    127.0.0.1; evidence in a temporary folder). The app is ``bench/ceiling_app.py``: the
@@ -15,8 +16,9 @@
 4. Measures with Debian's ``wrk`` (1 thread, 16 connections, 5 s warm-up then 20 s):
    (a) the ceiling: one query for 50 rows and a minimal template, no session;
    (b) the commissioner's claim list, 50 rows of 18,000 (default sort, first page), and
-       for reference the signed-in home page (the floor every signed-in page pays:
-       session, memberships, header);
+       for reference the signed-in home page; the list again while another connection
+       commits a change every second; at the end, home page and list with gunicorn
+       restarted with the page cache off (every request rendered);
    then with this script's own keep-alive clients (threads):
    (c) claim submission with a 1 MB PDF: start, open, submit with the file (16 practice
        users in parallel); the submit request's latency and claims submitted per second;
@@ -31,6 +33,7 @@ Numbers from the generator and the server share the machine's two cores; see
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -44,8 +47,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -120,7 +126,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_gunicorn(args: argparse.Namespace, port: int, evidence_dir: str) -> subprocess.Popen:
+def start_gunicorn(
+    args: argparse.Namespace, port: int, evidence_dir: str, **env: str
+) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "--bind",
@@ -131,8 +139,10 @@ def start_gunicorn(args: argparse.Namespace, port: int, evidence_dir: str) -> su
         args.worker_class,
         "--threads",
         str(args.threads),
+        "--worker-connections",
+        str(args.worker_connections or -(-args.connections // args.workers)),
         "--keep-alive",
-        "30",
+        "2",
         "--log-level",
         "warning",
         "--chdir",
@@ -140,7 +150,7 @@ def start_gunicorn(args: argparse.Namespace, port: int, evidence_dir: str) -> su
         "bench.ceiling_app:app",
     ]
     server = subprocess.Popen(  # noqa: S603 - our own command line
-        command, env=server_env(evidence_dir), start_new_session=True
+        command, env={**server_env(evidence_dir), **env}, start_new_session=True
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -202,6 +212,9 @@ def run_wrk(url: str, args: argparse.Namespace, cookie: str | None) -> dict[str,
     base = [wrk, "-t1", f"-c{args.connections}", "-s", str(script), "--timeout", "10s"]
     warm = [*base, f"-d{args.warmup}s", url]
     subprocess.run(warm, env=env, capture_output=True, check=True)  # noqa: S603 - ours
+    # A gthread worker at its --worker-connections stops polling its idle connections, so
+    # it frees the warm-up's closed ones only when --keep-alive (2 s) runs out.
+    time.sleep(3)
     done = subprocess.run(  # noqa: S603 - our own command line
         [*base, f"-d{args.duration}s", "--latency", url],
         env=env,
@@ -220,6 +233,27 @@ def run_wrk(url: str, args: argparse.Namespace, cookie: str | None) -> dict[str,
     errors = re.search(r"Socket errors: (.*)", out)
     result["socket_errors"] = errors.group(1) if errors else ""
     return result
+
+
+@contextlib.contextmanager
+def changing_every_second() -> Iterator[None]:
+    """A writer that changes the data under every page once a second meanwhile (a no-op
+    update of the ICB's row: enough to move the page generation on), as other people's
+    work would."""
+    stopping = threading.Event()
+
+    def write() -> None:
+        with psycopg.connect(database_url(), autocommit=True) as connection:
+            while not stopping.wait(1.0):
+                connection.execute("UPDATE organisation SET name = name WHERE parent_id IS NULL")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        writer.join()
 
 
 # --- 4c. Submissions -----------------------------------------------------------------------
@@ -465,11 +499,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        help="keep-alive connections a worker takes at most (default: connections / workers)",
+    )
     parser.add_argument("--memory-clients", type=int, default=4)
     parser.add_argument("--memory-seconds", type=int, default=30)
     parser.add_argument("--only", choices=["list", "submit", "memory"], action="append")
     args = parser.parse_args()
     parts = set(args.only or ["list", "submit", "memory"])
+    from claims_portal.access import mfa  # after the path is set
 
     evidence_dir = tempfile.mkdtemp(prefix="claims-bench-evidence-")
     loaded = prepare_database(args, evidence_dir)
@@ -490,8 +530,6 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         if "list" in parts:
             commissioner = Client("127.0.0.1", port)
-            from claims_portal.access import mfa
-
             commissioner.sign_in(
                 loaded.tier_1_email,
                 bench_data.PASSWORD,
@@ -507,10 +545,24 @@ def main() -> None:
             results["list_vs_ceiling"] = (
                 results["list"]["requests_per_second"] / results["ceiling"]["requests_per_second"]
             )
+            with changing_every_second():
+                results["list_changing"] = run_wrk(f"{base}/claims", args, commissioner.cookie)
         if "submit" in parts:
             results["submit"] = run_submissions(port, loaded, args)
         if "memory" in parts:
             results["memory"] = run_memory(port, server.pid, loaded, args)
+        if "list" in parts:
+            # The same list with the page cache off: every request renders the page.
+            stop(server)
+            server = start_gunicorn(args, port, evidence_dir, PAGE_CACHE_MAX_MB="0")
+            commissioner = Client("127.0.0.1", port)
+            commissioner.sign_in(
+                loaded.tier_1_email,
+                bench_data.PASSWORD,
+                mfa.code_for(loaded.tier_1_secret, step_offset=1),  # minutes later: a new step,
+            )
+            results["home_uncached"] = run_wrk(f"{base}/", args, commissioner.cookie)
+            results["list_uncached"] = run_wrk(f"{base}/claims", args, commissioner.cookie)
     finally:
         stop(server)
         shutil.rmtree(evidence_dir, ignore_errors=True)
@@ -518,7 +570,7 @@ def main() -> None:
     out = ROOT / "bench" / "results" / f"claims-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     saved = dict(results.items())
-    for key in ("ceiling", "home", "list"):
+    for key in ("ceiling", "home", "list", "list_changing", "home_uncached", "list_uncached"):
         if key in saved:
             saved[key] = {k: v for k, v in saved[key].items() if k != "raw"}
     out.write_text(json.dumps(saved, indent=2, default=str))
@@ -539,6 +591,9 @@ def report(results: dict[str, Any]) -> None:
         ("ceiling", "(a) ceiling: 1 query, 50 rows"),
         ("home", "    signed-in home page (floor)"),
         ("list", "(b) claim list, 50 rows"),
+        ("list_changing", "    the same, data changing every 1 s"),
+        ("home_uncached", "    home page, page cache off"),
+        ("list_uncached", "    claim list, page cache off"),
     ):
         if key in results:
             r = results[key]
