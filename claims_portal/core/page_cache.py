@@ -130,6 +130,10 @@ def cached_page(view: F) -> F:
         if cache is None or generation is None or not _cacheable_request():
             return view(*args, **kwargs)
         organisation_id = g.current_organisation.id
+        # Whom the person acts for, by the organisation chosen before this request and as
+        # the session records it now: the next request finds its page without resolving.
+        for chosen in {g.page_cache_chosen, organisation_id}:
+            cache.put(_organisation_key(generation, chosen), str(organisation_id).encode())
         key = _page_key(generation, organisation_id)
         with cache.rendering(key):
             body = cache.get(key)
@@ -144,9 +148,6 @@ def cached_page(view: F) -> F:
                 return response
             body = response.get_data()
             if _storable(response):
-                # Chosen before this request, and as the session now records it.
-                for chosen in {g.page_cache_chosen, organisation_id}:
-                    cache.put(_organisation_key(generation, chosen), str(organisation_id).encode())
                 cache.put(key, body)
         response.set_data(_fill(body))
         return response

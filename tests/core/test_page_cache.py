@@ -279,3 +279,19 @@ def test_one_render_per_page_at_a_time_and_nothing_left_behind():
     with cache.rendering("slow"), cache.rendering("slow", timeout=0.05):
         pass  # a waiter gives up after its timeout and renders itself
     assert not cache._rendering
+
+
+def test_a_page_rendered_with_a_real_token_is_served_but_not_stored(
+    app, db_session, one_step, monkeypatch
+):
+    from flask_wtf.csrf import generate_csrf
+
+    from claims_portal.core import page_cache as module
+
+    monkeypatch.setattr(module, "_template_csrf_token", generate_csrf)  # as a form would
+    browser = signed_in(app, one_step.tier_1)
+    first = browser.get("/claims")
+    _, again = count_queries(browser, "/claims")
+    assert len(again) > 2  # rendered again: nothing was stored
+    token = csrf_token(first)
+    assert browser.post("/sign-out", data={"csrf_token": token}).status_code == 302
