@@ -63,6 +63,7 @@ from bench.claims.http import Client, percentile  # noqa: E402
 DATABASE = "claims_portal_bench"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET = "bench-only-secret-key-0123456789abcdef"  # noqa: S105 - a throwaway server's key
+MFA_KEY = "YmVuY2gtb25seS1tZmEta2V5LTAxMjM0NTY3ODlhYmM"  # 32 bytes, base64url; bench only
 
 
 def database_url() -> str:
@@ -78,6 +79,7 @@ def server_env(evidence_dir: str) -> dict[str, str]:
     env.update(
         CLAIMS_PORTAL_ENV="production",
         SECRET_KEY=SECRET,
+        MFA_SECRET_KEYS=MFA_KEY,
         DATABASE_URL=database_url(),
         MAIL_SEND_IMMEDIATELY="false",
         RATELIMIT_ENABLED="false",

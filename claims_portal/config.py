@@ -121,6 +121,10 @@ class BaseConfig:
         "DECLARATION_MANAGEMENT,APPROVAL_MANAGEMENT,FINANCE_MANAGEMENT"
     )
     MFA_ISSUER: str | None = None
+    #: Keys sealing two-factor secrets at rest (access/sealing.py): base64url 32-byte keys,
+    #: comma-separated, the first sealing. Required in production; elsewhere derived from
+    #: SECRET_KEY when unset.
+    MFA_SECRET_KEYS: str | None = None
     REGISTRATION_LINK_DAYS = 7
     PASSWORD_RESET_LINK_MINUTES = 60
     #: Comma-separated local-part words refused as shared mailboxes (built-in list if unset).
@@ -167,6 +171,13 @@ class BaseConfig:
                 "Set them in the environment (see docs/configuration.md), or set "
                 "CLAIMS_PORTAL_ENV=development to run locally."
             )
+        if settings.get("MFA_SECRET_KEYS"):
+            from claims_portal.access.sealing import BadKeys, parse_keys
+
+            try:
+                parse_keys(settings["MFA_SECRET_KEYS"], None)
+            except BadKeys as exc:
+                raise ConfigurationError(str(exc)) from None
         return settings
 
 
@@ -179,7 +190,7 @@ def _normalise_database_url(url: str) -> str:
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
-    REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI")
+    REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "MFA_SECRET_KEYS")
 
 
 class DevelopmentConfig(BaseConfig):

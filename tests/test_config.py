@@ -3,14 +3,28 @@ from __future__ import annotations
 import pytest
 
 from claims_portal import create_app
+from claims_portal.access.sealing import new_key
 from claims_portal.config import ConfigurationError, load_config
 
 
 def test_production_refuses_to_start_without_secret_key_and_database(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    with pytest.raises(ConfigurationError, match="missing: SECRET_KEY, SQLALCHEMY_DATABASE_URI"):
+    monkeypatch.delenv("MFA_SECRET_KEYS", raising=False)
+    with pytest.raises(
+        ConfigurationError, match="missing: SECRET_KEY, SQLALCHEMY_DATABASE_URI, MFA_SECRET_KEYS"
+    ):
         load_config(str(tmp_path), "production")
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [("not base64!", "key 1 is not base64url"), (f"{new_key()},c2hvcnQ", "key 2 is 5 bytes")],
+)
+def test_unusable_mfa_keys_are_refused_at_start(monkeypatch, tmp_path, keys, problem):
+    monkeypatch.setenv("MFA_SECRET_KEYS", keys)
+    with pytest.raises(ConfigurationError, match=problem):
+        load_config(str(tmp_path), "test")
 
 
 def test_production_is_the_default(monkeypatch, tmp_path):
@@ -33,6 +47,7 @@ def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp_
 def test_environment_overrides_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
+    monkeypatch.setenv("MFA_SECRET_KEYS", new_key())
     monkeypatch.setenv("SESSION_IDLE_MINUTES", "15")
     monkeypatch.setenv("MAIL_USE_TLS", "true")
     monkeypatch.setenv("TRUSTED_HOSTS", "claims.example.nhs.uk, localhost")

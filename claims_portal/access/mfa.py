@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import secrets
 import time
@@ -20,6 +21,7 @@ import qrcode.image.svg
 from flask import current_app
 from sqlalchemy import select, update
 
+from claims_portal.access import sealing
 from claims_portal.access.models import MfaRecoveryCode, User
 from claims_portal.access.roles import Role
 from claims_portal.access.services import AccessError, record_failed_sign_in
@@ -34,6 +36,11 @@ DEFAULT_REQUIRED_ROLES = (
     "COMMISSIONING_MANAGEMENT,DECLARATION_MANAGEMENT,APPROVAL_MANAGEMENT,FINANCE_MANAGEMENT"
 )
 WRONG_CODE = "Enter a correct code from your authenticator app, or one of your recovery codes"
+CANNOT_CHECK = (
+    "Your two-factor authentication cannot be checked at the moment. Ask your administrator "
+    "to reset it, or sign in with one of your recovery codes"
+)
+logger = logging.getLogger(__name__)
 
 
 def required_roles(setting: str | None = None) -> frozenset[Role]:
@@ -54,6 +61,32 @@ def is_required(user: User) -> bool:
 
 def needs_second_factor(user: User) -> bool:
     return user.mfa_enabled
+
+
+def _keys() -> list[bytes]:
+    return sealing.parse_keys(
+        current_app.config.get("MFA_SECRET_KEYS"), current_app.config.get("SECRET_KEY")
+    )
+
+
+def store_secret(user: User, secret: str) -> None:
+    """Keep ``secret`` on ``user``, sealed (``access.sealing``); the user needs an id."""
+    if user.id is None:
+        raise ValueError("the user must be flushed before a secret is sealed for them")
+    user.mfa_secret = sealing.seal(secret, user.id, _keys())
+
+
+def secret_of(user: User) -> str:
+    """The user's authenticator secret, resealed with the first key if it was not (a plain
+    secret from before sealing, or one sealed with an older key).
+
+    Raises :class:`sealing.Unreadable` if no configured key opens it.
+    """
+    assert user.mfa_secret is not None
+    secret, current = sealing.unseal(user.mfa_secret, user.id, _keys())
+    if not current:
+        store_secret(user, secret)
+    return secret
 
 
 def new_secret() -> str:
@@ -116,7 +149,7 @@ def enable(session: DbSession, user: User, secret: str, code: str) -> list[str]:
     if step is None:
         raise AccessError("Enter the 6-digit code your authenticator app shows now", field="code")
     replaced = user.mfa_enabled
-    user.mfa_secret = secret
+    store_secret(user, secret)
     user.mfa_enabled_at = utcnow()
     user.mfa_last_step = step
     codes = _new_recovery_codes(session, user)
@@ -158,8 +191,13 @@ def verify(session: DbSession, user: User, code: str, *, ip_address: str | None 
     """
     if user.is_disabled or user.locked_at is not None or not user.mfa_enabled:
         raise AccessError(WRONG_CODE, field="code")
-    assert user.mfa_secret is not None
-    step = _matching_step(user.mfa_secret, code)
+    secret: str | None
+    try:
+        secret = secret_of(user)
+    except sealing.Unreadable:
+        logger.error("two-factor secret of user %s does not open with MFA_SECRET_KEYS", user.id)
+        secret = None  # recovery codes still work
+    step = _matching_step(secret, code) if secret is not None else None
     if step is not None and (user.mfa_last_step is None or step > user.mfa_last_step):
         user.mfa_last_step = step
         return "totp"
@@ -189,7 +227,7 @@ def verify(session: DbSession, user: User, code: str, *, ip_address: str | None 
         ip_address=ip_address,
         reason="code reused" if step is not None else "wrong code",
     )
-    raise AccessError(WRONG_CODE, field="code")
+    raise AccessError(WRONG_CODE if secret is not None else CANNOT_CHECK, field="code")
 
 
 def remaining_recovery_codes(session: DbSession, user: User) -> int:

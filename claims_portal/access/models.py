@@ -45,7 +45,8 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     #: TOTP secret (base32). Set once enrolment is confirmed; see docs/access.md on storage.
-    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The authenticator secret, sealed (``access.sealing``): never read it directly.
+    mfa_secret: Mapped[str | None] = mapped_column(String(128))
     mfa_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     #: The last TOTP time step accepted, so that a code cannot be used twice.
     mfa_last_step: Mapped[int | None] = mapped_column(Integer)

@@ -10,6 +10,10 @@ On PostgreSQL the trigger is a deferred constraint trigger: the single row is up
 commit, after every other lock the transaction takes, so writers never deadlock on it and
 hold it only while committing. On SQLite (``make run``) an ordinary trigger does the same
 (SQLite has one writer at a time anyway).
+
+PostgreSQL refuses to ``ALTER`` a table whose rows this transaction changed while their
+deferred trigger events are pending: a migration that writes rows and then alters the
+same table runs ``SET CONSTRAINTS ALL IMMEDIATE`` in between (as ``0007`` going down does).
 """
 
 from __future__ import annotations

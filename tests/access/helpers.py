@@ -17,11 +17,13 @@ from claims_portal.extensions import db
 
 def enrol(user: User, secret: str | None = None) -> str:
     """Give ``user`` an authenticator (as if they had scanned the QR code); returns the secret."""
-    user.mfa_secret = secret or pyotp.random_base32()
+    secret = secret or pyotp.random_base32()
+    db.session.flush()
+    mfa.store_secret(user, secret)
     user.mfa_enabled_at = utcnow()
     user.mfa_last_step = None
     db.session.commit()
-    return user.mfa_secret
+    return secret
 
 
 def ensure_enrolled_if_required(email: str) -> None:
@@ -48,7 +50,7 @@ def code_for(email: str) -> str:
     assert user is not None
     assert user.mfa_secret
     db.session.refresh(user)
-    return fresh_code(user.mfa_secret, user.mfa_last_step)
+    return fresh_code(mfa.secret_of(user), user.mfa_last_step)
 
 
 def complete_second_factor(client: Any, response: Any, email: str) -> Any:

@@ -73,7 +73,8 @@ def test_a_required_user_is_sent_to_enrolment_before_anything_else(
     assert len(codes) == 10
     assert client.get("/").status_code == 200
     user = db_session.get(User, commissioner.id)
-    assert user.mfa_secret == secret
+    assert mfa.secret_of(user) == secret
+    assert secret not in user.mfa_secret  # sealed at rest (tests/access/test_sealing.py)
     assert "mfa.enabled" in db_session.scalars(select(AuditEvent.action)).all()
 
 

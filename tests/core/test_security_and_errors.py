@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from claims_portal.access.roles import Role
+from claims_portal.access.sealing import new_key
 from tests.conftest import make_test_app, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
@@ -38,6 +39,7 @@ def test_inline_scripts_carry_the_requests_nonce(client):
 def test_production_adds_hsts_and_secure_cookies(database_url, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MFA_SECRET_KEYS", new_key())
     app = make_test_app(database_url, CLAIMS_PORTAL_ENV="production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
