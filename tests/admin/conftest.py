@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -68,3 +70,15 @@ def token(client) -> str:
 def post(client, url: str, data: dict | None = None, **kwargs):
     """POST with this session's CSRF token."""
     return client.post(url, data={"csrf_token": token(client), **(data or {})}, **kwargs)
+
+
+def xlsx_text(response: Any) -> str:
+    """Every cell of an .xlsx export as text: one line per row, cells tab-separated."""
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = sheet.iter_rows(values_only=True)
+    return "\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows)

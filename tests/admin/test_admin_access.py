@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from claims_portal.schemes.models import Scheme, SchemeStatus
-from tests.admin.conftest import post
+from tests.admin.conftest import post, xlsx_text
 from tests.conftest import sign_in
 from tests.factories.schemes import QuestionFactory, ready_scheme
 
@@ -41,7 +43,7 @@ def test_provider_users_get_403_on_every_admin_page(client, ours, scheme):
     sign_in(client, ours.provider.email)
     assert client.get("/admin/").status_code == 403
     for view in [*VIEWS, "organisations", "audit-trail"]:
-        for page in ["", "new/", "export/csv/"]:
+        for page in ["", "new/", "export/csv/", "export/xlsx/"]:
             assert client.get(f"/admin/{view}/{page}").status_code == 403, (view, page)
     for view, key in ids.items():
         for page in ["edit/", "details/"]:
@@ -62,10 +64,13 @@ def test_tier_1_tier_2_and_finance_read_but_cannot_change(client, db_session, ou
     listing = client.get("/admin/schemes/").get_data(as_text=True)
     assert "OURS-1" in listing
     assert "/admin/schemes/new/" not in listing
+    assert "Export CSV" in listing
+    assert "Export XLSX" in listing
     assert "/admin/schemes/edit/" not in listing
     assert client.get(f"/admin/schemes/details/?id={scheme.id}").status_code == 200
     export = client.get("/admin/schemes/export/csv/", buffered=True)
     assert "OURS-1" in export.get_data(as_text=True)
+    assert "OURS-1" in xlsx_text(client.get("/admin/schemes/export/xlsx/", buffered=True))
     for view, key in ids.items():
         assert client.get(f"/admin/{view}/").status_code == 200
         assert client.get(f"/admin/{view}/new/").status_code == 403
@@ -90,3 +95,17 @@ def test_administrators_see_create_and_edit(client, ours, scheme):
     assert "/admin/schemes/new/" in listing
     assert "/admin/schemes/edit/" in listing
     assert client.get("/admin/audit-trail/").status_code == 200
+
+
+def test_the_xlsx_export_reads_back_with_formulas_kept_as_text(client, db_session, ours):
+    ready_scheme(commissioner=ours.icb, code="OURS-2", name='=HYPERLINK("http://x")')
+    sign_in(client, ours.admin.email)
+    response = client.get("/admin/schemes/export/xlsx/", buffered=True)
+    lines = xlsx_text(response).splitlines()
+    assert "Code" in lines[0]
+    assert any("'=HYPERLINK" in line for line in lines[1:])
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert client.get("/admin/schemes/export/json/").status_code == 302  # not offered

@@ -15,7 +15,7 @@ from claims_portal.schemes.models import (
     SupplementaryQuestion,
     Tariff,
 )
-from tests.admin.conftest import post
+from tests.admin.conftest import post, xlsx_text
 from tests.conftest import sign_in
 from tests.factories.schemes import OfferFactory, QuestionFactory, SchemeFactory, ready_scheme
 
@@ -52,6 +52,7 @@ def test_another_icbs_records_are_out_of_reach(client, db_session, ours, their_r
     assert "THEIRS-" not in searched
     export = client.get(f"/admin/{view}/export/csv/", buffered=True).get_data(as_text=True)
     assert "THEIRS-" not in export
+    assert "THEIRS-" not in xlsx_text(client.get(f"/admin/{view}/export/xlsx/", buffered=True))
 
     assert client.get(f"/admin/{view}/details/?id={key}").status_code == 404
     # Offers have no edit or delete page at all (Flask-Admin sends you back to the list).
