@@ -18,6 +18,8 @@ same table runs ``SET CONSTRAINTS ALL IMMEDIATE`` in between (as ``0007`` going 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import BigInteger, CheckConstraint, Integer, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +31,15 @@ from claims_portal.db import Base, DbSession
 #: without changing anything a page shows). A page that shows rows of these tables must
 #: not be cached.
 GENERATION_EXCLUDED = frozenset({"page_generation", "user_session", "email_message", "audit_event"})
+
+#: Columns whose updates leave the generation alone, by table: sign-in bookkeeping (the
+#: count of failed sign-ins, the last two-factor step, a secret resealed or a password
+#: rehashed at sign-in), so that people signing in do not empty everyone's cache. Inserts
+#: and deletes of these tables still count. Pages showing these columns (a person's
+#: account details) must not be cached either.
+GENERATION_EXCLUDED_COLUMNS: dict[str, frozenset[str]] = {
+    "user_account": frozenset({"password_hash", "failed_sign_ins", "mfa_secret", "mfa_last_step"}),
+}
 
 #: The trigger function: once per transaction (a transaction-local setting remembers it).
 POSTGRESQL_FUNCTION = """
@@ -45,21 +56,22 @@ $$
 """
 
 
-def trigger_sql(table: str, dialect: str) -> list[str]:
-    """The statements that make writes to ``table`` move the generation on."""
-    if not table.isidentifier():
-        raise ValueError(f"not a table name: {table!r}")
+def trigger_sql(table: str, dialect: str, update_of: Sequence[str] = ()) -> list[str]:
+    """The statements that make writes to ``table`` move the generation on (updates only
+    of the columns ``update_of`` when given)."""
+    if not all(name.isidentifier() for name in (table, *update_of)):
+        raise ValueError(f"not a table and column names: {table!r}, {update_of!r}")
+    update = f"UPDATE OF {', '.join(update_of)}" if update_of else "UPDATE"
     if dialect == "postgresql":
         return [
-            f"CREATE CONSTRAINT TRIGGER page_generation AFTER INSERT OR UPDATE OR DELETE "
+            f"CREATE CONSTRAINT TRIGGER page_generation AFTER INSERT OR {update} OR DELETE "
             f"ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
             f"EXECUTE FUNCTION page_generation_bump()"
         ]
     bump = "UPDATE page_generation SET generation = generation + 1 WHERE id = 1"
     return [
-        f"CREATE TRIGGER page_generation_{table}_{event.lower()} AFTER {event} ON {table} "
-        f"BEGIN {bump}; END"
-        for event in ("INSERT", "UPDATE", "DELETE")
+        f"CREATE TRIGGER page_generation_{table}_{name} AFTER {event} ON {table} BEGIN {bump}; END"
+        for name, event in (("insert", "INSERT"), ("update", update), ("delete", "DELETE"))
     ]
 
 

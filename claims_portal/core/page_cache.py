@@ -19,7 +19,8 @@ A page is not stored when it carries flash messages, is not a 200 HTML page, or 
 is switched off (``PAGE_CACHE_MAX_MB=0``). Entries are evicted least recently used once the
 worker's cache holds ``PAGE_CACHE_MAX_MB`` of page bytes.
 
-Only pages that show nothing from the tables in ``GENERATION_EXCLUDED`` may be cached.
+Only pages that show nothing from the tables in ``GENERATION_EXCLUDED`` (nor the columns
+in ``GENERATION_EXCLUDED_COLUMNS``) may be cached.
 """
 
 from __future__ import annotations

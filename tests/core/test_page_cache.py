@@ -16,7 +16,11 @@ from sqlalchemy import event, inspect, text
 
 from claims_portal.access.roles import Role
 from claims_portal.claims.models import ClaimAction, ClaimStatus
-from claims_portal.core.models import GENERATION_EXCLUDED, current_generation
+from claims_portal.core.models import (
+    GENERATION_EXCLUDED,
+    GENERATION_EXCLUDED_COLUMNS,
+    current_generation,
+)
 from claims_portal.core.page_cache import PageCache, page_cache
 from claims_portal.db import Base
 from claims_portal.extensions import db
@@ -64,17 +68,39 @@ def nonce_of(response):
 def test_every_table_but_the_excluded_ones_moves_the_generation_on(app, db_session):
     rows = db_session.execute(
         text(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "SELECT c.relname, array(SELECT a.attname FROM unnest(t.tgattr::int2[]) AS k "
+            "JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k) "
+            "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "WHERE t.tgname = 'page_generation' AND t.tgdeferrable AND t.tginitdeferred"
         )
-    ).scalars()
-    triggered = set(rows)
+    ).all()
+    triggered = {table: set(columns) for table, columns in rows}
     tables = set(Base.metadata.tables)
-    assert tables - GENERATION_EXCLUDED == triggered, (
+    assert tables - GENERATION_EXCLUDED == set(triggered), (
         "a new table needs the trigger: claims_portal.core.models.trigger_sql"
     )
     assert tables >= GENERATION_EXCLUDED
     assert set(inspect(db_session.connection()).get_table_names()) - {"alembic_version"} == tables
+    for table, columns in triggered.items():
+        excluded = GENERATION_EXCLUDED_COLUMNS.get(table)
+        if excluded is None:
+            assert columns == set(), table  # updates of any column
+        else:
+            shown = set(Base.metadata.tables[table].columns.keys()) - excluded
+            assert columns == shown, f"{table}: a new column belongs in the trigger or excluded"
+
+
+def test_signing_in_leaves_the_generation_alone_but_a_new_name_moves_it(app, db_session, one_step):
+    user = one_step.tier_1
+    before = current_generation(db_session)
+    user.failed_sign_ins = 2
+    user.mfa_last_step = 123
+    user.password_hash = "rehashed"
+    db_session.commit()
+    assert current_generation(db_session) == before
+    user.full_name = "Renamed Person"
+    db_session.commit()
+    assert current_generation(db_session) == before + 1
 
 
 def test_a_change_moves_the_generation_on_once_when_committed(app, db_session, one_step):
@@ -124,9 +150,21 @@ def test_the_embedded_demo_database_moves_the_generation_on_too(tmp_path):
         )
         db.session.commit()
         assert current_generation(db.session) == start + 1
+        db.session.execute(
+            text(
+                "INSERT INTO user_account (email, full_name, is_disabled, failed_sign_ins, "
+                "created_at) VALUES ('a@example.nhs.net', 'A', 0, 0, '2026-01-01 00:00:00')"
+            )
+        )
+        db.session.commit()
+        assert current_generation(db.session) == start + 2
+        db.session.execute(text("UPDATE user_account SET mfa_last_step = 7"))
         db.session.execute(text("UPDATE user_session SET last_seen_at = last_seen_at"))
         db.session.commit()
-        assert current_generation(db.session) == start + 1
+        assert current_generation(db.session) == start + 2
+        db.session.execute(text("UPDATE user_account SET full_name = 'B'"))
+        db.session.commit()
+        assert current_generation(db.session) == start + 3
         downgrade(revision="0005_claims_work")
         assert "page_generation" not in inspect(db.engine).get_table_names()
         db.engine.dispose()
