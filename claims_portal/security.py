@@ -7,6 +7,27 @@ from typing import TypeGuard
 from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import BadRequest
+
+
+class NullCharacter(BadRequest):
+    """A request whose parameters or form fields hold a null character (U+0000), which no
+    one types and PostgreSQL cannot store: refused before anything reads it."""
+
+    description = (
+        "The request contained a character that cannot be accepted (a null character). "
+        "Remove it and try again."
+    )
+
+
+def _refuse_null_characters() -> None:
+    fields = [request.args]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        fields.append(request.form)  # already parsed for the CSRF check
+    for values in fields:
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                raise NullCharacter
 
 
 def csp_nonce() -> str:
@@ -63,5 +84,6 @@ def is_safe_redirect(target: str | None) -> TypeGuard[str]:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_null_characters)
     app.after_request(_set_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

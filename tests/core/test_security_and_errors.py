@@ -140,3 +140,22 @@ def test_the_portals_own_static_files_are_served_with_etags(client):
     with client.get("/static/portal.css", headers={"If-None-Match": etag}) as again:
         assert again.status_code == 304
     assert client.get("/static/../config.py").status_code == 404
+
+
+def test_a_null_character_anywhere_is_refused_with_a_clear_400(client, db_session):
+    """PostgreSQL cannot store U+0000: found by fuzzing the claim list's filters (a 500)."""
+    from tests.helpers import csrf_token
+
+    user = user_with_role(Role.APPROVER_TIER_1, IcbFactory())
+    sign_in(client, user.email)
+    response = client.get("/claims?q=%00")
+    assert response.status_code == 400
+    assert "null character" in response.get_data(as_text=True)
+    problem = client.get("/claims?q=a%00b", headers={"Accept": "application/json"})
+    assert problem.status_code == 400
+    assert "null character" in problem.get_json()["detail"]
+    assert client.get("/claims?q=fine").status_code == 200
+    page = client.get("/account")
+    refused = client.post("/sign-out", data={"csrf_token": csrf_token(page), "next": "/\x00"})
+    assert refused.status_code == 400
+    assert client.get("/").status_code == 200  # still signed in: nothing was done
