@@ -99,10 +99,12 @@ def password_reset(name: str, link: str, expires: dt.datetime) -> tuple[str, str
     )
 
 
-def password_changed(name: str, link: str) -> tuple[str, str]:
+def password_changed(name: str, link: str, *, this_session_kept: bool = False) -> tuple[str, str]:
+    sessions = "every other signed-in session" if this_session_kept else "every signed-in session"
+    ended = f"{sessions} was ended"
     return (
         "Your claims portal password has changed",
         f"Dear {name},\n\nThe password of your claims portal account has just been changed, "
-        "and every signed-in session was ended.\n\nIf this was not you, reset your password "
-        f"now and tell your administrator:\n{link}" + SIGN_OFF,
+        f"and {ended}.\n\nIf this was not you, reset your password now and tell your "
+        f"administrator:\n{link}" + SIGN_OFF,
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -43,7 +45,9 @@ class SecurityCodeForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
+def _new_password_fields() -> tuple[Any, Any]:
+    """A new password and its confirmation (fresh fields each call, so that a form lists
+    them after the fields it declares before them)."""
     password = PasswordField(
         "New password",
         validators=[
@@ -61,6 +65,22 @@ class NewPasswordForm(FlaskForm):
             EqualTo("password", message="The passwords do not match"),
         ],
     )
+    return password, confirm
+
+
+class NewPasswordForm(FlaskForm):
+    password, confirm = _new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password",
+        validators=[
+            DataRequired("Enter your current password"),
+            Length(max=MAX_PASSWORD_LENGTH, message="Enter your current password correctly"),
+        ],
+    )
+    password, confirm = _new_password_fields()
 
 
 class ForgottenPasswordForm(FlaskForm):

@@ -332,11 +332,13 @@ def end_session(session: DbSession, token: str, *, actor: User) -> None:
     record_event(session, action="sign_out", object_type="user", object_id=actor.id, actor=actor)
 
 
-def end_all_sessions(session: DbSession, user: User) -> int:
-    """Revoke every open session of ``user``; returns how many were open."""
-    result = session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+def end_all_sessions(session: DbSession, user: User, *, except_token: str | None = None) -> int:
+    """Revoke every open session of ``user`` (but the one of ``except_token``, if given);
+    returns how many were open."""
+    statement = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
     )
+    if except_token is not None:
+        statement = statement.where(UserSession.token_hash != hash_token(except_token))
+    result = session.execute(statement.values(revoked_at=utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -18,6 +18,7 @@ THROTTLED: dict[str, str] = {
     "access.sign_in": "SIGN_IN_RATE_LIMIT",
     "access.sign_in_code": "SIGN_IN_RATE_LIMIT",
     "access.forgotten_password": "PASSWORD_RESET_RATE_LIMIT",
+    "access.change_password": "SIGN_IN_RATE_LIMIT",
     "access.request_access_form": "ACCESS_REQUEST_RATE_LIMIT",
 }
 

@@ -17,13 +17,14 @@ from sqlalchemy import select, update
 from claims_portal.access import emails
 from claims_portal.access.links import Links
 from claims_portal.access.models import AccessToken, TokenPurpose, User
-from claims_portal.access.passwords import hash_password
+from claims_portal.access.passwords import hash_password, verify_password
 from claims_portal.access.policy import password_problem
 from claims_portal.access.services import (
     AccessError,
     end_all_sessions,
     hash_token,
     normalise_email,
+    record_failed_sign_in,
 )
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
@@ -127,16 +128,7 @@ def _set_password(
         )
         user.locked_at = None
     user.failed_sign_ins = 0
-    # Every other link of the person stops working too.
-    session.execute(
-        update(AccessToken)
-        .where(
-            AccessToken.user_id == user.id,
-            AccessToken.used_at.is_(None),
-            AccessToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    _revoke_links(session, user)  # every other link of the person stops working too
     record_event(
         session,
         action=action,
@@ -146,16 +138,80 @@ def _set_password(
         after={"purpose": row.purpose, "sessions_ended": ended},
     )
     if had_password:
-        subject, body = emails.password_changed(user.full_name, links.forgotten_password())
-        enqueue(
-            session,
-            to=user.email,
-            subject=subject,
-            body=body,
-            kind=EmailKind.PASSWORD_CHANGED,
-            user=user,
-        )
+        _tell_password_changed(session, user, links, this_session_kept=False)
     return user
+
+
+def _revoke_links(session: DbSession, user: User) -> None:
+    session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.user_id == user.id,
+            AccessToken.used_at.is_(None),
+            AccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+
+
+def _tell_password_changed(
+    session: DbSession, user: User, links: Links, *, this_session_kept: bool
+) -> None:
+    subject, body = emails.password_changed(
+        user.full_name, links.forgotten_password(), this_session_kept=this_session_kept
+    )
+    kind = EmailKind.PASSWORD_CHANGED
+    enqueue(session, to=user.email, subject=subject, body=body, kind=kind, user=user)
+
+
+def change_password(
+    session: DbSession,
+    user: User,
+    current: str,
+    new: str,
+    *,
+    session_token: str,
+    links: Links,
+    ip_address: str | None = None,
+) -> int:
+    """A signed-in person changes their password; returns how many other sessions ended.
+
+    The current password is checked first: a wrong one counts as a failed sign-in (so a
+    stolen session cannot guess it for ever), and a locked account changes nothing (the
+    emailed reset link unlocks it). The new one follows the rules of any new password and
+    must differ from the current one. Every other session and unused emailed link ends; this
+    session stays signed in; the person is emailed.
+    """
+    if user.locked_at is not None:
+        raise AccessError(
+            "Your account is locked after too many wrong passwords. Sign out and use "
+            "'Forgotten your password?' to choose a new one",
+            field="current",
+        )
+    if not verify_password(user.password_hash, current):
+        record_failed_sign_in(
+            session, user, email=user.email, ip_address=ip_address, reason="wrong current password"
+        )
+        raise AccessError("Enter your current password correctly", field="current")
+    if new == current:
+        raise AccessError("Choose a new password, not your current one", field="password")
+    problem = password_problem(new, user.email)
+    if problem:
+        raise AccessError(problem, field="password")
+    user.password_hash = hash_password(new)
+    user.failed_sign_ins = 0
+    ended = end_all_sessions(session, user, except_token=session_token)
+    _revoke_links(session, user)
+    record_event(
+        session,
+        action="password.changed",
+        object_type="user",
+        object_id=user.id,
+        actor=user,
+        after={"other_sessions_ended": ended, "ip_address": ip_address},
+    )
+    _tell_password_changed(session, user, links, this_session_kept=True)
+    return ended
 
 
 def complete_registration(session: DbSession, token: str, password: str, *, links: Links) -> User:

@@ -267,3 +267,20 @@ def test_invited_person_locked_out_unlocked_then_access_removed(
     person.goto("/")
     expect(person.locator("main")).to_contain_text("You do not have access to any organisation")
     context.close()
+
+
+def test_the_change_password_page_and_its_errors_are_accessible(page):
+    sign_in_as(page, "lucy.turner@example.nhs.net", DEMO_PASSWORD)
+    page.goto("/account")
+    page.get_by_role("link", name="Change your password").click()
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Current password").fill("not the password")
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Enter your current password correctly")
+    assert_accessible(page)
+    summary.get_by_role("link", name="Enter your current password correctly").click()
+    expect(page.get_by_label("Current password")).to_be_focused()

@@ -7,8 +7,9 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access import access_requests, bp, mfa
+from claims_portal.access import access_requests, bp, mfa, tokens
 from claims_portal.access.forms import (
+    ChangePasswordForm,
     ConfirmForm,
     EnableMfaForm,
     NotificationPreferencesForm,
@@ -16,7 +17,7 @@ from claims_portal.access.forms import (
 )
 from claims_portal.access.passwords import verify_password
 from claims_portal.access.services import AccessError
-from claims_portal.access.views._common import me, show_error
+from claims_portal.access.views._common import links, me, show_error
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.mail import services as mail_services
@@ -38,6 +39,35 @@ def account() -> str:
         mfa_required=mfa.is_required(user),
         remaining_codes=mfa.remaining_recovery_codes(db.session, user) if user.mfa_enabled else 0,
         withdraw_form=ConfirmForm(),
+    )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response | tuple[str, int]:
+    user = me()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            ended = tokens.change_password(
+                db.session,
+                user,
+                form.current.data or "",
+                form.password.data or "",
+                session_token=user.session_token or "",
+                links=links(),
+                ip_address=request.remote_addr,
+            )
+        except AccessError as error:
+            db.session.commit()  # a wrong current password is counted (and audited)
+            show_error(form, error)
+        else:
+            db.session.commit()
+            others = f" {ended} other signed-in session{'s' if ended != 1 else ''} ended."
+            flash("Your password has changed." + (others if ended else ""), "success")
+            return redirect(url_for("access.account"))
+    return render_template("access/change_password.html", form=form, email=user.email), (
+        400 if form.errors else 200
     )
 
 
