@@ -142,6 +142,19 @@ def test_the_portals_own_static_files_are_served_with_etags(client):
     assert client.get("/static/../config.py").status_code == 404
 
 
+def test_the_admins_static_files_come_from_memory_too(app, client):
+    """A browser dropping the connection half-way leaves no file open (it did: a
+    ResourceWarning that failed a browser test at random)."""
+    assert app.view_functions["admin.static"].__qualname__.endswith("admin_static")
+    with client.get("/admin/static/admin/js/helpers.js") as script:
+        assert script.status_code == 200
+        assert script.mimetype in {"text/javascript", "application/javascript"}
+        etag = script.headers["ETag"]
+    with client.get("/admin/static/admin/js/helpers.js", headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304
+    assert client.get("/admin/static/../../flask_admin/base.py").status_code == 404
+
+
 def test_a_null_character_anywhere_is_refused_with_a_clear_400(client, db_session):
     """PostgreSQL cannot store U+0000: found by fuzzing the claim list's filters (a 500)."""
     from tests.helpers import csrf_token
