@@ -1,6 +1,7 @@
 """The page generation: one number that changes whenever data a page may show changes.
 
-A trigger on every table (but the few in ``GENERATION_EXCLUDED``) adds one to
+A trigger on every table (but the few in ``GENERATION_EXCLUDED``, and not for updates of
+only the columns in ``GENERATION_EXCLUDED_COLUMNS``) adds one to
 ``page_generation.generation`` in each transaction that inserts, updates or deletes rows,
 as part of that transaction's commit. A rendered page stored under the generation read
 before its data was read is therefore never shown after a change it does not contain

@@ -37,6 +37,7 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from claims_portal.clock import today
 from claims_portal.core.models import current_generation
 from claims_portal.extensions import db
 from claims_portal.security import csp_nonce
@@ -193,14 +194,10 @@ def _cacheable_request() -> bool:
 
 def _organisation_key(generation: int, chosen: object) -> tuple[Hashable, ...]:
     """Which organisation the person acts for, given the one chosen in their session."""
-    from claims_portal.clock import today
-
     return ("organisation", generation, current_user.id, chosen, today())
 
 
 def _page_key(generation: int, organisation_id: int) -> tuple[Hashable, ...]:
-    from claims_portal.clock import today
-
     return (
         "page",
         generation,
