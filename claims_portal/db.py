@@ -13,6 +13,8 @@ from sqlalchemy import DateTime, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session
 from sqlalchemy.types import TypeDecorator
 
+from claims_portal import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -50,8 +52,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 def utcnow() -> dt.datetime:
-    """The current time, aware, in UTC (the only clock models use)."""
-    return dt.datetime.now(dt.UTC)
+    """The current time, aware, in UTC (``clock.now``; the only clock models use)."""
+    return clock.now()
 
 
 #: What services accept: a session, or Flask-SQLAlchemy's scoped ``db.session`` proxy.

@@ -13,7 +13,6 @@ import io
 import logging
 import re
 import secrets
-import time
 
 import pyotp
 import qrcode
@@ -21,6 +20,7 @@ import qrcode.image.svg
 from flask import current_app
 from sqlalchemy import select, update
 
+from claims_portal import clock
 from claims_portal.access import sealing
 from claims_portal.access.models import MfaRecoveryCode, User
 from claims_portal.access.roles import Role
@@ -113,7 +113,7 @@ def _matching_step(secret: str, code: str, now: float | None = None) -> int | No
     if not re.fullmatch(r"\d{6}", code):
         return None
     totp = pyotp.TOTP(secret)
-    moment = time.time() if now is None else now
+    moment = clock.timestamp() if now is None else now
     current = int(moment // totp.interval)
     for step in (current - 1, current, current + 1):
         if secrets.compare_digest(totp.generate_otp(step), code):
@@ -258,4 +258,4 @@ def regenerate_recovery_codes(session: DbSession, user: User) -> list[str]:
 def code_for(secret: str, *, step_offset: int = 0) -> str:
     """The current code for ``secret`` (tests and the development helper use it)."""
     totp = pyotp.TOTP(secret)
-    return totp.generate_otp(int(time.time() // totp.interval) + step_offset)
+    return totp.generate_otp(int(clock.timestamp() // totp.interval) + step_offset)

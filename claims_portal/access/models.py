@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims_portal.access.roles import Role
-from claims_portal.db import UTCDateTime, created_at, intpk
+from claims_portal.db import UTCDateTime, created_at, intpk, utcnow
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 
@@ -104,7 +104,7 @@ class UserSession(db.Model):  # type: ignore[name-defined,misc]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[created_at]
     last_seen_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime(), server_default=func.current_timestamp()
+        UTCDateTime(), default=utcnow, server_default=func.current_timestamp()
     )
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     user_agent: Mapped[str | None] = mapped_column(String(255))

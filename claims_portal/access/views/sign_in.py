@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from claims_portal import clock
 from claims_portal.access import bp, mfa, tokens
 from claims_portal.access import services as access_services
 from claims_portal.access.forms import (
@@ -67,7 +67,7 @@ def sign_in() -> str | Response:
             session.clear()
             session[MFA_PENDING] = {
                 "user_id": user_id,
-                "expires": time.time() + MFA_PENDING_SECONDS,
+                "expires": clock.timestamp() + MFA_PENDING_SECONDS,
                 "next": next_url if is_safe_redirect(next_url) else None,
             }
             return redirect(url_for("access.sign_in_code"))
@@ -90,7 +90,7 @@ def sign_in() -> str | Response:
 
 def _pending_user() -> tuple[User | None, dict[str, Any]]:
     pending = session.get(MFA_PENDING) or {}
-    if not pending or float(pending.get("expires", 0)) < time.time():
+    if not pending or float(pending.get("expires", 0)) < clock.timestamp():
         return None, {}
     user = db.session.get(User, int(pending["user_id"]))
     return user, pending
