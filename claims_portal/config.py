@@ -127,7 +127,8 @@ class BaseConfig:
     MFA_SECRET_KEYS: str | None = None
     REGISTRATION_LINK_DAYS = 7
     PASSWORD_RESET_LINK_MINUTES = 60
-    #: Comma-separated local-part words refused as shared mailboxes (built-in list if unset).
+    #: Comma-separated words refused as shared mailboxes, added to the shipped list
+    #: (``access/data/shared-mailbox-words.txt``); ``-word`` takes a shipped word out.
     GENERIC_MAILBOX_NAMES: str | None = None
 
     #: Front-end assets installed from npm (``nhsuk-frontend``), served at ``/assets``.

@@ -172,6 +172,8 @@ class InviteForm(FlaskForm):
         "Organisation", coerce=int, validators=[InputRequired("Select an organisation")]
     )
     role = SelectField("Role", validators=[InputRequired("Select a role")])
+    #: The address the administrator was warned about and chose to invite anyway.
+    checked_email = HiddenField()
 
 
 class EnableMfaForm(FlaskForm):

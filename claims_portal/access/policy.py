@@ -14,57 +14,18 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 
-#: Local-part words that name a role, a team or a place rather than a person. Settings can
-#: replace the list (``GENERIC_MAILBOX_NAMES``, comma-separated).
-DEFAULT_GENERIC_MAILBOX_NAMES: frozenset[str] = frozenset(
-    {
-        "accounts",
-        "admin",
-        "administration",
-        "administrator",
-        "appointments",
-        "bookings",
-        "clinic",
-        "contact",
-        "enquiries",
-        "enquiry",
-        "finance",
-        "general",
-        "generic",
-        "gp",
-        "hello",
-        "help",
-        "helpdesk",
-        "info",
-        "information",
-        "mail",
-        "mailbox",
-        "manager",
-        "noreply",
-        "no-reply",
-        "nurses",
-        "office",
-        "pharmacy",
-        "practice",
-        "prescriptions",
-        "reception",
-        "receptionist",
-        "referrals",
-        "secretary",
-        "secretaries",
-        "shared",
-        "staff",
-        "support",
-        "surgery",
-        "team",
-        "admins",
-        "postmaster",
-        "webmaster",
-    }
-)
+from claims_portal.access import mailboxes
+
+#: Local-part words that name a role, a team or a place rather than a person, shipped as
+#: ``data/shared-mailbox-words.txt``; the ``GENERIC_MAILBOX_NAMES`` setting adds to them.
+DEFAULT_GENERIC_MAILBOX_NAMES: frozenset[str] = frozenset(mailboxes.default_words())
+
+#: What a list of words may be given as: words (as :func:`generic_mailbox_names` gives them;
+#: a shipped word keeps the flags of its line) or entries with their flags.
+MailboxWords = Mapping[str, mailboxes.RoleWord] | Iterable[str]
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -72,27 +33,46 @@ MAX_PASSWORD_LENGTH = 1024
 MIN_LOCAL_PART_IN_PASSWORD = 3
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_WORD_SPLIT = re.compile(r"[.\-_+0-9]+")
 _NAME_WORD = re.compile(r"[^\W\d_]", re.UNICODE)  # at least one letter
 
 
 def generic_mailbox_names(setting: str | Iterable[str] | None = None) -> frozenset[str]:
-    """The configured list (a comma-separated setting) or the built-in one."""
-    if setting is None or setting == "":
-        return DEFAULT_GENERIC_MAILBOX_NAMES
-    words = setting.split(",") if isinstance(setting, str) else setting
-    return frozenset(w.strip().lower() for w in words if w.strip())
+    """The shipped words, extended by a comma-separated setting (``-word`` removes one)."""
+    if setting is None or isinstance(setting, str):
+        return _words_for_setting(setting or "")
+    return frozenset(mailboxes.words_with(setting))
 
 
-def email_problem(email: str, generic_names: frozenset[str] | None = None) -> str | None:
-    """Why ``email`` cannot be a username, or ``None``."""
+@functools.cache
+def _words_for_setting(setting: str) -> frozenset[str]:
+    return frozenset(mailboxes.words_with(setting))
+
+
+def _entries(names: MailboxWords | None) -> Mapping[str, mailboxes.RoleWord]:
+    if names is None:
+        return mailboxes.default_words()
+    if isinstance(names, Mapping):
+        return names
+    shipped = mailboxes.default_words()
+    return {w: shipped.get(w, mailboxes.RoleWord(w)) for w in (n.strip().lower() for n in names)}
+
+
+def _local_part(email: str) -> str:
+    return email.strip().lower().split("@", 1)[0].split("+", 1)[0]
+
+
+def email_problem(email: str, generic_names: MailboxWords | None = None) -> str | None:
+    """Why ``email`` cannot be a username, or ``None``.
+
+    Refused: a badly formed address, and a shared or team mailbox: a local part with no
+    letters, or holding a role word once normalised (``mailboxes.check_local_part``).
+    """
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 254:
         return "Enter an email address in the correct format, like firstname.lastname@nhs.net"
-    names = generic_names if generic_names is not None else DEFAULT_GENERIC_MAILBOX_NAMES
-    local = email.split("@", 1)[0].split("+", 1)[0]
-    words = [w for w in _WORD_SPLIT.split(local) if w]
-    if local in names or any(word in names for word in words) or not words:
+    local = _local_part(email)
+    found = mailboxes.check_local_part(local, _entries(generic_names))
+    if found.refused or not mailboxes.has_letters(local):
         return (
             "Enter your own email address, not a shared or team mailbox such as "
             f"{local}@: each person needs an account in their own name"
@@ -100,13 +80,31 @@ def email_problem(email: str, generic_names: frozenset[str] | None = None) -> st
     return None
 
 
-def full_name_problem(full_name: str, generic_names: frozenset[str] | None = None) -> str | None:
+def email_warning(email: str, generic_names: MailboxWords | None = None) -> str | None:
+    """A warning for the person deciding when ``email`` might be a shared mailbox, or ``None``.
+
+    Borderline addresses are accepted (a person's name can hold a short role word, as
+    "Stafford" holds "staff"); the decider is asked to check.
+    """
+    email = email.strip().lower()
+    if not _EMAIL.match(email) or email_problem(email, generic_names):
+        return None
+    word = mailboxes.check_local_part(_local_part(email), _entries(generic_names)).warning
+    if word is None:
+        return None
+    return (
+        f"Check that {email} is the person's own address and not a shared mailbox: the part "
+        f"before the @ contains \u201c{word}\u201d, a word that shared and team mailboxes use"
+    )
+
+
+def full_name_problem(full_name: str, generic_names: MailboxWords | None = None) -> str | None:
     """Why ``full_name`` does not identify a person, or ``None``."""
     words = full_name.split()
-    names = generic_names if generic_names is not None else DEFAULT_GENERIC_MAILBOX_NAMES
+    names = _entries(generic_names)
     if len(words) < 2 or not all(_NAME_WORD.search(w) for w in words[:2]):
         return "Enter your first name and last name"
-    if all(w.lower().strip(".,") in names for w in words):
+    if all(mailboxes.check_local_part(w, names).refused for w in words):
         return (
             "Enter the name of the person who will use the account, not a team or a role "
             f"such as {full_name.strip()}"

@@ -8,10 +8,12 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
 from claims_portal.access.models import Membership, User, UserSession
 from claims_portal.access.passwords import hash_password, needs_rehash, verify_password
+from claims_portal.access.policy import email_problem, generic_mailbox_names
 from claims_portal.access.roles import Role, roles_allowed_for
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
@@ -56,6 +58,12 @@ def create_user(
         raise AccessError("Enter an email address in the correct format, like name@nhs.net")
     if not full_name:
         raise AccessError("Enter the person's full name")
+    # Every way of making an account (approval, invitation, the demo, any admin or command)
+    # passes here: a shared mailbox is refused even when the word list grew after a request.
+    setting = current_app.config.get("GENERIC_MAILBOX_NAMES") if has_app_context() else None
+    problem = email_problem(email, generic_mailbox_names(setting))
+    if problem:
+        raise AccessError(problem, field="email")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccessError("An account with this email address already exists")
     user = User(email=email, full_name=full_name, is_disabled=False, failed_sign_ins=0)

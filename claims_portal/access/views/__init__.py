@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from claims_portal.access.views import account, people, requests, sign_in
+from claims_portal.access.views import account, mailbox_checks, people, requests, sign_in
 from claims_portal.access.views._common import install
 
 #: Endpoints anyone may reach without signing in (the convention tests read this).
 PUBLIC_ENDPOINTS = sign_in.PUBLIC_ENDPOINTS | requests.PUBLIC_ENDPOINTS
 
-__all__ = ["PUBLIC_ENDPOINTS", "account", "install", "people", "requests", "sign_in"]
+__all__ = [
+    "PUBLIC_ENDPOINTS",
+    "account",
+    "install",
+    "mailbox_checks",
+    "people",
+    "requests",
+    "sign_in",
+]

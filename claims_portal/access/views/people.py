@@ -7,6 +7,7 @@ from typing import cast
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -15,8 +16,9 @@ from claims_portal.access.forms import ConfirmForm, InviteForm, ReasonForm
 from claims_portal.access.models import Membership, User
 from claims_portal.access.permissions import current_organisation, require_capability
 from claims_portal.access.roles import Capability, Role
-from claims_portal.access.services import AccessError
+from claims_portal.access.services import AccessError, normalise_email
 from claims_portal.access.views._common import links, me, show_error
+from claims_portal.access.views.mailbox_checks import invitation_warning
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 
@@ -38,30 +40,52 @@ def invite() -> str | Response:
     form = InviteForm()
     form.organisation_id.choices = [SelectChoice(o.id, o.display_name) for o in organisations]
     form.role.choices = [SelectChoice(role.name, str(role)) for role in Role]
+    warning = None
     if form.validate_on_submit():
         organisation = next(o for o in organisations if o.id == form.organisation_id.data)
-        try:
-            membership = people.invite(
-                db.session,
-                actor=me(),
-                organisation=organisation,
-                role=Role[form.role.data],
-                email=form.email.data or "",
-                full_name=form.full_name.data or "",
-                links=links(),
-            )
-        except AccessError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"{membership.user.full_name} now has the role {membership.role} at "
-                f"{organisation.display_name}. We have emailed them.",
-                "success",
-            )
-            return redirect(url_for("access.person", user_id=membership.user_id))
-    return render_template("access/invite.html", form=form)
+        warning = _unchecked_mailbox_warning(form)
+        if warning is None:
+            done = _send_invitation(form, organisation)
+            if done is not None:
+                return done
+    return render_template("access/invite.html", form=form, mailbox_warning=warning)
+
+
+def _send_invitation(form: InviteForm, organisation: Organisation) -> Response | None:
+    try:
+        membership = people.invite(
+            db.session,
+            actor=me(),
+            organisation=organisation,
+            role=Role[form.role.data],
+            email=form.email.data or "",
+            full_name=form.full_name.data or "",
+            links=links(),
+        )
+    except AccessError as error:
+        db.session.rollback()
+        show_error(form, error)
+        return None
+    db.session.commit()
+    flash(
+        f"{membership.user.full_name} now has the role {membership.role} at "
+        f"{organisation.display_name}. We have emailed them.",
+        "success",
+    )
+    return redirect(url_for("access.person", user_id=membership.user_id))
+
+
+def _unchecked_mailbox_warning(form: InviteForm) -> str | None:
+    """A warning about a borderline new address, until it is submitted again unchanged."""
+    email = normalise_email(form.email.data or "")
+    if form.checked_email.data == email:
+        return None
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        return None
+    warning = invitation_warning(email)
+    if warning:
+        form.checked_email.data = email
+    return warning
 
 
 def _person(user_id: int) -> User:

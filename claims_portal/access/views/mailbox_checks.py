@@ -1,0 +1,31 @@
+"""Shared-mailbox checks shown to the person deciding (access requests, invitations)."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from claims_portal.access import bp, policy
+
+
+def _names() -> policy.MailboxWords:
+    return policy.generic_mailbox_names(current_app.config.get("GENERIC_MAILBOX_NAMES"))
+
+
+@bp.app_template_global()
+def shared_mailbox_warning(email: str) -> str | None:
+    """What the decider should check about ``email``, or ``None``.
+
+    A borderline address (``policy.email_warning``) asks the decider to check; an address
+    refused since it was given (the word list grew) says approval will be refused.
+    """
+    names = _names()
+    if policy.email_problem(email, names):
+        return (
+            f"{email} looks like a shared or team mailbox: this request cannot be approved. "
+            "Reject it and ask the person to apply with their own email address."
+        )
+    return policy.email_warning(email, names)
+
+
+def invitation_warning(email: str) -> str | None:
+    return policy.email_warning(email, _names())
