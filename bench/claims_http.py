@@ -80,6 +80,8 @@ def server_env(evidence_dir: str) -> dict[str, str]:
         CLAIMS_PORTAL_ENV="production",
         SECRET_KEY=SECRET,
         MFA_SECRET_KEYS=MFA_KEY,
+        # Required in production; its host is the one the server answers to.
+        PUBLIC_BASE_URL="http://127.0.0.1",
         DATABASE_URL=database_url(),
         MAIL_SEND_IMMEDIATELY="false",
         RATELIMIT_ENABLED="false",

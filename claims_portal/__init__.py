@@ -24,6 +24,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, overrides.pop("CLAIMS_PORTAL_ENV", None)))
     app.config.update(overrides)
 
+    from claims_portal import hosts
+
+    # First: a request for a host the portal does not answer to reaches nothing else.
+    hosts.init_app(app)
+
     # nhsuk-frontend-jinja's macros need ChainableUndefined (they read nested optional keys).
     app.jinja_env.undefined = ChainableUndefined
     app.jinja_loader = ChoiceLoader(

@@ -104,9 +104,17 @@ class BaseConfig:
     MAIL_MAX_ATTEMPTS = 5
     MAIL_TIMEOUT_SECONDS = 10
     MAIL_SEND_IMMEDIATELY = True
-    #: The address emailed links start with (e.g. https://claims.example.nhs.uk); the
-    #: request's own address when unset.
+    #: The portal's address as people reach it (e.g. https://claims.example.nhs.uk): every
+    #: emailed link starts with it, never with the request's Host header (claims_portal/hosts.py).
+    #: Required in production; TRUSTED_HOSTS defaults to its host.
     PUBLIC_BASE_URL: str | None = None
+    #: Proxies in front of the app setting each X-Forwarded-* header (Werkzeug's ProxyFix);
+    #: 0, the default, ignores the header (docs/operations.md).
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
 
     #: Accounts and access (docs/access.md).
     LOCKOUT_THRESHOLD = 5
@@ -172,6 +180,14 @@ class BaseConfig:
                 "Set them in the environment (see docs/configuration.md), or set "
                 "CLAIMS_PORTAL_ENV=development to run locally."
             )
+        if settings.get("PUBLIC_BASE_URL"):
+            from claims_portal.hosts import base_url_problem
+
+            if problem := base_url_problem(settings["PUBLIC_BASE_URL"]):
+                raise ConfigurationError(problem)
+        for name in [key for key in settings if key.startswith("PROXY_FIX_")]:
+            if settings[name] < 0:
+                raise ConfigurationError(f"{name} must be 0 or more, not {settings[name]}")
         if settings.get("MFA_SECRET_KEYS"):
             from claims_portal.access.sealing import BadKeys, parse_keys
 
@@ -191,7 +207,7 @@ def _normalise_database_url(url: str) -> str:
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
-    REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "MFA_SECRET_KEYS")
+    REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "MFA_SECRET_KEYS", "PUBLIC_BASE_URL")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -216,6 +232,8 @@ class TestConfig(BaseConfig):
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
     SQLALCHEMY_DATABASE_URI = "postgresql://postgres@127.0.0.1:5432/claims_portal_test"
+    # The test client's host; the browser tests set their live server's address.
+    PUBLIC_BASE_URL = "http://localhost"
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
     MAIL_TIMEOUT_SECONDS = 5
@@ -248,8 +266,27 @@ def load_config(instance_path: str, env_name: str | None = None) -> dict[str, An
             settings["SECRET_KEY"] = _development_secret_key(instance)
         if not settings.get("MAIL_OUTBOX_DIR"):
             settings["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
+        if not settings.get("PUBLIC_BASE_URL"):
+            settings["PUBLIC_BASE_URL"] = _development_base_url()
+        if settings.get("TRUSTED_HOSTS") is None:
+            from claims_portal.hosts import default_trusted_hosts
+
+            # Loopback names too: `make run` serves on 127.0.0.1, often opened as localhost.
+            settings["TRUSTED_HOSTS"] = default_trusted_hosts(
+                settings["PUBLIC_BASE_URL"], ("localhost", "127.0.0.1")
+            )
     settings["ENV_NAME"] = name
     return settings
+
+
+def _development_base_url() -> str:
+    """``make run``'s address: ``HOST`` and ``PORT`` as the Makefile passes them."""
+    host = _env("HOST", "127.0.0.1") or "127.0.0.1"
+    if host in {"0.0.0.0", "::"}:  # noqa: S104 - listening everywhere; link to this machine
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{_env_int('PORT', 5000)}"
 
 
 def _development_secret_key(instance: Path) -> str:

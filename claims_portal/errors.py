@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from claims_portal.access.permissions import PermissionDenied
 from claims_portal.extensions import db
+from claims_portal.hosts import UntrustedHost
 from claims_portal.security import NullCharacter
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int]:
         detail = "Your form expired or was sent from another site. Go back, reload and try again."
     elif isinstance(error, RequestEntityTooLarge):
         detail = "Each file must be 5 MB or smaller."
-    elif isinstance(error, NullCharacter):
+    elif isinstance(error, NullCharacter | UntrustedHost):
         detail = error.description
     return _render(status, detail)
 

@@ -11,8 +11,10 @@ def test_production_refuses_to_start_without_secret_key_and_database(monkeypatch
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("MFA_SECRET_KEYS", raising=False)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
     with pytest.raises(
-        ConfigurationError, match="missing: SECRET_KEY, SQLALCHEMY_DATABASE_URI, MFA_SECRET_KEYS"
+        ConfigurationError,
+        match="missing: SECRET_KEY, SQLALCHEMY_DATABASE_URI, MFA_SECRET_KEYS, PUBLIC_BASE_URL",
     ):
         load_config(str(tmp_path), "production")
 
@@ -48,6 +50,7 @@ def test_environment_overrides_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
     monkeypatch.setenv("MFA_SECRET_KEYS", new_key())
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://claims.example.nhs.uk")
     monkeypatch.setenv("SESSION_IDLE_MINUTES", "15")
     monkeypatch.setenv("MAIL_USE_TLS", "true")
     monkeypatch.setenv("TRUSTED_HOSTS", "claims.example.nhs.uk, localhost")

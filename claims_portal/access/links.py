@@ -1,8 +1,8 @@
 """Absolute links put in emails, built without the request (services stay pure of Flask).
 
-Views make a :class:`Links` from ``PUBLIC_BASE_URL`` (or the request's own address when it is
-not set) and hand it to the services. ``tests/access/test_links.py`` checks the paths match
-the routes.
+Views make a :class:`Links` from ``PUBLIC_BASE_URL`` (``hosts.public_base_url``, never the
+request's Host header) and hand it to the services. ``tests/access/test_throttling_and_links.py``
+checks the paths match the routes.
 """
 
 from __future__ import annotations

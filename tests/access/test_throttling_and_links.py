@@ -63,8 +63,8 @@ def test_storage_is_redis_when_configured(database_url):
 
 
 def test_email_links_match_the_routes(app):
-    links = Links("http://portal.example")
-    with app.test_request_context(base_url="http://portal.example"):
+    links = Links(app.config["PUBLIC_BASE_URL"])  # a host the app answers to
+    with app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
         assert links.registration("tok") == url_for(
             "access.complete_registration", token="tok", _external=True
         )

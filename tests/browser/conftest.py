@@ -68,6 +68,9 @@ def live_app(smtp_server):
 @pytest.fixture(scope="session")
 def live_server(live_app) -> Iterator[LiveServer]:
     server = LiveServer(live_app)
+    # Emailed links point at the live server, which answers only to its own host.
+    live_app.config["PUBLIC_BASE_URL"] = server.url
+    live_app.config["TRUSTED_HOSTS"] = ["127.0.0.1"]
     server.start()
     yield server
     server.stop()

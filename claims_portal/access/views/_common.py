@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Flask, current_app, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -14,6 +14,7 @@ from claims_portal.access.models import User
 from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
 from claims_portal.access.services import AccessError
+from claims_portal.hosts import public_base_url
 
 
 def me() -> User:
@@ -21,7 +22,8 @@ def me() -> User:
 
 
 def links() -> Links:
-    return Links(current_app.config.get("PUBLIC_BASE_URL") or request.url_root)
+    # PUBLIC_BASE_URL, never the request's Host header (claims_portal/hosts.py).
+    return Links(public_base_url())
 
 
 def show_error(form: FlaskForm, error: AccessError) -> None:

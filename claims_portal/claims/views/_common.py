@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -25,6 +25,7 @@ from claims_portal.claims.services._common import local_time
 from claims_portal.claims.services.lifecycle import TRANSITIONS
 from claims_portal.claims.services.pricing import explanation_of
 from claims_portal.extensions import db
+from claims_portal.hosts import public_base_url
 
 APPROVE_ACTIONS = frozenset(
     {
@@ -50,8 +51,8 @@ def me() -> User:
 
 
 def base_url() -> str:
-    """The start of links in emails."""
-    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    """The start of links in emails: PUBLIC_BASE_URL, never the request's Host header."""
+    return public_base_url()
 
 
 def claim_or_404(claim_id: int) -> Claim:
