@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, NoReturn
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from claims_portal.extensions import db
 from claims_portal.request_context import new_request_id
+
+if TYPE_CHECKING:
+    from claims_portal.audit.services import ChainReport
 
 
 @click.group("audit")
@@ -20,21 +24,104 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Check every audit event's hash chain; exit 1 at the first broken link."""
+    """Check every audit event's hash chain, and the trail against its anchors
+    (AUDIT_ANCHOR_TARGET); exit 1 at the first broken link or missing event."""
+    from claims_portal.audit.anchors import AnchorError, anchor_target_from_config
     from claims_portal.audit.services import verify_chain
 
-    report = verify_chain(db.session)
-    if report.ok:
+    try:
+        target = anchor_target_from_config(current_app.config)
+        anchors = target.read() if target is not None else []
+    except AnchorError as exc:
+        click.echo(f"Audit trail NOT VERIFIED: {exc}.", err=True)
+        sys.exit(1)
+    report = verify_chain(db.session, anchors)
+    if not report.ok:
+        _report_broken(report)
+    click.echo(
+        f"Audit trail intact: {report.checked} events checked; last hash {report.last_hash}."
+    )
+    if target is None:
         click.echo(
-            f"Audit trail intact: {report.checked} events checked; last hash {report.last_hash}."
+            "No anchors to check (AUDIT_ANCHOR_TARGET is unset): the newest events could be "
+            "removed unnoticed; see docs/operations.md."
         )
-        return
+    else:
+        target.close()
+        plural = "" if report.anchors_checked == 1 else "s"
+        click.echo(f"{report.anchors_checked} anchor{plural} checked ({target!r}).")
+
+
+@audit_group.command("anchor")
+@with_appcontext
+def audit_anchor() -> None:
+    """Verify the trail, then record its newest event's id and hash outside the database
+    (AUDIT_ANCHOR_TARGET), so that `audit verify` can tell if events are removed later."""
+    from claims_portal import clock
+    from claims_portal.audit.anchors import Anchor, AnchorError, anchor_target_from_config
+    from claims_portal.audit.services import verify_chain
+
+    try:
+        target = anchor_target_from_config(current_app.config)
+        if target is None:
+            raise AnchorError("AUDIT_ANCHOR_TARGET is not set (a file path or s3://bucket/prefix)")
+        report = verify_chain(db.session, target.read())
+        if not report.ok:
+            _report_broken(report, anchoring=True)
+        if report.last_event_id is None or report.last_hash is None:
+            click.echo("The audit trail holds no events yet: nothing anchored.")
+            return
+        anchor = Anchor(report.last_event_id, report.last_hash, report.checked, clock.now())
+        where = target.record(anchor)
+    except AnchorError as exc:
+        click.echo(f"Audit trail NOT ANCHORED: {exc}.", err=True)
+        sys.exit(1)
+    target.close()
+    click.echo(
+        f"Anchored event {anchor.event_id} (hash {anchor.event_hash}, {anchor.count} events) "
+        f"at {where}."
+    )
+
+
+def _report_broken(report: ChainReport, *, anchoring: bool = False) -> NoReturn:
     click.echo(
         f"Audit trail BROKEN at event {report.broken_event_id}: {report.problem}. "
-        f"{report.checked} events before it are intact.",
+        f"{report.checked} events before it are intact."
+        + (" Nothing anchored." if anchoring else ""),
         err=True,
     )
     sys.exit(1)
+
+
+@click.command("grant-app-role")
+@click.argument("role")
+@click.option("--dry-run", is_flag=True, help="Print the statements without running them.")
+@with_appcontext
+def grant_app_role_command(role: str, dry_run: bool) -> None:
+    """Give ROLE exactly the application's privileges (run as the owner, after every
+    `db upgrade`; idempotent). ROLE must already exist and own nothing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from claims_portal.database_roles import RoleRefused, app_role_statements, grant_app_role
+
+    url = current_app.config.get("MIGRATION_DATABASE_URL") or db.engine.url
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            if dry_run:
+                statements = app_role_statements(connection, role)
+            else:
+                statements = grant_app_role(connection, role)
+    except RoleRefused as exc:
+        click.echo(f"Nothing granted: {exc}.", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    for statement in statements:
+        click.echo(statement + ";")
+    if not dry_run:
+        click.echo(f"-- Granted: {role} now holds the application's privileges.")
 
 
 @click.command("demo")
@@ -55,6 +142,10 @@ def demo_command(no_migrate: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from flask_migrate.cli import db as migrate_group
+
+    # Beside Flask-Migrate's own `db upgrade` (adding a command again replaces it).
+    migrate_group.add_command(grant_app_role_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_command)
 

@@ -52,6 +52,10 @@ class BaseConfig:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
+    #: The role owning the schema, for ``claims-portal db upgrade`` and
+    #: ``db grant-app-role`` (``DATABASE_URL``'s role when unset); the application itself
+    #: connects as a role owning nothing (docs/operations.md).
+    MIGRATION_DATABASE_URL: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
 
     SESSION_COOKIE_NAME = "claims_portal_session"
@@ -95,6 +99,14 @@ class BaseConfig:
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "claims-portal@localhost"
     MAIL_OUTBOX_DIR: str | None = None
+
+    #: Where ``claims-portal audit anchor`` records the audit chain's head, outside the
+    #: database: a file path (JSON lines, appended) or ``s3://bucket/prefix`` (one object
+    #: per anchor, never overwritten). ``audit verify`` reads the anchors back.
+    AUDIT_ANCHOR_TARGET: str | None = None
+    AUDIT_ANCHOR_S3_REGION: str | None = None
+    AUDIT_ANCHOR_S3_ENDPOINT_URL: str | None = None
+    AUDIT_ANCHOR_S3_SSE: str | None = "aws:kms"
 
     #: Redis, used for rate limiting when set (memory otherwise).
     REDIS_URL: str | None = None
@@ -170,6 +182,10 @@ class BaseConfig:
         database_url = _env("DATABASE_URL")
         if database_url:
             settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(database_url)
+        if settings.get("MIGRATION_DATABASE_URL"):
+            settings["MIGRATION_DATABASE_URL"] = _normalise_database_url(
+                settings["MIGRATION_DATABASE_URL"]
+            )
         hosts = _env("TRUSTED_HOSTS")
         if hosts:
             settings["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]

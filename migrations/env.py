@@ -5,6 +5,8 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from claims_portal.db import UTCDateTime
 
@@ -17,11 +19,17 @@ target_db = current_app.extensions["migrate"].db
 
 
 def get_engine():
+    """The owner's engine when MIGRATION_DATABASE_URL is set (the application's own role
+    owns nothing and cannot change the schema), else the application's."""
+    url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if url:
+        return create_engine(url, poolclass=NullPool)
     return target_db.engine
 
 
+engine = get_engine()
 config.set_main_option(
-    "sqlalchemy.url", get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
+    "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )
 
 
@@ -56,10 +64,16 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("render_item", render_item)
 
-    with get_engine().connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection, target_metadata=target_db.metadata, **conf_args
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        if engine is not target_db.engine:
+            engine.dispose()
 
 
 if context.is_offline_mode():

@@ -101,6 +101,47 @@ def _database_url(suffix: str = "") -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+#: The login role the application and the tests run as, as in production: it owns nothing
+#: and holds only what ``claims-portal db grant-app-role`` gives it, so it cannot switch
+#: the audit trail's triggers off. Roles are cluster-wide, so the name is fixed and the role
+#: made once; its privileges are granted per database, so runs side by side do not meet.
+APP_ROLE = "claims_portal_app_test"
+APP_ROLE_PASSWORD = "claims-portal-app-test"
+
+
+def app_role_url(owner_url: str) -> str:
+    """``owner_url`` with the application's role in place of the owner."""
+    url = make_url(owner_url).set(username=APP_ROLE, password=APP_ROLE_PASSWORD)
+    return url.render_as_string(hide_password=False)
+
+
+def _ensure_app_role(conn: psycopg.Connection[Any]) -> None:
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone():
+        return
+    # Another run may make it at the same moment.
+    with contextlib.suppress(psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+        conn.execute(
+            f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+            f"PASSWORD '{APP_ROLE_PASSWORD}'"
+        )
+
+
+def grant_app_role_privileges(owner_url: str) -> None:
+    """What an operator runs after ``db upgrade``: the application's privileges for
+    :data:`APP_ROLE` in the database of ``owner_url``."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from claims_portal.database_roles import grant_app_role
+
+    engine = create_engine(owner_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            grant_app_role(connection, APP_ROLE)
+    finally:
+        engine.dispose()
+
+
 def drop_database(url: str) -> None:
     parsed = make_url(url)
     admin = parsed.set(database="postgres", drivername="postgresql")
@@ -119,6 +160,7 @@ def recreate_database(url: str) -> None:
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{parsed.database}"')
+            _ensure_app_role(conn)
     except psycopg.OperationalError as exc:
         pytest.exit(
             f"PostgreSQL is not reachable at {parsed.host}:{parsed.port or 5432} ({exc}).\n"
@@ -155,15 +197,18 @@ def migrated_app(suffix: str, **overrides: Any) -> Iterator[Flask]:
     """An app on a database of its own, migrated to head, dropped afterwards.
 
     For tests whose work must really commit (races between connections, the live server of
-    the browser tests), where the per-test savepoint cannot be shared.
+    the browser tests), where the per-test savepoint cannot be shared. Migrated as the owner
+    (``MIGRATION_DATABASE_URL``); the app runs as :data:`APP_ROLE`.
     """
     from flask_migrate import upgrade
 
     url = _database_url(suffix)
     recreate_database(url)
-    application = make_test_app(url, **overrides)
+    overrides.setdefault("MIGRATION_DATABASE_URL", url)
+    application = make_test_app(app_role_url(url), **overrides)
     with application.app_context():
         upgrade()
+    grant_app_role_privileges(url)
     try:
         yield application
     finally:
@@ -173,7 +218,8 @@ def migrated_app(suffix: str, **overrides: Any) -> Iterator[Flask]:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def owner_database_url() -> Iterator[str]:
+    """The run's database, as the role owning its schema (migrations run as it)."""
     url = _database_url()
     recreate_database(url)
     yield url
@@ -181,13 +227,20 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def database_url(owner_database_url: str) -> str:
+    """The run's database, as the application's role (:data:`APP_ROLE`)."""
+    return app_role_url(owner_database_url)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, owner_database_url: str) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
-    application = make_test_app(database_url)
+    application = make_test_app(database_url, MIGRATION_DATABASE_URL=owner_database_url)
     with application.app_context():
         upgrade()
         db.engine.dispose()
+    grant_app_role_privileges(owner_database_url)
     yield application
     with application.app_context():
         db.engine.dispose()
@@ -198,32 +251,58 @@ def db_session(app: Flask) -> Iterator[Any]:
     """A session inside a transaction rolled back after the test.
 
     Commits (factories commit) only release a savepoint. Each request closes the session at
-    its end, as in production, so a test commits what a request should see.
+    its end, as in production, so a test commits what a request should see. It connects as
+    the application's role (:data:`APP_ROLE`), which owns nothing.
     """
-    with app.app_context():
-        connection = db.engine.connect()
-        transaction = connection.begin()
-        session = scoped_session(
-            sessionmaker(
-                bind=connection,
-                join_transaction_mode="create_savepoint",
-                # Objects a test made stay readable after a request closes the session.
-                expire_on_commit=False,
-            )
+    with app.app_context(), _rolled_back_session(app, db.engine) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def owner_engine(app: Flask, owner_database_url: str) -> Iterator[Any]:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(owner_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def owner_db_session(app: Flask, owner_engine: Any) -> Iterator[Any]:
+    """Like ``db_session`` (and instead of it) but connected as the role owning the schema,
+    for tests that act as an attacker with the owner's powers (disabling the audit
+    trail's triggers, say). Rolled back after the test like ``db_session``."""
+    with app.app_context(), _rolled_back_session(app, owner_engine) as session:
+        yield session
+
+
+@contextlib.contextmanager
+def _rolled_back_session(app: Flask, engine: Any) -> Iterator[Any]:
+    """A session on one connection of ``engine`` in a transaction rolled back at the end,
+    installed as ``db.session`` meanwhile."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = scoped_session(
+        sessionmaker(
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            # Objects a test made stay readable after a request closes the session.
+            expire_on_commit=False,
         )
-        event.listen(session.session_factory, "after_commit", _commit_point(connection))
-        cache = page_cache(app)
-        if cache is not None:
-            cache.clear()  # generations repeat between rolled-back tests
-        original = db.session
-        db.session = session
-        try:
-            yield session
-        finally:
-            session.remove()
-            transaction.rollback()
-            connection.close()
-            db.session = original
+    )
+    event.listen(session.session_factory, "after_commit", _commit_point(connection))
+    cache = page_cache(app)
+    if cache is not None:
+        cache.clear()  # generations repeat between rolled-back tests
+    original = db.session
+    db.session = session
+    try:
+        yield session
+    finally:
+        session.remove()
+        transaction.rollback()
+        connection.close()
+        db.session = original
 
 
 def _commit_point(connection: Any) -> Any:

@@ -11,13 +11,14 @@ import decimal
 import enum
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
 
 from claims_portal.access.models import User
+from claims_portal.audit.anchors import Anchor
 from claims_portal.audit.models import AuditEvent
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
@@ -117,27 +118,36 @@ class ChainReport:
     broken_event_id: int | None = None
     problem: str | None = None
     last_hash: str | None = None
+    #: The newest event checked (None for an empty trail).
+    last_event_id: int | None = None
+    #: Anchors (claims_portal.audit.anchors) compared with the trail.
+    anchors_checked: int = 0
 
     @property
     def ok(self) -> bool:
         return self.broken_event_id is None
 
 
-def verify_chain(session: DbSession) -> ChainReport:
-    """Check every event's hash and link; report the first broken one.
+def verify_chain(session: DbSession, anchors: Iterable[Anchor] = ()) -> ChainReport:
+    """Check every event's hash and link, and the trail against ``anchors``; report the
+    first broken event.
 
-    Reads the table in id order, a thousand rows at a time. The chain cannot show that the
-    newest events were removed from its end: keep ``audit verify`` reports (their count and
-    last hash) outside the database to detect that.
+    Reads the table in id order, a thousand rows at a time, in one statement (one
+    snapshot). The chain alone cannot show that the newest events were removed from its
+    end: an anchor (``claims-portal audit anchor``) recorded outside the database can, since
+    its event must still be there, with the same hash and as many events up to it.
     """
     statement = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
     with session.scalars(statement) as events:
-        return _verify(events)
+        return _verify(events, sorted(anchors, key=lambda anchor: anchor.event_id))
 
 
-def _verify(events: Iterator[AuditEvent]) -> ChainReport:
+def _verify(events: Iterator[AuditEvent], anchors: list[Anchor]) -> ChainReport:
     expected_previous = GENESIS_HASH
     checked = 0
+    last_id: int | None = None
+    pending = iter(anchors)
+    anchor = next(pending, None)
     for event in events:
         if event.previous_hash != expected_previous:
             return ChainReport(
@@ -150,4 +160,36 @@ def _verify(events: Iterator[AuditEvent]) -> ChainReport:
             return ChainReport(checked, event.id, "its content does not match its hash")
         expected_previous = event.event_hash
         checked += 1
-    return ChainReport(checked, last_hash=expected_previous)
+        last_id = event.id
+        while anchor is not None and anchor.event_id <= event.id:
+            if anchor.event_id < event.id:
+                return _missing(checked - 1, anchor)
+            if anchor.event_hash != event.event_hash:
+                return ChainReport(
+                    checked - 1,
+                    event.id,
+                    f"its hash differs from the one {anchor.describe()}: the events up to it "
+                    "were rewritten",
+                )
+            if anchor.count != checked:
+                return ChainReport(
+                    checked - 1,
+                    event.id,
+                    f"{checked} events lead up to it, but {anchor.count} did when "
+                    f"{anchor.describe()}: events before it were removed or added",
+                )
+            anchor = next(pending, None)
+    if anchor is not None:
+        return _missing(checked, anchor)
+    return ChainReport(
+        checked, last_hash=expected_previous, last_event_id=last_id, anchors_checked=len(anchors)
+    )
+
+
+def _missing(checked: int, anchor: Anchor) -> ChainReport:
+    return ChainReport(
+        checked,
+        anchor.event_id,
+        f"it is missing, yet it was the newest of {anchor.count} events when "
+        f"{anchor.describe()}: events were removed since",
+    )

@@ -66,14 +66,16 @@ def test_intact_chain_verifies(db_session):
 
 
 def _tamper(db_session, sql, **params):
-    """Edit the table by hand, as an attacker with database access would."""
+    """Edit the table by hand, as an attacker with the owner's powers would (the
+    application's own role cannot: tests/audit/test_app_role.py)."""
     db_session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
     db_session.execute(text(sql), params)
     db_session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
     db_session.expire_all()
 
 
-def test_editing_a_row_is_detected(db_session):
+def test_editing_a_row_is_detected(owner_db_session):
+    db_session = owner_db_session
     _first, second, _third = _events(db_session)
     _tamper(db_session, "UPDATE audit_event SET reason = 'edited' WHERE id = :id", id=second.id)
     report = verify_chain(db_session)
@@ -82,7 +84,8 @@ def test_editing_a_row_is_detected(db_session):
     assert "does not match its hash" in report.problem
 
 
-def test_removing_a_row_is_detected(db_session):
+def test_removing_a_row_is_detected(owner_db_session):
+    db_session = owner_db_session
     _first, second, third = _events(db_session)
     _tamper(db_session, "DELETE FROM audit_event WHERE id = :id", id=second.id)
     report = verify_chain(db_session)
@@ -99,13 +102,15 @@ def test_removing_a_row_is_detected(db_session):
     ],
     ids=["update", "delete", "truncate"],
 )
-def test_database_refuses_to_change_events(db_session, statement):
+def test_triggers_refuse_to_change_events_even_for_the_owner(owner_db_session, statement):
+    db_session = owner_db_session
     _events(db_session, 1)
     with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
         db_session.execute(text(statement))
 
 
-def test_cli_verify_passes_then_fails_after_a_hand_edit(app, db_session):
+def test_cli_verify_passes_then_fails_after_a_hand_edit(app, owner_db_session):
+    db_session = owner_db_session
     events = _events(db_session)
     runner = app.test_cli_runner()
     result = runner.invoke(audit_verify)
