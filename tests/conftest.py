@@ -29,7 +29,8 @@ from claims_portal.core.page_cache import page_cache
 from claims_portal.extensions import db
 
 #: The SMTP server tests read mail from (aiosmtpd on 127.0.0.1), shared with the browser tests.
-pytest_plugins = ["tests.smtp_fixtures"]
+#: ``--today`` moves the whole run to another moment (tests/moment.py).
+pytest_plugins = ["tests.moment", "tests.smtp_fixtures"]
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/claims_portal_test"
 PG_START_COMMAND = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"

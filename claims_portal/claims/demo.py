@@ -35,7 +35,13 @@ from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes import offers as offer_services
-from claims_portal.schemes.demo import DemoScheme, _build
+from claims_portal.schemes.demo import (
+    DemoScheme,
+    _build,
+    financial_year_start,
+    health_checks_code,
+    year_suffix,
+)
 from claims_portal.schemes.models import ClaimFrequency, ClaimWindow, Offer, Scheme
 
 A = ClaimAction
@@ -78,24 +84,25 @@ def demo_pdf(title: str) -> bytes:
 
 
 def _enhanced_access(year_start: int) -> DemoScheme:
-    suffix = f"{year_start % 100:02d}{(year_start + 1) % 100:02d}"
     return DemoScheme(
-        code=f"LES-EA-{suffix}",
+        code=f"LES-EA-{year_suffix(year_start)}",
         name="Enhanced access sessions (local enhanced service)",
         description="Evening and weekend clinical sessions beyond core hours.",
         commissioner="QXV",
         frequency=ClaimFrequency.MONTHLY,
+        year_start=year_start,
         paycode="LESEA04",
         components=[("EA1", "Enhanced access session", "session held", {}, [(0, "320.00")])],
     )
 
 
-def _windows(scheme: Scheme, day: dt.date) -> list[ClaimWindow]:
-    """Windows already open (the latest first), then those to come."""
+def _windows(schemes: list[Scheme], day: dt.date) -> list[ClaimWindow]:
+    """The schemes' windows already open (the latest first), then those to come."""
+    windows = [w for scheme in schemes for w in scheme.windows]
     opened = sorted(
-        (w for w in scheme.windows if w.opens_on <= day), key=lambda w: w.period_start, reverse=True
+        (w for w in windows if w.opens_on <= day), key=lambda w: w.period_start, reverse=True
     )
-    later = sorted((w for w in scheme.windows if w.opens_on > day), key=lambda w: w.period_start)
+    later = sorted((w for w in windows if w.opens_on > day), key=lambda w: w.period_start)
     return opened + later
 
 
@@ -117,7 +124,6 @@ class _Maker:
     def claim(
         self,
         provider: Organisation,
-        scheme: Scheme,
         window: ClaimWindow,
         by: str,
         units: list[int],
@@ -127,7 +133,7 @@ class _Maker:
         """A draft with ``units`` entered (and a PDF when ``evidence`` names it)."""
         actor = self.people[by]
         day = _day_in(window, self.day)
-        claim = start_claim(self.session, provider, scheme, window, actor, day)
+        claim = start_claim(self.session, provider, window.scheme, window, actor, day)
         entries = ClaimEntries(units=dict(zip([ln.id for ln in claim.lines], units, strict=False)))
         save_draft(self.session, claim.id, actor, expected_version=claim.version, entries=entries)
         if evidence and self.store is not None:
@@ -178,37 +184,40 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
     if already is not None:
         return 0
     day = clock_today()
-    year_start = day.year if day.month >= 4 else day.year - 1
-    suffix = f"{year_start % 100:02d}{(year_start + 1) % 100:02d}"
-    health_checks = session.scalars(select(Scheme).where(Scheme.code == f"LES-HC-{suffix}")).first()
-    if health_checks is None:
+    year_start = financial_year_start(day)
+    codes = [health_checks_code(year_start - 1), health_checks_code(year_start)]
+    health_checks = list(session.scalars(select(Scheme).where(Scheme.code.in_(codes))))
+    if len(health_checks) < len(codes):
         return 0
     maker = _Maker(session, store, day)
     riverside, millbrook = practices["Y90001"], practices["Y90002"]
-    access = _enhanced_access_scheme(session, maker, millbrook, year_start)
+    # The enhanced access scheme of last month's year, so that a window of it has opened.
+    access = _enhanced_access_scheme(
+        session, maker, millbrook, financial_year_start(day.replace(day=1) - dt.timedelta(days=1))
+    )
+    # This year's and last year's: at least twelve windows have opened (the latest is open,
+    # its windows lasting longer than a month) and one is still to come.
     windows = _windows(health_checks, day)
     p1, p2, p3, p4, p5 = windows[:5]
-    # Riverside claims for earlier periods, leaving its latest windows open and missed as
-    # the scheme pages show them (tests/schemes/test_demo_schemes.py).
+    # Riverside claims for earlier periods, leaving its latest windows open and its oldest
+    # missed as the scheme pages show them (tests/schemes/test_demo_schemes.py).
     r1, r2, r3, r4 = windows[2:6]
 
     # Millbrook (one-step): from a draft to paid.
-    maker.claim(millbrook, health_checks, p1, "aisha", [18, 5])  # Draft
-    review = maker.claim(
-        millbrook, health_checks, p2, "aisha", [42, 12], evidence="Health checks report"
-    )
+    maker.claim(millbrook, p1, "aisha", [18, 5])  # Draft
+    review = maker.claim(millbrook, p2, "aisha", [42, 12], evidence="Health checks report")
     maker.step(review, A.SUBMIT, "aisha")  # Awaiting commissioner review
-    payment = maker.claim(millbrook, health_checks, p3, "aisha", [37, 9])
+    payment = maker.claim(millbrook, p3, "aisha", [37, 9])
     maker.step(payment, A.SUBMIT, "aisha")
     maker.step(payment, A.TIER_1_APPROVE, "tom")  # Awaiting payment approval
-    approved = maker.claim(millbrook, health_checks, p4, "aisha", [51, 14])
+    approved = maker.claim(millbrook, p4, "aisha", [51, 14])
     for action, who in (
         (A.SUBMIT, "aisha"),
         (A.TIER_1_APPROVE, "tom"),
         (A.TIER_2_APPROVE, "helen"),
     ):
         maker.step(approved, action, who)  # Approved for payment
-    paid = maker.claim(millbrook, health_checks, p5, "aisha", [47, 10], evidence="Audit summary")
+    paid = maker.claim(millbrook, p5, "aisha", [47, 10], evidence="Audit summary")
     for action, who in (
         (A.SUBMIT, "aisha"),
         (A.TIER_1_APPROVE, "tom"),
@@ -218,7 +227,7 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
     mark_paid(session, paid.id)  # Paid
 
     # Above the finance threshold: 60 sessions at £320.
-    big = maker.claim(millbrook, access, _windows(access, day)[0], "aisha", [60])
+    big = maker.claim(millbrook, _windows([access], day)[0], "aisha", [60])
     for action, who in (
         (A.SUBMIT, "aisha"),
         (A.TIER_1_APPROVE, "tom"),
@@ -227,9 +236,9 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
         maker.step(big, action, who)  # Awaiting finance approval
 
     # Riverside (two-step): the provider approver's steps, a decline and a withdrawal.
-    waiting = maker.claim(riverside, health_checks, r1, "james", [22, 6])
+    waiting = maker.claim(riverside, r1, "james", [22, 6])
     maker.step(waiting, A.SUBMIT, "james")  # Awaiting provider approval
-    returned = maker.claim(riverside, health_checks, r2, "james", [30, 8])
+    returned = maker.claim(riverside, r2, "james", [30, 8])
     maker.step(returned, A.SUBMIT, "james")
     maker.step(
         returned,
@@ -237,7 +246,7 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
         "sarah",
         "The follow-up count includes appointments booked but not held.",
     )  # Returned by provider approver
-    declined = maker.claim(riverside, health_checks, r3, "james", [64, 3], evidence="Clinic list")
+    declined = maker.claim(riverside, r3, "james", [64, 3], evidence="Clinic list")
     maker.step(declined, A.SUBMIT, "james")
     maker.step(declined, A.PROVIDER_APPROVE, "sarah")
     maker.step(
@@ -246,7 +255,7 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
         "tom",
         "The checks exceed the eligible population for the month; please recount.",
     )  # Declined
-    withdrawn = maker.claim(riverside, health_checks, r4, "james", [5, 0])
+    withdrawn = maker.claim(riverside, r4, "james", [5, 0])
     maker.step(withdrawn, A.WITHDRAW, "james", "Started for the wrong month.")  # Withdrawn
     session.flush()
     return maker.created
@@ -261,7 +270,7 @@ def _enhanced_access_scheme(
         commissioner = session.scalars(
             select(Organisation).where(Organisation.ods_code == demo.commissioner)
         ).one()
-        scheme = _build(session, demo, commissioner, maker.people["priya"], year_start)
+        scheme = _build(session, demo, commissioner, maker.people["priya"])
         maker.created += 1
     offer = session.scalar(
         select(Offer).where(Offer.scheme_id == scheme.id, Offer.provider_id == provider.id)

@@ -1,8 +1,10 @@
 """Demo schemes for the Vale and Downs ICB (QXV), built through the services.
 
-Each scheme covers the current financial year, so that some claim windows are open today,
-some were missed and some are to come. The ICB's administrator builds, publishes and offers
-them; the demo practices' users answer the offers, which leaves offers in every state.
+Each scheme covers the current financial year; the health checks scheme also ran last
+year, so that on any day of the year (1 April included) some windows are open, some were
+missed and some are to come: its windows stay open 45 days, longer than any month, so one
+is always open. The ICB's administrator builds, publishes and offers them; the demo
+practices' users answer the offers, which leaves offers in every state.
 Loading is idempotent: a scheme is looked up by its code and commissioner, an offer by its
 scheme and provider.
 """
@@ -32,6 +34,8 @@ from claims_portal.schemes.models import (
 )
 
 ADMINISTRATOR = "priya.shah@example.nhs.net"
+#: (provider ODS code, final state, email of who answers, reason)
+DemoOffer = tuple[str, str, str | None, str | None]
 
 
 @dataclass
@@ -41,6 +45,8 @@ class DemoScheme:
     description: str
     commissioner: str
     frequency: ClaimFrequency
+    #: The calendar year its financial year starts in (2026 for 2026/27).
+    year_start: int
     window_days: int = 30
     evidence: EvidenceRequirement = EvidenceRequirement.NOT_REQUIRED
     participation_only: bool = False
@@ -53,40 +59,74 @@ class DemoScheme:
     )
     questions: list[dict[str, Any]] = field(default_factory=list)
     publish: bool = True
-    #: (provider ODS code, final state, email of who answers, reason)
-    offers: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+    offers: list[DemoOffer] = field(default_factory=list)
+
+
+def financial_year_start(day: dt.date) -> int:
+    """The calendar year in which the financial year holding ``day`` began (1 April)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def year_suffix(year_start: int) -> str:
+    """``2627`` for the financial year 2026/27, as scheme codes end."""
+    return f"{year_start % 100:02d}{(year_start + 1) % 100:02d}"
+
+
+def health_checks_code(year_start: int) -> str:
+    return f"LES-HC-{year_suffix(year_start)}"
+
+
+def _health_checks(year_start: int, offers: list[DemoOffer]) -> DemoScheme:
+    return DemoScheme(
+        code=health_checks_code(year_start),
+        name="NHS Health Checks (local enhanced service)",
+        description="Health checks for people aged 40 to 74 with no existing vascular "
+        "condition, and follow-up for those found at raised risk.",
+        commissioner="QXV",
+        frequency=ClaimFrequency.MONTHLY,
+        year_start=year_start,
+        window_days=45,
+        paycode="LESHC01",
+        multi_service_claims=True,
+        components=[
+            (
+                "HC1",
+                "NHS Health Check",
+                "health check completed",
+                {"max_units_per_claim": 150},
+                [(0, "25.00")],
+            ),
+            (
+                "HC2",
+                "Follow-up of raised cardiovascular risk",
+                "follow-up appointment",
+                {"year_cap_amount": Decimal("6000.00")},
+                [(0, "12.50"), (6, "14.00")],
+            ),
+        ],
+        offers=offers,
+    )
+
+
+SARAH, AISHA = "sarah.bennett@example.nhs.net", "aisha.rahman@example.nhs.net"
+
+
+def last_year_schemes(year_start: int) -> list[DemoScheme]:
+    """Last year's health checks, still claimed for in the first weeks of this year."""
+    return [
+        _health_checks(
+            year_start - 1, [("Y90001", "ACTIVE", SARAH, None), ("Y90002", "ACTIVE", AISHA, None)]
+        )
+    ]
 
 
 def demo_schemes(year_start: int) -> list[DemoScheme]:
-    suffix = f"{year_start % 100:02d}{(year_start + 1) % 100:02d}"
-    sarah, aisha = "sarah.bennett@example.nhs.net", "aisha.rahman@example.nhs.net"
+    suffix = year_suffix(year_start)
+    sarah, aisha = SARAH, AISHA
     return [
-        DemoScheme(
-            code=f"LES-HC-{suffix}",
-            name="NHS Health Checks (local enhanced service)",
-            description="Health checks for people aged 40 to 74 with no existing vascular "
-            "condition, and follow-up for those found at raised risk.",
-            commissioner="QXV",
-            frequency=ClaimFrequency.MONTHLY,
-            paycode="LESHC01",
-            multi_service_claims=True,
-            components=[
-                (
-                    "HC1",
-                    "NHS Health Check",
-                    "health check completed",
-                    {"max_units_per_claim": 150},
-                    [(0, "25.00")],
-                ),
-                (
-                    "HC2",
-                    "Follow-up of raised cardiovascular risk",
-                    "follow-up appointment",
-                    {"year_cap_amount": Decimal("6000.00")},
-                    [(0, "12.50"), (6, "14.00")],
-                ),
-            ],
-            offers=[
+        _health_checks(
+            year_start,
+            [
                 ("Y90001", "ACTIVE", sarah, None),
                 ("Y90002", "ACTIVE", aisha, None),
                 ("Y90003", "PENDING", None, None),
@@ -100,6 +140,7 @@ def demo_schemes(year_start: int) -> list[DemoScheme]:
             description="Structured reviews and foot checks for people with type 2 diabetes.",
             commissioner="91A",
             frequency=ClaimFrequency.QUARTERLY,
+            year_start=year_start,
             window_days=60,
             evidence=EvidenceRequirement.WHOLE_SCHEME,
             paycode="LISQI02",
@@ -156,6 +197,7 @@ def demo_schemes(year_start: int) -> list[DemoScheme]:
             "paid through the PCN's contract, not per claim.",
             commissioner="QXV",
             frequency=ClaimFrequency.ANNUAL,
+            year_start=year_start,
             participation_only=True,
             pay_through_agency=False,
             offers=[
@@ -170,6 +212,7 @@ def demo_schemes(year_start: int) -> list[DemoScheme]:
             description="Blood tests requested by hospital clinicians.",
             commissioner="QXV",
             frequency=ClaimFrequency.MONTHLY,
+            year_start=year_start,
             paycode="LESPHL3",
             components=[("PH1", "Blood test taken", "sample taken", {}, [(0, "4.20")])],
             publish=False,
@@ -187,10 +230,9 @@ def load_demo_schemes(session: DbSession) -> int:
     people = {u.email: u for u in session.scalars(select(User))}
     organisations = {o.ods_code: o for o in session.scalars(select(Organisation))}
     administrator = people[ADMINISTRATOR]
-    day = today()
-    year_start = day.year if day.month >= 4 else day.year - 1
+    year_start = financial_year_start(today())
     created = 0
-    for demo in demo_schemes(year_start):
+    for demo in last_year_schemes(year_start) + demo_schemes(year_start):
         commissioner = organisations[demo.commissioner]
         scheme = session.scalar(
             select(Scheme).where(
@@ -198,7 +240,7 @@ def load_demo_schemes(session: DbSession) -> int:
             )
         )
         if scheme is None:
-            scheme = _build(session, demo, commissioner, administrator, year_start)
+            scheme = _build(session, demo, commissioner, administrator)
             created += 1
         if scheme.status is not SchemeStatus.PUBLISHED:
             continue
@@ -221,8 +263,8 @@ def _build(
     demo: DemoScheme,
     commissioner: Organisation,
     administrator: User,
-    year_start: int,
 ) -> Scheme:
+    year_start = demo.year_start
     scheme = services.create_scheme(
         session,
         actor=administrator,

@@ -23,7 +23,14 @@ from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import Scheme
 from tests.browser.conftest import assert_accessible
-from tests.browser.test_claims_journey import AISHA, TOM, _as, _see, fresh_scheme
+from tests.browser.test_claims_journey import (
+    AISHA,
+    TOM,
+    _as,
+    _previous_month_label,
+    _see,
+    fresh_scheme,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -95,7 +102,9 @@ def test_tier_1_makes_bulk_claims_from_the_template(browser, live_server, live_a
     assert_accessible(page)
 
     with page.expect_download() as download:
-        page.get_by_role("link", name=re.compile(rf"\({code}\).* template")).click()
+        page.get_by_role(
+            "link", name=re.compile(rf"\({code}\), {_previous_month_label()}.* template")
+        ).click()
     assert download.value.suggested_filename.endswith(".xlsx")
     workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     sheet = workbook["Claims"]

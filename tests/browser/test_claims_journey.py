@@ -48,16 +48,24 @@ def _evidence_in_a_temporary_folder(live_app, tmp_path_factory):
     live_app.config["EVIDENCE_LOCAL_DIR"] = before
 
 
+def _previous_month() -> dt.date:
+    """The last day of the month before today's: its window is open all of this month."""
+    return today().replace(day=1) - dt.timedelta(days=1)
+
+
 def _previous_month_label() -> str:
-    end = today().replace(day=1) - dt.timedelta(days=1)
-    return end.strftime("%B %Y")
+    return _previous_month().strftime("%B %Y")
 
 
 def fresh_scheme(app: Any, provider: str, answerer: str, **options: Any) -> tuple[str, str]:
-    """A published monthly scheme with two components, accepted by ``provider``; (code, name)."""
+    """A published monthly scheme with two components, accepted by ``provider``; (code, name).
+
+    It runs in the financial year of last month (in April, the year just ended), so that
+    last month's window (40 days from the 1st) is open whatever the day; in the first days of
+    a month the window of the month before is still open too."""
     code = f"LES-CL-{uuid.uuid4().hex[:6].upper()}"
     name = f"Browser claims scheme {code}"
-    day = today()
+    day = _previous_month()
     start_year = day.year if day.month >= 4 else day.year - 1
     with app.app_context():
         session = db.session

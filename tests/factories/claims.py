@@ -95,10 +95,13 @@ def claim_scene(
     **component_caps: Any,
 ) -> ClaimScene:
     """A published scheme with one component per tariff and a window open ``today``
-    (default: the real today) for the month before; offered to and accepted by a practice
+    (default: the clock's today) since two days before, for the month before (two months
+    before on the 1st and 2nd); offered to and accepted by a practice
     under a sub-location of ``icb``; the practice's users and the ICB's approvers."""
     day = today or clock_today()
-    period_start, period_end = previous_month(day)
+    # The month before, or the one before that on the 1st and 2nd: the window has been open
+    # since before yesterday, so a test can close it "yesterday" on any day of the year.
+    period_start, period_end = previous_month(day - dt.timedelta(days=2))
     fy_start, fy_end, fy_label = financial_year_of(period_start)
     icb = icb or IcbFactory()
     sub_location = SubLocationFactory(parent=icb)
@@ -136,7 +139,7 @@ def claim_scene(
         scheme=scheme,
         period_start=period_start,
         period_end=period_end,
-        opens_on=min(day, period_end + dt.timedelta(days=1)),
+        opens_on=min(day - dt.timedelta(days=2), period_end + dt.timedelta(days=1)),
         closes_on=day + dt.timedelta(days=10),
     )
     if questions:

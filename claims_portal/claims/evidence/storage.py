@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 
+from claims_portal import clock
 from claims_portal.claims.evidence.errors import EvidenceNotFound, EvidenceStorageError
 from claims_portal.config import ConfigurationError
 
@@ -189,6 +190,9 @@ class LocalEvidenceStore:
                 os.fchmod(out.fileno(), 0o640)
                 size = _copy(data, out)
                 out.flush()
+                # Stamped by the application's clock, which the orphan sweep compares with.
+                moment = clock.timestamp()
+                os.utime(out.fileno(), (moment, moment))
                 os.fsync(out.fileno())
             os.replace(temporary, path)
             temporary = None

@@ -1,0 +1,104 @@
+"""Run the date-sensitive suites as of the moments that break date code (``make test``).
+
+Each moment is the next one of its kind after the real now, in England local time: just
+after midnight on the 1st of a month, just before midnight on a month's last day, the
+financial year's turn (31 March 23:30 and 1 April 00:30), a leap day, and 01:30 on both
+clock-change Sundays (a time that does not exist in spring and happens twice in autumn).
+Runs go two at a time (each has its own database); the exit code is non-zero if any fails.
+
+    python scripts/awkward_moments.py [--list] [pytest arguments ...]
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
+
+ENGLAND = ZoneInfo("Europe/London")
+
+#: The suites whose rules depend on the date: claim windows, periods, tariffs in force,
+#: financial years, sessions, tokens and lockouts, demo data, lists filtered by month.
+SUITES = [
+    "tests/schemes",
+    "tests/claims",
+    "tests/messages",
+    "tests/test_demo.py",
+    "tests/access/test_sign_in.py",
+    "tests/access/test_lockout_and_reset.py",
+    "tests/access/test_memberships.py",
+    "tests/access/test_mfa.py",
+]
+
+
+def _last_sunday(year: int, month: int) -> dt.date:
+    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    return last - dt.timedelta(days=(last.weekday() + 1) % 7)
+
+
+def _next(now: dt.datetime, candidates: list[dt.datetime]) -> dt.datetime:
+    return min(c for c in candidates if c > now)
+
+
+def moments(now: dt.datetime) -> dict[str, str]:
+    """Label -> ``YYYY-MM-DDTHH:MM`` for each awkward moment after ``now`` (naive, England)."""
+    years = range(now.year, now.year + 9)
+    first_of_months = [dt.datetime(y, m, 1, 0, 5) for y in years for m in range(1, 13)]
+    month_ends = [
+        dt.datetime(y, m, calendar.monthrange(y, m)[1], 23, 55) for y in years for m in range(1, 13)
+    ]
+    chosen = {
+        "just after midnight on the 1st": _next(now, first_of_months),
+        "just before midnight on a month's last day": _next(now, month_ends),
+        "31 March 23:30": _next(now, [dt.datetime(y, 3, 31, 23, 30) for y in years]),
+        "1 April 00:30": _next(now, [dt.datetime(y, 4, 1, 0, 30) for y in years]),
+        "29 February": _next(
+            now, [dt.datetime(y, 2, 29, 9, 0) for y in years if calendar.isleap(y)]
+        ),
+        "01:30 on the spring clock change": _next(
+            now, [dt.datetime.combine(_last_sunday(y, 3), dt.time(1, 30)) for y in years]
+        ),
+        "01:30 on the autumn clock change": _next(
+            now, [dt.datetime.combine(_last_sunday(y, 10), dt.time(1, 30)) for y in years]
+        ),
+    }
+    return {label: moment.strftime("%Y-%m-%dT%H:%M") for label, moment in chosen.items()}
+
+
+def _run(moment: str, extra: list[str]) -> tuple[str, int, float, str]:
+    started = time.monotonic()
+    command = [sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider"]
+    command += [f"--today={moment}", *extra]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    return moment, result.returncode, time.monotonic() - started, "\n".join(lines[-25:])
+
+
+def main(argv: list[str]) -> int:
+    now = dt.datetime.now(ENGLAND).replace(tzinfo=None)  # noqa: DTZ005 - England's wall clock
+    chosen = moments(now)
+    if "--list" in argv:
+        for label, moment in chosen.items():
+            print(f"{moment}  {label}")
+        return 0
+    os.environ.setdefault("PYTHONWARNINGS", "error")
+    failed = 0
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = pool.map(lambda m: _run(m, argv), chosen.values())
+        for (label, _), (moment, code, seconds, tail) in zip(chosen.items(), runs, strict=True):
+            outcome = "passed" if code == 0 else f"FAILED (exit {code})"
+            print(f"--today={moment} ({label}): {outcome} in {seconds:.0f} s")
+            if code != 0:
+                failed += 1
+                print(tail)
+    print(f"moments: {len(chosen) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
