@@ -101,3 +101,39 @@ def test_migration_revision_ids_equal_file_names(path):
     assert match, f"{path.name} has no revision id"
     assert match.group(1) == path.stem
     assert re.match(r"^\d{4}_[a-z0-9_]+$", path.stem), "readable ids: 0002_schemes"
+
+
+#: Calls that read the wall clock; only claims_portal/clock.py may make them, so that the
+#: suite's ``--today`` (and a reader of the code) finds every use of time in one place.
+_CLOCK_READS = re.compile(
+    r"\b(?:datetime\.now|datetime\.utcnow|date\.today|datetime\.today|time\.time|time\.time_ns)"
+    r"\s*\("
+)
+
+
+def test_only_the_clock_module_reads_the_clock():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative == "clock.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if _CLOCK_READS.search(line.split("#", 1)[0]):
+                offenders.append(f"claims_portal/{relative}:{number}: {line.strip()}")
+    assert offenders == [], "read the time through claims_portal.clock:\n" + "\n".join(offenders)
+
+
+def test_the_clock_reads_england_dates_across_the_clock_changes():
+    import datetime as dt
+
+    import time_machine
+
+    from claims_portal import clock
+
+    # 23:30 UTC on 31 March is already 1 April in England (BST); 23:30 UTC on
+    # 31 October is still 31 October (GMT again).
+    with time_machine.travel(dt.datetime(2027, 3, 31, 23, 30, tzinfo=dt.UTC), tick=False):
+        assert clock.today() == dt.date(2027, 4, 1)
+        assert clock.now().tzinfo is dt.UTC
+    with time_machine.travel(dt.datetime(2027, 10, 31, 23, 30, tzinfo=dt.UTC), tick=False):
+        assert clock.today() == dt.date(2027, 10, 31)
