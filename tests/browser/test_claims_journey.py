@@ -300,16 +300,19 @@ def test_a_file_over_the_request_limit_comes_back_with_the_reason(
     _start_claim(page, code)
     big = tmp_path / "scan-of-everything.pdf"
     big.write_bytes(b"%PDF-1.7\n" + b"0" * (6 * 1024 * 1024) + b"\n%%EOF\n")
+    page.get_by_label("NHS Health Check (HC1)").fill("12")
     page.get_by_label("Add an evidence file").set_input_files(str(big))
     page.get_by_role("button", name="Upload file").click()
-    _see(_error_summary(page), "The file is larger than 5 MB: choose a smaller file")
+    _see(_error_summary(page), "The selected file must be smaller than 5MB")
+    expect(page.get_by_label("NHS Health Check (HC1)")).to_have_value("12")  # kept
     assert_accessible(page)
     # A file of 5 MB and one byte reaches the checks and is refused by them.
     limit = tmp_path / "just-over.pdf"
     limit.write_bytes(b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024 + 1 - 9))
     page.get_by_label("Add an evidence file").set_input_files(str(limit))
     page.get_by_role("button", name="Upload file").click()
-    _see(_error_summary(page), "The file is larger than 5 MB")
+    _see(_error_summary(page), "The selected file must be smaller than 5MB")
+    expect(page.get_by_label("NHS Health Check (HC1)")).to_have_value("12")
     expect(page.get_by_test_id("evidence-files")).to_have_count(0)
     page.context.close()
 

@@ -502,6 +502,12 @@ _PDF_ACTIVE_NAMES: dict[str, str] = {
     "JavaScript": "This PDF contains JavaScript",
     "JS": "This PDF contains JavaScript",
     "Launch": "This PDF can start other programs",
+    # Actions that reach outside the document: open another file, send the form's contents
+    # to an address, read form data from another file.
+    "GoToR": "This PDF has links that open other files",
+    "GoToE": "This PDF has links that open other files",
+    "SubmitForm": "This PDF has a form that sends what is typed in it to another place",
+    "ImportData": "This PDF has a form that reads data from another file",
     "EmbeddedFile": "This PDF has other files attached inside it",
     "EmbeddedFiles": "This PDF has other files attached inside it",
     "RichMedia": "This PDF contains embedded media that can run code",
@@ -583,9 +589,10 @@ def check_pdf(data: bytes, limits: ContainerLimits) -> None:
 
     Raises :class:`EvidenceRejected`: ``DAMAGED`` (no ``%PDF-`` at the start, no ``%%EOF``
     in the last 1,024 bytes, an object stream that cannot be decoded), ``PASSWORD_PROTECTED``
-    (``/Encrypt``), ``ACTIVE_CONTENT`` (JavaScript, launch actions, embedded files, rich
-    media, XFA forms), ``ZIP_BOMB`` (object streams decoding past the limit). Names inside
-    compressed object streams are checked too; ``/OpenAction`` alone is allowed.
+    (``/Encrypt``), ``ACTIVE_CONTENT`` (JavaScript; launch, remote go-to, submit-form and
+    import-data actions; embedded files, rich media, XFA forms), ``ZIP_BOMB`` (object
+    streams decoding past the limit). Names inside compressed object streams are checked
+    too; ``/OpenAction`` alone is allowed.
     """
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
         refuse(RejectionCode.DAMAGED, DAMAGED)

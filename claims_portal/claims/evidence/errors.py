@@ -23,6 +23,7 @@ class RejectionCode(StrEnum):
     PASSWORD_PROTECTED = "password-protected"  # noqa: S105 - a reason code, not a password
     ZIP_BOMB = "zip-bomb"
     VIRUS = "virus"
+    PATIENT_DATA = "patient-data"
 
 
 class EvidenceError(Exception):

@@ -3,7 +3,8 @@
 The pipeline runs on the whole file (at most 5 MB, held in memory):
 
 1. size: empty files and files over the limit are refused;
-2. the extension (of the base name, case-insensitive) must be an accepted type;
+2. the extension (of the base name, case-insensitive) must be an accepted type, and the name
+   must not hold an NHS number (it is shown to everyone who can see the claim);
 3. libmagic, on the whole file, must report a MIME type expected for that extension;
 4. the container is opened and checked (``containers.py``): no macros, no passwords, no zip
    bombs, no scripts in PDFs, and the content is really the kind of document it is named;
@@ -43,6 +44,7 @@ from claims_portal.claims.evidence.filetypes import (
     EvidenceType,
 )
 from claims_portal.claims.evidence.scanning import NoVirusScanner, ScanResult, VirusScanner
+from claims_portal.claims.pii import find_nhs_numbers
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,10 @@ MIB = 1024 * 1024
 #: Evidence files are at most 5 MB (``EVIDENCE_MAX_BYTES``).
 DEFAULT_MAX_BYTES = 5 * MIB
 EMPTY_MESSAGE = "The file is empty"
+PATIENT_DATA_IN_NAME_MESSAGE = (
+    "The file name must not include patient details such as an NHS number. Rename the file "
+    "and upload it again"
+)
 VIRUS_MESSAGE = "Our virus check found a problem with this file, so it cannot be accepted"
 
 _OLE = frozenset({"application/x-ole-storage", "application/cdfv2", "application/vnd.ms-office"})
@@ -164,10 +170,11 @@ class InspectedEvidence:
 
 
 def too_large_message(max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """ "The file is larger than 5 MB" (for this limit)."""
+    """ "The selected file must be smaller than 5MB" (the NHS design system's words, for
+    this limit)."""
     if max_bytes % MIB == 0:
-        return f"The file is larger than {max_bytes // MIB} MB"
-    return f"The file is larger than {max_bytes:,} bytes"
+        return f"The selected file must be smaller than {max_bytes // MIB}MB"
+    return f"The selected file must be smaller than {max_bytes:,} bytes"
 
 
 _UNSAFE_CHARACTERS = re.compile(r'[<>:"/\\|?*]')
@@ -194,6 +201,20 @@ def safe_filename(name: str, *, default: str = "evidence") -> str:
         else:
             name = name[:200].rstrip(" .")
     return name or default
+
+
+#: Characters file names use between words, read as spaces when looking for NHS numbers
+#: ("patient_943_476_5919.pdf", "943.476.5919.pdf").
+_NAME_SEPARATORS = re.compile(r"[_.+,;()\[\]{}]")
+
+
+def refuse_patient_data_in_name(filename: str) -> None:
+    """Refuse a file name holding an NHS number (the check typed text gets, ``claims.pii``).
+
+    Raises :class:`EvidenceRejected` (``PATIENT_DATA``).
+    """
+    if find_nhs_numbers(_NAME_SEPARATORS.sub(" ", safe_filename(filename, default=""))):
+        refuse(RejectionCode.PATIENT_DATA, PATIENT_DATA_IN_NAME_MESSAGE)
 
 
 def evidence_type_for(filename: str) -> EvidenceType:
@@ -262,7 +283,8 @@ def inspect_evidence(
     Raises :class:`EvidenceRejected` with a plain reason and a :class:`RejectionCode`:
     ``EMPTY``, ``TOO_LARGE``, ``TYPE_NOT_ALLOWED``, ``CONTENT_MISMATCH`` ("This file is named
     .pdf but its content is HTML"), ``DAMAGED``, ``MACROS``, ``ACTIVE_CONTENT``,
-    ``PASSWORD_PROTECTED``, ``ZIP_BOMB`` or ``VIRUS``. Raises
+    ``PASSWORD_PROTECTED``, ``ZIP_BOMB``, ``VIRUS`` or ``PATIENT_DATA`` (an NHS number in
+    the file name). Raises
     :class:`~claims_portal.claims.evidence.scanning.VirusScanUnavailable` when the scanner
     cannot give a verdict.
     """
@@ -272,6 +294,7 @@ def inspect_evidence(
         refuse(RejectionCode.TOO_LARGE, too_large_message(max_bytes))
     name = safe_filename(filename)
     expected = evidence_type_for(filename)
+    refuse_patient_data_in_name(filename)
 
     mime = detect_mime_type(data)
     if mime == "application/encrypted":
@@ -334,6 +357,7 @@ __all__ = [
     "inspect_evidence",
     "inspect_upload",
     "read_upload",
+    "refuse_patient_data_in_name",
     "safe_filename",
     "too_large_message",
 ]

@@ -10,18 +10,27 @@ One form carries everything, so nothing typed is lost whichever button is presse
 A file is checked (``inspect_upload``) before anything is saved; a refused file changes
 nothing and its reason is shown in the error summary. A file is stored first, then its row
 is written and committed inside ``stored_evidence``, which deletes the object again if the
-database work fails. A request larger than ``MAX_CONTENT_LENGTH`` never reaches the view: it
-comes back to this page with "The file is larger than 5 MB".
+database work fails. A request larger than ``MAX_CONTENT_LENGTH`` is refused by Werkzeug
+before the form is read: the handler below reads the form's fields again, throwing the file's
+bytes away as they arrive (up to ``OVERSIZE_READ_LIMIT``), and shows the page again with what
+was typed and "The selected file must be smaller than 5MB". Nothing is saved.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+from typing import IO, cast
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
+from flask_wtf.csrf import validate_csrf
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.wsgi import LimitedStream
+from wtforms.validators import ValidationError
 
 from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
@@ -67,6 +76,9 @@ from claims_portal.schemes.services import tariff_for_period
 log = logging.getLogger(__name__)
 
 ACTIONS = ("save", "upload", "submit", "remove")
+#: A request over ``MAX_CONTENT_LENGTH`` up to this size is still read (its file thrown
+#: away) so the page can show what was typed; a larger one is not read at all.
+OVERSIZE_READ_LIMIT = 64 * 1024 * 1024
 
 
 def _editable_or_refuse(claim: Claim) -> ResponseReturnValue | None:
@@ -148,8 +160,12 @@ def edit(claim_id: int) -> ResponseReturnValue:
         return refused
     problems = []
     if request.args.get("error") == "too-large":
-        problems.append(Problem(f"{too_large_message()}: choose a smaller file", EVIDENCE_FIELD))
+        problems.append(Problem(_too_large_message(), EVIDENCE_FIELD))
     return render_edit(claim, problems=problems)
+
+
+def _too_large_message() -> str:
+    return too_large_message(current_app.config["EVIDENCE_MAX_BYTES"])
 
 
 def _inspect(upload: object) -> InspectedEvidence:
@@ -331,11 +347,76 @@ def download(claim_id: int, evidence_id: int) -> ResponseReturnValue:
     return response
 
 
+class _Discarded(io.BytesIO):
+    """Where the parser writes an oversize upload's bytes: nowhere."""
+
+    def write(self, data: object) -> int:
+        return len(data)  # type: ignore[arg-type]
+
+
+def _discard(*_args: object, **_kwargs: object) -> io.BytesIO:
+    return _Discarded()
+
+
+def _fields_without_files() -> MultiDict[str, str] | None:
+    """The form's fields of a request over the limit, its files' bytes thrown away.
+
+    ``None`` when it cannot be read safely: no declared length, longer than
+    ``OVERSIZE_READ_LIMIT``, not a multipart form, or malformed.
+    """
+    length = request.content_length
+    if length is None or length > OVERSIZE_READ_LIMIT or request.mimetype != "multipart/form-data":
+        return None
+    parser = FormDataParser(
+        stream_factory=_discard,  # type: ignore[arg-type]
+        max_form_memory_size=request.max_form_memory_size,
+        max_content_length=OVERSIZE_READ_LIMIT,
+        max_form_parts=request.max_form_parts,
+        silent=False,
+    )
+    # Werkzeug refused on the declared length before reading anything: the body is unread.
+    stream = cast(IO[bytes], LimitedStream(request.environ["wsgi.input"], length))
+    try:
+        _stream, form, _files = parser.parse(
+            stream, request.mimetype, length, request.mimetype_params
+        )
+    except (ValueError, RequestEntityTooLarge):
+        return None
+    return form
+
+
+def _edit_again_without_the_file(claim_id: int) -> ResponseReturnValue | None:
+    """The claim page again with what was typed and the size problem, or ``None``."""
+    if not current_user.is_authenticated:
+        return None
+    form = _fields_without_files()
+    if form is None:
+        return None
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(form.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")))
+        except ValidationError:
+            return None
+    claim = claim_or_404(claim_id)
+    refused = _editable_or_refuse(claim)
+    if refused is not None:
+        return refused
+    entries = services.parse_entries(claim, form)
+    problems = [Problem(_too_large_message(), EVIDENCE_FIELD), *entries.problems]
+    log.info("claim %s: evidence refused (request over the limit)", claim.id)
+    return render_edit(claim, problems=problems, entries=entries, status=413)
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     """An upload over the request limit: back to the claim page with the reason."""
     claim_id = (request.view_args or {}).get("claim_id")
+    if request.endpoint == "claims.save" and claim_id is not None:
+        again = _edit_again_without_the_file(claim_id)
+        if again is not None:
+            return again
     if request.endpoint in ("claims.save", "claims.edit") and claim_id is not None:
+        # Not readable (too large even to read, no session, expired form): say why at least.
         return redirect(url_for("claims.edit", claim_id=claim_id, error="too-large"))
     return render_template(
         "errors/error.html",

