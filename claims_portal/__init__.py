@@ -31,6 +31,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # nhsuk-frontend-jinja's macros need ChainableUndefined (they read nested optional keys).
     app.jinja_env.undefined = ChainableUndefined
+    # Escape every template, whatever its extension: Flask's default leaves the NHS macros'
+    # `.jinja` files unescaped, so user text given to a macro was printed as markup. Trusted
+    # HTML for a macro's "html" parameter is built with {% set %}...{% endset %} or Markup.
+    app.jinja_env.autoescape = True
     app.jinja_loader = ChoiceLoader(
         [app.jinja_loader, PackageLoader("nhsuk_frontend_jinja", "templates")]  # type: ignore[list-item]
     )

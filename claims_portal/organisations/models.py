@@ -82,6 +82,10 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     def __repr__(self) -> str:
         return f"<Organisation {self.ods_code} {self.name!r}>"
 
+    def __str__(self) -> str:
+        # What the admin shows for a related organisation (a parent), as people read it.
+        return self.display_name
+
     @property
     def display_name(self) -> str:
         return f"{self.name} ({self.ods_code})"
