@@ -10,6 +10,10 @@ Routing (who decides):
   its own administrators).
 
 Nobody decides their own request. Every step is audited and both outcomes are emailed.
+
+Deciding and withdrawing lock the request row and re-check that it is still pending, so of
+two people acting at once exactly one wins; the other is told who decided it and when, and
+nothing of theirs is recorded (:class:`AccessConflict`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from claims_portal.access.permissions import (
 from claims_portal.access.policy import email_problem, full_name_problem, generic_mailbox_names
 from claims_portal.access.roles import PROVIDER_ROLES, Capability, Role, roles_allowed_for
 from claims_portal.access.services import (
+    AccessConflict,
     AccessError,
     create_user,
     grant_membership,
@@ -45,6 +50,7 @@ from claims_portal.access.tokens import issue_token
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
 from claims_portal.db import DbSession, utcnow
+from claims_portal.decisions import already, by_whom, lock, lock_name
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
@@ -299,11 +305,11 @@ def submit_request(
 
 
 def withdraw(session: DbSession, request: AccessRequest, *, actor: User) -> None:
-    """The requester takes back a pending request."""
+    """The requester takes back a pending request (:class:`AccessConflict` if it was
+    decided meanwhile)."""
     if request.requester_id != actor.id:
         raise PermissionDenied(f"{actor.email} may not withdraw request {request.id}")
-    if request.status is not AccessRequestStatus.PENDING:
-        raise AccessError("This request has already been decided")
+    request = lock_pending(session, request)
     request.status = AccessRequestStatus.WITHDRAWN
     request.decided_at = utcnow()
     request.decided_by_id = actor.id
@@ -334,11 +340,11 @@ def decide(
     """Approve or reject a pending request (rejection needs a reason); emails the outcome.
 
     Raises :class:`PermissionDenied` if ``actor`` does not decide requests for its
-    organisation, :class:`AccessError` if it was already decided or cannot be approved now.
+    organisation, :class:`AccessConflict` if it was decided meanwhile (the request row is
+    locked and re-read first), :class:`AccessError` if it cannot be approved now.
     """
+    request = lock_pending(session, request)
     ensure_can_decide(session, actor, request)
-    if request.status is not AccessRequestStatus.PENDING:
-        raise AccessError(f"This request has already been {request.status.lower()}")
     reason = (reason or "").strip() or None
     if reason and len(reason) > MAX_REASON:
         raise AccessError(f"The reason must be {MAX_REASON} characters or fewer", field="reason")
@@ -364,6 +370,9 @@ def decide(
         raise AccessError(
             f"{problem}. Reject this request and ask the person to request a role that fits."
         )
+    # Two requests (or an invitation) for one new person approved at once would both create
+    # the account: the second waits here and then finds it.
+    lock_name(session, f"person:{request.email}")
     user = request.requester or session.scalar(select(User).where(User.email == request.email))
     if user is None:
         user = create_user(session, email=request.email, full_name=request.full_name, actor=actor)
@@ -392,6 +401,22 @@ def decide(
         kind = EmailKind.ACCESS_REQUEST_DECIDED
     enqueue(session, to=user.email, subject=subject, body=body, kind=kind)
     return request
+
+
+def lock_pending(session: DbSession, request: AccessRequest) -> AccessRequest:
+    """The request, locked and read afresh; :class:`AccessConflict` unless still pending."""
+    locked = lock(session, AccessRequest, request.id)
+    if locked is None:
+        raise AccessConflict("This request no longer exists. Nothing was changed.")
+    if locked.status is not AccessRequestStatus.PENDING:
+        raise AccessConflict(decided_message(session, locked))
+    return locked
+
+
+def decided_message(session: DbSession, request: AccessRequest) -> str:
+    """ "This request was already approved by Tom Okafor at 14:02. Nothing was changed." """
+    decider = session.get(User, request.decided_by_id) if request.decided_by_id else None
+    return already("This request", request.status.lower(), by_whom(decider, request.decided_at))
 
 
 def _grant_or_existing(

@@ -4,6 +4,11 @@ An administrator (``ADMINISTER_USERS``) acts on people who hold (or held) a memb
 organisation the administrator reaches: their ICB, its sub-locations and the providers under
 them. Anyone else is refused with :class:`PermissionDenied` (403). Accounts are never
 deleted. Every action is audited.
+
+Two administrators acting on the same person at once: revoking, disabling and enabling lock
+the row and re-check it (the second is told who acted first, :class:`AccessConflict`);
+inviting takes a lock on the email address, so the second invitation finds the first's
+account and membership instead of making another.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from claims_portal.access.permissions import PermissionDenied, ensure_capability
 from claims_portal.access.policy import email_problem, full_name_problem, generic_mailbox_names
 from claims_portal.access.roles import Capability, Role
 from claims_portal.access.services import (
+    AccessConflict,
     AccessError,
     create_user,
     end_all_sessions,
@@ -32,6 +38,7 @@ from claims_portal.access.tokens import issue_token
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
 from claims_portal.db import DbSession, utcnow
+from claims_portal.decisions import already, by_event, by_whom, last_event, lock, lock_name
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 from claims_portal.organisations.models import Organisation
@@ -119,6 +126,7 @@ def invite(
         raise AccessError(problem, field="role")
     email = normalise_email(email)
     full_name = " ".join(full_name.split())
+    lock_name(session, f"person:{email}")
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         names = generic_mailbox_names(current_app.config.get("GENERIC_MAILBOX_NAMES"))
@@ -190,8 +198,14 @@ def revoke_membership(
 ) -> None:
     """End a membership now (kept, marked revoked); access goes at the person's next request."""
     ensure_capability(actor, Capability.ADMINISTER_USERS, membership.organisation)
+    locked = lock(session, Membership, membership.id)
+    assert locked is not None  # memberships are never deleted
+    membership = locked
     if membership.revoked_at is not None:
-        raise AccessError("This access has already been removed")
+        remover = session.get(User, membership.revoked_by_id) if membership.revoked_by_id else None
+        raise AccessConflict(
+            already("This access", "removed", by_whom(remover, membership.revoked_at))
+        )
     membership.revoked_at = utcnow()
     membership.revoked_by_id = actor.id
     session.flush()
@@ -223,8 +237,10 @@ def disable_user(session: DbSession, user: User, *, actor: User, reason: str | N
     ensure_can_manage(actor, user)
     if user.id == actor.id:
         raise AccessError("You cannot disable your own account")
+    user = _lock_user(session, user)
     if user.is_disabled:
-        raise AccessError(f"The account of {user.email} is already disabled")
+        event = last_event(session, "user", user.id, ["user.disabled"])
+        raise AccessConflict(already(f"The account of {user.email}", "disabled", by_event(event)))
     user.is_disabled = True
     ended = end_all_sessions(session, user)
     record_event(
@@ -241,10 +257,20 @@ def disable_user(session: DbSession, user: User, *, actor: User, reason: str | N
 
 def enable_user(session: DbSession, user: User, *, actor: User) -> None:
     ensure_can_manage(actor, user)
+    user = _lock_user(session, user)
     if not user.is_disabled:
-        raise AccessError(f"The account of {user.email} is not disabled")
+        event = last_event(session, "user", user.id, ["user.enabled"])
+        if event is None:
+            raise AccessError(f"The account of {user.email} is not disabled")
+        raise AccessConflict(already(f"The account of {user.email}", "enabled", by_event(event)))
     user.is_disabled = False
     record_event(session, action="user.enabled", object_type="user", object_id=user.id, actor=actor)
+
+
+def _lock_user(session: DbSession, user: User) -> User:
+    locked = lock(session, User, user.id)
+    assert locked is not None  # accounts are never deleted
+    return locked
 
 
 def unlock_user(session: DbSession, user: User, *, actor: User) -> None:

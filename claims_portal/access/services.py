@@ -34,6 +34,16 @@ class AccessError(Exception):
         super().__init__(message)
         self.field = field
 
+    #: The HTTP status of a page that shows it.
+    status_code = 400
+
+
+class AccessConflict(AccessError):
+    """Someone else decided first (the request, the membership, the account changed while
+    the page was open). The message says who and when, and that nothing was changed."""
+
+    status_code = 409
+
 
 class SessionExpired(Exception):
     """The session token is unknown, revoked, idle too long or past its lifetime."""

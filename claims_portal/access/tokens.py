@@ -28,6 +28,7 @@ from claims_portal.access.services import (
 )
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
+from claims_portal.decisions import lock
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 
@@ -87,11 +88,21 @@ def issue_token(
     return token, row
 
 
-def find_token(session: DbSession, token: str, purposes: set[TokenPurpose]) -> AccessToken:
-    """The live link for ``token``. Raises :class:`InvalidLink`."""
+def find_token(
+    session: DbSession, token: str, purposes: set[TokenPurpose], *, for_update: bool = False
+) -> AccessToken:
+    """The live link for ``token``. Raises :class:`InvalidLink`.
+
+    ``for_update`` (using the link): the person's row, then the link's, are locked and read
+    afresh, so a link used twice at once (two tabs, a double click) works once; the second
+    use is told the link has been used.
+    """
     if not token or len(token) > 200:
         raise InvalidLink
     row = session.scalar(select(AccessToken).where(AccessToken.token_hash == hash_token(token)))
+    if row is not None and for_update:
+        lock(session, User, row.user_id)
+        row = lock(session, AccessToken, row.id)
     if (
         row is None
         or row.purpose not in purposes
@@ -216,13 +227,15 @@ def change_password(
 
 def complete_registration(session: DbSession, token: str, password: str, *, links: Links) -> User:
     """Set the first password through a registration or invitation link."""
-    row = find_token(session, token, {TokenPurpose.REGISTRATION, TokenPurpose.INVITATION})
+    row = find_token(
+        session, token, {TokenPurpose.REGISTRATION, TokenPurpose.INVITATION}, for_update=True
+    )
     return _set_password(session, row, password, action="user.registered", links=links)
 
 
 def reset_password(session: DbSession, token: str, password: str, *, links: Links) -> User:
     """Set a new password through a reset link: ends every session and unlocks."""
-    row = find_token(session, token, {TokenPurpose.PASSWORD_RESET})
+    row = find_token(session, token, {TokenPurpose.PASSWORD_RESET}, for_update=True)
     return _set_password(session, row, password, action="password.reset", links=links)
 
 

@@ -371,7 +371,7 @@ class SchemeAdmin(ScopedModelView):
         scheme = self._scheme_from_form()
         if self._write(lambda: services.publish_scheme(db.session, scheme, actor=actor())):
             flash(f"{scheme.code} is published. You can now offer it to providers.", "success")
-        else:
+        elif scheme.is_draft:  # not when someone else published it first (already said)
             flash(f"{scheme.code} was not published: put right the problems listed.", "error")
         return self._back(scheme)
 

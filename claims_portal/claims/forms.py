@@ -52,3 +52,5 @@ class FinanceThresholdForm(FlaskForm):
         "Finance threshold, in pounds",
         validators=[InputRequired("Enter the threshold in pounds, like 15000 or 15000.00")],
     )
+    #: The threshold shown when the page was loaded: saving is refused if it changed since.
+    seen = HiddenField()

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -29,3 +29,5 @@ class ApprovalModeForm(FlaskForm):
             Length(max=1000, message="Reason must be 1000 characters or fewer"),
         ],
     )
+    #: The mode shown when the page was loaded: saving is refused if it changed meanwhile.
+    seen_mode = HiddenField()

@@ -13,6 +13,7 @@ from claims_portal.access.permissions import PermissionDenied, ensure_capability
 from claims_portal.access.roles import Capability
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession
+from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event, lock
 from claims_portal.organisations.models import (
     ApprovalMode,
     NetworkMembership,
@@ -23,6 +24,16 @@ from claims_portal.organisations.models import (
 
 class OrganisationError(Exception):
     """A rule about organisations was broken; the message is for the user."""
+
+    #: The HTTP status of a page that shows it.
+    status_code = 400
+
+
+class OrganisationConflict(OrganisationError):
+    """The setting changed while the person was looking at it (someone else saved first).
+    The message says to what, by whom and when, and that nothing was changed."""
+
+    status_code = 409
 
 
 #: ODS code formats by kind (Organisation Data Service conventions).
@@ -198,15 +209,29 @@ def change_approval_mode(
     mode: ApprovalMode,
     actor: User,
     reason: str | None = None,
+    expected: ApprovalMode | None = None,
 ) -> bool:
     """Switch a practice between one-step and two-step approval.
 
     Only an administrator of the practice's own ICB may (raises :class:`PermissionDenied`).
-    Returns False when the practice already had ``mode`` (nothing is recorded).
+    ``expected`` is the mode the person saw on the page: the practice's row is locked and
+    read afresh, and if its mode is no longer ``expected`` (another administrator saved
+    first) :class:`OrganisationConflict` says what it is now, who set it and when, and
+    nothing is recorded. Returns False when the practice already had ``mode``.
     """
     if practice.kind is not OrganisationKind.GP_PRACTICE:
         raise OrganisationError("Only GP practices have an approval mode")
     ensure_can_change_approval_mode(actor, practice)
+    lock(session, Organisation, practice.id)
+    if expected is not None and practice.approval_mode is not expected:
+        event = last_event(
+            session, "organisation", practice.id, ["organisation.approval_mode_changed"]
+        )
+        now = practice.approval_mode.lower() if practice.approval_mode else "not set"
+        raise OrganisationConflict(
+            f"The approval mode of {practice.name} was changed to {now}{by_event(event)} "
+            f"while you were looking at it. {NOTHING_CHANGED}"
+        )
     if practice.approval_mode is mode:
         return False
     before = practice.approval_mode
@@ -265,6 +290,7 @@ def practices_of(session: DbSession, commissioner: Organisation) -> list[Organis
 
 
 __all__ = [
+    "OrganisationConflict",
     "OrganisationError",
     "PermissionDenied",
     "add_network_membership",

@@ -18,6 +18,7 @@ from claims_portal.organisations import bp
 from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.forms import ApprovalModeForm
 from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
+from claims_portal.organisations.services import OrganisationError
 
 
 @bp.get("/practices")
@@ -43,19 +44,30 @@ def approval_mode(practice_id: int) -> ResponseReturnValue:
     user = cast(User, current_user)
     # Another ICB's practice is refused by the service (403), not hidden.
     form = ApprovalModeForm()
+    status = 200
     if form.validate_on_submit():
-        changed = organisation_services.change_approval_mode(
-            db.session,
-            practice=practice,
-            mode=ApprovalMode[form.approval_mode.data],
-            actor=user,
-            reason=form.reason.data or None,
-        )
-        db.session.commit()
-        if changed:
-            flash(f"{practice.name} now uses {practice.approval_mode} approval", "success")
-        return redirect(url_for("organisations.practices"))
+        seen = form.seen_mode.data
+        try:
+            changed = organisation_services.change_approval_mode(
+                db.session,
+                practice=practice,
+                mode=ApprovalMode[form.approval_mode.data],
+                actor=user,
+                reason=form.reason.data or None,
+                expected=ApprovalMode[seen] if seen in ApprovalMode.__members__ else None,
+            )
+        except OrganisationError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+            status = error.status_code
+        else:
+            db.session.commit()
+            if changed:
+                flash(f"{practice.name} now uses {practice.approval_mode} approval", "success")
+            return redirect(url_for("organisations.practices"))
     organisation_services.ensure_can_change_approval_mode(user, practice)
     if form.approval_mode.data is None and practice.approval_mode is not None:
         form.approval_mode.data = practice.approval_mode.name
-    return render_template("organisations/approval_mode.html", form=form, practice=practice)
+    # What this page shows now (after a conflict: the mode someone else saved).
+    form.seen_mode.data = practice.approval_mode.name if practice.approval_mode else ""
+    return render_template("organisations/approval_mode.html", form=form, practice=practice), status

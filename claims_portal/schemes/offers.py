@@ -12,6 +12,12 @@ An offer's life (each step audited with the status before and after)::
 
 Withdrawn and cancelled offers stay as history; the scheme may then be offered afresh (a new
 offer). Only published schemes are offered and accepted.
+
+Each step locks the scheme's row (shared, so providers answer different offers at once but
+not while the scheme is being closed) and then the offer's, reads both afresh and re-checks
+the status: of a provider accepting while a colleague rejects, or while the commissioner
+withdraws, exactly one wins and the other is told who got there first
+(:class:`SchemeConflict`); nothing of theirs is recorded.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from claims_portal.access.permissions import ancestors_and_self, ensure_capabili
 from claims_portal.access.roles import Capability
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
+from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event, lock
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import (
     ENDED_OFFER_STATUSES,
@@ -37,7 +44,7 @@ from claims_portal.schemes.models import (
     SchemeStatus,
 )
 from claims_portal.schemes.schedule import WindowState, long_date, window_state
-from claims_portal.schemes.services import PROVIDER_KINDS, SchemeError
+from claims_portal.schemes.services import PROVIDER_KINDS, SchemeConflict, SchemeError
 
 
 def can_offer_to(scheme: Scheme, provider: Organisation) -> bool:
@@ -79,6 +86,9 @@ def offer_scheme(
 ) -> Offer:
     """Offer a published scheme to a practice, PCN or federation (Pending)."""
     ensure_capability(actor, Capability.CONFIGURE_SCHEMES, provider)
+    # Lock the scheme row so two offers to the same provider cannot race, nor an offer and
+    # the scheme's closing.
+    _lock_scheme(session, scheme, share=False)
     if scheme.status is not SchemeStatus.PUBLISHED:
         raise SchemeError(
             f"Publish {scheme.code} before offering it (it is {scheme.status.lower()})"
@@ -87,8 +97,6 @@ def offer_scheme(
         raise SchemeError("Schemes are offered to practices, PCNs and federations")
     if not can_offer_to(scheme, provider):
         raise SchemeError(f"{scheme.code} is not commissioned for {provider.name}")
-    # Lock the scheme row so two offers to the same provider cannot race.
-    session.execute(select(Scheme.id).where(Scheme.id == scheme.id).with_for_update())
     live = session.scalar(
         select(Offer).where(
             Offer.scheme_id == scheme.id,
@@ -168,12 +176,37 @@ _CANCEL = _Move(
 )
 
 
+def _lock_scheme(session: DbSession, scheme: Scheme, *, share: bool) -> None:
+    """Lock the scheme's row and read it afresh: ``FOR SHARE`` when ``share`` (answering
+    offers), else ``FOR NO KEY UPDATE`` (offering; closing takes the same)."""
+    session.execute(
+        select(Scheme)
+        .where(Scheme.id == scheme.id)
+        .with_for_update(of=Scheme, read=share, key_share=not share)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def _stale_message(session: DbSession, offer: Offer, move: _Move) -> str:
+    """ "Only a pending offer can be accepted; this one was rejected by Aisha Khan at 14:02.
+    Nothing was changed." (who and when from the step that left it in its status)."""
+    event = last_event(session, "scheme_offer", offer.id, _STEP_ACTIONS)
+    if event is not None and (event.after or {}).get("status") == offer.status.name:
+        done = event.action.removeprefix("scheme_offer.").replace("_", " ")
+        return f"{move.refusal}; this one was {done}{by_event(event)}. {NOTHING_CHANGED}"
+    return f"{move.refusal}; this one is {offer.status.lower()}. {NOTHING_CHANGED}"
+
+
 def _move(
     session: DbSession, offer: Offer, move: _Move, actor: User, reason: str | None = None
 ) -> None:
     ensure_capability(actor, move.capability, offer.provider)
+    _lock_scheme(session, offer.scheme, share=True)
+    locked = lock(session, Offer, offer.id)
+    assert locked is not None  # offers are never deleted
+    offer = locked
     if offer.status not in move.sources:
-        raise SchemeError(f"{move.refusal}; this one is {offer.status.lower()}")
+        raise SchemeConflict(_stale_message(session, offer, move))
     provider_side = move.capability is Capability.RESPOND_TO_OFFER
     scheme = offer.scheme
     if provider_side and scheme.status is not SchemeStatus.PUBLISHED:
@@ -197,6 +230,12 @@ def _move(
         offer.reason = reason
     session.flush()
     _audit(session, f"scheme_offer.{move.action}", offer, actor, before, reason)
+
+
+_STEP_ACTIONS = [
+    f"scheme_offer.{m.action}"
+    for m in (_ACCEPT, _REJECT, _REQUEST_AGAIN, _REISSUE, _WITHDRAW, _CANCEL)
+] + ["scheme_offer.offered"]
 
 
 def accept_offer(session: DbSession, offer: Offer, *, actor: User) -> None:

@@ -22,7 +22,7 @@ from claims_portal.schemes import bp
 from claims_portal.schemes import offers as offer_services
 from claims_portal.schemes.forms import ConfirmForm, RejectOfferForm
 from claims_portal.schemes.models import Offer, OfferStatus
-from claims_portal.schemes.services import SchemeError, tariff_for_period
+from claims_portal.schemes.services import SchemeConflict, SchemeError, tariff_for_period
 
 
 @bp.app_context_processor
@@ -132,15 +132,21 @@ def request_again(scheme_id: int) -> ResponseReturnValue:
 @require_capability(Capability.RESPOND_TO_OFFER)
 def reject(scheme_id: int) -> ResponseReturnValue:
     offer = _offer_or_404(scheme_id)
-    if offer.status is not OfferStatus.PENDING:
+    form = RejectOfferForm()
+    # A rejection posted after someone else answered goes to the service, which says who.
+    if offer.status is not OfferStatus.PENDING and not form.is_submitted():
         flash(f"This offer is {offer.status.lower()}: it can no longer be rejected", "error")
         return redirect(url_for("schemes.detail", scheme_id=scheme_id))
-    form = RejectOfferForm()
     if form.validate_on_submit():
         try:
             offer_services.reject_offer(
                 db.session, offer, actor=cast(User, current_user), reason=form.reason.data
             )
+        except SchemeConflict as error:
+            db.session.rollback()
+            for problem in error.problems:
+                flash(problem, "error")
+            return redirect(url_for("schemes.detail", scheme_id=scheme_id))
         except SchemeError as error:
             db.session.rollback()
             form.form_errors.extend(error.problems)

@@ -17,7 +17,7 @@ from claims_portal.access.forms import (
 )
 from claims_portal.access.models import AccessRequest, AccessRequestStatus
 from claims_portal.access.roles import Role
-from claims_portal.access.services import AccessError
+from claims_portal.access.services import AccessConflict, AccessError
 from claims_portal.access.views._common import links, me, show_error
 from claims_portal.clock import today
 from claims_portal.extensions import db
@@ -88,7 +88,7 @@ def _decision_choices() -> list[SelectChoice]:
 
 @bp.route("/access-requests/<int:request_id>", methods=["GET", "POST"])
 @login_required
-def access_request(request_id: int) -> str | Response:
+def access_request(request_id: int) -> tuple[str, int] | Response:
     access = db.session.get(AccessRequest, request_id)
     if access is None:
         abort(404)
@@ -99,8 +99,10 @@ def access_request(request_id: int) -> str | Response:
         access_requests.ensure_can_decide(db.session, user, access)
     form = DecisionForm()
     form.decision.choices = _decision_choices()
-    pending = access.status is AccessRequestStatus.PENDING
-    if pending and not is_requester and form.validate_on_submit():
+    status = 200
+    # A decision posted after someone else's is still handed to the service, which says who
+    # decided first (409); nothing of the second decision is kept.
+    if not is_requester and form.validate_on_submit():
         try:
             access_requests.decide(
                 db.session,
@@ -113,6 +115,7 @@ def access_request(request_id: int) -> str | Response:
         except AccessError as error:
             db.session.rollback()
             show_error(form, error)
+            status = error.status_code if isinstance(error, AccessConflict) else 200
         else:
             db.session.commit()
             verb = "approved" if form.decision.data == "approve" else "rejected"
@@ -122,13 +125,14 @@ def access_request(request_id: int) -> str | Response:
                 "success",
             )
             return redirect(url_for("access.pending_actions"))
+    pending = access.status is AccessRequestStatus.PENDING
     return render_template(
         "access/access_request.html",
         access=access,
         form=form,
         can_decide=pending and not is_requester,
         withdraw_form=ConfirmForm(),
-    )
+    ), status
 
 
 @bp.post("/access-requests/<int:request_id>/withdraw")

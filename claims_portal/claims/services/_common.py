@@ -12,6 +12,7 @@ from claims_portal.access.roles import Capability
 from claims_portal.claims.models import Claim
 from claims_portal.clock import ENGLAND
 from claims_portal.db import DbSession
+from claims_portal.decisions import when  # noqa: F401 - re-exported (conflict messages)
 
 
 @dataclass(frozen=True)
@@ -118,15 +119,6 @@ def get_claim(session: DbSession, claim_id: int, user: User) -> Claim:
 
 def local_time(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(ENGLAND)
-
-
-def when(moment: dt.datetime, *, today: dt.date | None = None) -> str:
-    """``14:02`` today, else ``14:02 on 3 December 2026`` (England's time)."""
-    local = local_time(moment)
-    clock = local.strftime("%H:%M")
-    if today is not None and local.date() == today:
-        return clock
-    return f"{clock} on {local.day} {local:%B %Y}"
 
 
 def money(amount: object) -> str:

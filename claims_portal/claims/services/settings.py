@@ -4,6 +4,10 @@ A claim worth **strictly more** than its ICB's threshold needs finance approval 
 (a claim of exactly the threshold does not). The threshold belongs to the ICB above the
 claim's provider; without a setting of its own the ICB uses ``FINANCE_THRESHOLD_DEFAULT``
 (15,000 pounds, the public CQRS figure). The ICB's administrator changes it.
+
+A change names the threshold the administrator saw; it is re-checked under a lock on the
+ICB's row, so of two administrators saving at once the second is told the value changed
+under them (:class:`ClaimConflict`) instead of silently overwriting it.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from claims_portal.access.permissions import ensure_capability
 from claims_portal.access.roles import Capability
 from claims_portal.audit.services import record_event
 from claims_portal.claims.models import IcbClaimSettings
-from claims_portal.claims.services._common import ClaimInvalid, Problem
+from claims_portal.claims.services._common import ClaimConflict, ClaimInvalid, Problem
 from claims_portal.db import DbSession, utcnow
+from claims_portal.decisions import NOTHING_CHANGED, by_whom, lock
 from claims_portal.organisations.models import Organisation, OrganisationKind
 
 DEFAULT_FINANCE_THRESHOLD = Decimal("15000.00")
@@ -62,14 +67,43 @@ def parse_threshold(text: str) -> Decimal:
 
 
 def set_finance_threshold(
-    session: DbSession, icb: Organisation, amount: Decimal, *, actor: User
+    session: DbSession,
+    icb: Organisation,
+    amount: Decimal,
+    *,
+    actor: User,
+    expected: Decimal | None = None,
 ) -> bool:
-    """Set the ICB's finance threshold (its administrator only); audited. True if changed."""
+    """Set the ICB's finance threshold (its administrator only); audited. True if changed.
+
+    ``expected`` is the threshold the administrator saw: if another change was saved since
+    (checked under a lock on the ICB's row), :class:`ClaimConflict` says what it is now, who
+    set it and when, and nothing is recorded.
+    """
     if icb.kind is not OrganisationKind.ICB:
         raise ClaimInvalid("The finance threshold is set for an ICB")
     ensure_capability(actor, Capability.CONFIGURE_SCHEMES, icb)
-    before = finance_threshold(session, icb)
-    row = settings_of(session, icb)
+    # The settings row may not exist yet; the ICB's row always does.
+    lock(session, Organisation, icb.id)
+    row = session.scalar(
+        select(IcbClaimSettings)
+        .where(IcbClaimSettings.icb_id == icb.id)
+        .execution_options(populate_existing=True)
+    )
+    before = row.finance_threshold if row is not None else default_finance_threshold()
+    if expected is not None and before != expected:
+        who = (
+            by_whom(session.get(User, row.updated_by_id), row.updated_at)
+            if row is not None and row.updated_by_id is not None
+            else ""
+        )
+        raise ClaimConflict(
+            Problem(
+                f"The finance threshold was changed to £{before:,.2f}{who} while you were "
+                f"looking at it. {NOTHING_CHANGED}",
+                "finance_threshold",
+            )
+        )
     if row is not None and row.finance_threshold == amount:
         return False
     if row is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import cast
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -11,10 +12,19 @@ from claims_portal.access.permissions import current_organisation, icb_of, requi
 from claims_portal.access.roles import Capability
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import FinanceThresholdForm
-from claims_portal.claims.services import ClaimInvalid
+from claims_portal.claims.services import ClaimConflict, ClaimInvalid
 from claims_portal.claims.views._common import me
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+
+
+def _seen(value: str | None) -> Decimal | None:
+    """The threshold the page showed (None when the form did not send one)."""
+    try:
+        amount = Decimal(value or "")
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
 
 
 @bp.route("/claims/finance-threshold", methods=["GET", "POST"])
@@ -25,13 +35,18 @@ def finance_threshold() -> ResponseReturnValue:
         abort(404)
     current = services.finance_threshold(db.session, icb)
     form = FinanceThresholdForm()
+    status = 200
     if form.validate_on_submit():
         try:
             amount = services.parse_threshold(form.finance_threshold.data)
-            changed = services.set_finance_threshold(db.session, icb, amount, actor=me())
-        except ClaimInvalid as error:
+            changed = services.set_finance_threshold(
+                db.session, icb, amount, actor=me(), expected=_seen(form.seen.data)
+            )
+        except (ClaimInvalid, ClaimConflict) as error:
             db.session.rollback()
             form.finance_threshold.errors = error.messages
+            status = error.status_code
+            current = services.finance_threshold(db.session, icb)
         else:
             db.session.commit()
             if changed:
@@ -39,7 +54,10 @@ def finance_threshold() -> ResponseReturnValue:
             return redirect(url_for("claims.index"))
     elif not form.is_submitted():
         form.finance_threshold.data = f"{current:.2f}"
-    status = 400 if form.errors else 200
+    if form.errors and status == 200:
+        status = 400
+    # The value this page shows: a second save is checked against it.
+    form.seen.data = f"{current:.2f}"
     return render_template(
         "claims/finance_threshold.html", form=form, icb=icb, current=current
     ), status

@@ -28,6 +28,7 @@ from claims_portal.access.permissions import PermissionDenied
 from claims_portal.schemes.services._common import (
     COMMISSIONER_KINDS,
     PROVIDER_KINDS,
+    SchemeConflict,
     SchemeError,
     commissioner_scope,
     ensure_can_configure,
@@ -80,6 +81,7 @@ __all__ = [
     "QUESTION_FIELDS",
     "SCHEME_FIELDS",
     "PermissionDenied",
+    "SchemeConflict",
     "SchemeError",
     "add_component",
     "add_question",

@@ -33,6 +33,16 @@ class SchemeError(Exception):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("; ".join(self.problems))
 
+    #: The HTTP status of a page that shows it.
+    status_code = 400
+
+
+class SchemeConflict(SchemeError):
+    """Someone else changed the scheme or offer first (published, closed, answered it while
+    the page was open). The message says who and when, and that nothing was changed."""
+
+    status_code = 409
+
 
 # --- Who sees what ------------------------------------------------------------------------
 

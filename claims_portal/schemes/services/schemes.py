@@ -15,6 +15,7 @@ from claims_portal.access.permissions import (
 )
 from claims_portal.access.roles import Capability
 from claims_portal.db import DbSession, utcnow
+from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import (
     ClaimFrequency,
@@ -30,6 +31,7 @@ from claims_portal.schemes.services._common import (
     _CODE,
     _PAYCODE,
     COMMISSIONER_KINDS,
+    SchemeConflict,
     SchemeError,
     _audit,
     _changes,
@@ -349,11 +351,32 @@ def _listing(items: list[str]) -> str:
     return ", ".join(items)
 
 
+def _lock(session: DbSession, scheme: Scheme) -> None:
+    """Lock the scheme's row and read it afresh: of two people publishing (or closing) it
+    at once, the second waits, then finds it published (or closed)."""
+    session.execute(
+        select(Scheme)
+        .where(Scheme.id == scheme.id)
+        .with_for_update(of=Scheme, key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def _already(session: DbSession, scheme: Scheme, step: str, *, also: str = "") -> SchemeConflict:
+    event = last_event(session, "scheme", scheme.id, [f"scheme.{step}"])
+    status = scheme.status.lower()
+    return SchemeConflict(
+        f"{also}{scheme.code} is already {status}{by_event(event)}. {NOTHING_CHANGED}"
+    )
+
+
 def publish_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
-    """Validate the whole scheme and publish it; :class:`SchemeError` lists every problem."""
+    """Validate the whole scheme and publish it; :class:`SchemeError` lists every problem,
+    :class:`SchemeConflict` says who published (or closed) it first."""
     ensure_can_configure(actor, scheme)
+    _lock(session, scheme)
     if scheme.status is not SchemeStatus.DRAFT:
-        raise SchemeError(f"{scheme.code} is already {scheme.status.lower()}")
+        raise _already(session, scheme, scheme.status.name.lower())
     problems = publication_problems(scheme)
     if problems:
         raise SchemeError(problems)
@@ -372,8 +395,12 @@ def publish_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
 
 
 def close_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
-    """Close a published scheme: it stays, with its offers, as history."""
+    """Close a published scheme: it stays, with its offers, as history
+    (:class:`SchemeConflict` if someone closed it first)."""
     ensure_can_configure(actor, scheme)
+    _lock(session, scheme)
+    if scheme.status is SchemeStatus.CLOSED:
+        raise _already(session, scheme, "closed", also="Only a published scheme can be closed: ")
     if scheme.status is not SchemeStatus.PUBLISHED:
         raise SchemeError(
             f"Only a published scheme can be closed; {scheme.code} is {scheme.status.lower()}"
