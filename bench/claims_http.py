@@ -83,6 +83,7 @@ def server_env(evidence_dir: str) -> dict[str, str]:
         # Required in production; its host is the one the server answers to.
         PUBLIC_BASE_URL="http://127.0.0.1",
         DATABASE_URL=database_url(),
+        REDIS_URL="redis://127.0.0.1:6379/0",  # required in production
         MAIL_SEND_IMMEDIATELY="false",
         RATELIMIT_ENABLED="false",
         EVIDENCE_STORE="local",

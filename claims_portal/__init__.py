@@ -60,7 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from claims_portal.access import views as access_views
 
     access_views.install(app)  # two-factor enrolment guard, navigation
-    throttling.init_app(app)  # after the blueprints: it wraps their views
+    throttling.init_app(app)  # counters shared by every worker (Redis in production)
     mail.init_app(app)
 
     from claims_portal.admin import init_admin

@@ -108,8 +108,12 @@ class BaseConfig:
     AUDIT_ANCHOR_S3_ENDPOINT_URL: str | None = None
     AUDIT_ANCHOR_S3_SSE: str | None = "aws:kms"
 
-    #: Redis, used for rate limiting when set (memory otherwise).
+    #: Redis, holding the throttling counters and the lockouts of addresses without an
+    #: account, shared by every worker and server. Required in production; this process's
+    #: memory otherwise.
     REDIS_URL: str | None = None
+    #: Prefix of this deployment's keys in that Redis.
+    RATELIMIT_KEY_PREFIX = "claims-portal"
 
     #: Mail delivery: attempts before a message is reported as failed; SMTP timeout; send
     #: right after the request's commit (else only ``claims-portal mail send-queued``).
@@ -130,6 +134,9 @@ class BaseConfig:
 
     #: Accounts and access (docs/access.md).
     LOCKOUT_THRESHOLD = 5
+    #: The first lockout's length; each further one in a row doubles it, up to the cap.
+    LOCKOUT_MINUTES = 30
+    LOCKOUT_MAX_HOURS = 24
     RATELIMIT_ENABLED = True
     SIGN_IN_RATE_LIMIT = "10 per minute; 100 per hour"
     PASSWORD_RESET_RATE_LIMIT = "5 per minute; 30 per hour"  # noqa: S105 - a rate, not a password
@@ -223,7 +230,13 @@ def _normalise_database_url(url: str) -> str:
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
-    REQUIRED = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "MFA_SECRET_KEYS", "PUBLIC_BASE_URL")
+    REQUIRED = (
+        "SECRET_KEY",
+        "SQLALCHEMY_DATABASE_URI",
+        "MFA_SECRET_KEYS",
+        "PUBLIC_BASE_URL",
+        "REDIS_URL",
+    )
 
 
 class DevelopmentConfig(BaseConfig):
@@ -253,7 +266,8 @@ class TestConfig(BaseConfig):
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
     MAIL_TIMEOUT_SECONDS = 5
-    # Throttling is switched on by the tests that check it (tests/access/test_throttling.py).
+    # Throttling is switched on by the tests that check it
+    # (tests/access/test_throttling_and_links.py).
     RATELIMIT_ENABLED = False
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from claims_portal.access.permissions import PermissionDenied
+from claims_portal.access.throttling import TooManyAttempts
 from claims_portal.extensions import db
 from claims_portal.hosts import UntrustedHost
 from claims_portal.security import NullCharacter
@@ -59,6 +60,10 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int]:
         detail = "Each file must be 5 MB or smaller."
     elif isinstance(error, NullCharacter | UntrustedHost):
         detail = error.description
+    elif isinstance(error, TooManyAttempts):
+        response = make_response(_render(status, error.description))
+        response.headers["Retry-After"] = str(error.retry_after)  # when the window resets
+        return response, status
     return _render(status, detail)
 
 

@@ -51,6 +51,7 @@ def test_environment_overrides_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/db")
     monkeypatch.setenv("MFA_SECRET_KEYS", new_key())
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://claims.example.nhs.uk")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("SESSION_IDLE_MINUTES", "15")
     monkeypatch.setenv("MAIL_USE_TLS", "true")
     monkeypatch.setenv("TRUSTED_HOSTS", "claims.example.nhs.uk, localhost")

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from claims_portal import clock
-from claims_portal.access import sealing
+from claims_portal.access import lockout, sealing
 from claims_portal.access.models import MfaRecoveryCode, User
 from claims_portal.access.roles import Role
 from claims_portal.access.services import AccessError, record_failed_sign_in
@@ -187,9 +187,12 @@ def verify(session: DbSession, user: User, code: str, *, ip_address: str | None 
     """Check the second factor at sign-in; returns the method used (``totp``/``recovery code``).
 
     A wrong code counts as a failed sign-in (so the lockout applies) and raises
-    :class:`AccessError`. A locked or disabled account is refused.
+    :class:`AccessError`. A locked or disabled account is refused (a locked one is told
+    until when: the password was right, so nothing is revealed to a stranger).
     """
-    if user.is_disabled or user.locked_at is not None or not user.mfa_enabled:
+    if user.is_locked and user.locked_until is not None:
+        raise AccessError(lockout.locked_message(user.locked_until), field="code")
+    if user.is_disabled or not user.mfa_enabled:
         raise AccessError(WRONG_CODE, field="code")
     secret: str | None
     try:
@@ -220,13 +223,15 @@ def verify(session: DbSession, user: User, code: str, *, ip_address: str | None 
                 after={"remaining": remaining_recovery_codes(session, user)},
             )
             return "recovery code"
-    record_failed_sign_in(
+    locked_until = record_failed_sign_in(
         session,
         user,
         email=user.email,
         ip_address=ip_address,
         reason="code reused" if step is not None else "wrong code",
     )
+    if locked_until is not None:
+        raise AccessError(lockout.locked_message(locked_until), field="code")
     raise AccessError(WRONG_CODE if secret is not None else CANNOT_CHECK, field="code")
 
 

@@ -43,7 +43,13 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: When the account locked after too many failed sign-ins, and when that lock ends
+    #: (``access.lockout``); both null when it is not locked.
     locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Lockouts in a row since the last successful sign-in or password reset (each doubles
+    #: the next one's length).
+    lockout_count: Mapped[int] = mapped_column(default=0, server_default="0")
     #: TOTP secret (base32). Set once enrolment is confirmed; see docs/access.md on storage.
     #: The authenticator secret, sealed (``access.sealing``): never read it directly.
     mfa_secret: Mapped[str | None] = mapped_column(String(128))
@@ -68,7 +74,8 @@ class User(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def is_locked(self) -> bool:
-        return self.locked_at is not None
+        """Locked now: the lock's end (``locked_until``) is still to come."""
+        return self.locked_until is not None and self.locked_until > utcnow()
 
     # Flask-Login's user protocol. The id it keeps in the cookie is the session token, so
     # revoking the token on the server ends the session wherever the cookie is replayed.

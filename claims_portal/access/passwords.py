@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-# A fixed hash to verify against when the email has no account, so that a failed sign-in
-# costs the same time whether or not the address exists.
+# Verified against when the email has no account (or no password yet), so that a failed
+# sign-in costs one argon2 verification whether or not the address exists. Hashed once per
+# process and parameter set: hashing it per attempt would make unknown addresses cost twice.
 _DUMMY_PASSWORD = "not-a-real-password-for-timing"  # noqa: S105 - not a credential
+_dummy_hashes: dict[tuple[int, int, int], str] = {}
+_dummy_lock = threading.Lock()
+
+
+def _parameters() -> tuple[int, int, int]:
+    config = current_app.config
+    return (
+        int(config["ARGON2_TIME_COST"]),
+        int(config["ARGON2_MEMORY_COST"]),
+        int(config["ARGON2_PARALLELISM"]),
+    )
 
 
 def _hasher() -> PasswordHasher:
-    config = current_app.config
+    time_cost, memory_cost, parallelism = _parameters()
     return PasswordHasher(
-        time_cost=config["ARGON2_TIME_COST"],
-        memory_cost=config["ARGON2_MEMORY_COST"],
-        parallelism=config["ARGON2_PARALLELISM"],
-        type=Type.ID,
+        time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID
     )
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    parameters = _parameters()
+    with _dummy_lock:
+        if parameters not in _dummy_hashes:
+            _dummy_hashes[parameters] = hasher.hash(_DUMMY_PASSWORD)
+        return _dummy_hashes[parameters]
 
 
 def hash_password(password: str) -> str:
@@ -26,10 +46,12 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True if ``password`` matches; spends the hashing time even without a hash."""
+    """True if ``password`` matches. Exactly one argon2 verification either way: without a
+    hash, ``password`` is verified against a dummy hash of the same parameters."""
     hasher = _hasher()
     if password_hash is None:
-        hasher.verify(hasher.hash(_DUMMY_PASSWORD), _DUMMY_PASSWORD)
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            hasher.verify(_dummy_hash(hasher), password)
         return False
     try:
         return hasher.verify(password_hash, password)
@@ -39,3 +61,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher().check_needs_rehash(password_hash)
+
+
+def warm_up() -> None:
+    """Make this process's dummy hash now (at start-up), not at the first unknown address."""
+    _dummy_hash(_hasher())

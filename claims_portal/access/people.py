@@ -274,9 +274,9 @@ def _lock_user(session: DbSession, user: User) -> User:
 
 
 def unlock_user(session: DbSession, user: User, *, actor: User) -> None:
-    """Unlock an account locked by failed sign-ins."""
+    """Unlock an account locked by failed sign-ins before its lock ends by itself."""
     ensure_can_manage(actor, user)
-    if user.locked_at is None:
+    if not user.is_locked:
         raise AccessError(f"The account of {user.email} is not locked")
     record_event(
         session,
@@ -284,11 +284,13 @@ def unlock_user(session: DbSession, user: User, *, actor: User) -> None:
         object_type="user",
         object_id=user.id,
         actor=actor,
-        before={"locked_at": user.locked_at, "failed_sign_ins": user.failed_sign_ins},
+        before={"locked_until": user.locked_until, "failed_sign_ins": user.failed_sign_ins},
         reason="unlocked by an administrator",
     )
     user.locked_at = None
+    user.locked_until = None
     user.failed_sign_ins = 0
+    user.lockout_count = 0
 
 
 def reset_mfa(session: DbSession, user: User, *, actor: User) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
+from claims_portal.access import lockout
 from claims_portal.access.models import Membership, User, UserSession
 from claims_portal.access.passwords import hash_password, needs_rehash, verify_password
 from claims_portal.access.policy import email_problem, generic_mailbox_names
@@ -76,7 +77,9 @@ def create_user(
         raise AccessError(problem, field="email")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccessError("An account with this email address already exists")
-    user = User(email=email, full_name=full_name, is_disabled=False, failed_sign_ins=0)
+    user = User(
+        email=email, full_name=full_name, is_disabled=False, failed_sign_ins=0, lockout_count=0
+    )
     if password is not None:
         user.password_hash = hash_password(password)
     session.add(user)
@@ -180,10 +183,23 @@ class PasswordCheck:
     error: str | None = None
 
 
-def lockout_threshold() -> int:
-    from flask import current_app
-
-    return int(current_app.config.get("LOCKOUT_THRESHOLD", 5))
+def end_expired_lock(session: DbSession, user: User) -> None:
+    """A lock whose time is up ends: the failures count afresh (the lockouts in a row stay,
+    so the next lock lasts longer)."""
+    if user.locked_at is None or user.is_locked:
+        return
+    record_event(
+        session,
+        action="account.lock_ended",
+        object_type="user",
+        object_id=user.id,
+        actor=None,
+        before={"locked_until": user.locked_until, "failed_sign_ins": user.failed_sign_ins},
+        reason="the lockout time ended",
+    )
+    user.locked_at = None
+    user.locked_until = None
+    user.failed_sign_ins = 0
 
 
 def record_failed_sign_in(
@@ -193,21 +209,38 @@ def record_failed_sign_in(
     email: str,
     ip_address: str | None,
     reason: str,
-) -> None:
-    """Count a failure against ``user`` (locking the account at the threshold) and audit it."""
+) -> dt.datetime | None:
+    """Count a failure against ``user`` (locking the account at the threshold) and audit it.
+
+    Returns when the account's lock ends if it is locked now. ``None`` for ``user`` (or a
+    disabled account) counts against the address instead (``access.lockout``).
+    """
+    locked_until: dt.datetime | None = None
     if user is not None and not user.is_disabled:
+        end_expired_lock(session, user)
         user.failed_sign_ins += 1
-        if user.locked_at is None and user.failed_sign_ins >= lockout_threshold():
-            user.locked_at = utcnow()
+        if not user.is_locked and user.failed_sign_ins >= lockout.threshold():
+            now = utcnow()
+            user.lockout_count += 1
+            user.locked_at = now
+            user.locked_until = now + lockout.duration(user.lockout_count)
             record_event(
                 session,
                 action="account.locked",
                 object_type="user",
                 object_id=user.id,
                 actor=None,
-                after={"failed_sign_ins": user.failed_sign_ins, "ip_address": ip_address},
+                after={
+                    "failed_sign_ins": user.failed_sign_ins,
+                    "ip_address": ip_address,
+                    "locked_until": user.locked_until,
+                    "lockouts_in_a_row": user.lockout_count,
+                },
                 reason=f"{user.failed_sign_ins} failed sign-in attempts in a row",
             )
+        locked_until = user.locked_until if user.is_locked else None
+    else:
+        locked_until = lockout.no_account_locked_until(email) or lockout.no_account_failed(email)
     record_event(
         session,
         action="sign_in.failed",
@@ -216,6 +249,7 @@ def record_failed_sign_in(
         actor=None,
         after={"email": email, "ip_address": ip_address, "why": reason},
     )
+    return locked_until
 
 
 def check_password(
@@ -223,25 +257,32 @@ def check_password(
 ) -> PasswordCheck:
     """Check an email and password (the first factor). Nothing is opened yet.
 
-    The error never says whether the address has an account, nor that it is locked or
-    disabled. Failures are counted and audited; at ``LOCKOUT_THRESHOLD`` failures in a row
-    the account locks (``account.locked``), and a locked account is refused even with the
-    right password until an administrator or a password reset unlocks it.
+    Exactly one argon2 verification whatever the address (:func:`verify_password`), and the
+    error never says whether the address has an account or is disabled. Failures are
+    counted and audited; at ``LOCKOUT_THRESHOLD`` failures in a row the account locks for a
+    while (``access.lockout``), during which even the right password is refused with a
+    message saying until when. An address without an account locks and is told the same.
     """
     email = normalise_email(email)
     user = session.scalar(select(User).where(User.email == email))
     password_ok = verify_password(user.password_hash if user else None, password)
+    if user is not None:
+        end_expired_lock(session, user)
     reason = None
     if user is None:
         reason = "unknown email"
     elif user.is_disabled:
         reason = "account disabled"
+    elif user.is_locked:
+        reason = "account locked"
     elif not password_ok:
         reason = "wrong password"
-    elif user.locked_at is not None:
-        reason = "account locked"
     if reason is not None:
-        record_failed_sign_in(session, user, email=email, ip_address=ip_address, reason=reason)
+        locked_until = record_failed_sign_in(
+            session, user, email=email, ip_address=ip_address, reason=reason
+        )
+        if locked_until is not None:
+            return PasswordCheck(None, lockout.locked_message(locked_until))
         return PasswordCheck(None, GENERIC_SIGN_IN_ERROR)
     assert user is not None
     if user.password_hash and needs_rehash(user.password_hash):
@@ -257,8 +298,10 @@ def complete_sign_in(
     user_agent: str | None = None,
     ip_address: str | None = None,
 ) -> str:
-    """Every factor passed: reset the failure count, open a session, audit. Returns the token."""
+    """Every factor passed: reset the failure and lockout counts, open a session, audit.
+    Returns the token."""
     user.failed_sign_ins = 0
+    user.lockout_count = 0
     token = open_session(session, user, user_agent=user_agent, ip_address=ip_address)
     record_event(
         session,

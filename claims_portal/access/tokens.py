@@ -97,7 +97,7 @@ def find_token(
     afresh, so a link used twice at once (two tabs, a double click) works once; the second
     use is told the link has been used.
     """
-    if not token or len(token) > 200:
+    if not token or len(token) > 200 or not token.isascii():  # ours are token_urlsafe
         raise InvalidLink
     row = session.scalar(select(AccessToken).where(AccessToken.token_hash == hash_token(token)))
     if row is not None and for_update:
@@ -127,18 +127,20 @@ def _set_password(
     had_password = user.password_hash is not None
     user.password_hash = hash_password(password)
     ended = end_all_sessions(session, user)
-    if user.locked_at is not None:
+    if user.is_locked:
         record_event(
             session,
             action="account.unlocked",
             object_type="user",
             object_id=user.id,
             actor=user,
-            before={"locked_at": user.locked_at, "failed_sign_ins": user.failed_sign_ins},
+            before={"locked_until": user.locked_until, "failed_sign_ins": user.failed_sign_ins},
             reason="password reset by emailed link",
         )
-        user.locked_at = None
+    user.locked_at = None
+    user.locked_until = None
     user.failed_sign_ins = 0
+    user.lockout_count = 0
     _revoke_links(session, user)  # every other link of the person stops working too
     record_event(
         session,
@@ -193,7 +195,7 @@ def change_password(
     must differ from the current one. Every other session and unused emailed link ends; this
     session stays signed in; the person is emailed.
     """
-    if user.locked_at is not None:
+    if user.is_locked:
         raise AccessError(
             "Your account is locked after too many wrong passwords. Sign out and use "
             "'Forgotten your password?' to choose a new one",

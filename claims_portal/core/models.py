@@ -35,11 +35,21 @@ GENERATION_EXCLUDED = frozenset({"page_generation", "user_session", "email_messa
 
 #: Columns whose updates leave the generation alone, by table: sign-in bookkeeping (the
 #: count of failed sign-ins, the last two-factor step, a secret resealed or a password
-#: rehashed at sign-in), so that people signing in do not empty everyone's cache. Inserts
-#: and deletes of these tables still count. Pages showing these columns (a person's
-#: account details) must not be cached either.
+#: rehashed at sign-in, when a lock ends and how many lockouts came in a row), so that
+#: people signing in do not empty everyone's cache. Inserts and deletes of these tables
+#: still count. Pages showing these columns (a person's account details) must not be
+#: cached either.
 GENERATION_EXCLUDED_COLUMNS: dict[str, frozenset[str]] = {
-    "user_account": frozenset({"password_hash", "failed_sign_ins", "mfa_secret", "mfa_last_step"}),
+    "user_account": frozenset(
+        {
+            "password_hash",
+            "failed_sign_ins",
+            "mfa_secret",
+            "mfa_last_step",
+            "locked_until",
+            "lockout_count",
+        }
+    ),
 }
 
 #: The trigger function: once per transaction (a transaction-local setting remembers it).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -106,6 +108,7 @@ def test_a_locked_account_cannot_change_its_password_here(client, db_session, pe
     sign_in(client, person.email)
     user = db_session.get(User, person.id)
     user.locked_at = utcnow()
+    user.locked_until = utcnow() + dt.timedelta(minutes=30)
     db_session.commit()
     response = change(client, TEST_PASSWORD, NEW_PASSWORD)
     assert response.status_code == 400

@@ -250,8 +250,9 @@ def test_invited_person_locked_out_unlocked_then_access_removed(
         sign_in_as(person, email, "not my password at all")
     sign_in_as(person, email, NEW_PASSWORD)  # locked: the right password is refused too
     expect(person.locator(".nhsuk-error-summary")).to_contain_text(
-        "Enter a correct email address and password"
+        re.compile(r"Your account is locked until \d\d:\d\d\. You can reset your password now")
     )
+    assert_accessible(person)
 
     page.reload()  # the invitation led to the person's page
     expect(page.locator("main")).to_contain_text("Locked")

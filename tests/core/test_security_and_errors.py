@@ -41,6 +41,7 @@ def test_production_adds_hsts_and_secure_cookies(database_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("MFA_SECRET_KEYS", new_key())
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://claims.example.nhs.uk")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     app = make_test_app(database_url, CLAIMS_PORTAL_ENV="production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -7,7 +7,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access import access_requests, bp, mfa, tokens
+from claims_portal.access import access_requests, bp, mfa, throttling, tokens
 from claims_portal.access.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -48,6 +48,7 @@ def change_password() -> str | Response | tuple[str, int]:
     user = me()
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        throttling.count_attempt()
         try:
             ended = tokens.change_password(
                 db.session,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access import access_requests, bp
+from claims_portal.access import access_requests, bp, throttling
 from claims_portal.access.forms import (
     ConfirmForm,
     DecisionForm,
@@ -50,6 +50,7 @@ def request_access_form(ods_code: str) -> str | Response:
     roles = access_requests.requestable_roles(organisation)
     form.role.choices = [SelectChoice(role.name, str(role)) for role in roles]
     if form.validate_on_submit():
+        throttling.count_attempt()
         try:
             access_requests.submit_request(
                 db.session,

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from claims_portal import clock
-from claims_portal.access import bp, mfa, tokens
+from claims_portal.access import bp, mfa, throttling, tokens
 from claims_portal.access import services as access_services
 from claims_portal.access.forms import (
     ForgottenPasswordForm,
@@ -55,6 +55,7 @@ def sign_in() -> str | Response:
         return _after_sign_in(next_url)
     form = SignInForm()
     if form.validate_on_submit():
+        throttling.count_attempt()
         check = access_services.check_password(
             db.session,
             email=form.email.data or "",
@@ -107,6 +108,7 @@ def sign_in_code() -> str | Response:
         return redirect(url_for("access.sign_in"))
     form = SecurityCodeForm()
     if form.validate_on_submit():
+        throttling.count_attempt()
         try:
             method = mfa.verify(
                 db.session, user, form.code.data or "", ip_address=request.remote_addr
@@ -173,6 +175,7 @@ def sign_out_everywhere() -> Response:
 def forgotten_password() -> str | Response:
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
+        throttling.count_attempt()
         tokens.request_password_reset(
             db.session, form.email.data or "", links=links(), ip_address=request.remote_addr
         )
