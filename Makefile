@@ -10,9 +10,11 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # PostgreSQL for the tests: the machine's local server, trust authentication.
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/claims_portal_test
+REDIS_START := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+  --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start
 
-.PHONY: run test install install-test assets postgres chromium lint typecheck pytest clean bench wrk
+.PHONY: run test install install-test assets postgres redis chromium lint typecheck pytest clean bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +55,15 @@ postgres:
 	echo "PostgreSQL is not reachable on 127.0.0.1:5432 and could not be started."; \
 	echo "Start it with: $(PG_START)"; exit 1
 
+# Redis must answer on 127.0.0.1:6379 (rate limits shared by workers); start it if it is down.
+redis:
+	@if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then exit 0; fi; \
+	echo "Redis is down; starting it with: $(REDIS_START)"; \
+	$(REDIS_START) || true; \
+	for i in $$(seq 1 15); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
+	echo "Redis is not reachable on 127.0.0.1:6379 and could not be started."; \
+	echo "Start it with: $(REDIS_START)"; exit 1
+
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium).
 chromium:
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
@@ -68,9 +79,12 @@ typecheck: install-test
 	$(BIN)/mypy
 	$(BIN)/mypy --strict --follow-imports=silent claims_portal/calculation
 
-pytest: install-test postgres chromium
+# The date-sensitive suites also run as of awkward moments (month ends, 31 March / 1 April,
+# 29 February, both clock changes): scripts/awkward_moments.py --list shows them.
+pytest: install-test postgres redis chromium
 	$(BIN)/pytest tests/calculation -q --cov=claims_portal.calculation --cov-report=term \
 	  --cov-fail-under=100
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/awkward_moments.py
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --ignore=tests/calculation
 
 test: lint typecheck pytest
