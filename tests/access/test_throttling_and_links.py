@@ -6,13 +6,16 @@ prefix of their own test, as production's workers share theirs.
 
 from __future__ import annotations
 
+import concurrent.futures
 import re
+import threading
 import uuid
 
 import pytest
 import redis
-from flask import url_for
+from flask import request, url_for
 
+from claims_portal.access import throttling
 from claims_portal.access.links import Links
 from claims_portal.access.sealing import new_key
 from claims_portal.access.throttling import THROTTLED
@@ -99,6 +102,27 @@ def test_two_workers_sharing_redis_let_through_no_more_than_the_limit(make_worke
     statuses = [workers[i % 2].post("/sign-in", data=data[i % 2]).status_code for i in range(12)]
     assert statuses.count(200) == 3  # the limit, not 3 per worker
     assert statuses[3:] == [429] * 9
+
+
+def test_attempts_arriving_together_are_counted_one_by_one(make_worker):
+    """Counting is one atomic increment: 40 attempts at once on two workers, 3 get through
+    (a test-then-deduct limiter lets every attempt that arrives before the first is counted)."""
+    workers = [make_worker(), make_worker()]
+    start = threading.Barrier(40)
+
+    def attempt(i):
+        with workers[i % 2].test_request_context("/sign-in", method="POST"):
+            assert request.endpoint == "access.sign_in"
+            start.wait()
+            try:
+                throttling.count_attempt()
+            except throttling.TooManyAttempts:
+                return False
+            return True
+
+    with concurrent.futures.ThreadPoolExecutor(40) as pool:
+        allowed = list(pool.map(attempt, range(40)))
+    assert allowed.count(True) == 3
 
 
 def test_the_storage_is_redis_and_the_key_the_client_address(make_worker, redis_prefix, db_session):
