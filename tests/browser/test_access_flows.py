@@ -250,7 +250,10 @@ def test_invited_person_locked_out_unlocked_then_access_removed(
         sign_in_as(person, email, "not my password at all")
     sign_in_as(person, email, NEW_PASSWORD)  # locked: the right password is refused too
     expect(person.locator(".nhsuk-error-summary")).to_contain_text(
-        re.compile(r"Your account is locked until \d\d:\d\d\. You can reset your password now")
+        re.compile(
+            r"Your account is locked until \d\d:\d\d( on \d{1,2} [A-Z][a-z]+)?\. "
+            r"You can reset your password now"
+        )
     )
     assert_accessible(person)
 
