@@ -10,6 +10,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
 from claims_portal.config import load_config
 from claims_portal.extensions import csrf, db, login_manager, migrate
+from claims_portal.inputs import IdConverter
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,6 +21,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     # Static files are served from memory by core.views.static (no file handle left open).
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    # Before any route: an <int:...> larger than a database integer matches nothing (404).
+    app.url_map.converters["int"] = IdConverter
     overrides = dict(config or {})
     app.config.update(load_config(app.instance_path, overrides.pop("CLAIMS_PORTAL_ENV", None)))
     app.config.update(overrides)

@@ -11,8 +11,8 @@ from werkzeug.exceptions import BadRequest
 
 
 class NullCharacter(BadRequest):
-    """A request whose parameters or form fields hold a null character (U+0000), which no
-    one types and PostgreSQL cannot store: refused before anything reads it."""
+    """A request whose path, parameters or form fields hold a null character (U+0000), which
+    no one types and PostgreSQL cannot store: refused before anything reads it."""
 
     description = (
         "The request contained a character that cannot be accepted (a null character). "
@@ -21,6 +21,8 @@ class NullCharacter(BadRequest):
 
 
 def _refuse_null_characters() -> None:
+    if "\x00" in request.path:  # a path segment reaches views (and queries) as text too
+        raise NullCharacter
     fields = [request.args]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         fields.append(request.form)  # already parsed for the CSRF check

@@ -9,6 +9,9 @@
   other row, and list, export and bulk actions all read through the scoped query.
 - Writes go through the domain services (which check permissions again, validate, audit
   and flush); the view commits once.
+- Query strings are read defensively (ids, pages, list filters): a value the database
+  cannot take is no record (404), the first page, or an ignored filter with a message,
+  never a database error.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from claims_portal.access.models import User
 from claims_portal.access.permissions import PermissionDenied, has_capability
 from claims_portal.access.roles import Capability
 from claims_portal.extensions import db
+from claims_portal.inputs import MAX_INT, parse_id
 from claims_portal.schemes.services import SchemeError, commissioner_scope
 
 
@@ -57,7 +61,8 @@ def scope_ids() -> list[int]:
 
 
 def get_or_404(model: type, key: Any) -> Any:
-    found = db.session.get(model, key)
+    key = parse_id(key)
+    found = db.session.get(model, key) if key is not None else None
     if found is None:
         abort(404)
     return found
@@ -91,6 +96,29 @@ def _enum_value(view: Any, value: enum.Enum, name: str) -> str:
     return str(value.value)
 
 
+#: The last list page anyone can ask for (Flask-Admin pages from 0; the offset must fit).
+MAX_PAGE = 100_000
+
+
+def _storable(value: Any) -> bool:
+    """Whether a cleaned filter value can be bound to a query (an int the columns hold)."""
+    if isinstance(value, list | tuple):
+        return all(_storable(item) for item in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -MAX_INT - 1 <= value <= MAX_INT
+    return True
+
+
+def _safe_validate(flt: Any, validate: Callable[[Any], bool], value: Any) -> bool:
+    """Flask-Admin's check of a filter's value, made total: its own ``validate`` only
+    catches ``ValueError`` from ``clean`` (an unknown enum name raises ``KeyError``), and an
+    int it accepts may still be too large for the column."""
+    try:
+        return bool(validate(value)) and _storable(flt.clean(value))
+    except (LookupError, ValueError, TypeError, ArithmeticError):
+        return False
+
+
 class SecureModelView(_Guarded, ModelView):
     """A read-only, guarded model view."""
 
@@ -106,6 +134,18 @@ class SecureModelView(_Guarded, ModelView):
     can_view_details = True
     page_size = 50
 
+    def scaffold_filters(self, name: Any) -> Any:
+        filters = super().scaffold_filters(name)
+        for flt in filters or []:
+            # A value that cannot be read is refused with a message and the list shown unfiltered.
+            flt.validate = functools.partial(_safe_validate, flt, flt.validate)
+        return filters
+
+    def _get_list_extra_args(self) -> Any:
+        view_args = super()._get_list_extra_args()
+        view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)  # no negative OFFSET
+        return view_args
+
 
 def get_in_scope(view: ModelView, id: Any) -> Any:
     """The row with this id if the view's scoped query holds it; 404 otherwise.
@@ -113,9 +153,8 @@ def get_in_scope(view: ModelView, id: Any) -> Any:
     Edit, details, delete and the custom buttons all load their row through this, so a
     record of another ICB is never reached by changing an id in a URL or a form.
     """
-    try:
-        key = int(id)
-    except (TypeError, ValueError):
+    key = parse_id(id)
+    if key is None:
         abort(404)
     found = view.get_query().filter(view.model.id == key).one_or_none()
     if found is None:
@@ -188,7 +227,7 @@ class ScopedModelView(SecureModelView):
 
     def in_scope(self, ids: Iterable[str]) -> list[Any]:
         """The rows among ``ids`` that are in scope (bulk actions ignore the others)."""
-        keys = [int(i) for i in ids if str(i).isdigit()]
+        keys = [key for key in map(parse_id, ids) if key is not None]
         if not keys:
             return []
         return list(self.get_query().filter(self.model.id.in_(keys)).all())

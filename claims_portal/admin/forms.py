@@ -3,11 +3,18 @@
 Choices are ``SelectChoice`` objects (WTForms 3.3 deprecates tuples); the lists that depend
 on the user's ICB (commissioners, schemes, providers) are set by the views on each request,
 so a record outside the user's scope is not a valid choice.
+
+Every typed value is bounded to what its column and the date arithmetic behind it take:
+dates from 2000 to 2099 (:class:`DayField`), amounts in pounds and pence under ten billion
+(:class:`MoneyField`, ``Numeric(12, 2)``), whole numbers within stated ranges (``integer``
+columns), so an out-of-range value is a form error, never a database or overflow error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import wtforms
@@ -24,7 +31,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from claims_portal.schemes.models import ClaimFrequency, EvidenceRequirement, QuestionKind
@@ -65,18 +72,87 @@ class AtLeastOne:
             raise wtforms.validators.StopValidation(self.message)
 
 
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
+#: ``Numeric(12, 2)``: amounts stay below ten billion pounds.
+MONEY_LIMIT = Decimal("10000000000")
+MAX_CAP_UNITS = 100_000_000
+MAX_DISPLAY_ORDER = 10_000
+
+
+class DayField(DateField):
+    """A date from 2000 to 2099. Scheme dates lie around today; 9999-12-31 would parse but
+    overflow the window arithmetic (a day after it does not exist)."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is not None and not EARLIEST_DAY <= self.data <= LATEST_DAY:
+            raise ValidationError("Enter a date from 1 January 2000 to 31 December 2099")
+
+
+class MoneyField(DecimalField):
+    """An amount in pounds and pence that a ``Numeric(12, 2)`` column holds.
+
+    WTForms reads ``1e100``, ``NaN`` and ``1.234`` as decimals (which then fail in
+    ``quantize``, in ``NumberRange`` or in the database); here they are form errors.
+    """
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, places=2, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        text = str(valuelist[0]).strip()
+        if not text:
+            self.data = None
+            return
+        self.data = None
+        try:
+            amount = Decimal(text)
+        except (InvalidOperation, ValueError):
+            raise ValueError("Enter an amount in pounds, like 25.50") from None
+        if not amount.is_finite():
+            raise ValueError("Enter an amount in pounds, like 25.50")
+        if amount.copy_abs() >= MONEY_LIMIT:  # abs() would round, and overflow on 1E+999999999
+            raise ValueError("Enter an amount under £10,000,000,000")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValueError("Enter an amount in pounds and pence, like 25.50")
+        self.data = amount.quantize(Decimal("0.01"))
+
+
 def _optional_units(label: str) -> IntegerField:
     return IntegerField(
         label,
-        validators=[Optional(), NumberRange(min=0, message="Enter a whole number, 0 or more")],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=MAX_CAP_UNITS,
+                message=f"Enter a whole number from 0 to {MAX_CAP_UNITS:,}",
+            ),
+        ],
     )
 
 
-def _optional_money(label: str) -> DecimalField:
-    return DecimalField(
+def _optional_money(label: str) -> MoneyField:
+    return MoneyField(
         label,
-        places=2,
         validators=[Optional(), NumberRange(min=0, message="Enter an amount, 0 or more")],
+    )
+
+
+def _display_order() -> IntegerField:
+    return IntegerField(
+        "Order",
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=MAX_DISPLAY_ORDER,
+                message=f"Enter a whole number from 0 to {MAX_DISPLAY_ORDER:,}",
+            ),
+        ],
     )
 
 
@@ -94,8 +170,8 @@ class SchemeForm(FlaskForm):
     financial_year = SelectField(
         "Financial year", validators=[InputRequired("Choose the financial year")]
     )
-    start_date = DateField("Start date", validators=[InputRequired("Enter the start date")])
-    end_date = DateField("End date", validators=[InputRequired("Enter the end date")])
+    start_date = DayField("Start date", validators=[InputRequired("Enter the start date")])
+    end_date = DayField("End date", validators=[InputRequired("Enter the end date")])
     claim_frequency = EnumSelectField("Claim frequency", ClaimFrequency)
     window_days = IntegerField(
         "Days each claim window stays open after its period ends",
@@ -138,12 +214,11 @@ class TariffForm(FlaskForm):
     component_id = SelectField(
         "Component", coerce=int, validators=[InputRequired("Choose the component")]
     )
-    unit_value = DecimalField(
+    unit_value = MoneyField(
         "Unit value (£)",
-        places=2,
         validators=[InputRequired("Enter the unit value"), NumberRange(min=0)],
     )
-    effective_from = DateField(
+    effective_from = DayField(
         "Takes effect on",
         validators=[InputRequired("Enter the date it takes effect")],
         description="Prices every claim period starting on or after this date",
@@ -152,14 +227,14 @@ class TariffForm(FlaskForm):
 
 class WindowForm(FlaskForm):
     scheme_id = SelectField("Scheme", coerce=int, validators=[InputRequired("Choose the scheme")])
-    period_start = DateField("Period starts", validators=[InputRequired("Enter the start")])
-    period_end = DateField("Period ends", validators=[InputRequired("Enter the end")])
-    opens_on = DateField(
+    period_start = DayField("Period starts", validators=[InputRequired("Enter the start")])
+    period_end = DayField("Period ends", validators=[InputRequired("Enter the end")])
+    opens_on = DayField(
         "Window opens",
         validators=[Optional()],
         description="Leave empty for the day after the period ends",
     )
-    closes_on = DateField(
+    closes_on = DayField(
         "Window closes",
         validators=[Optional()],
         description="Leave empty for the scheme's window length after the period ends",
@@ -167,10 +242,10 @@ class WindowForm(FlaskForm):
 
 
 class WindowEditForm(FlaskForm):
-    period_start = DateField("Period starts", validators=[InputRequired("Enter the start")])
-    period_end = DateField("Period ends", validators=[InputRequired("Enter the end")])
-    opens_on = DateField("Window opens", validators=[InputRequired("Enter the date")])
-    closes_on = DateField("Window closes", validators=[InputRequired("Enter the date")])
+    period_start = DayField("Period starts", validators=[InputRequired("Enter the start")])
+    period_end = DayField("Period ends", validators=[InputRequired("Enter the end")])
+    opens_on = DayField("Window opens", validators=[InputRequired("Enter the date")])
+    closes_on = DayField("Window closes", validators=[InputRequired("Enter the date")])
 
 
 class QuestionFields(FlaskForm):
@@ -183,7 +258,7 @@ class QuestionFields(FlaskForm):
     choices = TextAreaField(
         "Choices (single choice only, one per line)", validators=[Optional(), Length(max=5000)]
     )
-    display_order = IntegerField("Order", default=0, validators=[Optional()])
+    display_order = _display_order()
 
 
 class QuestionCreateForm(QuestionFields):
@@ -218,7 +293,7 @@ class ComponentInlineForm(wtforms.Form):
     year_cap_amount = _optional_money("Cap per year (£)")
     evidence_required = BooleanField("Evidence required")
     new_unit_value = _optional_money("Add a tariff: unit value (£)")
-    new_effective_from = DateField("Add a tariff: takes effect on", validators=[Optional()])
+    new_effective_from = DayField("Add a tariff: takes effect on", validators=[Optional()])
 
 
 class QuestionInlineForm(wtforms.Form):
@@ -230,14 +305,12 @@ class QuestionInlineForm(wtforms.Form):
     required = BooleanField("An answer is required", default=True)
     help_text = StringField("Help text", validators=[Optional(), Length(max=500)])
     choices = TextAreaField("Choices (single choice only, one per line)", validators=[Optional()])
-    display_order = IntegerField("Order", default=0, validators=[Optional()])
+    display_order = _display_order()
 
 
 class TariffInlineForm(wtforms.Form):
     id = HiddenField()
-    unit_value = DecimalField(
-        "Unit value (£)", places=2, validators=[InputRequired("Enter the unit value")]
-    )
-    effective_from = DateField(
+    unit_value = MoneyField("Unit value (£)", validators=[InputRequired("Enter the unit value")])
+    effective_from = DayField(
         "Takes effect on", validators=[InputRequired("Enter the date it takes effect")]
     )

@@ -28,6 +28,7 @@ from claims_portal.admin.base import (
 )
 from claims_portal.clock import today
 from claims_portal.extensions import db
+from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.schemes import offers as offer_services
 from claims_portal.schemes import services
@@ -471,8 +472,8 @@ class ComponentAdmin(ScopedModelView):
     def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         form.scheme_id.choices = _scheme_choices(_own_schemes(SchemeStatus.DRAFT))
-        if request.method == "GET" and request.args.get("scheme_id", "").isdigit():
-            form.scheme_id.data = int(request.args["scheme_id"])
+        if request.method == "GET" and parse_id(request.args.get("scheme_id")) is not None:
+            form.scheme_id.data = parse_id(request.args["scheme_id"])
         return form
 
     def create_with(self, form: Any) -> Component:
@@ -523,8 +524,8 @@ class TariffAdmin(ScopedModelView):
     def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         form.component_id.choices = self._component_choices()
-        if request.method == "GET" and request.args.get("component_id", "").isdigit():
-            form.component_id.data = int(request.args["component_id"])
+        if request.method == "GET" and parse_id(request.args.get("component_id")) is not None:
+            form.component_id.data = parse_id(request.args["component_id"])
         return form
 
     def edit_form(self, obj: Any = None) -> Any:
@@ -594,8 +595,8 @@ class ClaimWindowAdmin(ScopedModelView):
         form.scheme_id.choices = _scheme_choices(
             _own_schemes(SchemeStatus.DRAFT, SchemeStatus.PUBLISHED)
         )
-        if request.method == "GET" and request.args.get("scheme_id", "").isdigit():
-            form.scheme_id.data = int(request.args["scheme_id"])
+        if request.method == "GET" and parse_id(request.args.get("scheme_id")) is not None:
+            form.scheme_id.data = parse_id(request.args["scheme_id"])
         return form
 
     def edit_form(self, obj: Any = None) -> Any:
@@ -724,8 +725,8 @@ class OfferAdmin(ScopedModelView):
         form.provider_ids.choices = [
             SelectChoice(o.id, f"{o.display_name} - {o.kind}") for o in providers
         ]
-        if request.method == "GET" and request.args.get("scheme_id", "").isdigit():
-            form.scheme_id.data = int(request.args["scheme_id"])
+        if request.method == "GET" and parse_id(request.args.get("scheme_id")) is not None:
+            form.scheme_id.data = parse_id(request.args["scheme_id"])
         return form
 
     def create_with(self, form: Any) -> Any:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from claims_portal.access.models import User
 from claims_portal.db import UTCDateTime, created_at, intpk, utcnow
 from claims_portal.extensions import db
+from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import (
     ClaimWindow,
@@ -116,7 +117,7 @@ def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
 
 Money = Numeric(12, 2)
 REFERENCE_PREFIX = "CLM-"
-_REFERENCE = re.compile(r"^\s*(?:CLM-?)?0*(\d{1,12})\s*$", re.IGNORECASE)
+_REFERENCE = re.compile(r"^\s*(?:CLM-?)?0*([0-9]{1,12})\s*$", re.IGNORECASE)
 
 #: One live claim per provider, scheme and period (and ``scope``): withdrawn ones don't count.
 LIVE_CLAIM = text("status != 'WITHDRAWN' AND scope IS NOT NULL")
@@ -130,9 +131,10 @@ def component_scope(component_id: int) -> str:
 
 
 def parse_reference(reference: str) -> int | None:
-    """The claim id in ``CLM-000123`` (or ``123``); None when it is not a reference."""
+    """The claim id in ``CLM-000123`` (or ``123``); None when it is not a reference (or
+    names a number no claim id can be: the search must not overflow the database)."""
     match = _REFERENCE.match(reference or "")
-    return int(match.group(1)) if match else None
+    return parse_id(match.group(1)) if match else None
 
 
 class Claim(db.Model):  # type: ignore[name-defined,misc]

@@ -93,9 +93,14 @@ def _cached_file(folders: tuple[str, ...], filename: str) -> tuple[bytes, str, f
     """
     for folder in folders:
         path = safe_join(folder, filename)
-        if path is not None and Path(path).is_file():
+        try:
+            if path is None or not Path(path).is_file():
+                continue
             data = Path(path).read_bytes()
-            return data, hashlib.sha256(data).hexdigest()[:32], Path(path).stat().st_mtime
+            modified = Path(path).stat().st_mtime
+        except OSError:  # a name the file system refuses (too long, say) is no file
+            continue
+        return data, hashlib.sha256(data).hexdigest()[:32], modified
     return None
 
 

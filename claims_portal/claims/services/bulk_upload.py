@@ -46,9 +46,10 @@ from claims_portal.claims.models import (
     ClaimStatus,
 )
 from claims_portal.claims.services._common import ClaimInvalid, Problem, holders
-from claims_portal.claims.services.entries import free_text_problem
+from claims_portal.claims.services.entries import MAX_UNITS, free_text_problem
 from claims_portal.claims.services.pricing import store_prices, submitted_details, try_price_claim
 from claims_portal.db import DbSession, utcnow
+from claims_portal.inputs import MAX_INT, parse_whole
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 from claims_portal.organisations.models import Organisation
@@ -230,12 +231,12 @@ def _whole_number(value: Any) -> int | None:
     """A cell as a whole number 0 or more, or None when it is not one."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and value >= 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+        return value if 0 <= value <= MAX_INT else None  # what the database column holds
+    if isinstance(value, str):
+        return parse_whole(value)
     return None
 
 
@@ -370,6 +371,9 @@ def read_upload(
             number = _whole_number(value)
             if number is None:
                 problem(row_number, index, "enter a whole number, 0 or more")
+                row_ok = False
+            elif number > MAX_UNITS:
+                problem(row_number, index, f"enter {MAX_UNITS:,} or fewer")
                 row_ok = False
             elif component.max_units_per_claim is not None and (
                 number > component.max_units_per_claim

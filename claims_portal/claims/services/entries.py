@@ -23,12 +23,13 @@ from decimal import Decimal, InvalidOperation
 from claims_portal.claims.models import Claim, ClaimLine
 from claims_portal.claims.pii import NHS_NUMBER_MESSAGE, find_nhs_numbers
 from claims_portal.claims.services._common import Problem
+from claims_portal.inputs import parse_whole
 from claims_portal.schemes.models import QuestionKind, SupplementaryQuestion
 
 MAX_UNITS = 1_000_000
 MAX_TEXT = 2000
 MAX_REASON = 1000
-_WHOLE = re.compile(r"^\d+$")
+_WHOLE = re.compile(r"^[0-9]+$")  # ASCII digits: int() would also read "١٢"
 
 
 def units_field(line: ClaimLine) -> str:
@@ -72,8 +73,8 @@ def parse_units(text: str, line: ClaimLine) -> tuple[int | None, str | None]:
         return None, f"Units for {label} must be 0 or more"
     if not _WHOLE.match(compact):
         return None, f"Enter the units for {label} as a whole number, like 12"
-    units = int(compact)
-    if units > MAX_UNITS:
+    units = parse_whole(compact, maximum=MAX_UNITS)  # never int() on 5,000 digits
+    if units is None:
         return None, f"Units for {label} must be {MAX_UNITS:,} or fewer"
     return units, None
 

@@ -33,6 +33,7 @@ from claims_portal.access.roles import Capability
 from claims_portal.claims.models import Claim, ClaimStatus, parse_reference
 from claims_portal.claims.services._common import local_time
 from claims_portal.db import DbSession
+from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import Scheme
 
@@ -156,8 +157,7 @@ class ClaimFilter:
 
 
 def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return parse_id(value)
 
 
 def _month(value: str | None, *, end: bool) -> dt.date | None:

@@ -33,6 +33,9 @@ from claims_portal.claims.services._common import Problem
 from claims_portal.db import DbSession
 from claims_portal.schemes.services import component_terms, tariff_for_period
 
+#: Money columns are ``Numeric(12, 2)``: every amount stored is below ten billion pounds.
+MONEY_LIMIT = Decimal("10000000000")
+
 
 @dataclass(frozen=True)
 class PricedLine:
@@ -131,9 +134,24 @@ def try_price_claim(session: DbSession, claim: Claim) -> tuple[PricedClaim | Non
             for line in missing
         ]
     try:
-        return price_claim(session, claim), []
+        priced = price_claim(session, claim)
     except CalculationError as error:
         return None, [Problem(f"The value cannot be calculated: {error}")]
+    amounts = [priced.total] + [
+        amount
+        for item in priced.lines
+        for amount in (item.result.gross_value, item.result.value, item.result.capped_amount)
+        if amount is not None
+    ]
+    if max(amounts, default=Decimal(0)) >= MONEY_LIMIT:
+        # Numeric(12, 2) holds less: storing it would fail in the database at submission.
+        return None, [
+            Problem(
+                f"The value of this claim would be £{MONEY_LIMIT:,} or more: check the units "
+                "entered"
+            )
+        ]
+    return priced, []
 
 
 def store_prices(claim: Claim, priced: PricedClaim) -> None:

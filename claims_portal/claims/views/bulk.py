@@ -29,15 +29,16 @@ from claims_portal.claims.views._common import base_url, me
 from claims_portal.claims.views.listing import list_scope
 from claims_portal.clock import today
 from claims_portal.extensions import db
+from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 
 
 def _targets() -> list[tuple[int, int]]:
     targets = []
     for value in request.form.getlist("claim"):
-        claim_id, _, version = value.partition(":")
-        if claim_id.isdigit() and version.isdigit() and len(claim_id) < 10 and len(version) < 10:
-            targets.append((int(claim_id), int(version)))
+        claim_id, _, version = (parse_id(part) for part in value.partition(":"))
+        if claim_id is not None and version is not None:
+            targets.append((claim_id, version))
     return targets
 
 

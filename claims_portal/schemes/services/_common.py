@@ -121,10 +121,11 @@ def parse_money(value: object, label: str) -> Decimal:
         raise SchemeError(f"Enter {label} as an amount in pounds, like 25.50")
     if amount < 0:
         raise SchemeError(f"{label.capitalize()} must be 0 or more")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise SchemeError(f"{label.capitalize()} must be in pounds and pence, like 25.50")
+    # Size first: quantize() of 1e100 to the penny is itself an InvalidOperation.
     if amount >= Decimal("10000000000"):
         raise SchemeError(f"{label.capitalize()} is too large")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise SchemeError(f"{label.capitalize()} must be in pounds and pence, like 25.50")
     return amount.quantize(Decimal("0.01"))
 
 
