@@ -514,7 +514,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["list", "submit", "memory"], action="append")
     args = parser.parse_args()
     parts = set(args.only or ["list", "submit", "memory"])
-    from claims_portal.access import mfa  # after the path is set
+    from claims_portal.access.services import mfa  # after the path is set
 
     evidence_dir = tempfile.mkdtemp(prefix="claims-bench-evidence-")
     loaded = prepare_database(args, evidence_dir)

@@ -26,8 +26,8 @@ def audit_group() -> None:
 def audit_verify() -> None:
     """Check every audit event's hash chain, and the trail against its anchors
     (AUDIT_ANCHOR_TARGET); exit 1 at the first broken link or missing event."""
-    from claims_portal.audit.anchors import AnchorError, anchor_target_from_config
     from claims_portal.audit.services import verify_chain
+    from claims_portal.audit.services.anchors import AnchorError, anchor_target_from_config
 
     try:
         target = anchor_target_from_config(current_app.config)
@@ -58,8 +58,8 @@ def audit_anchor() -> None:
     """Verify the trail, then record its newest event's id and hash outside the database
     (AUDIT_ANCHOR_TARGET), so that `audit verify` can tell if events are removed later."""
     from claims_portal import clock
-    from claims_portal.audit.anchors import Anchor, AnchorError, anchor_target_from_config
     from claims_portal.audit.services import verify_chain
+    from claims_portal.audit.services.anchors import Anchor, AnchorError, anchor_target_from_config
 
     try:
         target = anchor_target_from_config(current_app.config)

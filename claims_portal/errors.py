@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, make_response, render_template, requ
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from claims_portal.access.permissions import PermissionDenied
+from claims_portal.access.services.permissions import PermissionDenied
 from claims_portal.access.throttling import TooManyAttempts
 from claims_portal.extensions import db
 from claims_portal.hosts import UntrustedHost

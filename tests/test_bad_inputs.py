@@ -12,7 +12,7 @@ import re
 import pytest
 
 from claims_portal.access.models import TokenPurpose
-from claims_portal.access.tokens import issue_token
+from claims_portal.access.services.tokens import issue_token
 from claims_portal.claims.models import ClaimLine
 from claims_portal.schemes.models import SchemeStatus
 from tests.admin.conftest import make_tenant, post

@@ -49,7 +49,7 @@ from claims_portal.access.models import (
 )
 from claims_portal.access.roles import Role
 from claims_portal.access.services import hash_token, open_session
-from claims_portal.access.tokens import issue_token
+from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.models import AuditEvent
 from claims_portal.claims.models import Claim, ClaimAction
 from claims_portal.claims.services import transition

@@ -20,16 +20,16 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from claims_portal.access import people
 from claims_portal.access.models import AccessRequest
 from claims_portal.access.roles import Role
+from claims_portal.access.services import people
 from claims_portal.claims import services
 from claims_portal.claims.models import ClaimAction, ClaimEvidence
 from claims_portal.db import utcnow
 from claims_portal.organisations.models import ApprovalMode
 from claims_portal.organisations.services import change_approval_mode
 from claims_portal.schemes.models import OfferStatus, QuestionKind, SchemeStatus
-from claims_portal.schemes.offers import reject_offer
+from claims_portal.schemes.services.offers import reject_offer
 from tests.claims.conftest import act, entries, signed_in, start
 from tests.factories.access import user_with_role
 from tests.factories.claims import ClaimScene, claim_scene, previous_month

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from claims_portal.access import mfa
 from claims_portal.access import services as access_services
 from claims_portal.access.models import User
 from claims_portal.access.roles import Role
+from claims_portal.access.services import mfa
 from claims_portal.claims.models import (
     Claim,
     ClaimAction,

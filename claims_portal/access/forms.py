@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
-from claims_portal.access.policy import MAX_PASSWORD_LENGTH
+from claims_portal.access.services.policy import MAX_PASSWORD_LENGTH
 
 
 class SignInForm(FlaskForm):

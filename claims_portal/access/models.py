@@ -44,7 +44,7 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     is_disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
     #: When the account locked after too many failed sign-ins, and when that lock ends
-    #: (``access.lockout``); both null when it is not locked.
+    #: (``access.services.lockout``); both null when it is not locked.
     locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     #: Lockouts in a row since the last successful sign-in or password reset (each doubles

@@ -33,8 +33,8 @@ from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import PermissionDenied, has_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import PermissionDenied, has_capability
 from claims_portal.extensions import db
 from claims_portal.inputs import MAX_INT, parse_id
 from claims_portal.schemes.services import SchemeError, commissioner_scope

@@ -30,7 +30,6 @@ from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation, OrganisationKind
-from claims_portal.schemes import offers as offer_services
 from claims_portal.schemes import services
 from claims_portal.schemes.models import (
     ClaimWindow,
@@ -43,6 +42,7 @@ from claims_portal.schemes.models import (
     Tariff,
 )
 from claims_portal.schemes.services import SchemeError
+from claims_portal.schemes.services import offers as offer_services
 
 # --- Scope filters and choice lists -------------------------------------------------------
 

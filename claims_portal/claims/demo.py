@@ -34,7 +34,6 @@ from claims_portal.claims.services import (
 from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
-from claims_portal.schemes import offers as offer_services
 from claims_portal.schemes.demo import (
     DemoScheme,
     _build,
@@ -43,6 +42,7 @@ from claims_portal.schemes.demo import (
     year_suffix,
 )
 from claims_portal.schemes.models import ClaimFrequency, ClaimWindow, Offer, Scheme
+from claims_portal.schemes.services import offers as offer_services
 
 A = ClaimAction
 PRACTICES = ("Y90001", "Y90002")

@@ -13,7 +13,7 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import current_organisation
+from claims_portal.access.services.permissions import current_organisation
 from claims_portal.extensions import db
 from claims_portal.messages import bp, services
 from claims_portal.organisations.models import Organisation

@@ -7,12 +7,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import (
+from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import (
     current_organisation,
     has_capability,
     require_capability,
 )
-from claims_portal.access.roles import Capability
 from claims_portal.extensions import db
 from claims_portal.organisations import bp
 from claims_portal.organisations import services as organisation_services

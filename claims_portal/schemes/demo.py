@@ -22,7 +22,6 @@ from claims_portal.access.models import User
 from claims_portal.clock import today
 from claims_portal.db import DbSession
 from claims_portal.organisations.models import Organisation
-from claims_portal.schemes import offers as offer_services
 from claims_portal.schemes import services
 from claims_portal.schemes.models import (
     ClaimFrequency,
@@ -32,6 +31,7 @@ from claims_portal.schemes.models import (
     Scheme,
     SchemeStatus,
 )
+from claims_portal.schemes.services import offers as offer_services
 
 ADMINISTRATOR = "priya.shah@example.nhs.net"
 #: (provider ODS code, final state, email of who answers, reason)

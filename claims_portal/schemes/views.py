@@ -9,20 +9,20 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import (
+from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import (
     current_organisation,
     has_capability,
     require_capability,
 )
-from claims_portal.access.roles import Capability
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes import bp
-from claims_portal.schemes import offers as offer_services
 from claims_portal.schemes.forms import ConfirmForm, RejectOfferForm
 from claims_portal.schemes.models import Offer, OfferStatus
 from claims_portal.schemes.services import SchemeConflict, SchemeError, tariff_for_period
+from claims_portal.schemes.services import offers as offer_services
 
 
 @bp.app_context_processor

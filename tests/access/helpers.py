@@ -9,8 +9,8 @@ from typing import Any
 import pyotp
 from sqlalchemy import select
 
-from claims_portal.access import mfa
 from claims_portal.access.models import User
+from claims_portal.access.services import mfa
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
 

@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from claims_portal.access import access_requests
 from claims_portal.access.links import Links
 from claims_portal.access.models import AccessRequest, AccessRequestStatus, Membership, User
 from claims_portal.access.roles import Capability, Role
+from claims_portal.access.services import access_requests
 from claims_portal.audit.models import AuditEvent
 from claims_portal.organisations.models import ApprovalMode
 from tests.conftest import TEST_PASSWORD, sign_in
@@ -304,7 +304,7 @@ def test_nobody_decides_their_own_request(db_session, two_step, approver):
         requester=approver,
     )
     assert not access_requests.can_decide(db_session, approver, request)
-    from claims_portal.access.permissions import PermissionDenied
+    from claims_portal.access.services.permissions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         access_requests.decide(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from claims_portal.access.models import AccessToken, TokenPurpose, User
 from claims_portal.access.roles import Role
-from claims_portal.access.tokens import issue_token
+from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.models import AuditEvent
 from claims_portal.db import utcnow
 from tests.conftest import TEST_PASSWORD, sign_in

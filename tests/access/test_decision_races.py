@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from claims_portal.access import access_requests, people, tokens
 from claims_portal.access.links import Links
 from claims_portal.access.models import (
     AccessRequest,
@@ -24,7 +23,13 @@ from claims_portal.access.models import (
     User,
 )
 from claims_portal.access.roles import Role
-from claims_portal.access.services import AccessConflict, AccessError
+from claims_portal.access.services import (
+    AccessConflict,
+    AccessError,
+    access_requests,
+    people,
+    tokens,
+)
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.organisations.models import ApprovalMode, Organisation

@@ -12,9 +12,9 @@ import time_machine
 from sqlalchemy import select
 
 from claims_portal import clock
-from claims_portal.access import lockout
 from claims_portal.access.models import AccessToken, User, UserSession
 from claims_portal.access.roles import Role
+from claims_portal.access.services import lockout
 from claims_portal.audit.models import AuditEvent
 from claims_portal.db import utcnow
 from claims_portal.mail.models import EmailMessage

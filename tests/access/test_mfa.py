@@ -9,9 +9,9 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from claims_portal.access import mfa
 from claims_portal.access.models import User
 from claims_portal.access.roles import Role
+from claims_portal.access.services import mfa
 from claims_portal.audit.models import AuditEvent
 from tests.access.helpers import enrol, fresh_code
 from tests.conftest import TEST_PASSWORD

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from claims_portal.access import policy
+from claims_portal.access.services import policy
 
 
 @pytest.mark.parametrize(

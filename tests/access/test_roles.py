@@ -9,7 +9,6 @@ import datetime as dt
 
 import pytest
 
-from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import (
     ROLE_CAPABILITIES,
     Capability,
@@ -17,6 +16,7 @@ from claims_portal.access.roles import (
     capabilities_of,
     roles_allowed_for,
 )
+from claims_portal.access.services.permissions import has_capability
 from claims_portal.organisations.models import OrganisationKind
 from tests.factories.access import MembershipFactory, UserFactory, user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory, SubLocationFactory

@@ -7,9 +7,10 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
-from claims_portal.access import mfa, sealing
+from claims_portal.access import sealing
 from claims_portal.access.models import User
 from claims_portal.access.roles import Role
+from claims_portal.access.services import mfa
 from claims_portal.extensions import db
 from tests.access.helpers import enrol
 from tests.access.test_mfa import _code_step, _password_step

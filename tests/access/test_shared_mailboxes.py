@@ -11,10 +11,11 @@ import time
 import pytest
 from sqlalchemy import select
 
-from claims_portal.access import access_requests, mailboxes, policy, services
+from claims_portal.access import services
 from claims_portal.access.links import Links
 from claims_portal.access.models import AccessRequest, AccessRequestStatus, User
 from claims_portal.access.roles import Role
+from claims_portal.access.services import access_requests, mailboxes, policy
 from claims_portal.organisations.models import ApprovalMode
 from tests.conftest import sign_in
 from tests.factories.access import user_with_role

@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy import select, text
 
 from claims_portal import clock
-from claims_portal.audit.anchors import (
+from claims_portal.audit.models import AuditEvent
+from claims_portal.audit.services import compute_hash, record_event, verify_chain
+from claims_portal.audit.services.anchors import (
     Anchor,
     AnchorError,
     FileAnchorTarget,
     S3AnchorTarget,
     anchor_target_from_config,
 )
-from claims_portal.audit.models import AuditEvent
-from claims_portal.audit.services import compute_hash, record_event, verify_chain
 from claims_portal.cli import audit_anchor, audit_verify
 from tests.claims.evidence.conftest import BUCKET, REGION
 

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 from claims_portal.access.models import User
 from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
-from claims_portal.claims.bulk_models import BulkUpload
-from claims_portal.claims.models import Claim, ClaimAction, ClaimStatus
+from claims_portal.claims.models import BulkUpload, Claim, ClaimAction, ClaimStatus
 from claims_portal.claims.services import ClaimRefused
 from claims_portal.claims.services.bulk_upload import ABOUT_SHEET, CLAIMS_SHEET, FIRST_ROW
 from claims_portal.mail.models import EmailMessage

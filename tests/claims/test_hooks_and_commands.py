@@ -10,7 +10,7 @@ from claims_portal.claims import services
 from claims_portal.claims.evidence import inspect_evidence, new_evidence_key, store_from_config
 from claims_portal.claims.models import ClaimAction
 from claims_portal.db import utcnow
-from claims_portal.schemes import offers as offer_services
+from claims_portal.schemes.services import offers as offer_services
 from claims_portal.schemes.services import tariff_used_by_submitted_claim
 from tests.claims.conftest import act, start, submit
 from tests.claims.evidence import samples

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from claims_portal.access.permissions import PermissionDenied
 from claims_portal.access.roles import Role
+from claims_portal.access.services.permissions import PermissionDenied
 from claims_portal.audit.models import AuditEvent
 from claims_portal.claims import services
 from claims_portal.claims.models import ClaimAction, ClaimEvent, ClaimStatus

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from claims_portal.access.permissions import PermissionDenied
+from claims_portal.access.services.permissions import PermissionDenied
 from claims_portal.audit.models import AuditEvent
 from claims_portal.claims import services
 from claims_portal.claims.models import ClaimAction, ClaimStatus, parse_reference

@@ -108,7 +108,7 @@ class OfferFactory(BaseFactory):
 
 def ready_scheme(**kwargs: object) -> Scheme:
     """A draft monthly scheme for 2026/27 with one component, a tariff and all windows."""
-    from claims_portal.schemes.schedule import claim_periods, default_window
+    from claims_portal.schemes.services.schedule import claim_periods, default_window
 
     scheme = SchemeFactory(**kwargs)
     component = ComponentFactory(scheme=scheme)

@@ -163,10 +163,10 @@ def test_a_decision_survives_a_failing_mail_server_and_the_email_follows(
     app, client, db_session, mailbox, monkeypatch
 ):
     """Approve while SMTP is down: the approval is committed, the email queued, then sent."""
-    from claims_portal.access import access_requests
     from claims_portal.access.links import Links
     from claims_portal.access.models import AccessRequest, AccessRequestStatus
     from claims_portal.access.roles import Role
+    from claims_portal.access.services import access_requests
     from claims_portal.organisations.models import ApprovalMode
     from tests.conftest import sign_in
     from tests.factories.access import user_with_role

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from claims_portal.access.permissions import PermissionDenied
 from claims_portal.access.roles import Role
+from claims_portal.access.services.permissions import PermissionDenied
 from claims_portal.audit.models import AuditEvent
 from claims_portal.organisations import services
 from claims_portal.organisations.models import ApprovalMode, OrganisationKind

@@ -17,10 +17,9 @@ from claims_portal.access.models import User
 from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
-from claims_portal.schemes import offers
 from claims_portal.schemes import services as scheme_services
 from claims_portal.schemes.models import Offer, OfferStatus, Scheme, SchemeStatus
-from claims_portal.schemes.services import SchemeConflict, SchemeError
+from claims_portal.schemes.services import SchemeConflict, SchemeError, offers
 from tests.conftest import migrated_app, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory

@@ -8,10 +8,10 @@ from claims_portal.claims.models import Claim, ClaimStatus
 from claims_portal.clock import today
 from claims_portal.demo import load_demo_data
 from claims_portal.organisations.models import Organisation
-from claims_portal.schemes import offers
 from claims_portal.schemes.demo import financial_year_start, health_checks_code, year_suffix
 from claims_portal.schemes.models import Offer, OfferStatus, Scheme, SchemeStatus
-from claims_portal.schemes.schedule import WindowState
+from claims_portal.schemes.services import offers
+from claims_portal.schemes.services.schedule import WindowState
 
 
 def test_demo_schemes_cover_the_brief_and_load_once(db_session):

@@ -7,14 +7,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from claims_portal.access.permissions import PermissionDenied
 from claims_portal.access.roles import Role
+from claims_portal.access.services.permissions import PermissionDenied
 from claims_portal.audit.models import AuditEvent
 from claims_portal.organisations.models import OrganisationKind
-from claims_portal.schemes import offers, services
+from claims_portal.schemes import services
 from claims_portal.schemes.models import OfferStatus, SchemeShare, SchemeStatus
-from claims_portal.schemes.schedule import WindowState
-from claims_portal.schemes.services import SchemeError
+from claims_portal.schemes.services import SchemeError, offers
+from claims_portal.schemes.services.schedule import WindowState
 from tests.factories import BaseFactory
 from tests.factories.access import user_with_role
 from tests.factories.organisations import OrganisationFactory

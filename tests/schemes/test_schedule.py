@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from claims_portal.schemes.models import ClaimFrequency
-from claims_portal.schemes.schedule import (
+from claims_portal.schemes.services.schedule import (
     PeriodDates,
     WindowState,
     claim_periods,

@@ -8,12 +8,11 @@ from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from claims_portal.access import mfa
 from claims_portal.access.links import Links
 from claims_portal.access.models import User
-from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
-from claims_portal.access.services import AccessError
+from claims_portal.access.services import AccessError, mfa
+from claims_portal.access.services.permissions import has_capability
 from claims_portal.hosts import public_base_url
 
 
@@ -63,7 +62,7 @@ def _require_mfa_enrolment() -> Any:
 def _navigation() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {}
-    from claims_portal.access import access_requests
+    from claims_portal.access.services import access_requests
     from claims_portal.extensions import db
 
     memberships = g.get("memberships", [])

@@ -7,7 +7,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access import access_requests, bp, mfa, throttling, tokens
+from claims_portal.access import bp, throttling
 from claims_portal.access.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -16,7 +16,7 @@ from claims_portal.access.forms import (
     PasswordConfirmForm,
 )
 from claims_portal.access.passwords import verify_password
-from claims_portal.access.services import AccessError
+from claims_portal.access.services import AccessError, access_requests, mfa, tokens
 from claims_portal.access.views._common import links, me, show_error
 from claims_portal.clock import today
 from claims_portal.extensions import db

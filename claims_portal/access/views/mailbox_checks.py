@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from claims_portal.access import bp, policy
+from claims_portal.access import bp
+from claims_portal.access.services import policy
 
 
 def _names() -> policy.MailboxWords:

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access import bp, people
+from claims_portal.access import bp
 from claims_portal.access.forms import ConfirmForm, InviteForm, ReasonForm
 from claims_portal.access.models import Membership, User
-from claims_portal.access.permissions import current_organisation, require_capability
 from claims_portal.access.roles import Capability, Role
-from claims_portal.access.services import AccessError, normalise_email
+from claims_portal.access.services import AccessError, normalise_email, people
+from claims_portal.access.services.permissions import current_organisation, require_capability
 from claims_portal.access.views._common import links, me, show_error
 from claims_portal.access.views.mailbox_checks import invitation_warning
 from claims_portal.extensions import db

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access import access_requests, bp, throttling
+from claims_portal.access import bp, throttling
 from claims_portal.access.forms import (
     ConfirmForm,
     DecisionForm,
@@ -17,7 +17,7 @@ from claims_portal.access.forms import (
 )
 from claims_portal.access.models import AccessRequest, AccessRequestStatus
 from claims_portal.access.roles import Role
-from claims_portal.access.services import AccessConflict, AccessError
+from claims_portal.access.services import AccessConflict, AccessError, access_requests
 from claims_portal.access.views._common import links, me, show_error
 from claims_portal.clock import today
 from claims_portal.extensions import db

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from claims_portal import clock
-from claims_portal.access import bp, mfa, throttling, tokens
+from claims_portal.access import bp, throttling
 from claims_portal.access import services as access_services
 from claims_portal.access.forms import (
     ForgottenPasswordForm,
@@ -18,6 +18,7 @@ from claims_portal.access.forms import (
     SignInForm,
 )
 from claims_portal.access.models import TokenPurpose, User
+from claims_portal.access.services import mfa, tokens
 from claims_portal.access.views._common import links, me, show_error
 from claims_portal.audit.services import record_event
 from claims_portal.extensions import db

@@ -7,7 +7,10 @@
 - ``attachments``: :func:`attach_evidence`, :func:`remove_evidence`;
 - ``lifecycle``: :func:`transition` - the one way a status changes - and :func:`mark_paid`;
 - ``settings``: the per-ICB finance threshold;
-- ``queries``: simple lists, claimed periods, tariffs used.
+- ``queries``: simple lists, claimed periods, tariffs used;
+- ``pii``: finding NHS numbers in typed text and file names (refused everywhere);
+- ``listing``, ``bulk``, ``bulk_upload``, ``notifications``: the claim lists and exports,
+  bulk approval, bulk claims from a spreadsheet, the emails each step queues.
 
 Errors: :class:`ClaimError` (``problems`` for the page) with :class:`ClaimInvalid` (400),
 :class:`ClaimRefused` (403, separation of duties) and :class:`ClaimConflict` (409, someone
@@ -27,6 +30,7 @@ from claims_portal.claims.services._common import (
     get_claim,
     is_commissioner_viewer,
     is_provider_viewer,
+    local_time,
 )
 from claims_portal.claims.services.attachments import (
     MAX_FILES_PER_CLAIM,
@@ -99,6 +103,7 @@ __all__ = [
     "history",
     "is_commissioner_viewer",
     "is_provider_viewer",
+    "local_time",
     "lock_for_change",
     "mark_paid",
     "parse_entries",

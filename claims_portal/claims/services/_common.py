@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import has_capability, holders  # noqa: F401 - holders re-exported
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import has_capability, holders  # noqa: F401 - holders re-exported
 from claims_portal.claims.models import Claim
 from claims_portal.clock import ENGLAND
 from claims_portal.db import DbSession

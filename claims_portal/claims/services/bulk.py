@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import PermissionDenied, has_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import PermissionDenied, has_capability
 from claims_portal.audit.services import record_event
 from claims_portal.claims.models import Claim, ClaimAction, ClaimStatus
 from claims_portal.claims.services._common import (

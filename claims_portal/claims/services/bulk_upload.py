@@ -32,13 +32,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import ensure_capability, has_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import ensure_capability, has_capability
 from claims_portal.audit.services import record_event
-from claims_portal.claims.bulk_models import BulkUpload, BulkUploadClaim
 from claims_portal.claims.evidence import EvidenceRejected, EvidenceType, inspect_upload
 from claims_portal.claims.models import (
     WHOLE_SCHEME_SCOPE,
+    BulkUpload,
+    BulkUploadClaim,
     Claim,
     ClaimAction,
     ClaimEvent,
@@ -62,8 +63,8 @@ from claims_portal.schemes.models import (
     Scheme,
     SchemeStatus,
 )
-from claims_portal.schemes.schedule import long_date
-from claims_portal.schemes.services._common import commissioner_scope
+from claims_portal.schemes.services import commissioner_scope
+from claims_portal.schemes.services.schedule import long_date
 
 TEMPLATE_MARK = "claims-portal bulk claims template"
 TEMPLATE_VERSION = "1"

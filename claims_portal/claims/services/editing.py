@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import ensure_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import ensure_capability
 from claims_portal.audit.services import record_event
 from claims_portal.claims.models import Claim, ClaimAnswer, ClaimStatus
 from claims_portal.claims.services._common import (
@@ -25,9 +25,9 @@ from claims_portal.claims.services.entries import ClaimEntries, answer_anchor, u
 from claims_portal.claims.services.lifecycle import ensure_current, lock_claim, touch
 from claims_portal.claims.services.pricing import clear_prices
 from claims_portal.db import DbSession
-from claims_portal.schemes import offers as offer_services
 from claims_portal.schemes.models import EvidenceRequirement
 from claims_portal.schemes.services import SchemeError
+from claims_portal.schemes.services import offers as offer_services
 
 EVIDENCE_FIELD = "evidence-file"
 

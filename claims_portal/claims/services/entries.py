@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from claims_portal.claims.models import Claim, ClaimLine
-from claims_portal.claims.pii import NHS_NUMBER_MESSAGE, find_nhs_numbers
 from claims_portal.claims.services._common import Problem
+from claims_portal.claims.services.pii import NHS_NUMBER_MESSAGE, find_nhs_numbers
 from claims_portal.inputs import parse_whole
 from claims_portal.schemes.models import QuestionKind, SupplementaryQuestion
 

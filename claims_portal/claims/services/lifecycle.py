@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import ensure_capability, has_capability, icb_of
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import ensure_capability, has_capability, icb_of
 from claims_portal.audit.services import record_event
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
 from claims_portal.claims.services._common import (

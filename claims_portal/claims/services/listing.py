@@ -28,8 +28,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims.models import Claim, ClaimStatus, parse_reference
 from claims_portal.claims.services._common import local_time
 from claims_portal.db import DbSession

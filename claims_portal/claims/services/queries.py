@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import exists, select
 from sqlalchemy.orm import object_session, selectinload
 
-from claims_portal.access.people import organisations_under
+from claims_portal.access.services.people import organisations_under
 from claims_portal.claims.models import (
     COMMISSIONER_QUEUE_STATUSES,
     Claim,

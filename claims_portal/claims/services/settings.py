@@ -18,8 +18,8 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import ensure_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import ensure_capability
 from claims_portal.audit.services import record_event
 from claims_portal.claims.models import IcbClaimSettings
 from claims_portal.claims.services._common import ClaimConflict, ClaimInvalid, Problem

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import ensure_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import ensure_capability
 from claims_portal.audit.services import record_event
 from claims_portal.claims.models import (
     WHOLE_SCHEME_SCOPE,
@@ -35,7 +35,6 @@ from claims_portal.claims.models import (
 from claims_portal.claims.services._common import ClaimError, Problem
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
-from claims_portal.schemes import offers as offer_services
 from claims_portal.schemes.models import (
     ClaimFrequency,
     ClaimWindow,
@@ -46,6 +45,7 @@ from claims_portal.schemes.models import (
     SchemeStatus,
 )
 from claims_portal.schemes.services import SchemeError
+from claims_portal.schemes.services import offers as offer_services
 
 
 def claimed_one_service_at_a_time(scheme: Scheme) -> bool:

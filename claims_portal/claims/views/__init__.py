@@ -1,6 +1,6 @@
 """Claim pages. Importing this package attaches the routes to ``claims.bp``.
 
-- ``lists``: starting a claim;
+- ``starting``: starting a claim;
 - ``listing``: the claim list (filters, sorting, paging) and its CSV and XLSX exports;
 - ``bulk``: bulk approval from the list, and bulk claims from a spreadsheet;
 - ``editing``: filling in a claim (units, answers, evidence) and downloading evidence;
@@ -8,6 +8,7 @@
 - ``settings``: the ICB's finance threshold.
 """
 
-from claims_portal.claims.views import bulk, claim, editing, listing, lists, settings
+from claims_portal.claims import cli as _cli  # noqa: F401 - registers ``claims-portal claims``
+from claims_portal.claims.views import bulk, claim, editing, listing, settings, starting
 
-__all__ = ["bulk", "claim", "editing", "listing", "lists", "settings"]
+__all__ = ["bulk", "claim", "editing", "listing", "settings", "starting"]

@@ -14,14 +14,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims import bp, services
 from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.claims.forms import StepForm
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent
-from claims_portal.claims.services import ClaimNotFound, Problem
-from claims_portal.claims.services._common import local_time
+from claims_portal.claims.services import ClaimNotFound, Problem, local_time
 from claims_portal.claims.services.lifecycle import TRANSITIONS
 from claims_portal.claims.services.pricing import explanation_of
 from claims_portal.extensions import db

@@ -18,8 +18,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from claims_portal.access.permissions import current_organisation, require_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import current_organisation, require_capability
 from claims_portal.claims import bp
 from claims_portal.claims.evidence import attachment_disposition
 from claims_portal.claims.models import ClaimAction

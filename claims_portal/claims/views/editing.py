@@ -32,10 +32,9 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import LimitedStream
 from wtforms.validators import ValidationError
 
-from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims import bp, services
-from claims_portal.claims import commands as _commands  # noqa: F401 - registers the CLI
 from claims_portal.claims.evidence import (
     EvidenceNotFound,
     EvidenceRejected,

@@ -1,4 +1,5 @@
-"""The claim list (``/claims``) with filters, sorting and paging, and its CSV and XLSX exports.
+"""The claim list (``/claims``) with filters, sorting and paging, and its CSV and XLSX exports;
+whether the header shows "Claims".
 
 A practice sees its own claims; a commissioner sees the claims sent to it by the providers
 under its organisation, with checkboxes for bulk approval (``views.bulk``). Filters are GET
@@ -14,11 +15,11 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import current_organisation, has_capability, icb_of
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import current_organisation, has_capability, icb_of
 from claims_portal.claims import bp, services
 from claims_portal.claims.evidence import attachment_disposition
 from claims_portal.claims.models import ClaimStatus
@@ -34,6 +35,19 @@ from claims_portal.organisations.models import Organisation
 
 #: Tasks shown above the list (the message centre has them all).
 WAITING_SHOWN = 10
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, object]:
+    """Whether the header shows "Claims" (the layout reads it)."""
+    organisation = current_organisation()
+    if not current_user.is_authenticated or organisation is None:
+        return {"claims_navigation": False}
+    user = cast(User, current_user)
+    return {
+        "claims_navigation": has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation)
+        or has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation)
+    }
 
 
 def list_scope() -> tuple[User, Organisation, ListScope]:

@@ -8,8 +8,12 @@ from typing import cast
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from claims_portal.access.permissions import current_organisation, icb_of, require_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import (
+    current_organisation,
+    icb_of,
+    require_capability,
+)
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import FinanceThresholdForm
 from claims_portal.claims.services import ClaimConflict, ClaimInvalid

@@ -5,7 +5,8 @@ This package re-exports every service; the modules group them by what they chang
 Every function here checks the actor's capability (:class:`PermissionDenied`), refuses what
 the rules forbid with :class:`SchemeError` (its messages are for the user) and records an
 audit event with the fields before and after. The web pages and the ICB's admin both call
-these functions, so neither can bypass a rule. Offers are in ``offers.py``.
+these functions, so neither can bypass a rule. Offers are in ``offers``, periods and windows'
+states in ``schedule`` (both modules of this package: ``services.offers.accept_offer``).
 
 What may change once a scheme is published (it is never deleted, only closed):
 
@@ -24,7 +25,8 @@ What may change once a scheme is published (it is never deleted, only closed):
 A closed scheme changes no more.
 """
 
-from claims_portal.access.permissions import PermissionDenied
+from claims_portal.access.services.permissions import PermissionDenied
+from claims_portal.schemes.services import offers, schedule
 from claims_portal.schemes.services._common import (
     COMMISSIONER_KINDS,
     PROVIDER_KINDS,
@@ -96,6 +98,7 @@ __all__ = [
     "financial_year_dates",
     "financial_year_of",
     "generate_windows",
+    "offers",
     "parse_money",
     "plain",
     "providers_in_scope",
@@ -105,6 +108,7 @@ __all__ = [
     "remove_question",
     "remove_tariff",
     "remove_window",
+    "schedule",
     "tariff_for_period",
     "tariff_used_by_submitted_claim",
     "update_component",

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import select
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import (
+from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import (
     ensure_capability,
     icb_of,
 )
-from claims_portal.access.roles import Capability
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession
 from claims_portal.organisations.models import Organisation, OrganisationKind

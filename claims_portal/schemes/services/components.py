@@ -13,7 +13,6 @@ from claims_portal.schemes.models import (
     Scheme,
     Tariff,
 )
-from claims_portal.schemes.schedule import long_date
 from claims_portal.schemes.services._common import (
     _CODE,
     SchemeError,
@@ -26,6 +25,7 @@ from claims_portal.schemes.services._common import (
     ensure_can_configure,
     parse_money,
 )
+from claims_portal.schemes.services.schedule import long_date
 
 COMPONENT_FIELDS = (
     "code",

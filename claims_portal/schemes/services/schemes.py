@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import (
+from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import (
     ensure_capability,
     icb_of,
 )
-from claims_portal.access.roles import Capability
 from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event
 from claims_portal.organisations.models import Organisation
@@ -26,7 +26,6 @@ from claims_portal.schemes.models import (
     SchemeShare,
     SchemeStatus,
 )
-from claims_portal.schemes.schedule import long_date
 from claims_portal.schemes.services._common import (
     _CODE,
     _PAYCODE,
@@ -43,6 +42,7 @@ from claims_portal.schemes.services._common import (
     financial_year_dates,
 )
 from claims_portal.schemes.services.components import tariff_for_period
+from claims_portal.schemes.services.schedule import long_date
 
 SCHEME_FIELDS = (
     "code",

@@ -11,7 +11,6 @@ from claims_portal.schemes.models import (
     ClaimWindow,
     Scheme,
 )
-from claims_portal.schemes.schedule import claim_periods, default_window, long_date
 from claims_portal.schemes.services._common import (
     SchemeError,
     _audit,
@@ -21,6 +20,7 @@ from claims_portal.schemes.services._common import (
     _snapshot,
     ensure_can_configure,
 )
+from claims_portal.schemes.services.schedule import claim_periods, default_window, long_date
 
 
 def _window_snapshot(window: ClaimWindow) -> dict[str, Any]:

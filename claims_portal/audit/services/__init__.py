@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select, text
 
 from claims_portal.access.models import User
-from claims_portal.audit.anchors import Anchor
 from claims_portal.audit.models import AuditEvent
+from claims_portal.audit.services.anchors import Anchor
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
 from claims_portal.request_context import current_request_id
@@ -120,7 +120,7 @@ class ChainReport:
     last_hash: str | None = None
     #: The newest event checked (None for an empty trail).
     last_event_id: int | None = None
-    #: Anchors (claims_portal.audit.anchors) compared with the trail.
+    #: Anchors (claims_portal.audit.services.anchors) compared with the trail.
     anchors_checked: int = 0
 
     @property

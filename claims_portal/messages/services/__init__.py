@@ -29,8 +29,8 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import has_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
 from claims_portal.claims.services.lifecycle import COMMISSIONER_APPROVALS
 from claims_portal.claims.services.listing import (

@@ -1,7 +1,4 @@
-"""Starting a claim, and whether the header shows "Claims".
-
-(The claim list itself, with filters, sorting, paging and export, is ``views.listing``.)
-"""
+"""Starting a claim (``/claims/new``): the open windows of the provider's accepted schemes."""
 
 from __future__ import annotations
 
@@ -9,16 +6,13 @@ from typing import cast
 
 from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access.models import User
-from claims_portal.access.permissions import (
+from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import (
     current_organisation,
-    has_capability,
     require_capability,
 )
-from claims_portal.access.roles import Capability
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import StartClaimForm
 from claims_portal.claims.services import ClaimError
@@ -26,20 +20,7 @@ from claims_portal.claims.views._common import me
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
-from claims_portal.schemes.schedule import long_date
-
-
-@bp.app_context_processor
-def _navigation() -> dict[str, object]:
-    """Whether the header shows "Claims" (the layout reads it)."""
-    organisation = current_organisation()
-    if not current_user.is_authenticated or organisation is None:
-        return {"claims_navigation": False}
-    user = cast(User, current_user)
-    return {
-        "claims_navigation": has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation)
-        or has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation)
-    }
+from claims_portal.schemes.services.schedule import long_date
 
 
 def _option_choices(options: list[services.StartOption]) -> list[SelectChoice]:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
-from claims_portal.access import lockout
 from claims_portal.access.models import Membership, User, UserSession
 from claims_portal.access.passwords import hash_password, needs_rehash, verify_password
-from claims_portal.access.policy import email_problem, generic_mailbox_names
 from claims_portal.access.roles import Role, roles_allowed_for
+from claims_portal.access.services import lockout
+from claims_portal.access.services.policy import email_problem, generic_mailbox_names
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
@@ -213,7 +213,7 @@ def record_failed_sign_in(
     """Count a failure against ``user`` (locking the account at the threshold) and audit it.
 
     Returns when the account's lock ends if it is locked now. ``None`` for ``user`` (or a
-    disabled account) counts against the address instead (``access.lockout``).
+    disabled account) counts against the address instead (``access.services.lockout``).
     """
     locked_until: dt.datetime | None = None
     if user is not None and not user.is_disabled:
@@ -260,7 +260,7 @@ def check_password(
     Exactly one argon2 verification whatever the address (:func:`verify_password`), and the
     error never says whether the address has an account or is disabled. Failures are
     counted and audited; at ``LOCKOUT_THRESHOLD`` failures in a row the account locks for a
-    while (``access.lockout``), during which even the right password is refused with a
+    while (``access.services.lockout``), during which even the right password is refused with a
     message saying until when. An address without an account locks and is told the same.
     """
     email = normalise_email(email)

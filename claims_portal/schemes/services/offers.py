@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import ancestors_and_self, ensure_capability, icb_of
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import ancestors_and_self, ensure_capability, icb_of
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event, lock
@@ -43,8 +43,8 @@ from claims_portal.schemes.models import (
     Scheme,
     SchemeStatus,
 )
-from claims_portal.schemes.schedule import WindowState, long_date, window_state
-from claims_portal.schemes.services import PROVIDER_KINDS, SchemeConflict, SchemeError
+from claims_portal.schemes.services._common import PROVIDER_KINDS, SchemeConflict, SchemeError
+from claims_portal.schemes.services.schedule import WindowState, long_date, window_state
 
 
 def can_offer_to(scheme: Scheme, provider: Organisation) -> bool:

@@ -21,10 +21,11 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from claims_portal import clock
-from claims_portal.access import lockout, sealing
+from claims_portal.access import sealing
 from claims_portal.access.models import MfaRecoveryCode, User
 from claims_portal.access.roles import Role
-from claims_portal.access.services import AccessError, record_failed_sign_in
+from claims_portal.access.services import lockout
+from claims_portal.access.services.accounts import AccessError, record_failed_sign_in
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
 from claims_portal.db import DbSession, utcnow

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from claims_portal.access import emails
 from claims_portal.access.links import Links
 from claims_portal.access.models import (
     AccessRequest,
@@ -32,21 +31,26 @@ from claims_portal.access.models import (
     TokenPurpose,
     User,
 )
-from claims_portal.access.permissions import (
-    PermissionDenied,
-    has_capability,
-    holders,
-)
-from claims_portal.access.policy import email_problem, full_name_problem, generic_mailbox_names
 from claims_portal.access.roles import PROVIDER_ROLES, Capability, Role, roles_allowed_for
-from claims_portal.access.services import (
+from claims_portal.access.services import emails
+from claims_portal.access.services.accounts import (
     AccessConflict,
     AccessError,
     create_user,
     grant_membership,
     normalise_email,
 )
-from claims_portal.access.tokens import issue_token
+from claims_portal.access.services.permissions import (
+    PermissionDenied,
+    has_capability,
+    holders,
+)
+from claims_portal.access.services.policy import (
+    email_problem,
+    full_name_problem,
+    generic_mailbox_names,
+)
+from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
 from claims_portal.db import DbSession, utcnow

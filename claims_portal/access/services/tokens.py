@@ -14,18 +14,18 @@ import secrets
 from flask import current_app
 from sqlalchemy import select, update
 
-from claims_portal.access import emails
 from claims_portal.access.links import Links
 from claims_portal.access.models import AccessToken, TokenPurpose, User
 from claims_portal.access.passwords import hash_password, verify_password
-from claims_portal.access.policy import password_problem
-from claims_portal.access.services import (
+from claims_portal.access.services import emails
+from claims_portal.access.services.accounts import (
     AccessError,
     end_all_sessions,
     hash_token,
     normalise_email,
     record_failed_sign_in,
 )
+from claims_portal.access.services.policy import password_problem
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import lock

@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
-from claims_portal.access import emails, mfa
-from claims_portal.access.access_requests import role_problem
 from claims_portal.access.links import Links
 from claims_portal.access.models import Membership, TokenPurpose, User
-from claims_portal.access.permissions import PermissionDenied, ensure_capability, has_capability
-from claims_portal.access.policy import email_problem, full_name_problem, generic_mailbox_names
 from claims_portal.access.roles import Capability, Role
-from claims_portal.access.services import (
+from claims_portal.access.services import emails, mfa
+from claims_portal.access.services.access_requests import role_problem
+from claims_portal.access.services.accounts import (
     AccessConflict,
     AccessError,
     create_user,
@@ -34,7 +32,17 @@ from claims_portal.access.services import (
     grant_membership,
     normalise_email,
 )
-from claims_portal.access.tokens import issue_token
+from claims_portal.access.services.permissions import (
+    PermissionDenied,
+    ensure_capability,
+    has_capability,
+)
+from claims_portal.access.services.policy import (
+    email_problem,
+    full_name_problem,
+    generic_mailbox_names,
+)
+from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
 from claims_portal.db import DbSession, utcnow

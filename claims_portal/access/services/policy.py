@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 
-from claims_portal.access import mailboxes
+from claims_portal.access.services import mailboxes
 
 #: Local-part words that name a role, a team or a place rather than a person, shipped as
 #: ``data/shared-mailbox-words.txt``; the ``GENERIC_MAILBOX_NAMES`` setting adds to them.

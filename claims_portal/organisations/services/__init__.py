@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from claims_portal.access.models import User
-from claims_portal.access.permissions import PermissionDenied, ensure_capability
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import PermissionDenied, ensure_capability
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession
 from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event, lock
