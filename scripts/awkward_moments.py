@@ -46,25 +46,39 @@ def _next(now: dt.datetime, candidates: list[dt.datetime]) -> dt.datetime:
 
 
 def moments(now: dt.datetime) -> dict[str, str]:
-    """Label -> ``YYYY-MM-DDTHH:MM`` for each awkward moment after ``now`` (naive, England)."""
+    """Label -> ``YYYY-MM-DDTHH:MM`` (England) for each awkward moment after ``now``."""
     years = range(now.year, now.year + 9)
-    first_of_months = [dt.datetime(y, m, 1, 0, 5) for y in years for m in range(1, 13)]
+    first_of_months = [
+        dt.datetime(y, m, 1, 0, 5, tzinfo=ENGLAND) for y in years for m in range(1, 13)
+    ]
     month_ends = [
-        dt.datetime(y, m, calendar.monthrange(y, m)[1], 23, 55) for y in years for m in range(1, 13)
+        dt.datetime(y, m, calendar.monthrange(y, m)[1], 23, 55, tzinfo=ENGLAND)
+        for y in years
+        for m in range(1, 13)
     ]
     chosen = {
         "just after midnight on the 1st": _next(now, first_of_months),
         "just before midnight on a month's last day": _next(now, month_ends),
-        "31 March 23:30": _next(now, [dt.datetime(y, 3, 31, 23, 30) for y in years]),
-        "1 April 00:30": _next(now, [dt.datetime(y, 4, 1, 0, 30) for y in years]),
+        "31 March 23:30": _next(
+            now, [dt.datetime(y, 3, 31, 23, 30, tzinfo=ENGLAND) for y in years]
+        ),
+        "1 April 00:30": _next(now, [dt.datetime(y, 4, 1, 0, 30, tzinfo=ENGLAND) for y in years]),
         "29 February": _next(
-            now, [dt.datetime(y, 2, 29, 9, 0) for y in years if calendar.isleap(y)]
+            now, [dt.datetime(y, 2, 29, 9, 0, tzinfo=ENGLAND) for y in years if calendar.isleap(y)]
         ),
         "01:30 on the spring clock change": _next(
-            now, [dt.datetime.combine(_last_sunday(y, 3), dt.time(1, 30)) for y in years]
+            now,
+            [
+                dt.datetime.combine(_last_sunday(y, 3), dt.time(1, 30), tzinfo=ENGLAND)
+                for y in years
+            ],
         ),
         "01:30 on the autumn clock change": _next(
-            now, [dt.datetime.combine(_last_sunday(y, 10), dt.time(1, 30)) for y in years]
+            now,
+            [
+                dt.datetime.combine(_last_sunday(y, 10), dt.time(1, 30), tzinfo=ENGLAND)
+                for y in years
+            ],
         ),
     }
     return {label: moment.strftime("%Y-%m-%dT%H:%M") for label, moment in chosen.items()}
@@ -80,7 +94,7 @@ def _run(moment: str, extra: list[str]) -> tuple[str, int, float, str]:
 
 
 def main(argv: list[str]) -> int:
-    now = dt.datetime.now(ENGLAND).replace(tzinfo=None)  # noqa: DTZ005 - England's wall clock
+    now = dt.datetime.now(ENGLAND)
     chosen = moments(now)
     if "--list" in argv:
         for label, moment in chosen.items():
