@@ -3,7 +3,7 @@
 Commissioner staff configure local schemes here without a developer: schemes, components,
 tariffs, claim windows, supplementary questions and offers. Admin views reuse the domain
 services, so a rule cannot be bypassed from here (``base.py`` explains access and tenant
-scoping; ``schemes.py`` the scheme views).
+scoping; ``schemes.py``, ``scheme_parts.py`` and ``offers.py`` the scheme views).
 
 Templates in ``admin/templates`` override a few of Flask-Admin's so that they work under
 the portal's Content-Security-Policy (no inline event handlers: ``portal_base.html`` binds
@@ -21,14 +21,14 @@ from flask_admin.theme import Bootstrap4Theme
 
 from claims_portal.access.roles import Capability
 from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
-from claims_portal.admin.schemes import (
+from claims_portal.admin.offers import OfferAdmin
+from claims_portal.admin.scheme_parts import (
     ClaimWindowAdmin,
     ComponentAdmin,
-    OfferAdmin,
     QuestionAdmin,
-    SchemeAdmin,
     TariffAdmin,
 )
+from claims_portal.admin.schemes import SchemeAdmin
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation

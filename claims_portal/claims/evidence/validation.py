@@ -6,8 +6,9 @@ The pipeline runs on the whole file (at most 5 MB, held in memory):
 2. the extension (of the base name, case-insensitive) must be an accepted type, and the name
    must not hold an NHS number (it is shown to everyone who can see the claim);
 3. libmagic, on the whole file, must report a MIME type expected for that extension;
-4. the container is opened and checked (``containers.py``): no macros, no passwords, no zip
-   bombs, no scripts in PDFs, and the content is really the kind of document it is named;
+4. the container is opened and checked (``containers.py``, ``pdf.py``): no macros, no
+   passwords, no zip bombs, no scripts in PDFs, and the content is really the kind of
+   document it is named;
 5. the virus scanner (a no-op by default: ``scanning.py``) gives its verdict.
 
 Each refusal raises :class:`EvidenceRejected` with a reason written for practice staff.
@@ -30,7 +31,6 @@ from claims_portal.claims.evidence.containers import (
     check_odf,
     check_ole,
     check_ooxml,
-    check_pdf,
     mismatch,
     refuse,
 )
@@ -43,6 +43,7 @@ from claims_portal.claims.evidence.filetypes import (
     WORD_OOXML,
     EvidenceType,
 )
+from claims_portal.claims.evidence.pdf import check_pdf
 from claims_portal.claims.evidence.scanning import NoVirusScanner, ScanResult, VirusScanner
 
 log = logging.getLogger(__name__)

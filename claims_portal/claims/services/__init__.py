@@ -9,8 +9,9 @@
 - ``settings``: the per-ICB finance threshold;
 - ``queries``: simple lists, claimed periods, tariffs used;
 - ``pii``: finding NHS numbers in typed text and file names (refused everywhere);
-- ``listing``, ``bulk``, ``bulk_upload``, ``notifications``: the claim lists and exports,
-  bulk approval, bulk claims from a spreadsheet, the emails each step queues.
+- ``listing``, ``bulk``, ``bulk_upload`` and ``bulk_reading``, ``notifications``: the claim
+  lists and exports, bulk approval, bulk claims from a spreadsheet (made; read), the emails
+  each step queues.
 
 Errors: :class:`ClaimError` (``problems`` for the page) with :class:`ClaimInvalid` (400),
 :class:`ClaimRefused` (403, separation of duties) and :class:`ClaimConflict` (409, someone

@@ -4,10 +4,8 @@
    provider with an Active offer that the commissioner reaches, one column per component,
    and a very hidden sheet naming the scheme, window, components and template version (so a
    wrong or stale template is recognised).
-2. :func:`read_upload` checks the file by its content (``inspect_upload``: a real .xlsx,
-   no macros, at most 5 MB), reads it with openpyxl in read-only mode and checks every row
-   and column, collecting every problem as "Row 7, column C (Health checks completed):
-   enter a whole number, 0 or more".
+2. ``bulk_reading.read_upload`` checks the file by its content and every row and column of
+   it, collecting every problem (that module's doc says how).
 3. :func:`create_bulk_claims` makes one claim per filled-in row only when there is no
    problem at all (flush only; the view commits once): priced by the calculation core like
    any submission, created and submitted by the commissioner on the provider's behalf, and
@@ -26,7 +24,6 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +32,6 @@ from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import ensure_capability, has_capability
 from claims_portal.audit.services import record_event
-from claims_portal.claims.evidence import EvidenceRejected, EvidenceType, inspect_upload
 from claims_portal.claims.models import (
     WHOLE_SCHEME_SCOPE,
     BulkUpload,
@@ -47,10 +43,8 @@ from claims_portal.claims.models import (
     ClaimStatus,
 )
 from claims_portal.claims.services._common import ClaimInvalid, Problem, holders
-from claims_portal.claims.services.entries import MAX_UNITS, free_text_problem
 from claims_portal.claims.services.pricing import store_prices, submitted_details, try_price_claim
 from claims_portal.db import DbSession, utcnow
-from claims_portal.inputs import MAX_INT, parse_whole
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 from claims_portal.organisations.models import Organisation
@@ -143,8 +137,10 @@ def _providers(session: DbSession, actor: User, scheme: Scheme) -> list[Organisa
 # --- The template --------------------------------------------------------------------------
 
 
-def _heading(component: Component) -> str:
-    return f"{component.name} ({component.code}): {component.unit_label}"
+def column_headings(components: Sequence[Component]) -> list[str]:
+    """The headings of the claims sheet, which an upload must keep."""
+    units = [f"{c.name} ({c.code}): {c.unit_label}" for c in components]
+    return ["ODS code", "Provider name", *units, "Notes"]
 
 
 def template_workbook(session: DbSession, actor: User, option: BulkOption) -> bytes:
@@ -169,7 +165,7 @@ def template_workbook(session: DbSession, actor: User, option: BulkOption) -> by
         f"Upload by {long_date(window.closes_on)}. The claims then need a second "
         "commissioner review (another tier 1 approver) and tier 2 approval."
     )
-    headings = ["ODS code", "Provider name", *map(_heading, scheme.components), "Notes"]
+    headings = column_headings(scheme.components)
     for column, text in enumerate(headings, start=1):
         cell = sheet.cell(row=HEADER_ROW, column=column, value=text)
         cell.font = Font(bold=True)
@@ -205,7 +201,7 @@ def template_filename(option: BulkOption) -> str:
     return f"bulk-claims-{option.scheme.code.lower()}-{option.window.period_start:%Y-%m}.xlsx"
 
 
-# --- Reading an upload ---------------------------------------------------------------------
+# --- What an upload holds (read by ``bulk_reading.read_upload``) ---------------------------
 
 
 @dataclass(frozen=True)
@@ -222,218 +218,6 @@ class ParsedUpload:
     filename: str
     sha256: str
     rows: list[BulkRow] = field(default_factory=list)
-
-
-def _problem(message: str) -> ClaimInvalid:
-    return ClaimInvalid(Problem(message, FILE_FIELD))
-
-
-def _whole_number(value: Any) -> int | None:
-    """A cell as a whole number 0 or more, or None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        return value if 0 <= value <= MAX_INT else None  # what the database column holds
-    if isinstance(value, str):
-        return parse_whole(value)
-    return None
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def read_upload(
-    session: DbSession,
-    actor: User,
-    organisation: Organisation,
-    stream: IO[bytes],
-    filename: str,
-    *,
-    today: dt.date,
-) -> ParsedUpload:
-    """Check an uploaded template completely; raise :class:`ClaimInvalid` listing every
-    problem (by row and column), else return the rows to claim for."""
-    from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
-
-    try:
-        inspected = inspect_upload(stream, filename)
-    except EvidenceRejected as error:
-        raise _problem(error.reason) from None
-    if inspected.type is not EvidenceType.XLSX:
-        raise _problem("The file must be the .xlsx template downloaded from this page")
-    try:
-        workbook = load_workbook(io.BytesIO(inspected.data), read_only=True, data_only=True)
-    except Exception:
-        raise _problem("The file cannot be read as a spreadsheet") from None
-    try:
-        option = _template_option(session, actor, organisation, workbook, today)
-        sheet = workbook[CLAIMS_SHEET] if CLAIMS_SHEET in workbook.sheetnames else None
-        if sheet is None:
-            raise _problem(f"The spreadsheet has no sheet called {CLAIMS_SHEET}")
-        rows = list(
-            sheet.iter_rows(min_row=HEADER_ROW, max_row=FIRST_ROW + MAX_ROWS, values_only=True)
-        )
-    finally:
-        workbook.close()
-    components = option.scheme.components
-    expected = ["ODS code", "Provider name", *map(_heading, components), "Notes"]
-    header = [str(v).strip() if v is not None else "" for v in (rows[0] if rows else ())]
-    if header[: len(expected)] != expected:
-        raise _problem(
-            f"Row {HEADER_ROW} (the headings) does not match the template: download the "
-            "template again and copy your figures into it"
-        )
-    if len(rows) > MAX_ROWS:
-        raise _problem(f"The spreadsheet has more than {MAX_ROWS:,} rows")
-    letters = {index: get_column_letter(index + 1) for index in range(len(expected))}
-    names = dict(enumerate(expected))
-    notes_index = len(expected) - 1
-    problems: list[Problem] = []
-
-    def problem(row_number: int, index: int, message: str) -> None:
-        problems.append(
-            Problem(f"Row {row_number}, column {letters[index]} ({names[index]}): {message}")
-        )
-
-    filled = []
-    for offset, values in enumerate(rows[1:]):
-        row_number = FIRST_ROW + offset
-        cells = list(values) + [None] * (len(expected) - len(values))
-        unit_cells = cells[2:notes_index]
-        if all(_blank(v) for v in unit_cells):
-            continue  # no achievement entered: no claim for this row
-        filled.append((row_number, cells))
-
-    codes = {str(c[0]).strip().upper() for _, c in filled if not _blank(c[0])}
-    organisations = {
-        o.ods_code: o
-        for o in session.scalars(select(Organisation).where(Organisation.ods_code.in_(codes)))
-    }
-    accepted = set(
-        session.scalars(
-            select(Offer.provider_id).where(
-                Offer.scheme_id == option.scheme.id, Offer.status == OfferStatus.ACTIVE
-            )
-        )
-    )
-    existing = {
-        claim.provider_id: claim
-        for claim in session.scalars(
-            select(Claim).where(
-                Claim.scheme_id == option.scheme.id,
-                Claim.period_start == option.window.period_start,
-                Claim.status != ClaimStatus.WITHDRAWN,
-                Claim.scope.is_not(None),
-            )
-        )
-    }
-    first_row_of: dict[str, int] = {}
-    parsed: list[BulkRow] = []
-    for row_number, cells in filled:
-        code = "" if _blank(cells[0]) else str(cells[0]).strip().upper()
-        provider = organisations.get(code)
-        row_ok = True
-        if not code:
-            problem(row_number, 0, "enter the provider's ODS code")
-            row_ok = False
-        elif code in first_row_of:
-            problem(row_number, 0, f"{code} is already on row {first_row_of[code]}")
-            row_ok = False
-        elif provider is None:
-            problem(row_number, 0, f"no provider has the ODS code {code}")
-            row_ok = False
-        elif not has_capability(actor, Capability.APPROVE_CLAIM_TIER_1, provider):
-            problem(row_number, 0, f"{provider.name} is not a provider of your ICB")
-            row_ok = False
-        elif provider.id not in accepted:
-            problem(row_number, 0, f"{provider.name} has not accepted {option.scheme.code}")
-            row_ok = False
-        elif provider.id in existing:
-            claim = existing[provider.id]
-            problem(
-                row_number,
-                0,
-                f"{provider.name} already has a claim for {option.window.period_label}: "
-                f"{claim.reference} ({claim.status.value.lower()})",
-            )
-            row_ok = False
-        if code:
-            first_row_of.setdefault(code, row_number)
-        units: dict[int, int | None] = {}
-        for index, component in enumerate(components, start=2):
-            value = cells[index]
-            if _blank(value):
-                units[component.id] = None
-                continue
-            number = _whole_number(value)
-            if number is None:
-                problem(row_number, index, "enter a whole number, 0 or more")
-                row_ok = False
-            elif number > MAX_UNITS:
-                problem(row_number, index, f"enter {MAX_UNITS:,} or fewer")
-                row_ok = False
-            elif component.max_units_per_claim is not None and (
-                number > component.max_units_per_claim
-            ):
-                problem(
-                    row_number,
-                    index,
-                    f"enter {component.max_units_per_claim:,} or fewer (the most one claim "
-                    "can have)",
-                )
-                row_ok = False
-            units[component.id] = number
-        notes = None if _blank(cells[notes_index]) else str(cells[notes_index]).strip()
-        if notes is not None:
-            text_problem = free_text_problem(notes, what="The notes", limit=MAX_NOTES)
-            if text_problem:
-                problem(row_number, notes_index, text_problem)
-                row_ok = False
-        if row_ok and provider is not None:
-            parsed.append(BulkRow(row_number, provider, units, notes))
-    if problems:
-        raise ClaimInvalid(problems)
-    if not parsed:
-        raise _problem("The spreadsheet has no units entered: enter at least one provider's")
-    return ParsedUpload(option, inspected.filename, inspected.sha256, parsed)
-
-
-def _template_option(
-    session: DbSession, actor: User, organisation: Organisation, workbook: Any, today: dt.date
-) -> BulkOption:
-    wrong = _problem(
-        "The file is not a bulk claims template from this portal: download the template and "
-        "enter your figures in it"
-    )
-    if ABOUT_SHEET not in workbook.sheetnames:
-        raise wrong
-    about = {
-        str(key): value
-        for key, value, *_ in workbook[ABOUT_SHEET].iter_rows(max_row=20, values_only=True)
-        if key is not None
-    }
-    if about.get("mark") != TEMPLATE_MARK:
-        raise wrong
-    if str(about.get("version")) != TEMPLATE_VERSION:
-        raise _problem("The template is from an older version of the portal: download it again")
-    window_id = _whole_number(about.get("window_id"))
-    option = find_option(session, actor, organisation, today, window_id or 0)
-    if option is None or str(option.scheme.id) != str(about.get("scheme_id")):
-        raise _problem(
-            "The template's claim period is not open for bulk claims now: download the "
-            "template of an open period"
-        )
-    components = ",".join(str(c.id) for c in option.scheme.components)
-    if str(about.get("components")) != components:
-        raise _problem(
-            f"The components of {option.scheme.code} changed since the template was made: "
-            "download the template again"
-        )
-    return option
 
 
 # --- Making the claims ---------------------------------------------------------------------

@@ -23,7 +23,7 @@ from claims_portal.access.services.permissions import current_organisation, requ
 from claims_portal.claims import bp
 from claims_portal.claims.evidence import attachment_disposition
 from claims_portal.claims.models import ClaimAction
-from claims_portal.claims.services import ClaimInvalid, Problem, bulk_upload, listing
+from claims_portal.claims.services import ClaimInvalid, Problem, bulk_reading, bulk_upload, listing
 from claims_portal.claims.services import bulk as bulk_services
 from claims_portal.claims.views._common import base_url, me
 from claims_portal.claims.views.listing import list_scope
@@ -136,7 +136,7 @@ def bulk_claims_upload() -> ResponseReturnValue:
             [Problem("Select the filled-in template to upload", bulk_upload.FILE_FIELD)], 400
         )
     try:
-        parsed = bulk_upload.read_upload(
+        parsed = bulk_reading.read_upload(
             db.session, me(), organisation, upload.stream, upload.filename, today=today()
         )
         created = bulk_upload.create_bulk_claims(db.session, me(), parsed, base_url=base_url())

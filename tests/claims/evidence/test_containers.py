@@ -16,7 +16,8 @@ from claims_portal.claims.evidence import (
     RejectionCode,
     inspect_evidence,
 )
-from claims_portal.claims.evidence.containers import check_ooxml, check_pdf, open_verified_zip
+from claims_portal.claims.evidence.containers import check_ooxml, open_verified_zip
+from claims_portal.claims.evidence.pdf import check_pdf
 from tests.claims.evidence import samples
 
 MIB = 1024 * 1024

@@ -1,0 +1,79 @@
+"""How dates, times and money read to people: one copy, used by pages, the admin and emails.
+
+The functions are registered once as Jinja filters (:func:`register_filters`, called by
+``create_app``): ``{{ day | long_date }}``, ``{{ moment | england }}``, ``{{ amount | money }}``.
+Dates follow the NHS style guide (``1 December 2026``, no leading zero); timestamps are stored
+in UTC and shown on England's wall clock (GMT or BST).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+
+from claims_portal.clock import ENGLAND
+
+
+def england(moment: dt.datetime) -> dt.datetime:
+    """A stored (UTC) timestamp on England's wall clock."""
+    return moment.astimezone(ENGLAND)
+
+
+def long_date(day: dt.date) -> str:
+    """``1 December 2026``. A timestamp is first put on England's clock."""
+    if isinstance(day, dt.datetime):
+        day = england(day)
+    return f"{day.day} {day:%B %Y}"
+
+
+def short_date(day: dt.date | None) -> str:
+    """``1 Dec 2026`` for tables (the admin's columns); empty for no date."""
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        day = england(day)
+    return f"{day.day} {day:%b %Y}"
+
+
+def month_year(day: dt.date) -> str:
+    """``December 2026``."""
+    return f"{day:%B %Y}"
+
+
+def england_time(moment: dt.datetime | None) -> str:
+    """``1 December 2026 at 14:02``, on England's clock; empty for no moment."""
+    if moment is None:
+        return ""
+    local = england(moment)
+    return f"{local.day} {local:%B %Y at %H:%M}"
+
+
+def england_short_time(moment: dt.datetime | None) -> str:
+    """``1 Dec 2026 14:02`` for tables, on England's clock; empty for no moment."""
+    if moment is None:
+        return ""
+    local = england(moment)
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
+def money(amount: Any) -> str:
+    """``£1,234.50``; empty for no amount."""
+    return "" if amount is None else f"£{amount:,.2f}"
+
+
+FILTERS = {
+    "england": england,
+    "long_date": long_date,
+    "short_date": short_date,
+    "month_year": month_year,
+    "england_time": england_time,
+    "england_short_time": england_short_time,
+    "money": money,
+}
+
+
+def register_filters(app: Flask) -> None:
+    """Make every formatter a Jinja filter of ``app`` (done once, by ``create_app``)."""
+    app.jinja_env.filters.update(FILTERS)
