@@ -134,7 +134,7 @@ def reject(scheme_id: int) -> ResponseReturnValue:
     offer = _offer_or_404(scheme_id)
     form = RejectOfferForm()
     # A rejection posted after someone else answered goes to the service, which says who.
-    if offer.status is not OfferStatus.PENDING and not form.is_submitted():
+    if not offer_services.can_take(offer, "reject") and not form.is_submitted():
         flash(f"This offer is {offer.status.lower()}: it can no longer be rejected", "error")
         return redirect(url_for("schemes.detail", scheme_id=scheme_id))
     if form.validate_on_submit():

@@ -1,14 +1,11 @@
 """Offers of schemes to providers, and the claim windows a provider sees (flush only).
 
-An offer's life (each step audited with the status before and after)::
-
-    commissioner offers            -> Pending
-    provider accepts   Pending     -> Active
-    provider rejects   Pending     -> Rejected
-    provider asks again Rejected   -> Re-requested
-    commissioner reissues Rejected or Re-requested -> Pending
-    commissioner withdraws Pending or Re-requested -> Withdrawn   (before an answer)
-    commissioner cancels Active or Rejected        -> Cancelled
+An offer's life is the table :data:`OFFER` (``claims_portal.statemachine``; drawn in
+``docs/architecture.md``): the commissioner offers (Pending); the provider accepts (Active),
+rejects (Rejected) and may ask again (Re-requested); the commissioner reissues a rejected or
+re-requested offer (Pending), withdraws one not answered (Withdrawn) or cancels an answered
+one (Cancelled). :func:`take_step` is the one way a step is taken, audited with the status
+before and after.
 
 Withdrawn and cancelled offers stay as history; the scheme may then be offered afresh (a new
 offer). Only published schemes are offered and accepted.
@@ -33,7 +30,7 @@ from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import ancestors_and_self, ensure_capability, icb_of
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
-from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event, lock
+from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import (
     ENDED_OFFER_STATUSES,
@@ -45,6 +42,7 @@ from claims_portal.schemes.models import (
 )
 from claims_portal.schemes.services._common import PROVIDER_KINDS, SchemeConflict, SchemeError
 from claims_portal.schemes.services.schedule import WindowState, long_date, window_state
+from claims_portal.statemachine import Machine, Step, lock_for, set_status
 
 
 def can_offer_to(scheme: Scheme, provider: Organisation) -> bool:
@@ -112,67 +110,110 @@ def offer_scheme(
     offer = Offer(
         scheme=scheme,
         provider=provider,
-        status=OfferStatus.PENDING,
+        status=OFFER.initial,
         offered_at=now,
         offered_by_id=actor.id,
         status_changed_at=now,
     )
     session.add(offer)
     session.flush()
-    _audit(session, "scheme_offer.offered", offer, actor, None)
+    _audit(session, OFFER.action(OFFER.created), offer, actor, None)
     return offer
 
 
 @dataclass(frozen=True)
-class _Move:
-    action: str
-    sources: frozenset[OfferStatus]
-    target: OfferStatus
-    capability: Capability
-    refusal: str
+class OfferStep(Step[OfferStatus]):
+    """A step of an offer's life, with what it does besides moving the status."""
+
+    #: The scheme must still be published (answering, reissuing).
+    scheme_published: bool = False
+    #: Records who answered and when (accepting, rejecting).
+    records_answer: bool = False
+    #: Forgets the answer (reissuing: the provider answers afresh).
+    clears_answer: bool = False
+    #: The reason given replaces the offer's, even by none (accepting, reissuing); other
+    #: steps keep the older reason unless a new one is given.
+    replaces_reason: bool = False
 
 
-_ACCEPT = _Move(
-    "accepted",
-    frozenset({OfferStatus.PENDING}),
-    OfferStatus.ACTIVE,
-    Capability.RESPOND_TO_OFFER,
-    "Only a pending offer can be accepted",
-)
-_REJECT = _Move(
-    "rejected",
-    frozenset({OfferStatus.PENDING}),
-    OfferStatus.REJECTED,
-    Capability.RESPOND_TO_OFFER,
-    "Only a pending offer can be rejected",
-)
-_REQUEST_AGAIN = _Move(
-    "requested_again",
-    frozenset({OfferStatus.REJECTED}),
-    OfferStatus.RE_REQUESTED,
-    Capability.RESPOND_TO_OFFER,
-    "Only a rejected offer can be requested again",
-)
-_REISSUE = _Move(
-    "reissued",
-    frozenset({OfferStatus.REJECTED, OfferStatus.RE_REQUESTED}),
+P, A_, R, RR, W, C = (
     OfferStatus.PENDING,
-    Capability.CONFIGURE_SCHEMES,
-    "Only a rejected or re-requested offer can be reissued",
-)
-_WITHDRAW = _Move(
-    "withdrawn",
-    frozenset({OfferStatus.PENDING, OfferStatus.RE_REQUESTED}),
+    OfferStatus.ACTIVE,
+    OfferStatus.REJECTED,
+    OfferStatus.RE_REQUESTED,
     OfferStatus.WITHDRAWN,
-    Capability.CONFIGURE_SCHEMES,
-    "Only an offer the provider has not answered can be withdrawn (cancel it instead)",
-)
-_CANCEL = _Move(
-    "cancelled",
-    frozenset({OfferStatus.ACTIVE, OfferStatus.REJECTED}),
     OfferStatus.CANCELLED,
-    Capability.CONFIGURE_SCHEMES,
-    "Only an accepted or rejected offer can be cancelled (withdraw a pending one)",
+)
+_PROVIDER = Capability.RESPOND_TO_OFFER
+_COMMISSIONER = Capability.CONFIGURE_SCHEMES
+
+#: An offer's life: every step, where it may start, where it leads and who takes it.
+OFFER = Machine(
+    object_type="scheme_offer",
+    title="Offer",
+    initial=P,
+    created="offered",
+    creator=_COMMISSIONER,
+    final=frozenset({W, C}),
+    steps=(
+        OfferStep(
+            "accept",
+            frozenset({P}),
+            A_,
+            _PROVIDER,
+            "accepted",
+            "Only a pending offer can be accepted",
+            scheme_published=True,
+            records_answer=True,
+            replaces_reason=True,
+        ),
+        OfferStep(
+            "reject",
+            frozenset({P}),
+            R,
+            _PROVIDER,
+            "rejected",
+            "Only a pending offer can be rejected",
+            scheme_published=True,
+            records_answer=True,
+        ),
+        OfferStep(
+            "request_again",
+            frozenset({R}),
+            RR,
+            _PROVIDER,
+            "requested_again",
+            "Only a rejected offer can be requested again",
+            scheme_published=True,
+        ),
+        OfferStep(
+            "reissue",
+            frozenset({R, RR}),
+            P,
+            _COMMISSIONER,
+            "reissued",
+            "Only a rejected or re-requested offer can be reissued",
+            scheme_published=True,
+            clears_answer=True,
+            replaces_reason=True,
+        ),
+        OfferStep(
+            "withdraw",
+            frozenset({P, RR}),
+            W,
+            _COMMISSIONER,
+            "withdrawn",
+            "Only an offer the provider has not answered can be withdrawn (cancel it instead)",
+        ),
+        OfferStep(
+            "cancel",
+            frozenset({A_, R}),
+            C,
+            _COMMISSIONER,
+            "cancelled",
+            "Only an accepted or rejected offer can be cancelled (withdraw a pending one)",
+        ),
+    ),
 )
 
 
@@ -187,86 +228,94 @@ def _lock_scheme(session: DbSession, scheme: Scheme, *, share: bool) -> None:
     ).all()
 
 
-def _stale_message(session: DbSession, offer: Offer, move: _Move) -> str:
+def _stale_message(session: DbSession, offer: Offer, step: OfferStep) -> str:
     """ "Only a pending offer can be accepted; this one was rejected by Aisha Khan at 14:02.
     Nothing was changed." (who and when from the step that left it in its status)."""
-    event = last_event(session, "scheme_offer", offer.id, _STEP_ACTIONS)
+    event = last_event(session, "scheme_offer", offer.id, OFFER.actions())
     if event is not None and (event.after or {}).get("status") == offer.status.name:
-        done = event.action.removeprefix("scheme_offer.").replace("_", " ")
-        return f"{move.refusal}; this one was {done}{by_event(event)}. {NOTHING_CHANGED}"
-    return f"{move.refusal}; this one is {offer.status.lower()}. {NOTHING_CHANGED}"
+        done = OFFER.done_for(event.action)
+        return f"{step.refusal}; this one was {done}{by_event(event)}. {NOTHING_CHANGED}"
+    return f"{step.refusal}; this one is {offer.status.lower()}. {NOTHING_CHANGED}"
 
 
-def _move(
-    session: DbSession, offer: Offer, move: _Move, actor: User, reason: str | None = None
-) -> None:
-    ensure_capability(actor, move.capability, offer.provider)
+def can_take(offer: Offer, step: str) -> bool:
+    """Whether the offer's status allows ``step`` now (what a page offers; the step itself
+    re-checks under the lock)."""
+    return OFFER.allows(offer.status, step)
+
+
+def take_step(
+    session: DbSession, offer: Offer, name: str, *, actor: User, reason: str | None = None
+) -> Offer:
+    """Take the step ``name`` of :data:`OFFER` (the one way an offer's status changes).
+
+    Checks the capability, locks the scheme (shared) and the offer, re-checks the status
+    (:class:`SchemeConflict` says who moved it first) and the scheme, then moves the status
+    and records the audit event. Flushes; the caller commits.
+    """
+    step = OFFER.step(name)
+    assert isinstance(step, OfferStep)
+    assert step.capability is not None
+    ensure_capability(actor, step.capability, offer.provider)
     _lock_scheme(session, offer.scheme, share=True)
-    locked = lock(session, Offer, offer.id)
+    locked = lock_for(session, Offer, offer.id)
     assert locked is not None  # offers are never deleted
     offer = locked
-    if offer.status not in move.sources:
-        raise SchemeConflict(_stale_message(session, offer, move))
-    provider_side = move.capability is Capability.RESPOND_TO_OFFER
+    if offer.status not in step.sources:
+        raise SchemeConflict(_stale_message(session, offer, step))
     scheme = offer.scheme
-    if provider_side and scheme.status is not SchemeStatus.PUBLISHED:
+    if step.scheme_published and scheme.status is not SchemeStatus.PUBLISHED:
+        if step.capability is _PROVIDER:
+            raise SchemeError(
+                f"{scheme.code} is {scheme.status.lower()}: offers can no longer be answered"
+            )
         raise SchemeError(
-            f"{scheme.code} is {scheme.status.lower()}: offers can no longer be answered"
+            f"{scheme.code} is {scheme.status.lower()}: it can no longer be {step.done}"
         )
-    if move is _REISSUE and scheme.status is not SchemeStatus.PUBLISHED:
-        raise SchemeError(f"{scheme.code} is {scheme.status.lower()}: it can no longer be reissued")
-    before = offer.status
-    now = utcnow()
-    offer.status = move.target
-    offer.status_changed_at = now
+    before = set_status(offer, step.target)
     reason = " ".join((reason or "").split())[:1000] or None
-    if move in (_ACCEPT, _REJECT):
-        offer.responded_at = now
+    if step.records_answer:
+        offer.responded_at = offer.status_changed_at
         offer.responded_by_id = actor.id
-    if move is _REISSUE:
+    if step.clears_answer:
         offer.responded_at = None
         offer.responded_by_id = None
-    if reason is not None or move in (_ACCEPT, _REISSUE):
+    if reason is not None or step.replaces_reason:
         offer.reason = reason
     session.flush()
-    _audit(session, f"scheme_offer.{move.action}", offer, actor, before, reason)
-
-
-_STEP_ACTIONS = [
-    f"scheme_offer.{m.action}"
-    for m in (_ACCEPT, _REJECT, _REQUEST_AGAIN, _REISSUE, _WITHDRAW, _CANCEL)
-] + ["scheme_offer.offered"]
+    _audit(session, OFFER.action(step), offer, actor, before, reason)
+    return offer
 
 
 def accept_offer(session: DbSession, offer: Offer, *, actor: User) -> None:
-    _move(session, offer, _ACCEPT, actor)
+    take_step(session, offer, "accept", actor=actor)
 
 
 def reject_offer(
     session: DbSession, offer: Offer, *, actor: User, reason: str | None = None
 ) -> None:
-    _move(session, offer, _REJECT, actor, reason)
+    take_step(session, offer, "reject", actor=actor, reason=reason)
 
 
 def request_offer_again(session: DbSession, offer: Offer, *, actor: User) -> None:
     """A provider who rejected by mistake asks the commissioner to reissue the offer."""
-    _move(session, offer, _REQUEST_AGAIN, actor)
+    take_step(session, offer, "request_again", actor=actor)
 
 
 def reissue_offer(session: DbSession, offer: Offer, *, actor: User) -> None:
-    _move(session, offer, _REISSUE, actor)
+    take_step(session, offer, "reissue", actor=actor)
 
 
 def withdraw_offer(
     session: DbSession, offer: Offer, *, actor: User, reason: str | None = None
 ) -> None:
-    _move(session, offer, _WITHDRAW, actor, reason)
+    take_step(session, offer, "withdraw", actor=actor, reason=reason)
 
 
 def cancel_offer(
     session: DbSession, offer: Offer, *, actor: User, reason: str | None = None
 ) -> None:
-    _move(session, offer, _CANCEL, actor, reason)
+    take_step(session, offer, "cancel", actor=actor, reason=reason)
 
 
 # --- What a provider sees -----------------------------------------------------------------

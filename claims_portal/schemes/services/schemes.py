@@ -43,6 +43,7 @@ from claims_portal.schemes.services._common import (
 )
 from claims_portal.schemes.services.components import tariff_for_period
 from claims_portal.schemes.services.schedule import long_date
+from claims_portal.statemachine import Machine, Step, set_status
 
 SCHEME_FIELDS = (
     "code",
@@ -196,7 +197,7 @@ def create_scheme(
     ensure_capability(actor, Capability.CONFIGURE_SCHEMES, commissioner)
     _ensure_code_free(session, commissioner, values["code"], None)
     shares = _clean_shares(commissioner, shared_with)
-    scheme = Scheme(status=SchemeStatus.DRAFT, **values)
+    scheme = Scheme(status=SCHEME.initial, **values)
     session.add(scheme)
     session.flush()
     for organisation in shares:
@@ -205,7 +206,7 @@ def create_scheme(
     session.refresh(scheme, ["shares"])
     _audit(
         session,
-        "scheme.created",
+        SCHEME.action(SCHEME.created),
         scheme,
         actor=actor,
         scheme=scheme,
@@ -351,6 +352,36 @@ def _listing(items: list[str]) -> str:
     return ", ".join(items)
 
 
+#: A scheme's life: built as a draft, published once complete, closed at its end (it stays,
+#: with its offers, as history). Drafts may also be deleted (:func:`delete_scheme`).
+SCHEME = Machine(
+    object_type="scheme",
+    title="Scheme",
+    initial=SchemeStatus.DRAFT,
+    created="created",
+    creator=Capability.CONFIGURE_SCHEMES,
+    final=frozenset({SchemeStatus.CLOSED}),
+    steps=(
+        Step(
+            "publish",
+            frozenset({SchemeStatus.DRAFT}),
+            SchemeStatus.PUBLISHED,
+            Capability.CONFIGURE_SCHEMES,
+            "published",
+            "Only a draft scheme can be published",
+        ),
+        Step(
+            "close",
+            frozenset({SchemeStatus.PUBLISHED}),
+            SchemeStatus.CLOSED,
+            Capability.CONFIGURE_SCHEMES,
+            "closed",
+            "Only a published scheme can be closed",
+        ),
+    ),
+)
+
+
 def _lock(session: DbSession, scheme: Scheme) -> None:
     """Lock the scheme's row and read it afresh: of two people publishing (or closing) it
     at once, the second waits, then finds it published (or closed)."""
@@ -362,58 +393,59 @@ def _lock(session: DbSession, scheme: Scheme) -> None:
     ).all()
 
 
-def _already(session: DbSession, scheme: Scheme, step: str, *, also: str = "") -> SchemeConflict:
-    event = last_event(session, "scheme", scheme.id, [f"scheme.{step}"])
+def _already(session: DbSession, scheme: Scheme, *, also: str = "") -> SchemeConflict:
+    """ "LES-HC-2627 is already published by Tom Okafor at 14:02. Nothing was changed." """
+    event = last_event(session, "scheme", scheme.id, SCHEME.actions())
     status = scheme.status.lower()
     return SchemeConflict(
         f"{also}{scheme.code} is already {status}{by_event(event)}. {NOTHING_CHANGED}"
     )
 
 
-def publish_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
-    """Validate the whole scheme and publish it; :class:`SchemeError` lists every problem,
-    :class:`SchemeConflict` says who published (or closed) it first."""
+def take_step(session: DbSession, scheme: Scheme, name: str, *, actor: User) -> None:
+    """Take the step ``name`` of :data:`SCHEME` (the one way a scheme's status changes):
+    locks the row, re-checks the status (:class:`SchemeConflict` says who moved it first;
+    :class:`SchemeError` for a step that never fitted), checks publication, moves the status
+    and records the audit event. Flushes; the caller commits."""
+    step = SCHEME.step(name)
     ensure_can_configure(actor, scheme)
     _lock(session, scheme)
-    if scheme.status is not SchemeStatus.DRAFT:
-        raise _already(session, scheme, scheme.status.name.lower())
-    problems = publication_problems(scheme)
-    if problems:
-        raise SchemeError(problems)
-    scheme.status = SchemeStatus.PUBLISHED
-    scheme.published_at = utcnow()
+    if scheme.status not in step.sources:
+        if name == "publish":
+            raise _already(session, scheme)
+        if scheme.status is step.target:
+            raise _already(session, scheme, also=f"{step.refusal}: ")
+        raise SchemeError(f"{step.refusal}; {scheme.code} is {scheme.status.lower()}")
+    if name == "publish":
+        problems = publication_problems(scheme)
+        if problems:
+            raise SchemeError(problems)
+    before = set_status(scheme, step.target)
+    after: dict[str, object] = {"status": scheme.status.name}
+    if step.target is SchemeStatus.PUBLISHED:
+        scheme.published_at = utcnow()
+        after["paycode"] = scheme.paycode
+    if step.target is SchemeStatus.CLOSED:
+        scheme.closed_at = utcnow()
     session.flush()
     _audit(
         session,
-        "scheme.published",
+        SCHEME.action(step),
         scheme,
         actor=actor,
         scheme=scheme,
-        before={"status": SchemeStatus.DRAFT.name},
-        after={"status": scheme.status.name, "paycode": scheme.paycode},
+        before={"status": before.name},
+        after=after,
     )
+
+
+def publish_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
+    """Validate the whole scheme and publish it; :class:`SchemeError` lists every problem,
+    :class:`SchemeConflict` says who published (or closed) it first."""
+    take_step(session, scheme, "publish", actor=actor)
 
 
 def close_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
     """Close a published scheme: it stays, with its offers, as history
     (:class:`SchemeConflict` if someone closed it first)."""
-    ensure_can_configure(actor, scheme)
-    _lock(session, scheme)
-    if scheme.status is SchemeStatus.CLOSED:
-        raise _already(session, scheme, "closed", also="Only a published scheme can be closed: ")
-    if scheme.status is not SchemeStatus.PUBLISHED:
-        raise SchemeError(
-            f"Only a published scheme can be closed; {scheme.code} is {scheme.status.lower()}"
-        )
-    scheme.status = SchemeStatus.CLOSED
-    scheme.closed_at = utcnow()
-    session.flush()
-    _audit(
-        session,
-        "scheme.closed",
-        scheme,
-        actor=actor,
-        scheme=scheme,
-        before={"status": SchemeStatus.PUBLISHED.name},
-        after={"status": SchemeStatus.CLOSED.name},
-    )
+    take_step(session, scheme, "close", actor=actor)
