@@ -52,6 +52,8 @@ class Step(Generic[S]):
     done: str
     #: Why the step is refused from another status: "Only a pending offer can be accepted".
     refusal: str = ""
+    #: Who takes it, when that is not one capability ("the requester").
+    who: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,5 +134,5 @@ def table_rows(machine: Machine[Any]) -> Iterable[tuple[str, str, str, str, str]
     yield ("create", "-", str(machine.initial.value), creator, machine.action(machine.created))
     for step in machine.steps:
         sources = ", ".join(sorted(str(s.value) for s in step.sources))
-        capability = step.capability.name if step.capability is not None else "-"
+        capability = step.capability.name if step.capability is not None else step.who or "-"
         yield (step.name, sources, str(step.target.value), capability, machine.action(step))

@@ -54,10 +54,11 @@ from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
 from claims_portal.db import DbSession, utcnow
-from claims_portal.decisions import already, by_whom, lock, lock_name
+from claims_portal.decisions import already, by_whom, lock_name
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
+from claims_portal.statemachine import Machine, Step, lock_for, set_status
 
 #: The order roles are offered in.
 ROLE_ORDER = list(Role)
@@ -266,13 +267,13 @@ def submit_request(
         email=email,
         full_name=full_name,
         note=(note or "").strip() or None,
-        status=AccessRequestStatus.PENDING,
+        status=ACCESS_REQUEST.initial,
     )
     session.add(request)
     session.flush()
     record_event(
         session,
-        action="access_request.submitted",
+        action=ACCESS_REQUEST.action(ACCESS_REQUEST.created),
         object_type="access_request",
         object_id=request.id,
         actor=requester,
@@ -308,23 +309,50 @@ def submit_request(
     return request
 
 
+#: An access request's life. Approving and rejecting are taken by whoever decides requests
+#: for the organisation (:func:`deciding_capability`); withdrawing by the requester.
+ACCESS_REQUEST = Machine(
+    object_type="access_request",
+    title="Access request",
+    initial=AccessRequestStatus.PENDING,
+    created="submitted",
+    creator=None,
+    final=frozenset(
+        {AccessRequestStatus.APPROVED, AccessRequestStatus.REJECTED, AccessRequestStatus.WITHDRAWN}
+    ),
+    steps=(
+        Step(
+            "approve",
+            frozenset({AccessRequestStatus.PENDING}),
+            AccessRequestStatus.APPROVED,
+            None,
+            "approved",
+            who="deciding capability (APPROVE_PRACTICE_ACCESS or ADMINISTER_USERS)",
+        ),
+        Step(
+            "reject",
+            frozenset({AccessRequestStatus.PENDING}),
+            AccessRequestStatus.REJECTED,
+            None,
+            "rejected",
+            who="deciding capability (APPROVE_PRACTICE_ACCESS or ADMINISTER_USERS)",
+        ),
+        Step(
+            "withdraw",
+            frozenset({AccessRequestStatus.PENDING}),
+            AccessRequestStatus.WITHDRAWN,
+            None,
+            "withdrawn",
+            who="the requester",
+        ),
+    ),
+)
+
+
 def withdraw(session: DbSession, request: AccessRequest, *, actor: User) -> None:
     """The requester takes back a pending request (:class:`AccessConflict` if it was
     decided meanwhile)."""
-    if request.requester_id != actor.id:
-        raise PermissionDenied(f"{actor.email} may not withdraw request {request.id}")
-    request = lock_pending(session, request)
-    request.status = AccessRequestStatus.WITHDRAWN
-    request.decided_at = utcnow()
-    request.decided_by_id = actor.id
-    record_event(
-        session,
-        action="access_request.withdrawn",
-        object_type="access_request",
-        object_id=request.id,
-        actor=actor,
-        organisation=request.organisation_id,
-    )
+    take_step(session, request, "withdraw", actor=actor)
 
 
 # --- Deciding ------------------------------------------------------------------------------
@@ -347,29 +375,68 @@ def decide(
     organisation, :class:`AccessConflict` if it was decided meanwhile (the request row is
     locked and re-read first), :class:`AccessError` if it cannot be approved now.
     """
+    name = "approve" if approve else "reject"
+    return take_step(session, request, name, actor=actor, reason=reason, links=links)
+
+
+def take_step(
+    session: DbSession,
+    request: AccessRequest,
+    name: str,
+    *,
+    actor: User,
+    reason: str | None = None,
+    links: Links | None = None,
+) -> AccessRequest:
+    """Take the step ``name`` of :data:`ACCESS_REQUEST`, the one way a request's status
+    changes: checks who may take it, locks the row and re-checks it is still pending
+    (:class:`AccessConflict` says who decided it), applies the step, records the audit event
+    and queues the email. Flushes; the caller commits."""
+    step = ACCESS_REQUEST.step(name)
+    if name == "withdraw" and request.requester_id != actor.id:
+        raise PermissionDenied(f"{actor.email} may not withdraw request {request.id}")
     request = lock_pending(session, request)
-    ensure_can_decide(session, actor, request)
+    if name != "withdraw":
+        ensure_can_decide(session, actor, request)
     reason = (reason or "").strip() or None
     if reason and len(reason) > MAX_REASON:
         raise AccessError(f"The reason must be {MAX_REASON} characters or fewer", field="reason")
-    organisation = request.organisation
-    if not approve:
-        if not reason:
-            raise AccessError("Enter the reason for rejecting the request", field="reason")
-        _close(session, request, AccessRequestStatus.REJECTED, actor, reason)
-        subject, body = emails.access_rejected(
-            request.full_name, organisation.display_name, request.role, reason
-        )
-        enqueue(
-            session,
-            to=request.email,
-            subject=subject,
-            body=body,
-            kind=EmailKind.ACCESS_REQUEST_DECIDED,
-        )
-        return request
+    if name == "reject" and not reason:
+        raise AccessError("Enter the reason for rejecting the request", field="reason")
+    user = _admit(session, request, actor) if name == "approve" else None
+    before = set_status(request, step.target)
+    request.decided_by_id = actor.id
+    request.decided_at = utcnow()
+    if name != "withdraw":
+        request.decision_reason = reason
+    session.flush()
+    record_event(
+        session,
+        action=ACCESS_REQUEST.action(step),
+        object_type="access_request",
+        object_id=request.id,
+        actor=actor,
+        organisation=request.organisation_id,
+        before={"status": before},
+        after={
+            "status": request.status,
+            "email": request.email,
+            "role": request.role,
+            "membership_id": request.membership_id,
+        },
+        reason=reason,
+    )
+    if name == "reject":
+        _tell_rejected(session, request, reason or "")
+    if user is not None:
+        assert links is not None, "approving emails a link"
+        _tell_approved(session, request, user, actor, links)
+    return request
 
-    problem = role_problem(organisation, request.role)
+
+def _admit(session: DbSession, request: AccessRequest, actor: User) -> User:
+    """Approving: the person's account (made if new) and the membership asked for."""
+    problem = role_problem(request.organisation, request.role)
     if problem:
         raise AccessError(
             f"{problem}. Reject this request and ask the person to request a role that fits."
@@ -384,10 +451,25 @@ def decide(
         raise AccessError(
             f"The account of {user.email} is disabled. Ask an administrator to enable it first."
         )
-    membership = _grant_or_existing(session, user, organisation, request.role, actor)
+    membership = _grant_or_existing(session, user, request.organisation, request.role, actor)
     request.requester_id = user.id
     request.membership_id = membership.id
-    _close(session, request, AccessRequestStatus.APPROVED, actor, reason)
+    return user
+
+
+def _tell_rejected(session: DbSession, request: AccessRequest, reason: str) -> None:
+    subject, body = emails.access_rejected(
+        request.full_name, request.organisation.display_name, request.role, reason
+    )
+    enqueue(
+        session, to=request.email, subject=subject, body=body, kind=EmailKind.ACCESS_REQUEST_DECIDED
+    )
+
+
+def _tell_approved(
+    session: DbSession, request: AccessRequest, user: User, actor: User, links: Links
+) -> None:
+    organisation = request.organisation
     if user.password_hash is None:
         token, row = issue_token(session, user, TokenPurpose.REGISTRATION, actor=actor)
         subject, body = emails.access_approved_new_person(
@@ -404,12 +486,11 @@ def decide(
         )
         kind = EmailKind.ACCESS_REQUEST_DECIDED
     enqueue(session, to=user.email, subject=subject, body=body, kind=kind)
-    return request
 
 
 def lock_pending(session: DbSession, request: AccessRequest) -> AccessRequest:
     """The request, locked and read afresh; :class:`AccessConflict` unless still pending."""
-    locked = lock(session, AccessRequest, request.id)
+    locked = lock_for(session, AccessRequest, request.id)
     if locked is None:
         raise AccessConflict("This request no longer exists. Nothing was changed.")
     if locked.status is not AccessRequestStatus.PENDING:
@@ -436,36 +517,6 @@ def _grant_or_existing(
             return membership
     return grant_membership(
         session, user=user, organisation=organisation, role=role, start_date=day, actor=actor
-    )
-
-
-def _close(
-    session: DbSession,
-    request: AccessRequest,
-    status: AccessRequestStatus,
-    actor: User,
-    reason: str | None,
-) -> None:
-    request.status = status
-    request.decided_by_id = actor.id
-    request.decided_at = utcnow()
-    request.decision_reason = reason
-    session.flush()
-    record_event(
-        session,
-        action=f"access_request.{status.name.lower()}",
-        object_type="access_request",
-        object_id=request.id,
-        actor=actor,
-        organisation=request.organisation_id,
-        before={"status": AccessRequestStatus.PENDING},
-        after={
-            "status": status,
-            "email": request.email,
-            "role": request.role,
-            "membership_id": request.membership_id,
-        },
-        reason=reason,
     )
 
 
