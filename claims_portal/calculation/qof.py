@@ -445,91 +445,64 @@ def indicator_payment(
 
 
 def _explain(result: IndicatorResult) -> Explanation:
+    steps = [*_points_steps(result), *_payment_steps(result)]
+    return Explanation(
+        f"{result.submission.organisation_code} {result.indicator.code} "
+        f"({result.reference.year}): {result.points} points, £{result.payment}",
+        tuple(steps),
+    )
+
+
+def _points_steps(result: IndicatorResult) -> list[Step]:
+    """How the indicator's points were reached (tick box, no data, or achievement)."""
+    indicator, record, points = result.indicator, result.record, result.points
+    if indicator.tick_box:
+        answer = record.answer if isinstance(record, TickBoxAnswer) else None
+        inputs = (("answer", answer), ("maximum points", indicator.max_points))
+        formula = "all points for Yes; none for No (unset counts as No)"
+        return [Step("Tick-box indicator", formula, inputs, points, QOF_SOURCE)]
+    if not isinstance(record, Achievement):
+        formula = "no achievement was submitted for this indicator: no points"
+        return [Step("No data", formula, (), points, QOF_SOURCE)]
+    cohort_inputs = (
+        ("denominator", record.denominator),
+        ("personalised care adjustments", record.personalised_care_adjustments),
+        ("exclusions", record.exclusions),
+    )
+    formula = "denominator - personalised care adjustments - exclusions"
+    steps = [Step("Cohort", formula, cohort_inputs, record.cohort, QOF_SOURCE)]
+    if record.cohort == 0:
+        formula = "no patients in the cohort: no points are available"
+        return [*steps, Step("Empty cohort", formula, (), points, QOF_SOURCE)]
+    achievement = result.achievement
+    inputs = (("numerator", record.numerator), ("cohort", record.cohort))
+    steps.append(Step("Achievement", "numerator / cohort", inputs, achievement, QOF_SOURCE))
+    lower, upper = indicator.lower_threshold, indicator.upper_threshold
+    assert lower is not None
+    assert upper is not None
+    assert achievement is not None
+    if achievement <= lower:
+        formula = "at or below the lower threshold: 0 points"
+    elif achievement >= upper:
+        formula = "at or above the upper threshold: maximum points"
+    else:
+        formula = "maximum points x (achievement - lower) / (upper - lower)"
+    inputs = (
+        ("achievement", achievement),
+        ("lower threshold", lower),
+        ("upper threshold", upper),
+        ("maximum points", indicator.max_points),
+    )
+    steps.append(Step("Points", formula, inputs, points, QOF_SOURCE))
+    return steps
+
+
+def _payment_steps(result: IndicatorResult) -> list[Step]:
+    """The population index, any prevalence factor, and the payment from the points."""
     indicator = result.indicator
-    record = result.record
     reference = result.reference
     submission = result.submission
     steps: list[Step] = []
-    if indicator.tick_box:
-        answer = record.answer if isinstance(record, TickBoxAnswer) else None
-        steps.append(
-            Step(
-                rule="Tick-box indicator",
-                formula="all points for Yes; none for No (unset counts as No)",
-                inputs=(("answer", answer), ("maximum points", indicator.max_points)),
-                result=result.points,
-                source=QOF_SOURCE,
-            )
-        )
-    elif not isinstance(record, Achievement):
-        steps.append(
-            Step(
-                rule="No data",
-                formula="no achievement was submitted for this indicator: no points",
-                inputs=(),
-                result=result.points,
-                source=QOF_SOURCE,
-            )
-        )
-    else:
-        steps.append(
-            Step(
-                rule="Cohort",
-                formula="denominator - personalised care adjustments - exclusions",
-                inputs=(
-                    ("denominator", record.denominator),
-                    ("personalised care adjustments", record.personalised_care_adjustments),
-                    ("exclusions", record.exclusions),
-                ),
-                result=record.cohort,
-                source=QOF_SOURCE,
-            )
-        )
-        if record.cohort == 0:
-            steps.append(
-                Step(
-                    rule="Empty cohort",
-                    formula="no patients in the cohort: no points are available",
-                    inputs=(),
-                    result=result.points,
-                    source=QOF_SOURCE,
-                )
-            )
-        else:
-            achievement = result.achievement
-            steps.append(
-                Step(
-                    rule="Achievement",
-                    formula="numerator / cohort",
-                    inputs=(("numerator", record.numerator), ("cohort", record.cohort)),
-                    result=achievement,
-                    source=QOF_SOURCE,
-                )
-            )
-            lower, upper = indicator.lower_threshold, indicator.upper_threshold
-            assert lower is not None
-            assert upper is not None
-            assert achievement is not None
-            if achievement <= lower:
-                formula = "at or below the lower threshold: 0 points"
-            elif achievement >= upper:
-                formula = "at or above the upper threshold: maximum points"
-            else:
-                formula = "maximum points x (achievement - lower) / (upper - lower)"
-            steps.append(
-                Step(
-                    rule="Points",
-                    formula=formula,
-                    inputs=(
-                        ("achievement", achievement),
-                        ("lower threshold", lower),
-                        ("upper threshold", upper),
-                        ("maximum points", indicator.max_points),
-                    ),
-                    result=result.points,
-                    source=QOF_SOURCE,
-                )
-            )
     steps.append(
         Step(
             rule="Contractor population index",
@@ -582,8 +555,4 @@ def _explain(result: IndicatorResult) -> Explanation:
             source=f"{QOF_SOURCE}; {ROUNDING_SOURCE}",
         )
     )
-    return Explanation(
-        f"{submission.organisation_code} {indicator.code} ({reference.year}): "
-        f"{result.points} points, £{result.payment}",
-        tuple(steps),
-    )
+    return steps

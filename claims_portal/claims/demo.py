@@ -172,23 +172,11 @@ class _Maker:
 def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) -> int:
     """Create the demo claims unless the demo practices have claims; returns how many
     records were made (claims, and the enhanced access scheme and its offer)."""
-    practices = {
-        o.ods_code: o
-        for o in session.scalars(select(Organisation).where(Organisation.ods_code.in_(PRACTICES)))
-    }
-    if len(practices) < len(PRACTICES):
-        return 0
-    already = session.scalar(
-        select(Claim.id).where(Claim.provider_id.in_([p.id for p in practices.values()])).limit(1)
-    )
-    if already is not None:
-        return 0
     day = clock_today()
-    year_start = financial_year_start(day)
-    codes = [health_checks_code(year_start - 1), health_checks_code(year_start)]
-    health_checks = list(session.scalars(select(Scheme).where(Scheme.code.in_(codes))))
-    if len(health_checks) < len(codes):
+    found = _practices_and_schemes(session, day)
+    if found is None:
         return 0
+    practices, health_checks = found
     maker = _Maker(session, store, day)
     riverside, millbrook = practices["Y90001"], practices["Y90002"]
     # The enhanced access scheme of last month's year, so that a window of it has opened.
@@ -198,12 +186,49 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
     # This year's and last year's: at least twelve windows have opened (the latest is open,
     # its windows lasting longer than a month) and one is still to come.
     windows = _windows(health_checks, day)
-    p1, p2, p3, p4, p5 = windows[:5]
+    _millbrook_claims(session, maker, millbrook, windows[:5], _windows([access], day)[0])
     # Riverside claims for earlier periods, leaving its latest windows open and its oldest
     # missed as the scheme pages show them (tests/schemes/test_demo_schemes.py).
-    r1, r2, r3, r4 = windows[2:6]
+    _riverside_claims(maker, riverside, windows[2:6])
+    session.flush()
+    return maker.created
 
-    # Millbrook (one-step): from a draft to paid.
+
+def _practices_and_schemes(
+    session: DbSession, day: dt.date
+) -> tuple[dict[str, Organisation], list[Scheme]] | None:
+    """The demo practices and both years' health checks; None when missing or claimed."""
+    practices = {
+        o.ods_code: o
+        for o in session.scalars(select(Organisation).where(Organisation.ods_code.in_(PRACTICES)))
+    }
+    if len(practices) < len(PRACTICES):
+        return None
+    already = session.scalar(
+        select(Claim.id).where(Claim.provider_id.in_([p.id for p in practices.values()])).limit(1)
+    )
+    if already is not None:
+        return None
+    year_start = financial_year_start(day)
+    codes = [health_checks_code(year_start - 1), health_checks_code(year_start)]
+    health_checks = list(session.scalars(select(Scheme).where(Scheme.code.in_(codes))))
+    if len(health_checks) < len(codes):
+        return None
+    return practices, health_checks
+
+
+_TO_PAYMENT = ((A.SUBMIT, "aisha"), (A.TIER_1_APPROVE, "tom"), (A.TIER_2_APPROVE, "helen"))
+
+
+def _millbrook_claims(
+    session: DbSession,
+    maker: _Maker,
+    millbrook: Organisation,
+    windows: list[ClaimWindow],
+    access_window: ClaimWindow,
+) -> None:
+    """Millbrook (one-step): from a draft to paid, and one above the finance threshold."""
+    p1, p2, p3, p4, p5 = windows
     maker.claim(millbrook, p1, "aisha", [18, 5])  # Draft
     review = maker.claim(millbrook, p2, "aisha", [42, 12], evidence="Health checks report")
     maker.step(review, A.SUBMIT, "aisha")  # Awaiting commissioner review
@@ -211,31 +236,21 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
     maker.step(payment, A.SUBMIT, "aisha")
     maker.step(payment, A.TIER_1_APPROVE, "tom")  # Awaiting payment approval
     approved = maker.claim(millbrook, p4, "aisha", [51, 14])
-    for action, who in (
-        (A.SUBMIT, "aisha"),
-        (A.TIER_1_APPROVE, "tom"),
-        (A.TIER_2_APPROVE, "helen"),
-    ):
+    for action, who in _TO_PAYMENT:
         maker.step(approved, action, who)  # Approved for payment
     paid = maker.claim(millbrook, p5, "aisha", [47, 10], evidence="Audit summary")
-    for action, who in (
-        (A.SUBMIT, "aisha"),
-        (A.TIER_1_APPROVE, "tom"),
-        (A.TIER_2_APPROVE, "helen"),
-    ):
+    for action, who in _TO_PAYMENT:
         maker.step(paid, action, who)
     mark_paid(session, paid.id)  # Paid
-
     # Above the finance threshold: 60 sessions at £320.
-    big = maker.claim(millbrook, _windows([access], day)[0], "aisha", [60])
-    for action, who in (
-        (A.SUBMIT, "aisha"),
-        (A.TIER_1_APPROVE, "tom"),
-        (A.TIER_2_APPROVE, "helen"),
-    ):
+    big = maker.claim(millbrook, access_window, "aisha", [60])
+    for action, who in _TO_PAYMENT:
         maker.step(big, action, who)  # Awaiting finance approval
 
-    # Riverside (two-step): the provider approver's steps, a decline and a withdrawal.
+
+def _riverside_claims(maker: _Maker, riverside: Organisation, windows: list[ClaimWindow]) -> None:
+    """Riverside (two-step): the provider approver's steps, a decline and a withdrawal."""
+    r1, r2, r3, r4 = windows
     waiting = maker.claim(riverside, r1, "james", [22, 6])
     maker.step(waiting, A.SUBMIT, "james")  # Awaiting provider approval
     returned = maker.claim(riverside, r2, "james", [30, 8])
@@ -257,8 +272,6 @@ def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) 
     )  # Declined
     withdrawn = maker.claim(riverside, r4, "james", [5, 0])
     maker.step(withdrawn, A.WITHDRAW, "james", "Started for the wrong month.")  # Withdrawn
-    session.flush()
-    return maker.created
 
 
 def _enhanced_access_scheme(

@@ -121,103 +121,118 @@ def last_year_schemes(year_start: int) -> list[DemoScheme]:
 
 
 def demo_schemes(year_start: int) -> list[DemoScheme]:
-    suffix = year_suffix(year_start)
-    sarah, aisha = SARAH, AISHA
     return [
         _health_checks(
             year_start,
             [
-                ("Y90001", "ACTIVE", sarah, None),
-                ("Y90002", "ACTIVE", aisha, None),
+                ("Y90001", "ACTIVE", SARAH, None),
+                ("Y90002", "ACTIVE", AISHA, None),
                 ("Y90003", "PENDING", None, None),
                 ("Y90005", "PENDING", None, None),
                 ("Y90006", "PENDING", None, None),
             ],
         ),
-        DemoScheme(
-            code=f"LIS-QI-{suffix}",
-            name="Diabetes care quality improvement (local incentive scheme)",
-            description="Structured reviews and foot checks for people with type 2 diabetes.",
-            commissioner="91A",
-            frequency=ClaimFrequency.QUARTERLY,
-            year_start=year_start,
-            window_days=60,
-            evidence=EvidenceRequirement.WHOLE_SCHEME,
-            paycode="LISQI02",
-            components=[
-                (
-                    "QI1",
-                    "Structured diabetes review",
-                    "review completed",
-                    {"period_cap_units": 120, "year_cap_amount": Decimal("8000.00")},
-                    [(0, "18.00")],
-                ),
-                (
-                    "QI2",
-                    "Annual foot check",
-                    "foot check completed",
-                    {"period_cap_amount": Decimal("600.00")},
-                    [(0, "9.50")],
-                ),
-            ],
-            questions=[
-                {
-                    "text": "Did the practice hold a diabetes multidisciplinary meeting "
-                    "this quarter?",
-                    "kind": QuestionKind.YES_NO,
-                    "required": True,
-                    "display_order": 1,
-                },
-                {
-                    "text": "How many patients have an HbA1c above 58 mmol/mol?",
-                    "kind": QuestionKind.NUMBER,
-                    "required": True,
-                    "help_text": "A count only: no patient details.",
-                    "display_order": 2,
-                },
-                {
-                    "text": "Which audit tool did you use?",
-                    "kind": QuestionKind.SINGLE_CHOICE,
-                    "required": False,
-                    "choices": "Eclipse Live\nArdens\nOther",
-                    "display_order": 3,
-                },
-            ],
-            offers=[
-                ("Y90001", "ACTIVE", sarah, None),
-                ("Y90002", "PENDING", None, None),
-                ("Y90003", "REJECTED", sarah, "No practice nurse hours this year"),
-                ("Y90004", "PENDING", None, None),
-            ],
-        ),
-        DemoScheme(
-            code=f"LES-PART-{suffix}",
-            name="Care home ward rounds (participation)",
-            description="Weekly ward rounds for aligned care homes. Participation only: "
-            "paid through the PCN's contract, not per claim.",
-            commissioner="QXV",
-            frequency=ClaimFrequency.ANNUAL,
-            year_start=year_start,
-            participation_only=True,
-            pay_through_agency=False,
-            offers=[
-                ("U90001", "PENDING", None, None),
-                ("Y90003", "RE_REQUESTED", sarah, "Sent to the wrong practice manager"),
-                ("Y90002", "REJECTED", aisha, "Covered by our PCN"),
-            ],
-        ),
-        DemoScheme(
-            code=f"LES-PHL-{suffix}",
-            name="Phlebotomy for secondary care (draft)",
-            description="Blood tests requested by hospital clinicians.",
-            commissioner="QXV",
-            frequency=ClaimFrequency.MONTHLY,
-            year_start=year_start,
-            paycode="LESPHL3",
-            components=[("PH1", "Blood test taken", "sample taken", {}, [(0, "4.20")])],
-            publish=False,
-        ),
+        _quality_improvement(year_start),
+        _ward_rounds(year_start),
+        _phlebotomy_draft(year_start),
     ]
+
+
+def _quality_improvement(year_start: int) -> DemoScheme:
+    """Quarterly, with caps, questions and evidence for the whole scheme."""
+    suffix = year_suffix(year_start)
+    return DemoScheme(
+        code=f"LIS-QI-{suffix}",
+        name="Diabetes care quality improvement (local incentive scheme)",
+        description="Structured reviews and foot checks for people with type 2 diabetes.",
+        commissioner="91A",
+        frequency=ClaimFrequency.QUARTERLY,
+        year_start=year_start,
+        window_days=60,
+        evidence=EvidenceRequirement.WHOLE_SCHEME,
+        paycode="LISQI02",
+        components=[
+            (
+                "QI1",
+                "Structured diabetes review",
+                "review completed",
+                {"period_cap_units": 120, "year_cap_amount": Decimal("8000.00")},
+                [(0, "18.00")],
+            ),
+            (
+                "QI2",
+                "Annual foot check",
+                "foot check completed",
+                {"period_cap_amount": Decimal("600.00")},
+                [(0, "9.50")],
+            ),
+        ],
+        questions=[
+            {
+                "text": "Did the practice hold a diabetes multidisciplinary meeting this quarter?",
+                "kind": QuestionKind.YES_NO,
+                "required": True,
+                "display_order": 1,
+            },
+            {
+                "text": "How many patients have an HbA1c above 58 mmol/mol?",
+                "kind": QuestionKind.NUMBER,
+                "required": True,
+                "help_text": "A count only: no patient details.",
+                "display_order": 2,
+            },
+            {
+                "text": "Which audit tool did you use?",
+                "kind": QuestionKind.SINGLE_CHOICE,
+                "required": False,
+                "choices": "Eclipse Live\nArdens\nOther",
+                "display_order": 3,
+            },
+        ],
+        offers=[
+            ("Y90001", "ACTIVE", SARAH, None),
+            ("Y90002", "PENDING", None, None),
+            ("Y90003", "REJECTED", SARAH, "No practice nurse hours this year"),
+            ("Y90004", "PENDING", None, None),
+        ],
+    )
+
+
+def _ward_rounds(year_start: int) -> DemoScheme:
+    """Participation only: nothing is claimed."""
+    suffix = year_suffix(year_start)
+    return DemoScheme(
+        code=f"LES-PART-{suffix}",
+        name="Care home ward rounds (participation)",
+        description="Weekly ward rounds for aligned care homes. Participation only: "
+        "paid through the PCN's contract, not per claim.",
+        commissioner="QXV",
+        frequency=ClaimFrequency.ANNUAL,
+        year_start=year_start,
+        participation_only=True,
+        pay_through_agency=False,
+        offers=[
+            ("U90001", "PENDING", None, None),
+            ("Y90003", "RE_REQUESTED", SARAH, "Sent to the wrong practice manager"),
+            ("Y90002", "REJECTED", AISHA, "Covered by our PCN"),
+        ],
+    )
+
+
+def _phlebotomy_draft(year_start: int) -> DemoScheme:
+    """A draft, not yet published."""
+    suffix = year_suffix(year_start)
+    return DemoScheme(
+        code=f"LES-PHL-{suffix}",
+        name="Phlebotomy for secondary care (draft)",
+        description="Blood tests requested by hospital clinicians.",
+        commissioner="QXV",
+        frequency=ClaimFrequency.MONTHLY,
+        year_start=year_start,
+        paycode="LESPHL3",
+        components=[("PH1", "Blood test taken", "sample taken", {}, [(0, "4.20")])],
+        publish=False,
+    )
 
 
 def _month(year_start: int, months_after_april: int) -> dt.date:

@@ -18,6 +18,7 @@ nothing of theirs is recorded (:class:`AccessConflict`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from flask import current_app
@@ -229,23 +230,7 @@ def submit_request(
     problem = role_problem(organisation, role)
     if problem:
         raise AccessError(problem, field="role")
-    if requester is not None:
-        email, full_name = requester.email, requester.full_name
-        held = any(
-            m.organisation_id == organisation.id and m.role is role and m.is_active_on(day)
-            for m in requester.memberships
-        )
-        if held:
-            raise AccessError(f"You already have the role {role} at {organisation.name}")
-    else:
-        email = normalise_email(email or "")
-        full_name = " ".join((full_name or "").split())
-        problem = email_problem(email, _generic_names())
-        if problem:
-            raise AccessError(problem, field="email")
-        problem = full_name_problem(full_name, _generic_names())
-        if problem:
-            raise AccessError(problem, field="full_name")
+    email, full_name = _requester_identity(organisation, role, requester, email, full_name, day)
     waiting = session.scalar(
         select(AccessRequest.id).where(
             AccessRequest.email == email,
@@ -280,10 +265,53 @@ def submit_request(
         organisation=organisation,
         after={"email": email, "full_name": full_name, "role": role},
     )
-    subject, body = emails.access_request_received(full_name, organisation.display_name, role)
+    _tell_about_request(session, request, requester, links)
+    return request
+
+
+def _requester_identity(
+    organisation: Organisation,
+    role: Role,
+    requester: User | None,
+    email: str | None,
+    full_name: str | None,
+    day: dt.date,
+) -> tuple[str, str]:
+    """(email, full name) of who asks: the signed-in person's, or typed ones made tidy.
+
+    Raises :class:`AccessError` when the person already holds the role, or the typed email
+    or name is not acceptable.
+    """
+    if requester is not None:
+        held = any(
+            m.organisation_id == organisation.id and m.role is role and m.is_active_on(day)
+            for m in requester.memberships
+        )
+        if held:
+            raise AccessError(f"You already have the role {role} at {organisation.name}")
+        return requester.email, requester.full_name
+    email = normalise_email(email or "")
+    full_name = " ".join((full_name or "").split())
+    problem = email_problem(email, _generic_names())
+    if problem:
+        raise AccessError(problem, field="email")
+    problem = full_name_problem(full_name, _generic_names())
+    if problem:
+        raise AccessError(problem, field="full_name")
+    return email, full_name
+
+
+def _tell_about_request(
+    session: DbSession, request: AccessRequest, requester: User | None, links: Links
+) -> None:
+    """The requester hears it arrived; everyone who may decide it hears it is waiting."""
+    organisation, role = request.organisation, request.role
+    subject, body = emails.access_request_received(
+        request.full_name, organisation.display_name, role
+    )
     enqueue(
         session,
-        to=email,
+        to=request.email,
         subject=subject,
         body=body,
         kind=EmailKind.ACCESS_REQUEST_RECEIVED,
@@ -292,8 +320,8 @@ def submit_request(
     for approver in deciders(session, organisation):
         subject, body = emails.access_request_to_decide(
             approver.full_name,
-            full_name,
-            email,
+            request.full_name,
+            request.email,
             organisation.display_name,
             role,
             links.pending_actions(),
@@ -306,7 +334,6 @@ def submit_request(
             kind=EmailKind.ACCESS_REQUEST_TO_DECIDE,
             user=approver,
         )
-    return request
 
 
 #: An access request's life. Approving and rejecting are taken by whoever decides requests

@@ -169,22 +169,9 @@ def start_claim(
     when the offer is not active, the scheme not published, the window not open today, or a
     claim for the period exists (``existing_claim_id`` set).
     """
-    ensure_capability(actor, Capability.CREATE_CLAIM, provider)
-    if window.scheme_id != scheme.id:
-        raise ClaimError("That claim period is not one of this scheme's")
-    try:
-        offer_services.ensure_claim_can_start(session, scheme, provider, window.period_start, today)
-    except SchemeError as error:
-        raise ClaimError(error.problems) from None
-    one_service = claimed_one_service_at_a_time(scheme)
-    if one_service and (component is None or component.scheme_id != scheme.id):
-        raise ClaimError(Problem("Select the service you are claiming for", "component"))
-    scope = scope_for(scheme, component)
-    existing = blocking_claim(session, provider, scheme, window.period_start, scope)
-    if existing is not None:
-        raise _duplicate(provider, scheme, window, existing)
-
-    components = [component] if one_service and component is not None else scheme.components
+    scope, components = _ensure_can_start(
+        session, provider, scheme, window, actor, today, component
+    )
     now = utcnow()
     claim = Claim(
         provider_id=provider.id,
@@ -242,6 +229,35 @@ def start_claim(
         },
     )
     return claim
+
+
+def _ensure_can_start(
+    session: DbSession,
+    provider: Organisation,
+    scheme: Scheme,
+    window: ClaimWindow,
+    actor: User,
+    today: dt.date,
+    component: Component | None,
+) -> tuple[str | None, list[Component]]:
+    """(scope, components) of the claim to start; raises as :func:`start_claim` says."""
+    ensure_capability(actor, Capability.CREATE_CLAIM, provider)
+    if window.scheme_id != scheme.id:
+        raise ClaimError("That claim period is not one of this scheme's")
+    try:
+        offer_services.ensure_claim_can_start(session, scheme, provider, window.period_start, today)
+    except SchemeError as error:
+        raise ClaimError(error.problems) from None
+    one_service = claimed_one_service_at_a_time(scheme)
+    if one_service and (component is None or component.scheme_id != scheme.id):
+        raise ClaimError(Problem("Select the service you are claiming for", "component"))
+    scope = scope_for(scheme, component)
+    existing = blocking_claim(session, provider, scheme, window.period_start, scope)
+    if existing is not None:
+        raise _duplicate(provider, scheme, window, existing)
+    if one_service and component is not None:
+        return scope, [component]
+    return scope, list(scheme.components)
 
 
 def _duplicate(
