@@ -458,7 +458,10 @@ def _points_steps(result: IndicatorResult) -> list[Step]:
     indicator, record, points = result.indicator, result.record, result.points
     if indicator.tick_box:
         answer = record.answer if isinstance(record, TickBoxAnswer) else None
-        inputs = (("answer", answer), ("maximum points", indicator.max_points))
+        inputs: tuple[tuple[str, Figure], ...] = (
+            ("answer", answer),
+            ("maximum points", indicator.max_points),
+        )
         formula = "all points for Yes; none for No (unset counts as No)"
         return [Step("Tick-box indicator", formula, inputs, points, QOF_SOURCE)]
     if not isinstance(record, Achievement):
