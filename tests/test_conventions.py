@@ -137,3 +137,32 @@ def test_the_clock_reads_england_dates_across_the_clock_changes():
         assert clock.now().tzinfo is dt.UTC
     with time_machine.travel(dt.datetime(2027, 10, 31, 23, 30, tzinfo=dt.UTC), tick=False):
         assert clock.today() == dt.date(2027, 10, 31)
+
+
+#: The size limits (docs/architecture.md): a file past about 600 lines becomes a package, a
+#: function past about 80 lines is split into named steps.
+MAX_FILE_LINES = 600
+MAX_FUNCTION_LINES = 80
+#: Functions allowed past the limit, each with the reason. Keep it empty if you can.
+LONG_FUNCTIONS_ALLOWED: dict[str, str] = {
+    # Being rewritten to go through the lifecycle (issue 11, bulk claims as a lifecycle step).
+    "claims/services/bulk_upload.py:_create_one": "rewritten by the bulk-submit step",
+}
+
+
+def test_files_and_functions_stay_short():
+    too_long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        source = path.read_text()
+        lines = source.count("\n")
+        if lines > MAX_FILE_LINES:
+            too_long.append(f"claims_portal/{relative}: {lines} lines (split it into a package)")
+        for node in ast.walk(ast.parse(source, filename=str(path))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            allowed = f"{relative}:{node.name}" in LONG_FUNCTIONS_ALLOWED
+            if length > MAX_FUNCTION_LINES and not allowed:
+                too_long.append(f"claims_portal/{relative}:{node.lineno} {node.name}: {length}")
+    assert too_long == [], "over the size limits (lines):\n" + "\n".join(too_long)
