@@ -14,7 +14,7 @@ REDIS_START := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --
   --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start
 
-.PHONY: run test install install-test assets postgres redis chromium lint typecheck pytest clean bench wrk
+.PHONY: run test install install-test assets libmagic postgres redis chromium lint typecheck pytest clean bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,12 +39,19 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 assets: node_modules/.package-lock.json
 
-run: install
+# Evidence files are checked by content with libmagic (Debian: libmagic1).
+libmagic: install
+	@$(BIN)/python -c "import magic" 2>/dev/null || { \
+	  echo "libmagic is missing: evidence files are checked by their content with it."; \
+	  echo "Install it with: apt-get install -y libmagic1 (macOS: brew install libmagic)"; exit 1; }
+
+# HOST and PORT choose where it listens (make run PORT=8000); emailed links use the same address.
+run: install libmagic
 	@mkdir -p uploads
-	CLAIMS_PORTAL_ENV=development $(BIN)/claims-portal demo
+	HOST=$(HOST) PORT=$(PORT) CLAIMS_PORTAL_ENV=development $(BIN)/claims-portal demo
 	@echo
 	@echo "The claims portal is at http://$(HOST):$(PORT)/ (sign in with a login above; Ctrl+C stops it)"
-	CLAIMS_PORTAL_ENV=development $(BIN)/claims-portal run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) CLAIMS_PORTAL_ENV=development $(BIN)/claims-portal run --host $(HOST) --port $(PORT)
 
 # PostgreSQL must answer on 127.0.0.1:5432; start the machine's cluster if it is down.
 postgres:
