@@ -87,6 +87,8 @@ NETWORKS = {
 PEOPLE: list[tuple[str, str, list[tuple[str, Role]]]] = [
     ("priya.shah@example.nhs.net", "Priya Shah", [("QXV", Role.ADMINISTRATOR)]),
     ("tom.okafor@example.nhs.net", "Tom Okafor", [("QXV", Role.APPROVER_TIER_1)]),
+    # A second tier 1 approver: claims Tom makes in bulk need someone else to approve them.
+    ("nadia.hussain@example.nhs.net", "Nadia Hussain", [("QXV", Role.APPROVER_TIER_1)]),
     ("helen.morris@example.nhs.net", "Helen Morris", [("QXV", Role.APPROVER_TIER_2)]),
     ("gareth.lewis@example.nhs.net", "Gareth Lewis", [("QXV", Role.FINANCE)]),
     (
