@@ -54,8 +54,6 @@ class Step(Generic[S]):
     refusal: str = ""
     #: Who takes it, when that is not one capability ("the requester").
     who: str = ""
-    #: The audit action when it is not ``<object_type>.<done>``; None: not audited itself.
-    audit: str | None = ""
 
 
 @dataclass(frozen=True)
@@ -90,14 +88,12 @@ class Machine(Generic[S]):
 
     def action(self, step: Step[S] | str) -> str:
         """The audit action of a step (or of ``created``): ``scheme_offer.accepted``."""
-        if isinstance(step, str):
-            return f"{self.object_type}.{step}"
-        return step.audit or f"{self.object_type}.{step.done}"
+        done = step if isinstance(step, str) else step.done
+        return f"{self.object_type}.{done}"
 
     def actions(self) -> list[str]:
         """Every audit action this machine records, creation first."""
-        steps = [self.action(s) for s in self.steps if s.audit is not None]
-        return [self.action(self.created), *steps]
+        return [self.action(self.created), *(self.action(s) for s in self.steps)]
 
     def reachable(self) -> set[S]:
         """Statuses reachable from the initial one by the steps of the table."""
@@ -139,5 +135,4 @@ def table_rows(machine: Machine[Any]) -> Iterable[tuple[str, str, str, str, str]
     for step in machine.steps:
         sources = ", ".join(sorted(str(s.value) for s in step.sources))
         capability = step.capability.name if step.capability is not None else step.who or "-"
-        action = machine.action(step) if step.audit is not None else "-"
-        yield (step.name, sources, str(step.target.value), capability, action)
+        yield (step.name, sources, str(step.target.value), capability, machine.action(step))

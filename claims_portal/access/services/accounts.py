@@ -164,13 +164,6 @@ def active_memberships(session: DbSession, user: User, today: dt.date) -> list[M
 GENERIC_SIGN_IN_ERROR = "Enter a correct email address and password"
 
 
-@dataclass(frozen=True)
-class SignInResult:
-    user: User | None
-    token: str | None
-    error: str | None = None
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -314,22 +307,6 @@ def complete_sign_in(
     return token
 
 
-def authenticate(
-    session: DbSession,
-    *,
-    email: str,
-    password: str,
-    user_agent: str | None = None,
-    ip_address: str | None = None,
-) -> SignInResult:
-    """Password-only sign-in (no second factor): :func:`check_password` then a session."""
-    check = check_password(session, email=email, password=password, ip_address=ip_address)
-    if check.user is None:
-        return SignInResult(None, None, check.error)
-    token = complete_sign_in(session, check.user, user_agent=user_agent, ip_address=ip_address)
-    return SignInResult(check.user, token)
-
-
 def open_session(
     session: DbSession,
     user: User,
@@ -390,9 +367,7 @@ def end_session(session: DbSession, token: str, *, actor: User) -> None:
         .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    record_event(
-        session, action="user.signed_out", object_type="user", object_id=actor.id, actor=actor
-    )
+    record_event(session, action="sign_out", object_type="user", object_id=actor.id, actor=actor)
 
 
 def end_all_sessions(session: DbSession, user: User, *, except_token: str | None = None) -> int:

@@ -159,7 +159,7 @@ def sign_out_everywhere() -> Response:
     ended = access_services.end_all_sessions(db.session, user)
     record_event(
         db.session,
-        action="user.signed_out_everywhere",
+        action="sign_out.everywhere",
         object_type="user",
         object_id=user.id,
         actor=user,

@@ -13,14 +13,8 @@ on the claim's provider, whether a reason is required and where it goes. ``trans
    approves the same claim at two commissioner steps (tier 1, tier 2, finance);
 5. for a submission, checks the claim and prices it with the calculation core
    (:class:`ClaimInvalid` lists every problem);
-6. applies the step (the status through ``statemachine.set_status``), bumps the version,
-   writes a :class:`ClaimEvent` and an audit event (``claim.<verb>``, :data:`AUDIT_VERBS`)
-   and queues the emails.
-
-A bulk upload (``bulk_upload.py``) submits each claim it creates with the step
-``BULK_SUBMIT`` (tier 1, from Draft to commissioner review), which is never offered on the
-claim page, needs the upload's row reference, and leaves the emails to the upload (one to
-each reviewer for the whole file).
+6. applies the step, bumps the version, writes a :class:`ClaimEvent` and an audit event and
+   queues the emails.
 
 Two people acting on the same claim at once: the second waits for the first's lock, then
 finds the version moved on and is told what happened. Routing (see ``docs/claims.md``):
@@ -34,7 +28,6 @@ finds the version moved on and is told what happened. Routing (see ``docs/claims
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -53,6 +46,7 @@ from claims_portal.claims.services._common import (
     can_view,
     when,
 )
+from claims_portal.claims.services.content import apply_entries, submission_problems
 from claims_portal.claims.services.entries import MAX_REASON, ClaimEntries, free_text_problem
 from claims_portal.claims.services.notifications import notify
 from claims_portal.claims.services.settings import finance_threshold
@@ -60,7 +54,6 @@ from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import ApprovalMode, OrganisationKind
 from claims_portal.schemes.models import Offer, OfferStatus
-from claims_portal.statemachine import set_status
 
 S = ClaimStatus
 A = ClaimAction
@@ -80,10 +73,6 @@ class Rule:
     reason_required: bool = False
     #: Shown on the button and in messages.
     label: str = ""
-    #: Offered on the claim page (bulk submission is taken only by a bulk upload).
-    offered: bool = True
-    #: The step emails the people concerned (a bulk upload sends one email for the file).
-    notifies: bool = True
 
 
 _SUBMIT = Rule(Capability.CREATE_CLAIM, None, label="Submit")
@@ -94,13 +83,6 @@ TRANSITIONS: dict[tuple[ClaimStatus, ClaimAction], Rule] = {
     (S.DRAFT, A.SUBMIT): _SUBMIT,
     (S.DECLINED, A.SUBMIT): _SUBMIT,
     (S.RETURNED_BY_PROVIDER, A.SUBMIT): _SUBMIT,
-    (S.DRAFT, A.BULK_SUBMIT): Rule(
-        Capability.APPROVE_CLAIM_TIER_1,
-        S.AWAITING_COMMISSIONER_REVIEW,
-        label="Submit in bulk",
-        offered=False,
-        notifies=False,
-    ),
     (S.AWAITING_PROVIDER_APPROVAL, A.PROVIDER_APPROVE): Rule(
         Capability.APPROVE_CLAIM_PROVIDER,
         S.AWAITING_COMMISSIONER_REVIEW,
@@ -133,32 +115,6 @@ TRANSITIONS: dict[tuple[ClaimStatus, ClaimAction], Rule] = {
     # The payments batch (a later issue); no person's capability: actor is None.
     (S.APPROVED_FOR_PAYMENT, A.MARK_PAID): Rule(None, S.PAID, label="Mark as paid"),
 }
-
-#: Steps that submit a claim (price it and record who submitted it).
-SUBMISSIONS = frozenset({A.SUBMIT, A.BULK_SUBMIT})
-
-#: The audit action of each step is ``claim.<verb>`` (past tense, docs/architecture.md).
-AUDIT_VERBS: dict[ClaimAction, str] = {
-    A.START: "started",
-    A.SUBMIT: "submitted",
-    A.BULK_SUBMIT: "bulk_submitted",
-    A.PROVIDER_APPROVE: "provider_approved",
-    A.PROVIDER_RETURN: "provider_returned",
-    A.TIER_1_APPROVE: "tier_1_approved",
-    A.TIER_1_DECLINE: "tier_1_declined",
-    A.TIER_2_APPROVE: "tier_2_approved",
-    A.TIER_2_DECLINE: "tier_2_declined",
-    A.FINANCE_APPROVE: "finance_approved",
-    A.FINANCE_DECLINE: "finance_declined",
-    A.WITHDRAW: "withdrawn",
-    A.MARK_PAID: "paid",
-}
-
-
-def audit_action(action: ClaimAction) -> str:
-    """``claim.tier_1_approved`` for ``TIER_1_APPROVE``."""
-    return f"claim.{AUDIT_VERBS[action]}"
-
 
 #: Statuses a step can lead to (for the state diagram test in tests/claims).
 ROUTED_TARGETS = {
@@ -220,7 +176,7 @@ def available_actions(
     events = history(session, claim.id) if events is None else events
     allowed = []
     for (status, action), rule in TRANSITIONS.items():
-        if status is not claim.status or rule.capability is None or not rule.offered:
+        if status is not claim.status or rule.capability is None:
             continue
         if not has_capability(user, rule.capability, claim.provider):
             continue
@@ -331,26 +287,20 @@ def transition(
     entries: ClaimEntries | None = None,
     today: dt.date | None = None,
     base_url: str = "",
-    bulk: Mapping[str, object] | None = None,
 ) -> ClaimEvent:
     """Take one step of the claim's life (see the module doc). Flushes; the caller commits.
 
     ``expected_version`` is the version the actor saw (None only for the system's
     ``MARK_PAID``). ``entries`` (submissions only) are units and answers typed on the page,
-    saved with the submission or not at all. ``bulk`` (``BULK_SUBMIT`` only, which requires
-    it) is the upload's reference to the row, kept in the event's details. Raises
-    :class:`ClaimNotFound`, :class:`ClaimConflict`, ``PermissionDenied``, :class:`ClaimRefused` or
+    saved with the submission or not at all. Raises :class:`ClaimNotFound`,
+    :class:`ClaimConflict`, ``PermissionDenied``, :class:`ClaimRefused` or
     :class:`ClaimInvalid`; on any of them the caller rolls back.
     """
     claim = lock_claim(session, claim_id)
-    # A bulk upload's draft is seen by commissioners only once submitted: its maker submits it.
-    made_in_bulk = action is A.BULK_SUBMIT and actor is not None and claim.created_by_id == actor.id
-    if actor is not None and not (made_in_bulk or can_view(actor, claim)):
+    if actor is not None and not can_view(actor, claim):
         raise ClaimNotFound(claim_id)
     if actor is None and action is not A.MARK_PAID:
         raise ClaimRefused("Only the payments system acts without a person")
-    if (action is A.BULK_SUBMIT) != (bulk is not None):
-        raise ClaimRefused("Claims are submitted in bulk only by a bulk upload")
     ensure_current(session, claim, expected_version, action)
     rule = TRANSITIONS[(claim.status, action)]
     if rule.capability is not None:
@@ -374,8 +324,6 @@ def transition(
     if action is A.SUBMIT:
         assert actor is not None
         details = _prepare_submission(session, claim, actor, entries, today=today or clock_today())
-    if bulk is not None:
-        details = _prepare_bulk_submission(session, claim, bulk)
 
     return _apply(
         session,
@@ -398,7 +346,6 @@ def _prepare_submission(
     *,
     today: dt.date,
 ) -> dict[str, object]:
-    from claims_portal.claims.services.editing import apply_entries, submission_problems
     from claims_portal.claims.services.pricing import (
         store_prices,
         submitted_details,
@@ -420,41 +367,6 @@ def _prepare_submission(
     assert priced is not None
     store_prices(claim, priced)
     return submitted_details(claim, priced)
-
-
-def _prepare_bulk_submission(
-    session: DbSession, claim: Claim, bulk: Mapping[str, object]
-) -> dict[str, object]:
-    """Price a claim of a bulk upload (the commissioner is the source of the figures: no
-    questions or evidence are asked for, and the upload has checked its rows)."""
-    from claims_portal.claims.services.pricing import (
-        store_prices,
-        submitted_details,
-        try_price_claim,
-    )
-
-    priced, problems = try_price_claim(session, claim)
-    if priced is None:
-        raise ClaimInvalid(problems or [Problem("The value cannot be calculated")])
-    store_prices(claim, priced)
-    return {**submitted_details(claim, priced), "bulk_upload": dict(bulk)}
-
-
-def record_start(session: DbSession, claim: Claim, actor: User) -> ClaimEvent:
-    """The first event of a claim just made in Draft (its ``START``)."""
-    event = ClaimEvent(
-        claim_id=claim.id,
-        round=1,
-        action=A.START,
-        from_status=None,
-        to_status=S.DRAFT,
-        actor_id=actor.id,
-        version=claim.version,
-        occurred_at=claim.status_changed_at,
-    )
-    session.add(event)
-    session.flush()
-    return event
 
 
 def _lock_offer(session: DbSession, claim: Claim) -> None:
@@ -499,7 +411,7 @@ def _apply(
     before = claim.status
     after = _target(session, claim, action, actor)
     now = utcnow()
-    if action in SUBMISSIONS:
+    if action is A.SUBMIT:
         assert actor is not None
         if before is not S.DRAFT:
             claim.round += 1
@@ -511,7 +423,7 @@ def _apply(
         claim.approved_at = now
     if after is S.PAID:
         claim.paid_at = now
-    set_status(claim, after)
+    claim.status = after
     claim.status_changed_at = now
     touch(claim, actor)
     event = ClaimEvent(
@@ -531,7 +443,7 @@ def _apply(
     session.flush()
     record_event(
         session,
-        action=audit_action(action),
+        action=f"claim.{action.name.lower()}",
         object_type="claim",
         object_id=claim.id,
         actor=actor,
@@ -551,8 +463,7 @@ def _apply(
     def may_act(person: User) -> bool:
         return awaited is None or duty_problem(claim, awaited, person, all_events) is None
 
-    if rule.notifies:
-        notify(session, claim, actor=actor, reason=reason, may_act=may_act, base_url=base_url)
+    notify(session, claim, actor=actor, reason=reason, may_act=may_act, base_url=base_url)
     return event
 
 
