@@ -81,7 +81,6 @@ chromium:
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
 
 typecheck: install-test
 	$(BIN)/mypy

@@ -10,7 +10,6 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
 from claims_portal.config import load_config
 from claims_portal.extensions import csrf, db, login_manager, migrate
-from claims_portal.formatting import register_filters
 from claims_portal.inputs import IdConverter
 
 
@@ -20,8 +19,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``config`` overrides settings read from the environment (tests pass their database URL
     here); ``CLAIMS_PORTAL_ENV`` in it or in the environment chooses the configuration class.
     """
+    from claims_portal.unit_of_work import PortalFlask
+
     # Static files are served from memory by core.views.static (no file handle left open).
-    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    # PortalFlask ends each request in one unit of work: commit on success, else roll back.
+    app = PortalFlask(__name__, instance_relative_config=True, static_folder=None)
     # Before any route: an <int:...> larger than a database integer matches nothing (404).
     app.url_map.converters["int"] = IdConverter
     overrides = dict(config or {})
@@ -44,7 +46,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    register_filters(app)  # long_date, england_time, money, ...: one copy for every template
 
     db.init_app(app)
     migrate.init_app(

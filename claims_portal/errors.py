@@ -12,6 +12,7 @@ from claims_portal.access.services.permissions import PermissionDenied
 from claims_portal.access.throttling import TooManyAttempts
 from claims_portal.extensions import db
 from claims_portal.hosts import UntrustedHost
+from claims_portal.rules import Problem, RuleError, problem_json, problems_of
 from claims_portal.security import NullCharacter
 
 log = logging.getLogger(__name__)
@@ -37,16 +38,22 @@ def _wants_json() -> bool:
     )
 
 
-def _render(status: int, detail: str | None = None) -> tuple[Response | str, int]:
+def _render(
+    status: int, detail: str | None = None, problems: list[Problem] | None = None
+) -> tuple[Response | str, int]:
+    """The NHS error page, or one ``application/problem+json`` for JSON clients (``detail``,
+    and with a rule error's problems an ``errors`` list of ``{"detail", "field"}``)."""
     title = _TITLES.get(status, "There is a problem")
     if _wants_json():
-        problem = {"type": "about:blank", "title": title, "status": status}
+        problem = problem_json(title, status, problems or [])
         if detail:
             problem["detail"] = detail
         response = jsonify(problem)
         response.mimetype = "application/problem+json"
         return response, status
-    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+    return render_template(
+        "errors/error.html", status=status, title=title, detail=detail, problems=problems
+    ), status
 
 
 def _http_error(error: HTTPException) -> tuple[Response | str, int]:
@@ -68,8 +75,12 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int]:
 
 
 def _permission_denied(error: PermissionDenied) -> tuple[Response | str, int]:
-    db.session.rollback()
-    return _render(403)
+    return _render(403)  # the unit of work has rolled back
+
+
+def _rule_error(error: RuleError) -> tuple[Response | str, int]:
+    """A rule error no view showed on its own page (the unit of work has rolled back)."""
+    return _render(error.status_code, problems=error.problems)
 
 
 def _server_error(error: Exception) -> tuple[Response | str, int]:
@@ -83,5 +94,7 @@ def _server_error(error: Exception) -> tuple[Response | str, int]:
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(PermissionDenied, _permission_denied)
+    app.register_error_handler(RuleError, _rule_error)
+    app.jinja_env.globals["problems_of"] = problems_of  # the error_summary macro's
     # Unhandled exceptions reach the InternalServerError handler (an HTTPException) with
     # ``original_exception`` set; in tests they propagate so the traceback is seen.

@@ -14,14 +14,15 @@ from claims_portal.core import page_cache
 from claims_portal.db import utcnow
 from claims_portal.extensions import db, login_manager
 from claims_portal.organisations.models import Organisation
-from claims_portal.request_context import (
-    CURRENT_ORGANISATION_KEY,
-    new_request_id,
-    set_request_id,
-)
+from claims_portal.request_context import new_request_id, set_request_id
+
+CURRENT_ORGANISATION_KEY = "organisation_id"
 
 
 def _load_user(token: str) -> User | None:
+    """The person of a live session, or None. Writes nothing itself: an expiry it records
+    and the throttled ``last_seen_at`` are part of the request's unit of work (committed
+    with the request; a refused request leaves them for the next one)."""
     config = current_app.config
     try:
         user_session = access_services.load_session(
@@ -32,10 +33,7 @@ def _load_user(token: str) -> User | None:
             lifetime=dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
         )
     except access_services.SessionExpired:
-        db.session.commit()  # keeps an expiry that was just recorded
         return None
-    if db.session.dirty:
-        db.session.commit()  # the throttled last-seen time
     user = user_session.user
     user.session_token = token
     return user

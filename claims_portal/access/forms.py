@@ -198,3 +198,7 @@ class PasswordConfirmForm(FlaskForm):
 
 class NotificationPreferencesForm(FlaskForm):
     kinds = SelectMultipleField("Email me when", validate_choice=True)
+
+
+class WithdrawForm(FlaskForm):
+    request_id = HiddenField()

@@ -249,8 +249,8 @@ class ScopedModelView(SecureModelView):
             result = work()
         except SchemeError as error:
             db.session.rollback()
-            for problem in error.problems:
-                flash(problem, "error")
+            for message in error.messages:  # Flask-Admin's own way of showing them
+                flash(message, "error")
             return None
         except PermissionDenied:
             db.session.rollback()

@@ -37,10 +37,10 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from claims_portal import unit_of_work
 from claims_portal.clock import today
 from claims_portal.core.models import current_generation
 from claims_portal.extensions import db
-from claims_portal.request_context import CURRENT_ORGANISATION_KEY
 from claims_portal.security import csp_nonce
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -147,6 +147,7 @@ def cached_page(view: F) -> F:
                 response = current_app.make_response(view(*args, **kwargs))
             finally:
                 g.page_cache_filling = False
+            unit_of_work.finish(response)  # committed (or refused) before anything is stored
             if response.is_streamed or response.direct_passthrough:
                 return response
             body = response.get_data()
@@ -173,6 +174,8 @@ def _serve_stored_page() -> Response | None:
     view = current_app.view_functions.get(request.endpoint or "")
     if cache is None or request.method != "GET" or not getattr(view, "page_cached", False):
         return None
+    from claims_portal.web import CURRENT_ORGANISATION_KEY
+
     g.page_generation = generation = current_generation(db.session)
     g.page_cache_chosen = session.get(CURRENT_ORGANISATION_KEY)
     if not current_user.is_authenticated or "_flashes" in session:

@@ -94,5 +94,4 @@ def mark_read() -> ResponseReturnValue:
     form = MarkReadForm()
     if form.validate_on_submit() and form.up_to.data is not None:
         services.mark_read(db.session, _me(), form.up_to.data)
-        db.session.commit()
     return redirect(url_for("messages.updates"))

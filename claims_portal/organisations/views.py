@@ -19,6 +19,8 @@ from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.forms import ApprovalModeForm
 from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
 from claims_portal.organisations.services import OrganisationError
+from claims_portal.rules import put_on_form
+from claims_portal.unit_of_work import refuse
 
 
 @bp.get("/practices")
@@ -57,11 +59,9 @@ def approval_mode(practice_id: int) -> ResponseReturnValue:
                 expected=ApprovalMode[seen] if seen in ApprovalMode.__members__ else None,
             )
         except OrganisationError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
+            put_on_form(form, refuse(error))
             status = error.status_code
         else:
-            db.session.commit()
             if changed:
                 flash(f"{practice.name} now uses {practice.approval_mode} approval", "success")
             return redirect(url_for("organisations.practices"))

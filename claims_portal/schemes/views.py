@@ -18,11 +18,13 @@ from claims_portal.access.services.permissions import (
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.rules import Problem, put_on_form
 from claims_portal.schemes import bp
 from claims_portal.schemes.forms import ConfirmForm, RejectOfferForm
 from claims_portal.schemes.models import Offer, OfferStatus
 from claims_portal.schemes.services import SchemeConflict, SchemeError, tariff_for_period
 from claims_portal.schemes.services import offers as offer_services
+from claims_portal.unit_of_work import refuse
 
 
 @bp.app_context_processor
@@ -64,7 +66,13 @@ def index() -> ResponseReturnValue:
 @bp.get("/schemes/<int:scheme_id>")
 @require_capability(Capability.VIEW_PROVIDER_CLAIMS)
 def detail(scheme_id: int) -> ResponseReturnValue:
-    offer = _offer_or_404(scheme_id)
+    return _detail_page(_offer_or_404(scheme_id))
+
+
+def _detail_page(
+    offer: Offer, problems: list[Problem] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The offer's page; with ``problems`` (a refused answer) in its error summary."""
     scheme = offer.scheme
     day = today()
     schedule = offer_services.window_schedule(db.session, scheme, offer.provider, day)
@@ -88,7 +96,8 @@ def detail(scheme_id: int) -> ResponseReturnValue:
         ),
         form=ConfirmForm(),
         OfferStatus=OfferStatus,
-    )
+        problems=problems,
+    ), status
 
 
 def _act(scheme_id: int, action: str) -> ResponseReturnValue:
@@ -107,11 +116,7 @@ def _act(scheme_id: int, action: str) -> ResponseReturnValue:
                 f"You asked {offer.scheme.commissioner.name} to offer {offer.scheme.name} again."
             )
     except SchemeError as error:
-        db.session.rollback()
-        for problem in error.problems:
-            flash(problem, "error")
-        return redirect(url_for("schemes.detail", scheme_id=scheme_id))
-    db.session.commit()
+        return _detail_page(offer, refuse(error), error.status_code)
     flash(message, "success")
     return redirect(url_for("schemes.detail", scheme_id=scheme_id))
 
@@ -135,23 +140,18 @@ def reject(scheme_id: int) -> ResponseReturnValue:
     form = RejectOfferForm()
     # A rejection posted after someone else answered goes to the service, which says who.
     if not offer_services.can_take(offer, "reject") and not form.is_submitted():
-        flash(f"This offer is {offer.status.lower()}: it can no longer be rejected", "error")
-        return redirect(url_for("schemes.detail", scheme_id=scheme_id))
+        problem = Problem(f"This offer is {offer.status.lower()}: it can no longer be rejected")
+        return _detail_page(offer, [problem], 409)
     if form.validate_on_submit():
         try:
             offer_services.reject_offer(
                 db.session, offer, actor=cast(User, current_user), reason=form.reason.data
             )
         except SchemeConflict as error:
-            db.session.rollback()
-            for problem in error.problems:
-                flash(problem, "error")
-            return redirect(url_for("schemes.detail", scheme_id=scheme_id))
+            return _detail_page(offer, refuse(error), error.status_code)
         except SchemeError as error:
-            db.session.rollback()
-            form.form_errors.extend(error.problems)
+            put_on_form(form, refuse(error))
         else:
-            db.session.commit()
             flash(
                 f"You rejected {offer.scheme.name}. If that was a mistake, ask for it again.",
                 "success",

@@ -242,12 +242,12 @@ def test_a_store_that_is_down_leaves_no_row_and_no_claim_change(
 def test_a_database_failure_after_the_put_deletes_the_object(
     practice, db_session, draft, real_files, evidence_dir, monkeypatch
 ):
-    from claims_portal.claims import services
+    from claims_portal.claims.services import saving
 
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "attach_evidence", broken)
+    monkeypatch.setattr(saving, "attach_evidence", broken)
     with pytest.raises(RuntimeError, match="database went away"):
         upload(practice, draft, "scan.pdf", real_files["scan.pdf"])
     assert stored_files(evidence_dir) == []

@@ -101,7 +101,7 @@ def test_accept_then_reject_the_second_waits_and_is_told_who_accepted(race_app, 
     assert first == "accept_offer"
     assert isinstance(second, SchemeConflict), second
     assert waited >= 0.4
-    message = second.problems[0]
+    message = second.messages[0]
     assert message.startswith(
         "Only a pending offer can be rejected; this one was accepted by Aisha Khan at "
     )
@@ -139,7 +139,7 @@ def test_two_commissioners_reissuing_a_rejected_offer(race_app, scene):
 
     assert first == "reissue_offer"
     assert isinstance(second, SchemeConflict)
-    assert "this one was reissued by Tom Okafor at " in second.problems[0]
+    assert "this one was reissued by Tom Okafor at " in second.messages[0]
     assert audit_count(race_app, "scheme_offer.reissued", scene["offer"]) == 1
     assert _offer_status(race_app, scene["offer"]) is OfferStatus.PENDING
 
@@ -154,7 +154,7 @@ def test_an_offer_is_not_accepted_while_its_scheme_is_being_closed(race_app, sce
 
     assert first == "close_scheme"
     assert isinstance(second, SchemeError)
-    assert "closed: offers can no longer be answered" in second.problems[0]
+    assert "closed: offers can no longer be answered" in second.messages[0]
     assert waited >= 0.4
     assert audit_count(race_app, "scheme_offer.accepted", scene["offer"]) == 0
 
@@ -172,8 +172,8 @@ def test_publishing_twice_at_once_publishes_once(race_app, scene):
     assert first == "publish_scheme"
     assert isinstance(second, SchemeConflict)
     assert waited >= 0.4
-    assert " is already published by Priya Shah at " in second.problems[0]
-    assert second.problems[0].endswith("Nothing was changed.")
+    assert " is already published by Priya Shah at " in second.messages[0]
+    assert second.messages[0].endswith("Nothing was changed.")
     assert audit_count(race_app, "scheme.published", scene["draft"]) == 1
 
 
@@ -186,7 +186,7 @@ def test_closing_twice_released_together_closes_once(race_app, scene):
 
     assert sorted(type(o).__name__ for o in outcomes) == ["SchemeConflict", "str"]
     conflict = next(o for o in outcomes if isinstance(o, SchemeConflict))
-    assert "is already closed by " in conflict.problems[0]
+    assert "is already closed by " in conflict.messages[0]
     assert audit_count(race_app, "scheme.closed", scene["published"]) == 1
 
 
@@ -207,9 +207,9 @@ def test_a_rejection_sent_after_a_colleague_accepted_says_so(client, db_session,
 
     response = client.post(url, data={"reason": "No nurse", "csrf_token": csrf_token(form)})
 
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"/schemes/{scheme.id}"
-    page = html.unescape(client.get(f"/schemes/{scheme.id}").get_data(as_text=True))
+    assert response.status_code == 409  # the offer's page, the reason in its error summary
+    page = html.unescape(response.get_data(as_text=True))
+    assert "There is a problem" in page
     assert "this one was accepted by Aisha Khan at " in page
     assert "Nothing was changed." in page
     db_session.expire_all()

@@ -78,7 +78,7 @@ def test_create_scheme_lists_every_problem(db_session, ours):
             end_date=D(2026, 4, 1),
             window_days=0,
         )
-    problems = raised.value.problems
+    problems = raised.value.messages
     assert len(problems) == 5
     assert any("scheme code" in p for p in problems)
     assert any("name" in p for p in problems)
@@ -136,7 +136,7 @@ def test_publishing_lists_every_problem_at_once(db_session, ours):
     )
     with pytest.raises(SchemeError) as raised:
         services.publish_scheme(db_session, scheme, actor=ours.admin)
-    assert raised.value.problems == [
+    assert raised.value.messages == [
         "Add at least one component, or make the scheme participation only",
         "Enter the paycode: the scheme pays through the payments agency",
         "Add the claim windows (generate them from the claim frequency)",
@@ -172,7 +172,7 @@ def test_publishing_checks_windows_and_a_tariff_for_every_period(db_session, our
     )
     with pytest.raises(SchemeError) as raised:
         services.publish_scheme(db_session, scheme, actor=ours.admin)
-    problems = raised.value.problems
+    problems = raised.value.messages
     assert (
         "The claim periods 1 April 2026 to 31 May 2026 and 1 May 2026 to 30 June 2026 overlap"
         in problems

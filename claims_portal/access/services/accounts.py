@@ -19,24 +19,18 @@ from claims_portal.access.services.policy import email_problem, generic_mailbox_
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
+from claims_portal.rules import RuleError
 
 # Deliberately simple: one @, something on each side, a dot in the domain. Deliverability is
 # checked by the emailed link, not by a pattern.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccessError(Exception):
+class AccessError(RuleError):
     """A rule about accounts or memberships was broken; the message is for the user.
 
-    ``field`` names the form field the problem is about, when there is one.
+    ``AccessError(message, field="email")`` names the form field the problem is about.
     """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-    #: The HTTP status of a page that shows it.
-    status_code = 400
 
 
 class AccessConflict(AccessError):
@@ -162,6 +156,13 @@ def active_memberships(session: DbSession, user: User, today: dt.date) -> list[M
 # --- Sign-in -------------------------------------------------------------------------------
 
 GENERIC_SIGN_IN_ERROR = "Enter a correct email address and password"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None
+    token: str | None
+    error: str | None = None
 
 
 def hash_token(token: str) -> str:
@@ -305,6 +306,22 @@ def complete_sign_in(
         after={"ip_address": ip_address, "method": method},
     )
     return token
+
+
+def authenticate(
+    session: DbSession,
+    *,
+    email: str,
+    password: str,
+    user_agent: str | None = None,
+    ip_address: str | None = None,
+) -> SignInResult:
+    """Password-only sign-in (no second factor): :func:`check_password` then a session."""
+    check = check_password(session, email=email, password=password, ip_address=ip_address)
+    if check.user is None:
+        return SignInResult(None, None, check.error)
+    token = complete_sign_in(session, check.user, user_agent=user_agent, ip_address=ip_address)
+    return SignInResult(check.user, token)
 
 
 def open_session(

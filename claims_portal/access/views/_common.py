@@ -14,6 +14,8 @@ from claims_portal.access.roles import Capability
 from claims_portal.access.services import AccessError, mfa
 from claims_portal.access.services.permissions import has_capability
 from claims_portal.hosts import public_base_url
+from claims_portal.rules import put_on_form
+from claims_portal.unit_of_work import refuse
 
 
 def me() -> User:
@@ -26,12 +28,10 @@ def links() -> Links:
 
 
 def show_error(form: FlaskForm, error: AccessError) -> None:
-    """Put a service's message on its field (linked from the error summary) or the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
+    """Refuse the request with a service's error: what it wrote is rolled back (unless the
+    view called ``unit_of_work.keep_on_refusal`` first) and the problems are put on their
+    fields (linked from the error summary) or the form."""
+    put_on_form(form, refuse(error))
 
 
 #: Pages a person who must set up two-factor authentication can still reach.

@@ -7,6 +7,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from claims_portal import unit_of_work
 from claims_portal.access import bp, throttling
 from claims_portal.access.forms import (
     ChangePasswordForm,
@@ -60,10 +61,9 @@ def change_password() -> str | Response | tuple[str, int]:
                 ip_address=request.remote_addr,
             )
         except AccessError as error:
-            db.session.commit()  # a wrong current password is counted (and audited)
+            unit_of_work.keep_on_refusal()  # a wrong current password is counted (and audited)
             show_error(form, error)
         else:
-            db.session.commit()
             others = f" {ended} other signed-in session{'s' if ended != 1 else ''} ended."
             flash("Your password has changed." + (others if ended else ""), "success")
             return redirect(url_for("access.account"))
@@ -84,10 +84,8 @@ def mfa_set_up() -> str | Response:
         try:
             codes = mfa.enable(db.session, user, secret, form.code.data or "")
         except AccessError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
-            db.session.commit()
             session.pop(MFA_SETUP_SECRET, None)
             # Shown once, in this response: the codes are never stored in clear.
             return render_template("access/recovery_codes.html", codes=codes, new_setup=True)
@@ -115,7 +113,6 @@ def mfa_turn_off() -> str | Response:
     if form.validate_on_submit():
         if verify_password(user.password_hash, form.password.data or ""):
             mfa.disable(db.session, user, actor=user)
-            db.session.commit()
             flash("Two-factor authentication is off.", "success")
             return redirect(url_for("access.account"))
         form.password.errors = [*form.password.errors, "Enter your correct password"]
@@ -132,7 +129,6 @@ def recovery_codes() -> str | Response:
     if form.validate_on_submit():
         if verify_password(user.password_hash, form.password.data or ""):
             codes = mfa.regenerate_recovery_codes(db.session, user)
-            db.session.commit()
             return render_template("access/recovery_codes.html", codes=codes, new_setup=False)
         form.password.errors = [*form.password.errors, "Enter your correct password"]
     return render_template("access/recovery_codes_new.html", form=form)
@@ -149,7 +145,6 @@ def email_notifications() -> str | Response:
         mail_services.set_preferences(
             db.session, user, [EmailKind(k) for k in form.kinds.data or []]
         )
-        db.session.commit()
         flash("Your email notification choices are saved.", "success")
         return redirect(url_for("access.account"))
     if request.method == "GET":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -21,6 +21,8 @@ from claims_portal.access.views._common import links, me, show_error
 from claims_portal.access.views.mailbox_checks import invitation_warning
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.rules import Problem
+from claims_portal.unit_of_work import refuse
 
 
 @bp.get("/people")
@@ -63,10 +65,8 @@ def _send_invitation(form: InviteForm, organisation: Organisation) -> Response |
             links=links(),
         )
     except AccessError as error:
-        db.session.rollback()
         show_error(form, error)
         return None
-    db.session.commit()
     flash(
         f"{membership.user.full_name} now has the role {membership.role} at "
         f"{organisation.display_name}. We have emailed them.",
@@ -99,13 +99,17 @@ def _person(user_id: int) -> User:
 @bp.get("/people/<int:user_id>")
 @login_required
 def person(user_id: int) -> str:
-    user = _person(user_id)
+    return _person_page(_person(user_id))
+
+
+def _person_page(user: User, problems: list[Problem] | None = None) -> str:
     return render_template(
         "access/person.html",
         person=user,
         memberships=people.memberships_managed_by(me(), user),
         form=ConfirmForm(),
         reason_form=ReasonForm(),
+        problems=problems,
     )
 
 
@@ -116,11 +120,9 @@ def _act(user_id: int, action: Callable[[User], str], form_class: type = Confirm
         try:
             message = action(user)
         except AccessError as error:
-            db.session.rollback()
-            flash(str(error), "info")
-        else:
-            db.session.commit()
-            flash(message, "success")
+            problems = refuse(error)  # rolled back: the page shows the account as it is
+            return make_response(_person_page(user, problems), error.status_code)
+        flash(message, "success")
     return redirect(url_for("access.person", user_id=user_id))
 
 

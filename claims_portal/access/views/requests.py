@@ -63,10 +63,8 @@ def request_access_form(ods_code: str) -> str | Response:
                 note=form.note.data,
             )
         except AccessError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
-            db.session.commit()
             flash(
                 f"Your request for access to {organisation.display_name} has been sent. "
                 "We will email you when it is decided.",
@@ -114,11 +112,9 @@ def access_request(request_id: int) -> tuple[str, int] | Response:
                 links=links(),
             )
         except AccessError as error:
-            db.session.rollback()
             show_error(form, error)
             status = error.status_code if isinstance(error, AccessConflict) else 200
         else:
-            db.session.commit()
             verb = "approved" if form.decision.data == "approve" else "rejected"
             flash(
                 f"You {verb} the request from {access.full_name} for "
@@ -144,12 +140,7 @@ def withdraw_access_request(request_id: int) -> Response:
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            access_requests.withdraw(db.session, access, actor=me())
-        except AccessError as error:
-            db.session.rollback()
-            flash(str(error), "info")
-        else:
-            db.session.commit()
-            flash("You withdrew your request.", "success")
+        # A refusal (decided meanwhile) is the error page with the reason (errors.py).
+        access_requests.withdraw(db.session, access, actor=me())
+        flash("You withdrew your request.", "success")
     return redirect(url_for("access.account"))

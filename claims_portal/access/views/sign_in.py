@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from claims_portal import clock
+from claims_portal import clock, unit_of_work
 from claims_portal.access import bp, throttling
 from claims_portal.access import services as access_services
 from claims_portal.access.forms import (
@@ -65,7 +65,6 @@ def sign_in() -> str | Response:
         )
         if check.user is not None and mfa.needs_second_factor(check.user):
             user_id = check.user.id
-            db.session.commit()
             session.clear()
             session[MFA_PENDING] = {
                 "user_id": user_id,
@@ -81,10 +80,9 @@ def sign_in() -> str | Response:
                 user_agent=request.user_agent.string,
                 ip_address=request.remote_addr,
             )
-            db.session.commit()
             _log_in(user, token)
             return _after_sign_in(next_url)
-        db.session.commit()  # the failure count, a lock, the audit
+        unit_of_work.keep_on_refusal()  # the failure count, a lock, the audit
         form.form_errors.append(check.error or access_services.GENERIC_SIGN_IN_ERROR)
         form.password.data = ""
     return render_template("access/sign_in.html", form=form, next_url=next_url)
@@ -115,7 +113,7 @@ def sign_in_code() -> str | Response:
                 db.session, user, form.code.data or "", ip_address=request.remote_addr
             )
         except access_services.AccessError as error:
-            db.session.commit()  # the failure counts towards the lockout
+            unit_of_work.keep_on_refusal()  # the failure counts towards the lockout
             show_error(form, error)
         else:
             token = access_services.complete_sign_in(
@@ -126,7 +124,6 @@ def sign_in_code() -> str | Response:
                 ip_address=request.remote_addr,
             )
             remaining = mfa.remaining_recovery_codes(db.session, user)
-            db.session.commit()
             _log_in(user, token)
             if method == "recovery code":
                 flash(
@@ -145,7 +142,6 @@ def sign_out() -> Response:
     user = me()
     if user.session_token:
         access_services.end_session(db.session, user.session_token, actor=user)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
@@ -165,7 +161,6 @@ def sign_out_everywhere() -> Response:
         actor=user,
         after={"sessions_ended": ended},
     )
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out on every device.", "success")
@@ -180,7 +175,6 @@ def forgotten_password() -> str | Response:
         tokens.request_password_reset(
             db.session, form.email.data or "", links=links(), ip_address=request.remote_addr
         )
-        db.session.commit()
         minutes = tokens.lifetime(TokenPurpose.PASSWORD_RESET).seconds // 60
         # The same answer whether or not the address has an account.
         flash(
@@ -205,10 +199,8 @@ def _set_password_page(
         try:
             action(db.session, token, form.password.data or "", links=links())
         except access_services.AccessError as error:
-            db.session.rollback()
             show_error(form, error)
         else:
-            db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
             session.clear()

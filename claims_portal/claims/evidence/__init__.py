@@ -21,7 +21,8 @@ Storing (``storage``)
 
 Keeping the store and the database in step (``lifecycle``)
     :func:`stored_evidence` (context manager) and :func:`save_evidence_atomically` put the
-    object first and delete it again if the database work fails; :func:`sweep_orphans`
+    object first and delete it again if the database work fails (:func:`put_evidence` for a
+    request, whose unit of work deletes it again on rollback); :func:`sweep_orphans`
     deletes objects without a row once older than a grace period.
 
 Serving (``serving``)
@@ -44,6 +45,7 @@ from claims_portal.claims.evidence.lifecycle import (
     DEFAULT_GRACE,
     SweepReport,
     discard_quietly,
+    put_evidence,
     save_evidence_atomically,
     stored_evidence,
     sweep_orphans,
@@ -102,6 +104,7 @@ __all__ = [
     "inspect_evidence",
     "inspect_upload",
     "new_evidence_key",
+    "put_evidence",
     "read_upload",
     "safe_filename",
     "save_evidence_atomically",

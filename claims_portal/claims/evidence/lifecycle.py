@@ -5,16 +5,18 @@ points at a missing object. If the database work fails, the object is deleted ag
 compensating action); if the process dies between the put and the commit, the object is an
 orphan that :func:`sweep_orphans` deletes once it is older than a grace period.
 
-The claims code uses it like this (the view commits once, inside the block)::
+In a request the commit comes after the view (``unit_of_work``), so the claim page puts the
+object with :func:`put_evidence` and registers the compensating delete to run if the request
+rolls back (``unit_of_work.after_rollback``; ``claims/views/editing.py``). Outside a request
+(the demo loader) the commit goes inside the block::
 
-    evidence = inspect_upload(form.file.data, form.file.data.filename)
     with stored_evidence(store, evidence, now=clock.now()) as stored:
-        services.attach_evidence(db.session, claim, key=stored.key,
-                                 filename=evidence.filename, sha256=evidence.sha256, ...)
-        db.session.commit()
+        ...  # write the row
+        session.commit()
 
-and, to remove evidence: delete the row and commit first, then ``store.delete(key)``; if that
-delete fails the object is an orphan and the next sweep removes it.
+To remove evidence: delete the row and commit first, then ``store.delete(key)``
+(``unit_of_work.after_commit``); if that delete fails the object is an orphan and the next
+sweep removes it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ T = TypeVar("T")
 DEFAULT_GRACE = timedelta(hours=24)
 
 
+def put_evidence(
+    store: EvidenceStore, evidence: InspectedEvidence, *, now: datetime
+) -> StoredObject:
+    """Store an inspected file under a new key (the caller deletes it again if its row is not
+    committed). Raises :class:`EvidenceStorageError` when the put fails."""
+    return store.put(new_evidence_key(store.key_prefix, now), evidence.data, evidence.content_type)
+
+
 @contextmanager
 def stored_evidence(
     store: EvidenceStore, evidence: InspectedEvidence, *, now: datetime
@@ -54,12 +64,11 @@ def stored_evidence(
     run) and re-raises whatever the block raised, after deleting the object; a failed delete
     is logged and left to :func:`sweep_orphans`, never hiding the original error.
     """
-    key = new_evidence_key(store.key_prefix, now)
-    stored = store.put(key, evidence.data, evidence.content_type)
+    stored = put_evidence(store, evidence, now=now)
     try:
         yield stored
     except BaseException:
-        discard_quietly(store, key)
+        discard_quietly(store, stored.key)
         raise
 
 

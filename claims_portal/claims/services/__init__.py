@@ -2,20 +2,22 @@
 
 - ``starting``: :func:`start_claim`, :func:`start_options` (open windows of accepted schemes);
 - ``entries``: :func:`parse_entries` (units and answers typed on the claim page);
-- ``editing``: :func:`save_draft`; ``content``: :func:`submission_problems`;
+- ``editing``: :func:`save_draft`, :func:`submission_problems`;
 - ``pricing``: :func:`price_claim` (the calculation core with prior claims for caps);
 - ``attachments``: :func:`attach_evidence`, :func:`remove_evidence`;
+- ``saving``: :func:`save_claim_page` - one post of the claim page (figures, files, submit);
 - ``lifecycle``: :func:`transition` - the one way a status changes - and :func:`mark_paid`;
 - ``settings``: the per-ICB finance threshold;
 - ``queries``: simple lists, claimed periods, tariffs used;
+- ``pii``: finding NHS numbers in typed text and file names (refused everywhere);
 - ``listing``, ``bulk``, ``bulk_upload`` and ``bulk_reading``, ``notifications``: the claim
   lists and exports, bulk approval, bulk claims from a spreadsheet (made; read), the emails
   each step queues.
 
-Errors: :class:`ClaimError` (``problems`` for the page) with :class:`ClaimInvalid` (400),
-:class:`ClaimRefused` (403, separation of duties) and :class:`ClaimConflict` (409, someone
-changed the claim first); :class:`ClaimNotFound` (404: missing or not the actor's to see);
-``PermissionDenied`` (403) for a missing capability.
+Errors: :class:`ClaimError` (a ``rules.RuleError``: ``problems`` for the page) with
+:class:`ClaimInvalid` (400), :class:`ClaimRefused` (403, separation of duties) and
+:class:`ClaimConflict` (409, someone changed the claim first); :class:`ClaimNotFound` (404: missing
+or not the actor's to see); ``PermissionDenied`` (403) for a missing capability.
 """
 
 from claims_portal.claims.services._common import (
@@ -38,8 +40,12 @@ from claims_portal.claims.services.attachments import (
     evidence_of,
     remove_evidence,
 )
-from claims_portal.claims.services.content import EVIDENCE_FIELD, submission_problems
-from claims_portal.claims.services.editing import lock_for_change, save_draft
+from claims_portal.claims.services.editing import (
+    EVIDENCE_FIELD,
+    lock_for_change,
+    save_draft,
+    submission_problems,
+)
 from claims_portal.claims.services.entries import (
     ClaimEntries,
     display_answer,
@@ -63,6 +69,7 @@ from claims_portal.claims.services.queries import (
     claims_of_provider,
     tariff_used_by_submitted_claim,
 )
+from claims_portal.claims.services.saving import save_claim_page
 from claims_portal.claims.services.settings import (
     finance_threshold,
     parse_threshold,
@@ -107,6 +114,7 @@ __all__ = [
     "price_claim",
     "remove_evidence",
     "rule_for",
+    "save_claim_page",
     "save_draft",
     "set_finance_threshold",
     "start_claim",

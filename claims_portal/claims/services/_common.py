@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
@@ -13,25 +12,15 @@ from claims_portal.claims.models import Claim
 from claims_portal.clock import ENGLAND
 from claims_portal.db import DbSession
 from claims_portal.decisions import when  # noqa: F401 - re-exported (conflict messages)
+from claims_portal.rules import Problem, RuleError
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with what was entered: the message and the id of the field it is
-    about (the error summary links to ``#field``; None for the page as a whole)."""
-
-    message: str
-    field: str | None = None
-
-
-class ClaimError(Exception):
+class ClaimError(RuleError):
     """A claim rule refused the change. ``problems`` are for the user; nothing was changed.
 
     ``existing_claim_id`` is set when the refusal is "a claim for this period already
     exists", so the page can link to it. ``status_code`` is the HTTP status the page uses.
     """
-
-    status_code = 400
 
     def __init__(
         self,
@@ -39,14 +28,8 @@ class ClaimError(Exception):
         *,
         existing_claim_id: int | None = None,
     ) -> None:
-        items = [problems] if isinstance(problems, str | Problem) else list(problems)
-        self.problems = [p if isinstance(p, Problem) else Problem(p) for p in items]
+        super().__init__(problems)
         self.existing_claim_id = existing_claim_id
-        super().__init__("; ".join(p.message for p in self.problems))
-
-    @property
-    def messages(self) -> list[str]:
-        return [p.message for p in self.problems]
 
 
 class ClaimInvalid(ClaimError):

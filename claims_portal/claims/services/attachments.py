@@ -1,14 +1,13 @@
 """Evidence files on a claim: recording an uploaded file, removing one (flush only).
 
 The bytes are checked and stored by ``claims_portal.claims.evidence`` before these run: the
-view puts the object first, then calls :func:`attach_evidence` and commits inside
-``stored_evidence``, which deletes the object again if anything here (or the commit) fails.
-So a failure part-way leaves no row and no claim change, and at worst an object that the
-orphan sweep removes.
+view puts the object first, then calls :func:`attach_evidence`; the request's unit of work
+deletes the object again if anything here (or the commit) fails. So a failure part-way
+leaves no row and no claim change, and at worst an object that the orphan sweep removes.
 
 Removing a file: before the claim was first submitted the row is deleted (the view deletes
-the object after the commit); afterwards the row is only marked removed, so the history
-keeps what each round was decided on.
+the object once the request has committed); afterwards the row is only marked removed, so
+the history keeps what each round was decided on.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from claims_portal.audit.services import record_event
 from claims_portal.claims.evidence import InspectedEvidence, StoredObject
 from claims_portal.claims.models import Claim, ClaimEvidence
 from claims_portal.claims.services._common import ClaimInvalid, ClaimNotFound, Problem
-from claims_portal.claims.services.content import EVIDENCE_FIELD
-from claims_portal.claims.services.editing import lock_for_change
+from claims_portal.claims.services.editing import EVIDENCE_FIELD, lock_for_change
 from claims_portal.claims.services.lifecycle import touch
 from claims_portal.db import DbSession, utcnow
 

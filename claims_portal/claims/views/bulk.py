@@ -31,6 +31,7 @@ from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
+from claims_portal.unit_of_work import refuse
 
 
 def _targets() -> list[tuple[int, int]]:
@@ -72,7 +73,6 @@ def bulk_approve() -> ResponseReturnValue:
             problems=[Problem("Select at least one claim to approve")],
         ), 400
     result = bulk_services.bulk_approve(db.session, user, step.action, targets, base_url=base_url())
-    db.session.commit()
     return render_template(
         "claims/bulk_result.html", result=result, step=step, back=_back(chosen), problems=[]
     )
@@ -141,9 +141,7 @@ def bulk_claims_upload() -> ResponseReturnValue:
         )
         created = bulk_upload.create_bulk_claims(db.session, me(), parsed, base_url=base_url())
     except ClaimInvalid as error:
-        db.session.rollback()
-        return _bulk_page(error.problems, 400)
-    db.session.commit()
+        return _bulk_page(refuse(error), 400)
     return render_template(
         "claims/bulk_claims_done.html",
         upload=created,

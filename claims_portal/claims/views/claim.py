@@ -24,6 +24,7 @@ from claims_portal.claims.views._common import (
     render_claim,
 )
 from claims_portal.extensions import db
+from claims_portal.unit_of_work import refuse
 
 #: What the practice reads after each step.
 _DONE = {
@@ -51,9 +52,9 @@ def done_message(claim: Claim, action: ClaimAction) -> str:
 def take_step(
     claim_id: int, action: ClaimAction, version: int, reason: str | None = None
 ) -> ResponseReturnValue | None:
-    """Run the step and commit; None when the service refused with a reason problem (the
-    caller re-renders its form), else the response (redirect, or the claim page with the
-    refusal)."""
+    """Run the step (the request commits it); raises ``ClaimInvalid`` when the service
+    refused with a reason problem (the caller re-renders its form), else the response
+    (redirect, or the claim page with the refusal)."""
     try:
         services.transition(
             db.session,
@@ -65,15 +66,13 @@ def take_step(
             base_url=base_url(),
         )
     except ClaimNotFound:
-        db.session.rollback()
         abort(404)
     except ClaimError as error:
-        db.session.rollback()
-        if isinstance(error, ClaimInvalid) and any(p.field == "reason" for p in error.problems):
+        problems = refuse(error)  # rolled back: the page shows the claim as it is
+        if isinstance(error, ClaimInvalid) and any(p.field == "reason" for p in problems):
             raise
         claim = claim_or_404(claim_id)
-        return render_claim(claim, problems=error.problems, status=error.status_code)
-    db.session.commit()
+        return render_claim(claim, problems=problems, status=error.status_code)
     claim = claim_or_404(claim_id)
     flash(done_message(claim, action), "success")
     return redirect(url_for("claims.detail", claim_id=claim_id))

@@ -7,13 +7,14 @@ One form carries everything, so nothing typed is lost whichever button is presse
 - *Save draft* saves the figures (and adds a chosen file);
 - *Submit* saves, checks and submits in one step, or changes nothing and lists every problem.
 
-A file is checked (``inspect_upload``) before anything is saved; a refused file changes
-nothing and its reason is shown in the error summary. A file is stored first, then its row
-is written and committed inside ``stored_evidence``, which deletes the object again if the
-database work fails. A request larger than ``MAX_CONTENT_LENGTH`` is refused by Werkzeug
-before the form is read: the handler below reads the form's fields again, throwing the file's
-bytes away as they arrive (up to ``OVERSIZE_READ_LIMIT``), and shows the page again with what
-was typed and "The selected file must be smaller than 5MB". Nothing is saved.
+A file is checked (``inspect_upload``) before anything is saved; a refused file changes nothing and
+its reason is shown in the error summary. A file is stored first, then its row is written
+(``services.save_claim_page``, every change of the post in one transaction); the object is deleted
+again if the request does not commit (``unit_of_work.after_rollback``). A request larger than
+``MAX_CONTENT_LENGTH`` is refused by Werkzeug before the form is read: the handler below reads the
+form's fields again, throwing the file's bytes away as they arrive (up to ``OVERSIZE_READ_LIMIT``),
+and shows the page again with what was typed and "The selected file must be smaller than 5MB".
+Nothing is saved.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import LimitedStream
 from wtforms.validators import ValidationError
 
+from claims_portal import unit_of_work
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims import bp, services
@@ -44,8 +46,8 @@ from claims_portal.claims.evidence import (
     discard_quietly,
     evidence_response,
     inspect_upload,
+    put_evidence,
     store_from_config,
-    stored_evidence,
     too_large_message,
 )
 from claims_portal.claims.models import Claim, ClaimAction
@@ -71,6 +73,7 @@ from claims_portal.claims.views.claim import done_message
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
 from claims_portal.schemes.services import tariff_for_period
+from claims_portal.unit_of_work import refuse
 
 log = logging.getLogger(__name__)
 
@@ -175,61 +178,6 @@ def _inspect(upload: object) -> InspectedEvidence:
     )
 
 
-def _database_work(
-    claim_id: int,
-    action: str,
-    version: int,
-    entries: ClaimEntries,
-    evidence: InspectedEvidence | None,
-    stored: StoredObject | None,
-    remove_id: int | None,
-) -> str | None:
-    """Every change of one POST, in one transaction (the caller commits). Returns the store
-    key to delete after the commit (a removed file of a never-submitted claim)."""
-    user = me()
-    current = version
-    if action == "submit":
-        if stored is not None and evidence is not None:
-            services.attach_evidence(
-                db.session,
-                claim_id,
-                stored=stored,
-                evidence=evidence,
-                actor=user,
-                expected_version=current,
-            )
-            current += 1
-        services.transition(
-            db.session,
-            claim_id,
-            ClaimAction.SUBMIT,
-            user,
-            expected_version=current,
-            entries=entries,
-            base_url=base_url(),
-        )
-        return None
-    claim = services.save_draft(
-        db.session, claim_id, user, expected_version=current, entries=entries
-    )
-    current = claim.version
-    if stored is not None and evidence is not None:
-        services.attach_evidence(
-            db.session,
-            claim_id,
-            stored=stored,
-            evidence=evidence,
-            actor=user,
-            expected_version=current,
-        )
-        current += 1
-    if remove_id is not None:
-        return services.remove_evidence(
-            db.session, claim_id, remove_id, actor=user, expected_version=current
-        )
-    return None
-
-
 @bp.post("/claims/<int:claim_id>/edit")
 @login_required
 def save(claim_id: int) -> ResponseReturnValue:
@@ -258,44 +206,72 @@ def save(claim_id: int) -> ResponseReturnValue:
     if problems and action != "submit":
         return render_edit(claim, problems=problems, entries=entries, status=400)
 
-    store = store_from_config(current_app.config) if evidence is not None else None
-    delete_after = None
+    if problems:  # submit: run the checks to list every problem, then change nothing
+        try:
+            _save(claim_id, version, entries, submit=True)
+        except ClaimNotFound:
+            abort(404)
+        except ClaimError as error:
+            problems += [p for p in error.problems if p not in problems]
+        refuse()
+        return _edit_again(claim_id, problems, entries)
     try:
-        if problems:  # submit: run the checks to list every problem, then change nothing
-            try:
-                _database_work(claim_id, action, version, entries, None, None, None)
-            except ClaimError as error:
-                problems += [p for p in error.problems if p not in problems]
-            db.session.rollback()
-            return _edit_again(claim_id, problems, entries)
-        if store is not None and evidence is not None:
-            with stored_evidence(store, evidence, now=utcnow()) as stored:
-                delete_after = _database_work(
-                    claim_id, action, version, entries, evidence, stored, remove_id
-                )
-                db.session.commit()
-        else:
-            delete_after = _database_work(claim_id, action, version, entries, None, None, remove_id)
-            db.session.commit()
+        stored = _store(evidence) if evidence is not None else None
+        delete_after = _save(
+            claim_id, version, entries, action == "submit", evidence, stored, remove_id
+        )
     except EvidenceStorageError as error:
-        db.session.rollback()
+        refuse()
         return _edit_again(claim_id, [Problem(str(error), EVIDENCE_FIELD)], entries, status=503)
     except ClaimNotFound:
-        db.session.rollback()
         abort(404)
     except ClaimConflict as error:
-        db.session.rollback()
-        return render_claim(claim_or_404(claim_id), problems=error.problems, status=409)
+        return render_claim(claim_or_404(claim_id), problems=refuse(error), status=409)
     except ClaimError as error:
-        db.session.rollback()
-        return _edit_again(claim_id, error.problems, entries, status=error.status_code)
-    finally:
-        if store is not None:
-            store.close()
-    if delete_after is not None:
-        with evidence_store() as cleanup:
-            discard_quietly(cleanup, delete_after)
+        return _edit_again(claim_id, refuse(error), entries, status=error.status_code)
+    if delete_after is not None:  # a removed file of a never-submitted claim
+        unit_of_work.after_commit(lambda: _delete_stored(delete_after))
     return _after(claim_id, action, evidence)
+
+
+def _save(
+    claim_id: int,
+    version: int,
+    entries: ClaimEntries,
+    submit: bool,
+    evidence: InspectedEvidence | None = None,
+    stored: StoredObject | None = None,
+    remove_id: int | None = None,
+) -> str | None:
+    return services.save_claim_page(
+        db.session,
+        claim_id,
+        me(),
+        submit=submit,
+        expected_version=version,
+        entries=entries,
+        evidence=evidence,
+        stored=stored,
+        remove_evidence_id=remove_id,
+        base_url=base_url(),
+    )
+
+
+def _store(evidence: InspectedEvidence) -> StoredObject:
+    """Put the file in the store before its row is written; deleted again if the request
+    does not commit (a refusal, a failed commit). Raises ``EvidenceStorageError``."""
+    store = store_from_config(current_app.config)
+    try:
+        stored = put_evidence(store, evidence, now=utcnow())
+    finally:
+        store.close()
+    unit_of_work.after_rollback(lambda: _delete_stored(stored.key))
+    return stored
+
+
+def _delete_stored(key: str) -> None:
+    with evidence_store() as store:
+        discard_quietly(store, key)
 
 
 def _edit_again(

@@ -20,6 +20,7 @@ from claims_portal.claims.services import ClaimConflict, ClaimInvalid
 from claims_portal.claims.views._common import me
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.unit_of_work import refuse
 
 
 def _seen(value: str | None) -> Decimal | None:
@@ -47,12 +48,10 @@ def finance_threshold() -> ResponseReturnValue:
                 db.session, icb, amount, actor=me(), expected=_seen(form.seen.data)
             )
         except (ClaimInvalid, ClaimConflict) as error:
-            db.session.rollback()
-            form.finance_threshold.errors = error.messages
+            form.finance_threshold.errors = [p.message for p in refuse(error)]
             status = error.status_code
             current = services.finance_threshold(db.session, icb)
         else:
-            db.session.commit()
             if changed:
                 flash(f"Claims above £{amount:,.2f} now need finance approval", "success")
             return redirect(url_for("claims.index"))

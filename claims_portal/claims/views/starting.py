@@ -21,6 +21,7 @@ from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.services.schedule import long_date
+from claims_portal.unit_of_work import refuse
 
 
 def _option_choices(options: list[services.StartOption]) -> list[SelectChoice]:
@@ -62,11 +63,9 @@ def new() -> ResponseReturnValue:
                 db.session, provider, option.scheme, option.window, me(), day, component=component
             )
         except ClaimError as error:
-            db.session.rollback()
-            form.option.errors = error.messages
+            form.option.errors = [p.message for p in refuse(error)]
             existing_claim = error.existing_claim_id
         else:
-            db.session.commit()
             return redirect(url_for("claims.edit", claim_id=claim.id))
     status = 400 if form.errors else 200
     return render_template(

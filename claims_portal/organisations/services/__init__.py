@@ -20,13 +20,11 @@ from claims_portal.organisations.models import (
     Organisation,
     OrganisationKind,
 )
+from claims_portal.rules import RuleError
 
 
-class OrganisationError(Exception):
+class OrganisationError(RuleError):
     """A rule about organisations was broken; the message is for the user."""
-
-    #: The HTTP status of a page that shows it.
-    status_code = 400
 
 
 class OrganisationConflict(OrganisationError):

@@ -20,21 +20,15 @@ from claims_portal.access.services.permissions import (
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession
 from claims_portal.organisations.models import Organisation, OrganisationKind
+from claims_portal.rules import RuleError
 from claims_portal.schemes.models import (
     Scheme,
     SchemeStatus,
 )
 
 
-class SchemeError(Exception):
-    """A scheme rule was broken. ``problems`` lists every message, each for the user."""
-
-    def __init__(self, problems: str | Sequence[str]) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("; ".join(self.problems))
-
-    #: The HTTP status of a page that shows it.
-    status_code = 400
+class SchemeError(RuleError):
+    """A scheme rule was broken. ``problems`` lists every one (``messages`` their text)."""
 
 
 class SchemeConflict(SchemeError):

@@ -25,7 +25,6 @@ from claims_portal.schemes.services._common import (
     ensure_can_configure,
     parse_money,
 )
-from claims_portal.schemes.services.claims_usage import claims_usage
 from claims_portal.schemes.services.schedule import long_date
 
 COMPONENT_FIELDS = (
@@ -69,7 +68,7 @@ def _clean_component_fields(values: dict[str, Any]) -> dict[str, Any]:
             try:
                 result[field] = parse_money(amount, f"the {field.replace('_', ' ')}")
             except SchemeError as error:
-                problems += error.problems
+                problems += error.messages
     if problems:
         raise SchemeError(problems)
     return result
@@ -162,8 +161,10 @@ def tariff_for_period(component: Component, period_start: dt.date) -> Tariff | N
 
 
 def tariff_used_by_submitted_claim(tariff: Tariff) -> bool:
-    """Whether a submitted claim was priced with ``tariff`` (asked of the claims package)."""
-    return claims_usage().tariff_used(tariff)
+    """Whether a submitted claim was priced with ``tariff`` (issue 6's claims)."""
+    from claims_portal.claims.services.queries import tariff_used_by_submitted_claim as used
+
+    return used(tariff)
 
 
 def _clean_tariff(component: Component, unit_value: object, effective_from: object) -> tuple:
@@ -173,7 +174,7 @@ def _clean_tariff(component: Component, unit_value: object, effective_from: obje
     try:
         amount = parse_money(unit_value, "the unit value")
     except SchemeError as error:
-        problems += error.problems
+        problems += error.messages
     if not isinstance(effective_from, dt.date):
         problems.append("Enter the date the tariff takes effect")
     elif not scheme.start_date <= effective_from <= scheme.end_date:

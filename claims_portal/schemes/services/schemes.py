@@ -303,7 +303,7 @@ def publication_problems(scheme: Scheme) -> list[str]:
     try:
         _clean_scheme_fields({name: getattr(scheme, name) for name in SCHEME_FIELDS})
     except SchemeError as error:
-        problems += error.problems
+        problems += error.messages
     if scheme.participation_only and scheme.components:
         problems.append(
             "A participation-only scheme pays nothing: remove its components or untick "
