@@ -10,6 +10,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
 from claims_portal.config import load_config
 from claims_portal.extensions import csrf, db, login_manager, migrate
+from claims_portal.formatting import register_filters
 from claims_portal.inputs import IdConverter
 
 
@@ -46,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    register_filters(app)  # long_date, england_time, money, ...: one copy for every template
 
     db.init_app(app)
     migrate.init_app(

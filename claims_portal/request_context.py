@@ -1,9 +1,14 @@
-"""The id of the request (or CLI command) being served, for logs and the audit trail."""
+"""What a request carries below the web layer: its id (or a CLI command's), for logs and the
+audit trail, and the session key of the organisation chosen."""
 
 from __future__ import annotations
 
 import contextvars
 import uuid
+
+#: The session key holding the organisation a person chose to act for (``web.py`` resolves it;
+#: the page cache reads it before that, to find a stored page).
+CURRENT_ORGANISATION_KEY = "organisation_id"
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "claims_portal_request_id", default=None

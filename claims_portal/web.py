@@ -14,9 +14,11 @@ from claims_portal.core import page_cache
 from claims_portal.db import utcnow
 from claims_portal.extensions import db, login_manager
 from claims_portal.organisations.models import Organisation
-from claims_portal.request_context import new_request_id, set_request_id
-
-CURRENT_ORGANISATION_KEY = "organisation_id"
+from claims_portal.request_context import (
+    CURRENT_ORGANISATION_KEY,
+    new_request_id,
+    set_request_id,
+)
 
 
 def _load_user(token: str) -> User | None:

@@ -198,7 +198,3 @@ class PasswordConfirmForm(FlaskForm):
 
 class NotificationPreferencesForm(FlaskForm):
     kinds = SelectMultipleField("Email me when", validate_choice=True)
-
-
-class WithdrawForm(FlaskForm):
-    request_id = HiddenField()

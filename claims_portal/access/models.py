@@ -50,8 +50,8 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     #: Lockouts in a row since the last successful sign-in or password reset (each doubles
     #: the next one's length).
     lockout_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    #: TOTP secret (base32). Set once enrolment is confirmed; see docs/access.md on storage.
-    #: The authenticator secret, sealed (``access.sealing``): never read it directly.
+    #: The authenticator's TOTP secret, set once enrolment is confirmed and stored sealed
+    #: (``access/sealing.py``, docs/access.md): read it through ``access.services.mfa`` only.
     mfa_secret: Mapped[str | None] = mapped_column(String(128))
     mfa_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     #: The last TOTP time step accepted, so that a code cannot be used twice.

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from claims_portal.claims.services.pii import NoNhsNumber
+from claims_portal.pii import NoNhsNumber
 
 REASON_LIMIT = 1000
 

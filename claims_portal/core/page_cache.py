@@ -41,6 +41,7 @@ from claims_portal import unit_of_work
 from claims_portal.clock import today
 from claims_portal.core.models import current_generation
 from claims_portal.extensions import db
+from claims_portal.request_context import CURRENT_ORGANISATION_KEY
 from claims_portal.security import csp_nonce
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -174,8 +175,6 @@ def _serve_stored_page() -> Response | None:
     view = current_app.view_functions.get(request.endpoint or "")
     if cache is None or request.method != "GET" or not getattr(view, "page_cached", False):
         return None
-    from claims_portal.web import CURRENT_ORGANISATION_KEY
-
     g.page_generation = generation = current_generation(db.session)
     g.page_cache_chosen = session.get(CURRENT_ORGANISATION_KEY)
     if not current_user.is_authenticated or "_flashes" in session:

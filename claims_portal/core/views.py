@@ -29,7 +29,7 @@ from claims_portal.core import bp
 from claims_portal.core.forms import SwitchOrganisationForm
 from claims_portal.core.page_cache import cached_page
 from claims_portal.extensions import db
-from claims_portal.web import CURRENT_ORGANISATION_KEY
+from claims_portal.request_context import CURRENT_ORGANISATION_KEY
 
 #: Endpoints anyone may reach without signing in (the convention tests read this).
 PUBLIC_ENDPOINTS = frozenset(

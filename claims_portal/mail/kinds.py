@@ -51,8 +51,3 @@ KINDS: dict[EmailKind, KindInfo] = {
         "A claim of your organisation was approved for payment, declined or returned"
     ),
 }
-
-
-def optional_kinds() -> list[EmailKind]:
-    """The kinds a person may turn off, in the order the preferences page shows them."""
-    return [kind for kind, info in KINDS.items() if not info.always]

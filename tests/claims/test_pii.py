@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, StringField, TextAreaField
 
-from claims_portal.claims.services.pii import (
+from claims_portal.pii import (
     NHS_NUMBER_MESSAGE,
     NoNhsNumber,
     find_nhs_numbers,

@@ -158,13 +158,6 @@ def active_memberships(session: DbSession, user: User, today: dt.date) -> list[M
 GENERIC_SIGN_IN_ERROR = "Enter a correct email address and password"
 
 
-@dataclass(frozen=True)
-class SignInResult:
-    user: User | None
-    token: str | None
-    error: str | None = None
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -306,22 +299,6 @@ def complete_sign_in(
         after={"ip_address": ip_address, "method": method},
     )
     return token
-
-
-def authenticate(
-    session: DbSession,
-    *,
-    email: str,
-    password: str,
-    user_agent: str | None = None,
-    ip_address: str | None = None,
-) -> SignInResult:
-    """Password-only sign-in (no second factor): :func:`check_password` then a session."""
-    check = check_password(session, email=email, password=password, ip_address=ip_address)
-    if check.user is None:
-        return SignInResult(None, None, check.error)
-    token = complete_sign_in(session, check.user, user_agent=user_agent, ip_address=ip_address)
-    return SignInResult(check.user, token)
 
 
 def open_session(

@@ -45,6 +45,7 @@ from claims_portal.claims.evidence.filetypes import (
 )
 from claims_portal.claims.evidence.pdf import check_pdf
 from claims_portal.claims.evidence.scanning import NoVirusScanner, ScanResult, VirusScanner
+from claims_portal.pii import find_nhs_numbers
 
 log = logging.getLogger(__name__)
 
@@ -210,13 +211,10 @@ _NAME_SEPARATORS = re.compile(r"[_.+,;()\[\]{}]")
 
 def refuse_patient_data_in_name(filename: str) -> None:
     """Refuse a file name holding an NHS number (the check typed text gets,
-    ``claims.services.pii``).
+    ``claims_portal.pii``).
 
     Raises :class:`EvidenceRejected` (``PATIENT_DATA``).
     """
-    # Here, not at the top: claims.services (which the rule lives in) imports this library.
-    from claims_portal.claims.services.pii import find_nhs_numbers
-
     if find_nhs_numbers(_NAME_SEPARATORS.sub(" ", safe_filename(filename, default=""))):
         refuse(RejectionCode.PATIENT_DATA, PATIENT_DATA_IN_NAME_MESSAGE)
 

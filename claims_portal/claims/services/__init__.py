@@ -2,14 +2,13 @@
 
 - ``starting``: :func:`start_claim`, :func:`start_options` (open windows of accepted schemes);
 - ``entries``: :func:`parse_entries` (units and answers typed on the claim page);
-- ``editing``: :func:`save_draft`, :func:`submission_problems`;
+- ``editing``: :func:`save_draft`; ``content``: :func:`submission_problems`;
 - ``pricing``: :func:`price_claim` (the calculation core with prior claims for caps);
 - ``attachments``: :func:`attach_evidence`, :func:`remove_evidence`;
 - ``saving``: :func:`save_claim_page` - one post of the claim page (figures, files, submit);
 - ``lifecycle``: :func:`transition` - the one way a status changes - and :func:`mark_paid`;
 - ``settings``: the per-ICB finance threshold;
 - ``queries``: simple lists, claimed periods, tariffs used;
-- ``pii``: finding NHS numbers in typed text and file names (refused everywhere);
 - ``listing``, ``bulk``, ``bulk_upload`` and ``bulk_reading``, ``notifications``: the claim
   lists and exports, bulk approval, bulk claims from a spreadsheet (made; read), the emails
   each step queues.
@@ -40,12 +39,8 @@ from claims_portal.claims.services.attachments import (
     evidence_of,
     remove_evidence,
 )
-from claims_portal.claims.services.editing import (
-    EVIDENCE_FIELD,
-    lock_for_change,
-    save_draft,
-    submission_problems,
-)
+from claims_portal.claims.services.content import EVIDENCE_FIELD, submission_problems
+from claims_portal.claims.services.editing import lock_for_change, save_draft
 from claims_portal.claims.services.entries import (
     ClaimEntries,
     display_answer,

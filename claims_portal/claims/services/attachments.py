@@ -19,7 +19,8 @@ from claims_portal.audit.services import record_event
 from claims_portal.claims.evidence import InspectedEvidence, StoredObject
 from claims_portal.claims.models import Claim, ClaimEvidence
 from claims_portal.claims.services._common import ClaimInvalid, ClaimNotFound, Problem
-from claims_portal.claims.services.editing import EVIDENCE_FIELD, lock_for_change
+from claims_portal.claims.services.content import EVIDENCE_FIELD
+from claims_portal.claims.services.editing import lock_for_change
 from claims_portal.claims.services.lifecycle import touch
 from claims_portal.db import DbSession, utcnow
 

@@ -22,8 +22,8 @@ from decimal import Decimal, InvalidOperation
 
 from claims_portal.claims.models import Claim, ClaimLine
 from claims_portal.claims.services._common import Problem
-from claims_portal.claims.services.pii import NHS_NUMBER_MESSAGE, find_nhs_numbers
 from claims_portal.inputs import parse_whole
+from claims_portal.pii import NHS_NUMBER_MESSAGE, find_nhs_numbers
 from claims_portal.schemes.models import QuestionKind, SupplementaryQuestion
 
 MAX_UNITS = 1_000_000

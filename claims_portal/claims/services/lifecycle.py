@@ -46,6 +46,7 @@ from claims_portal.claims.services._common import (
     can_view,
     when,
 )
+from claims_portal.claims.services.content import apply_entries, submission_problems
 from claims_portal.claims.services.entries import MAX_REASON, ClaimEntries, free_text_problem
 from claims_portal.claims.services.notifications import notify
 from claims_portal.claims.services.settings import finance_threshold
@@ -345,7 +346,6 @@ def _prepare_submission(
     *,
     today: dt.date,
 ) -> dict[str, object]:
-    from claims_portal.claims.services.editing import apply_entries, submission_problems
     from claims_portal.claims.services.pricing import (
         store_prices,
         submitted_details,

@@ -11,7 +11,6 @@ from sqlalchemy.orm import object_session, selectinload
 
 from claims_portal.access.services.people import organisations_under
 from claims_portal.claims.models import (
-    COMMISSIONER_QUEUE_STATUSES,
     Claim,
     ClaimLine,
     ClaimStatus,
@@ -19,6 +18,7 @@ from claims_portal.claims.models import (
 from claims_portal.db import DbSession
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import Scheme, Tariff
+from claims_portal.schemes.services import claims_usage as schemes_claims_usage
 
 
 def _listing() -> object:
@@ -46,10 +46,6 @@ def claims_for_commissioner(session: DbSession, commissioner: Organisation) -> S
     ).all()
 
 
-def in_commissioner_queue(claim: Claim) -> bool:
-    return claim.status in COMMISSIONER_QUEUE_STATUSES
-
-
 def claimed_period_starts(
     session: DbSession, scheme: Scheme, provider: Organisation
 ) -> set[dt.date]:
@@ -72,3 +68,11 @@ def tariff_used_by_submitted_claim(tariff: Tariff) -> bool:
     if session is None or tariff.id is None:
         return False
     return bool(session.scalar(select(exists().where(ClaimLine.tariff_id == tariff.id))))
+
+
+# The scheme rules ask these of claims without importing the claims package.
+schemes_claims_usage.register(
+    schemes_claims_usage.ClaimsUsage(
+        claimed_period_starts=claimed_period_starts, tariff_used=tariff_used_by_submitted_claim
+    )
+)

@@ -16,11 +16,11 @@ from flask_login import current_user
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability
-from claims_portal.claims import bp, services
+from claims_portal.claims import services
 from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.claims.forms import StepForm
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent
-from claims_portal.claims.services import ClaimNotFound, Problem, local_time
+from claims_portal.claims.services import ClaimNotFound, Problem
 from claims_portal.claims.services.lifecycle import TRANSITIONS
 from claims_portal.claims.services.pricing import explanation_of
 from claims_portal.extensions import db
@@ -37,12 +37,6 @@ APPROVE_ACTIONS = frozenset(
 DECLINE_ACTIONS = frozenset(
     {ClaimAction.TIER_1_DECLINE, ClaimAction.TIER_2_DECLINE, ClaimAction.FINANCE_DECLINE}
 )
-
-
-@bp.app_template_filter("england")
-def _england(moment: Any) -> Any:
-    """A UTC timestamp in England's time, for pages."""
-    return local_time(moment)
 
 
 def me() -> User:

@@ -25,6 +25,7 @@ from claims_portal.schemes.services._common import (
     ensure_can_configure,
     parse_money,
 )
+from claims_portal.schemes.services.claims_usage import claims_usage
 from claims_portal.schemes.services.schedule import long_date
 
 COMPONENT_FIELDS = (
@@ -161,10 +162,8 @@ def tariff_for_period(component: Component, period_start: dt.date) -> Tariff | N
 
 
 def tariff_used_by_submitted_claim(tariff: Tariff) -> bool:
-    """Whether a submitted claim was priced with ``tariff`` (issue 6's claims)."""
-    from claims_portal.claims.services.queries import tariff_used_by_submitted_claim as used
-
-    return used(tariff)
+    """Whether a submitted claim was priced with ``tariff`` (asked of the claims package)."""
+    return claims_usage().tariff_used(tariff)
 
 
 def _clean_tariff(component: Component, unit_value: object, effective_from: object) -> tuple:

@@ -41,6 +41,7 @@ from claims_portal.schemes.models import (
     SchemeStatus,
 )
 from claims_portal.schemes.services._common import PROVIDER_KINDS, SchemeConflict, SchemeError
+from claims_portal.schemes.services.claims_usage import claims_usage
 from claims_portal.schemes.services.schedule import WindowState, long_date, window_state
 from claims_portal.statemachine import Machine, Step, lock_for, set_status
 
@@ -354,10 +355,9 @@ def active_offer(session: DbSession, scheme: Scheme, provider: Organisation) -> 
 def claimed_period_starts(
     session: DbSession, scheme: Scheme, provider: Organisation
 ) -> set[dt.date]:
-    """The periods ``provider`` has already claimed for under ``scheme`` (issue 6's claims)."""
-    from claims_portal.claims.services.queries import claimed_period_starts as claimed
-
-    return claimed(session, scheme, provider)
+    """The periods ``provider`` has already claimed for under ``scheme`` (asked of the claims
+    package)."""
+    return claims_usage().claimed_period_starts(session, scheme, provider)
 
 
 @dataclass(frozen=True)

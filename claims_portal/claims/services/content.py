@@ -1,0 +1,133 @@
+"""What a claim holds and what stops it being submitted: applying parsed entries to a claim
+and the submission checks. Below both ``editing.py`` (saving a draft) and ``lifecycle.py``
+(submitting), so neither imports the other for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from claims_portal.access.models import User
+from claims_portal.claims.models import Claim, ClaimAnswer, ClaimStatus
+from claims_portal.claims.services._common import Problem
+from claims_portal.claims.services.entries import ClaimEntries, answer_anchor, units_field
+from claims_portal.claims.services.pricing import clear_prices
+from claims_portal.db import DbSession
+from claims_portal.schemes.models import EvidenceRequirement
+from claims_portal.schemes.services import SchemeError
+from claims_portal.schemes.services import offers as offer_services
+
+EVIDENCE_FIELD = "evidence-file"
+
+
+def apply_entries(
+    session: DbSession, claim: Claim, entries: ClaimEntries, *, actor: User
+) -> list[str]:
+    """Put parsed units and answers on the claim (no checks, no version); the changed
+    fields' names."""
+    changed: list[str] = []
+    for line in claim.lines:
+        if line.id in entries.units and line.units != entries.units[line.id]:
+            line.units = entries.units[line.id]
+            changed.append(f"units:{line.component.code}")
+    answers = {a.question_id: a for a in claim.answers}
+    for question in claim.scheme.questions:
+        if question.id not in entries.answers:
+            continue
+        value = entries.answers[question.id]
+        row = answers.get(question.id)
+        if row is None:
+            if value is None:
+                continue
+            claim.answers.append(ClaimAnswer(question_id=question.id, value=value))
+            changed.append(f"answer:{question.id}")
+        elif row.value != value:
+            row.value = value
+            changed.append(f"answer:{question.id}")
+    if any(name.startswith("units:") for name in changed) and claim.status is not ClaimStatus.DRAFT:
+        clear_prices(claim)
+    session.flush()
+    return changed
+
+
+def _window_problems(session: DbSession, claim: Claim, today: dt.date) -> list[Problem]:
+    try:
+        offer_services.ensure_claim_can_start(
+            session, claim.scheme, claim.provider, claim.period_start, today
+        )
+    except SchemeError as error:
+        return [Problem(f"{p}: this claim can no longer be submitted") for p in error.problems]
+    return []
+
+
+def submission_problems(
+    session: DbSession,
+    claim: Claim,
+    *,
+    today: dt.date,
+    entries: ClaimEntries | None = None,
+) -> list[Problem]:
+    """Everything that stops the claim, as it now stands, being submitted.
+
+    A first submission needs the window still open (and the offer active, the scheme
+    published); a declined or returned claim may be resubmitted after its window closed.
+    Fields that could not be read (``entries.problems``) are not reported twice.
+    """
+    unreadable = {p.field for p in entries.problems} if entries is not None else set()
+    problems: list[Problem] = []
+    if claim.status is ClaimStatus.DRAFT:
+        problems += _window_problems(session, claim, today)
+    scheme = claim.scheme
+    if not scheme.participation_only:
+        missing = [ln for ln in claim.lines if ln.units is None]
+        for line in missing:
+            if units_field(line) not in unreadable:
+                problems.append(
+                    Problem(
+                        f"Enter the units for {line.component.name} (0 if none)",
+                        units_field(line),
+                    )
+                )
+        for line in claim.lines:
+            limit = line.component.max_units_per_claim
+            if line.units is not None and limit is not None and line.units > limit:
+                problems.append(
+                    Problem(
+                        f"{line.component.name}: at most {limit:,} can be claimed in one "
+                        f"claim (you entered {line.units:,})",
+                        units_field(line),
+                    )
+                )
+        nothing = sum(ln.units or 0 for ln in claim.lines) == 0
+        if claim.lines and not missing and not unreadable and nothing:
+            problems.append(
+                Problem("Enter at least one unit to claim", units_field(claim.lines[0]))
+            )
+    answers = {a.question_id: a.value for a in claim.answers}
+    for question in scheme.questions:
+        anchor = answer_anchor(question)
+        if question.required and not answers.get(question.id) and anchor not in unreadable:
+            problems.append(Problem(f"Answer the question: {question.text}", anchor))
+    if not claim.current_evidence:
+        if scheme.evidence_requirement is EvidenceRequirement.WHOLE_SCHEME:
+            problems.append(
+                Problem(
+                    "Add an evidence file: this scheme needs evidence with every claim",
+                    EVIDENCE_FIELD,
+                )
+            )
+        elif scheme.evidence_requirement is EvidenceRequirement.PER_COMPONENT:
+            needing = [
+                ln.component.name
+                for ln in claim.lines
+                if ln.component.evidence_required and (ln.units or 0) > 0
+            ]
+            if needing:
+                problems.append(
+                    Problem(
+                        f"Add an evidence file: {', '.join(needing)} "
+                        f"{'needs' if len(needing) == 1 else 'need'} evidence",
+                        EVIDENCE_FIELD,
+                    )
+                )
+    return problems
