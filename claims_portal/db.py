@@ -7,9 +7,10 @@ Constraint names follow one convention so that Alembic migrations are stable and
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Annotated, Any, TypeAlias
 
-from sqlalchemy import DateTime, MetaData, String, func
+from sqlalchemy import DateTime, Enum, MetaData, Numeric, String, func
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session
 from sqlalchemy.types import TypeDecorator
 
@@ -55,6 +56,19 @@ def utcnow() -> dt.datetime:
     """The current time, aware, in UTC (``clock.now``; the only clock models use)."""
     return clock.now()
 
+
+def enum_column(cls: type[enum.Enum], name: str) -> Enum:
+    """The column type of a status or kind: the member names stored, the values shown.
+
+    Names are stable identifiers (``VARCHAR(40)`` with no database enum type, so a new member
+    needs no ``ALTER TYPE``); values are what users read and may be reworded freely.
+    """
+    return Enum(cls, name=name, native_enum=False, length=40, validate_strings=True)
+
+
+#: Money: pounds and pence below ten billion, read as ``Decimal`` (computed only by
+#: ``claims_portal.calculation``).
+Money = Numeric(12, 2)
 
 #: What services accept: a session, or Flask-SQLAlchemy's scoped ``db.session`` proxy.
 DbSession: TypeAlias = Session | scoped_session[Any]

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims_portal.access.roles import Role
-from claims_portal.db import UTCDateTime, created_at, intpk, utcnow
+from claims_portal.db import UTCDateTime, created_at, enum_column, intpk, utcnow
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 
@@ -132,9 +131,7 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="role", native_enum=False, length=40, validate_strings=True)
-    )
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -150,11 +147,6 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
             and self.start_date <= day
             and (self.end_date is None or day <= self.end_date)
         )
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Store the member names (stable identifiers), show the values (what users read).
-    return Enum(cls, name=name, native_enum=False, length=40, validate_strings=True)
 
 
 class AccessRequestStatus(enum.StrEnum):
@@ -187,14 +179,15 @@ class AccessRequest(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     #: What the person said about why they need access (optional).
     note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[AccessRequestStatus] = mapped_column(
-        _enum(AccessRequestStatus, "access_request_status"), default=AccessRequestStatus.PENDING
+        enum_column(AccessRequestStatus, "access_request_status"),
+        default=AccessRequestStatus.PENDING,
     )
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -223,7 +216,7 @@ class AccessToken(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose, "token_purpose"))
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose, "token_purpose"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[created_at]
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -6,8 +6,9 @@ for one scheme and one claim period. Its status moves only through
 ``claims.services.lifecycle.transition`` (see ``docs/claims.md`` for the state diagram); every
 move writes a :class:`ClaimEvent` (the history the claim page shows) and an audit event.
 
-Money is ``Numeric(12, 2)`` read as ``Decimal``, computed only by ``claims_portal.calculation``.
-Enumerations are stored by member name (stable) and shown by value (what users read).
+Money is ``db.Money`` (``Numeric(12, 2)``) read as ``Decimal``, computed only by
+``claims_portal.calculation``. Enumerations (``db.enum_column``) are stored by member name
+(stable) and shown by value (what users read).
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -35,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims_portal.access.models import User
-from claims_portal.db import UTCDateTime, created_at, intpk, utcnow
+from claims_portal.db import Money, UTCDateTime, created_at, enum_column, intpk, utcnow
 from claims_portal.extensions import db
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
@@ -111,12 +110,6 @@ class ClaimAction(enum.StrEnum):
     MARK_PAID = "paid"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    # Store the member names (stable identifiers), show the values (what users read).
-    return Enum(cls, name=name, native_enum=False, length=40, validate_strings=True)
-
-
-Money = Numeric(12, 2)
 REFERENCE_PREFIX = "CLM-"
 _REFERENCE = re.compile(r"^\s*(?:CLM-?)?0*([0-9]{1,12})\s*$", re.IGNORECASE)
 
@@ -182,7 +175,7 @@ class Claim(db.Model):  # type: ignore[name-defined,misc]
     #: or null (ad hoc schemes allow several claims in their period).
     scope: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[ClaimStatus] = mapped_column(
-        _enum(ClaimStatus, "claim_status"), default=ClaimStatus.DRAFT
+        enum_column(ClaimStatus, "claim_status"), default=ClaimStatus.DRAFT
     )
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -333,9 +326,11 @@ class ClaimEvent(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[intpk]
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     round: Mapped[int] = mapped_column(Integer)
-    action: Mapped[ClaimAction] = mapped_column(_enum(ClaimAction, "claim_action"))
-    from_status: Mapped[ClaimStatus | None] = mapped_column(_enum(ClaimStatus, "claim_status"))
-    to_status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus, "claim_status"))
+    action: Mapped[ClaimAction] = mapped_column(enum_column(ClaimAction, "claim_action"))
+    from_status: Mapped[ClaimStatus | None] = mapped_column(
+        enum_column(ClaimStatus, "claim_status")
+    )
+    to_status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus, "claim_status"))
     #: Null for the system (the payments batch).
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)

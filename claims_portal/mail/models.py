@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, String, Text, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from claims_portal.db import UTCDateTime, created_at, intpk
+from claims_portal.db import UTCDateTime, created_at, enum_column, intpk
 from claims_portal.extensions import db
 
 
@@ -41,7 +41,7 @@ class EmailMessage(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(60))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     status: Mapped[EmailStatus] = mapped_column(
-        Enum(EmailStatus, name="email_status", native_enum=False, length=40, validate_strings=True),
+        enum_column(EmailStatus, "email_status"),
         default=EmailStatus.QUEUED,
     )
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")

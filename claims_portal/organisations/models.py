@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from claims_portal.db import created_at, intpk
+from claims_portal.db import created_at, enum_column, intpk
 from claims_portal.extensions import db
 
 
@@ -45,11 +45,6 @@ class ApprovalMode(enum.StrEnum):
     TWO_STEP = "Two-step"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    # Store the member names (stable identifiers), show the values (what users read).
-    return Enum(cls, name=name, native_enum=False, length=40, validate_strings=True)
-
-
 class Organisation(db.Model):  # type: ignore[name-defined,misc]
     """An NHS organisation, identified by its ODS code."""
 
@@ -69,12 +64,16 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     #: Organisation Data Service code, upper case (e.g. A81001 for a GP practice).
     ods_code: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    kind: Mapped[OrganisationKind] = mapped_column(
+        enum_column(OrganisationKind, "organisation_kind")
+    )
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     active_from: Mapped[dt.date] = mapped_column(Date)
     active_to: Mapped[dt.date | None] = mapped_column(Date)
     #: Practices only: one-step or two-step claim approval. Changed by the ICB alone.
-    approval_mode: Mapped[ApprovalMode | None] = mapped_column(_enum(ApprovalMode, "approval_mode"))
+    approval_mode: Mapped[ApprovalMode | None] = mapped_column(
+        enum_column(ApprovalMode, "approval_mode")
+    )
     created_at: Mapped[created_at]
 
     parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id", lazy="joined")

@@ -17,11 +17,9 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -32,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims_portal.access.models import User
-from claims_portal.db import UTCDateTime, created_at, intpk
+from claims_portal.db import Money, UTCDateTime, created_at, enum_column, intpk
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 
@@ -82,14 +80,6 @@ class OfferStatus(enum.StrEnum):
 ENDED_OFFER_STATUSES = frozenset({OfferStatus.WITHDRAWN, OfferStatus.CANCELLED})
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    # Store the member names (stable identifiers), show the values (what users read).
-    return Enum(cls, name=name, native_enum=False, length=40, validate_strings=True)
-
-
-Money = Numeric(12, 2)
-
-
 class Scheme(db.Model):  # type: ignore[name-defined,misc]
     """A local enhanced service or local incentive scheme for one financial year."""
 
@@ -113,15 +103,15 @@ class Scheme(db.Model):  # type: ignore[name-defined,misc]
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[SchemeStatus] = mapped_column(
-        _enum(SchemeStatus, "scheme_status"), default=SchemeStatus.DRAFT
+        enum_column(SchemeStatus, "scheme_status"), default=SchemeStatus.DRAFT
     )
     claim_frequency: Mapped[ClaimFrequency] = mapped_column(
-        _enum(ClaimFrequency, "claim_frequency")
+        enum_column(ClaimFrequency, "claim_frequency")
     )
     #: Days a generated claim window stays open after its period ends.
     window_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     evidence_requirement: Mapped[EvidenceRequirement] = mapped_column(
-        _enum(EvidenceRequirement, "evidence_requirement"),
+        enum_column(EvidenceRequirement, "evidence_requirement"),
         default=EvidenceRequirement.NOT_REQUIRED,
     )
     multi_service_claims: Mapped[bool] = mapped_column(
@@ -309,7 +299,7 @@ class SupplementaryQuestion(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[intpk]
     scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"), index=True)
     text: Mapped[str] = mapped_column(String(500))
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind, "question_kind"))
+    kind: Mapped[QuestionKind] = mapped_column(enum_column(QuestionKind, "question_kind"))
     required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     help_text: Mapped[str] = mapped_column(String(500), default="", server_default="")
     #: Single choice only: the options, one per line.
@@ -350,7 +340,7 @@ class Offer(db.Model):  # type: ignore[name-defined,misc]
     scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     status: Mapped[OfferStatus] = mapped_column(
-        _enum(OfferStatus, "offer_status"), default=OfferStatus.PENDING
+        enum_column(OfferStatus, "offer_status"), default=OfferStatus.PENDING
     )
     offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
