@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import select, text
 
+from claims_portal.audit.actions import recorded_names
 from claims_portal.audit.models import AuditEvent
 from claims_portal.clock import ENGLAND
 from claims_portal.clock import today as clock_today
@@ -75,7 +76,7 @@ def last_event(
         .where(
             AuditEvent.object_type == object_type,
             AuditEvent.object_id == str(object_id),
-            AuditEvent.action.in_(list(actions)),
+            AuditEvent.action.in_([old for a in actions for old in recorded_names(a)]),
         )
         .order_by(AuditEvent.id.desc())
         .limit(1)

@@ -54,6 +54,8 @@ class Step(Generic[S]):
     refusal: str = ""
     #: Who takes it, when that is not one capability ("the requester").
     who: str = ""
+    #: The audit action when it is not ``<object_type>.<done>``; None: not audited itself.
+    audit: str | None = ""
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,13 @@ class Machine(Generic[S]):
     initial: S
     #: The audit verb of creating the object in its initial status (``offered``).
     created: str
-    #: Who creates it (the capability), shown in the docs.
+    #: Who creates it (the capability; None: see ``creator_who``), shown in the docs.
     creator: Capability | None
     steps: tuple[Step[S], ...]
     #: Statuses the object ends in (no step leaves them); for the docs and tests.
     final: frozenset[S] = field(default_factory=frozenset)
+    #: Who creates it, when that is not one capability ("anyone").
+    creator_who: str = ""
 
     def step(self, name: str) -> Step[S]:
         for step in self.steps:
@@ -88,12 +92,14 @@ class Machine(Generic[S]):
 
     def action(self, step: Step[S] | str) -> str:
         """The audit action of a step (or of ``created``): ``scheme_offer.accepted``."""
-        done = step if isinstance(step, str) else step.done
-        return f"{self.object_type}.{done}"
+        if isinstance(step, str):
+            return f"{self.object_type}.{step}"
+        return step.audit or f"{self.object_type}.{step.done}"
 
     def actions(self) -> list[str]:
         """Every audit action this machine records, creation first."""
-        return [self.action(self.created), *(self.action(s) for s in self.steps)]
+        steps = [self.action(s) for s in self.steps if s.audit is not None]
+        return [self.action(self.created), *steps]
 
     def reachable(self) -> set[S]:
         """Statuses reachable from the initial one by the steps of the table."""
@@ -130,9 +136,10 @@ def set_status(row: Any, status: enum.Enum) -> Any:
 
 def table_rows(machine: Machine[Any]) -> Iterable[tuple[str, str, str, str, str]]:
     """(step, from, to, capability, audit action) rows for the docs, creation first."""
-    creator = machine.creator.name if machine.creator is not None else "-"
+    creator = machine.creator.name if machine.creator is not None else machine.creator_who
     yield ("create", "-", str(machine.initial.value), creator, machine.action(machine.created))
     for step in machine.steps:
         sources = ", ".join(sorted(str(s.value) for s in step.sources))
         capability = step.capability.name if step.capability is not None else step.who or "-"
-        yield (step.name, sources, str(step.target.value), capability, machine.action(step))
+        action = machine.action(step) if step.audit is not None else "-"
+        yield (step.name, sources, str(step.target.value), capability, action)

@@ -20,6 +20,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from claims_portal.access.roles import Capability
+from claims_portal.admin.audit_names import action_filter, action_name
 from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
 from claims_portal.admin.offers import OfferAdmin
 from claims_portal.admin.scheme_parts import (
@@ -84,7 +85,8 @@ class AuditEventAdmin(SecureModelView):
     ]
     column_details_list = [*column_list, "before", "after", "request_id"]
     column_searchable_list = ["action", "object_type", "object_id", "actor_label"]
-    column_filters = ["action", "object_type", "actor_label"]
+    column_filters = [action_filter(), "object_type", "actor_label"]
+    column_formatters = {"action": action_name}
     column_default_sort = ("id", True)
 
     def get_query(self) -> Any:

@@ -98,6 +98,8 @@ class ClaimAction(enum.StrEnum):
 
     START = "started"
     SUBMIT = "submitted"
+    #: A tier 1 commissioner's bulk upload submitting the claim on the provider's behalf.
+    BULK_SUBMIT = "submitted in bulk"
     PROVIDER_APPROVE = "approved by the provider approver"
     PROVIDER_RETURN = "returned by the provider approver"
     TIER_1_APPROVE = "approved at tier 1"

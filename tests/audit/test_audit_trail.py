@@ -124,4 +124,10 @@ def test_cli_verify_passes_then_fails_after_a_hand_edit(app, owner_db_session):
 
 def test_values_that_are_not_json_are_refused(db_session):
     with pytest.raises(TypeError, match="cannot record object"):
-        record_event(db_session, action="x", object_type="y", object_id=1, after={"bad": object()})
+        record_event(
+            db_session,
+            action="thing.happened",
+            object_type="y",
+            object_id=1,
+            after={"bad": object()},
+        )

@@ -69,7 +69,7 @@ def test_each_claim_is_approved_or_reported_with_its_reason(db_session, one_step
     assert failures[999_999].failure is Failure.NOT_FOUND
     assert db_session.get(Claim, fine.id).status is S.AWAITING_PAYMENT_APPROVAL
     summary = db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "claim.bulk_approval")
+        select(AuditEvent).where(AuditEvent.action == "claim.bulk_approved")
     ).one()
     assert summary.after["approved"] == [fine.id]
     assert summary.after["not_approved"][str(stale.id)] == Failure.CONFLICT

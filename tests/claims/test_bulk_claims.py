@@ -146,7 +146,7 @@ def test_a_filled_template_makes_claims_that_need_a_second_review(
     assert birch_claim.value == 50
     assert alder_claim.created_by_id == bulk_scene.tier_1.id
     assert alder_claim.reached_commissioner_at is not None
-    assert [e.action for e in alder_claim.events] == [A.START, A.SUBMIT]
+    assert [e.action for e in alder_claim.events] == [A.START, A.BULK_SUBMIT]
     assert birch_claim.events[-1].reason == "Figures from the practice's March report"
     upload_row = db_session.scalars(select(BulkUpload)).one()
     assert upload_row.claim_count == 2
@@ -158,7 +158,7 @@ def test_a_filled_template_makes_claims_that_need_a_second_review(
         == 2
     )
     assert db_session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "claim.bulk_upload")
+        select(AuditEvent).where(AuditEvent.action == "claim.bulk_uploaded")
     ).one().after["claims"] == [alder_claim.id, birch_claim.id]
     queued = db_session.scalars(select(EmailMessage.recipient)).all()
     assert bulk_scene.extra["second_tier_1"].email in queued

@@ -115,11 +115,11 @@ def test_the_whole_two_step_chain_to_approved_for_payment(db_session, scene):
     ).all()
     assert audit == [
         "claim.started",
-        "claim.submit",
-        "claim.provider_approve",
-        "claim.tier_1_approve",
-        "claim.tier_2_approve",
-        "claim.mark_paid",
+        "claim.submitted",
+        "claim.provider_approved",
+        "claim.tier_1_approved",
+        "claim.tier_2_approved",
+        "claim.paid",
     ]
 
 

@@ -344,6 +344,7 @@ ACCESS_REQUEST = Machine(
     initial=AccessRequestStatus.PENDING,
     created="submitted",
     creator=None,
+    creator_who="anyone, signed in or not",
     final=frozenset(
         {AccessRequestStatus.APPROVED, AccessRequestStatus.REJECTED, AccessRequestStatus.WITHDRAWN}
     ),

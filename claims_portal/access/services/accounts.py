@@ -361,7 +361,9 @@ def end_session(session: DbSession, token: str, *, actor: User) -> None:
         .where(UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    record_event(session, action="sign_out", object_type="user", object_id=actor.id, actor=actor)
+    record_event(
+        session, action="user.signed_out", object_type="user", object_id=actor.id, actor=actor
+    )
 
 
 def end_all_sessions(session: DbSession, user: User, *, except_token: str | None = None) -> int:

@@ -4,19 +4,25 @@ A token is ``secrets.token_urlsafe(32)``; only its SHA-256 is stored, with its p
 expiry and the moment it was used. Issuing a new link of a purpose revokes the person's older
 unused ones. Using a link sets the password, ends every session of the person, unlocks the
 account and resets the failure count, all audited.
+
+A link's status (:class:`LinkStatus`) is read from those moments; its steps are the table
+:data:`INVITATION` (the same for registration and password-reset links): sent, then used
+once (:func:`find_token` locks and re-checks it), replaced, or expired.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import secrets
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from claims_portal.access.links import Links
 from claims_portal.access.models import AccessToken, TokenPurpose, User
 from claims_portal.access.passwords import hash_password, verify_password
+from claims_portal.access.roles import Capability
 from claims_portal.access.services import emails
 from claims_portal.access.services.accounts import (
     AccessError,
@@ -31,10 +37,83 @@ from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import lock
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
+from claims_portal.statemachine import Machine, Step
 
 EXPIRED_LINK = (
     "This link has expired or has already been used. Links work once and only for a limited time."
 )
+
+
+class LinkStatus(enum.StrEnum):
+    """Where an emailed link stands (read from its moments, not stored)."""
+
+    SENT = "Sent"
+    USED = "Used"
+    #: A newer link of the purpose, a password set, or a resent invitation replaced it.
+    REPLACED = "Replaced"
+    EXPIRED = "Expired"
+
+
+_SENT, _USED, _REPLACED, _EXPIRED = LinkStatus
+
+#: An invitation's (and every emailed link's) life. Using one is audited on the person
+#: (``user.registered``; ``password.reset`` for a reset link); being replaced is recorded by
+#: the newer link's ``access_token.issued``; expiring happens by time alone.
+INVITATION = Machine(
+    object_type="access_token",
+    title="Invitation (emailed link)",
+    initial=_SENT,
+    created="issued",
+    creator=Capability.ADMINISTER_USERS,
+    final=frozenset({_USED, _REPLACED}),
+    steps=(
+        Step(
+            "use",
+            frozenset({_SENT}),
+            _USED,
+            None,
+            "used",
+            EXPIRED_LINK,
+            who="the person holding the link",
+            audit="user.registered",
+        ),
+        Step(
+            "replace",
+            frozenset({_SENT, _EXPIRED}),
+            _REPLACED,
+            None,
+            "replaced",
+            who="a newer link, or the password being set",
+            audit=None,
+        ),
+        Step("expire", frozenset({_SENT}), _EXPIRED, None, "expired", who="time", audit=None),
+    ),
+)
+
+
+def link_status(row: AccessToken, now: dt.datetime | None = None) -> LinkStatus:
+    if row.used_at is not None:
+        return LinkStatus.USED
+    if row.revoked_at is not None:
+        return LinkStatus.REPLACED
+    if row.expires_at <= (now or utcnow()):
+        return LinkStatus.EXPIRED
+    return LinkStatus.SENT
+
+
+def _replace_links(session: DbSession, user: User, purpose: TokenPurpose | None = None) -> None:
+    """The ``replace`` step for every replaceable link of the person (of ``purpose``)."""
+    replaceable: list[ColumnElement[bool]] = [
+        AccessToken.used_at.is_(None),
+        AccessToken.revoked_at.is_(None),
+    ]
+    if purpose is not None:
+        replaceable.append(AccessToken.purpose == purpose)
+    session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user.id, *replaceable)
+        .values(revoked_at=utcnow())
+    )
 
 
 class InvalidLink(AccessError):
@@ -56,16 +135,7 @@ def issue_token(
 ) -> tuple[str, AccessToken]:
     """A new link for ``user``; older unused links of the same purpose stop working."""
     now = utcnow()
-    session.execute(
-        update(AccessToken)
-        .where(
-            AccessToken.user_id == user.id,
-            AccessToken.purpose == purpose,
-            AccessToken.used_at.is_(None),
-            AccessToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    _replace_links(session, user, purpose)
     token = secrets.token_urlsafe(32)
     row = AccessToken(
         user_id=user.id,
@@ -106,9 +176,7 @@ def find_token(
     if (
         row is None
         or row.purpose not in purposes
-        or row.used_at is not None
-        or row.revoked_at is not None
-        or row.expires_at <= utcnow()
+        or not INVITATION.allows(link_status(row), "use")
         or row.user.is_disabled
     ):
         raise InvalidLink
@@ -156,15 +224,7 @@ def _set_password(
 
 
 def _revoke_links(session: DbSession, user: User) -> None:
-    session.execute(
-        update(AccessToken)
-        .where(
-            AccessToken.user_id == user.id,
-            AccessToken.used_at.is_(None),
-            AccessToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
+    _replace_links(session, user)
 
 
 def _tell_password_changed(

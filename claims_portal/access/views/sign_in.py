@@ -155,7 +155,7 @@ def sign_out_everywhere() -> Response:
     ended = access_services.end_all_sessions(db.session, user)
     record_event(
         db.session,
-        action="sign_out.everywhere",
+        action="user.signed_out_everywhere",
         object_type="user",
         object_id=user.id,
         actor=user,

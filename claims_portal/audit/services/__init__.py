@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from claims_portal.access.models import User
+from claims_portal.audit.actions import check as check_action
 from claims_portal.audit.models import AuditEvent
 from claims_portal.audit.services.anchors import Anchor
 from claims_portal.db import DbSession, utcnow
@@ -81,10 +82,12 @@ def record_event(
 ) -> AuditEvent:
     """Append an event to the trail (flushes; the caller's unit of work commits it).
 
-    ``action`` is a dotted verb such as ``organisation.approval_mode_changed``. ``before`` and
-    ``after`` hold the changed fields only. Raises ``TypeError`` for values that cannot be
-    stored as JSON.
+    ``action`` is the object, then a verb in the past tense, such as
+    ``organisation.approval_mode_changed`` (``audit.actions``; ``ValueError`` otherwise).
+    ``before`` and ``after`` hold the changed fields only. Raises ``TypeError`` for values
+    that cannot be stored as JSON.
     """
+    check_action(action)
     if session.get_bind().dialect.name == "postgresql":
         # One writer at a time extends the chain; released at commit or rollback.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})

@@ -163,7 +163,7 @@ def bulk_approve(
         )
     record_event(
         session,
-        action="claim.bulk_approval",
+        action="claim.bulk_approved",
         object_type="claim_bulk_approval",
         object_id=action.name.lower(),
         actor=actor,

@@ -38,12 +38,11 @@ from claims_portal.claims.models import (
     BulkUploadClaim,
     Claim,
     ClaimAction,
-    ClaimEvent,
     ClaimLine,
     ClaimStatus,
 )
 from claims_portal.claims.services._common import ClaimInvalid, Problem, holders
-from claims_portal.claims.services.pricing import store_prices, submitted_details, try_price_claim
+from claims_portal.claims.services.lifecycle import record_start, transition
 from claims_portal.db import DbSession, utcnow
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
@@ -253,7 +252,7 @@ def create_bulk_claims(
     claims = [_create_one(session, actor, parsed, upload, row) for row in parsed.rows]
     record_event(
         session,
-        action="claim.bulk_upload",
+        action="claim.bulk_uploaded",
         object_type="claim_bulk_upload",
         object_id=upload.id,
         actor=actor,
@@ -274,6 +273,7 @@ def create_bulk_claims(
 def _create_one(
     session: DbSession, actor: User, parsed: ParsedUpload, upload: BulkUpload, row: BulkRow
 ) -> Claim:
+    """A Draft claim for the row, submitted through the lifecycle (``BULK_SUBMIT``)."""
     scheme, window = parsed.option.scheme, parsed.option.window
     now = utcnow()
     claim = Claim(
@@ -283,13 +283,10 @@ def _create_one(
         period_start=window.period_start,
         period_end=window.period_end,
         scope=WHOLE_SCHEME_SCOPE,
-        status=ClaimStatus.AWAITING_COMMISSIONER_REVIEW,
-        version=2,
+        status=ClaimStatus.DRAFT,
+        version=1,
         round=1,
         created_by_id=actor.id,
-        submitted_at=now,
-        submitted_by_id=actor.id,
-        reached_commissioner_at=now,
         status_changed_at=now,
         updated_at=now,
         updated_by_id=actor.id,
@@ -309,43 +306,8 @@ def _create_one(
                 FILE_FIELD,
             )
         ) from None
-    priced, problems = try_price_claim(session, claim)
-    if priced is None:
-        raise ClaimInvalid(
-            [Problem(f"Row {row.row_number}: {p.message}", FILE_FIELD) for p in problems]
-        )
-    store_prices(claim, priced)
-    details = submitted_details(claim, priced)
-    details["bulk_upload"] = {"id": upload.id, "row": row.row_number, "notes": row.notes}
-    session.add_all(
-        [
-            ClaimEvent(
-                claim_id=claim.id,
-                round=1,
-                action=ClaimAction.START,
-                from_status=None,
-                to_status=ClaimStatus.DRAFT,
-                actor_id=actor.id,
-                version=1,
-                occurred_at=now,
-            ),
-            ClaimEvent(
-                claim_id=claim.id,
-                round=1,
-                action=ClaimAction.SUBMIT,
-                from_status=ClaimStatus.DRAFT,
-                to_status=ClaimStatus.AWAITING_COMMISSIONER_REVIEW,
-                actor_id=actor.id,
-                reason=row.notes,
-                value=claim.value,
-                version=2,
-                details=details,
-                occurred_at=now,
-            ),
-            BulkUploadClaim(upload_id=upload.id, claim_id=claim.id, row_number=row.row_number),
-        ]
-    )
-    session.flush()
+    record_start(session, claim, actor)
+    session.add(BulkUploadClaim(upload_id=upload.id, claim_id=claim.id, row_number=row.row_number))
     record_event(
         session,
         action="claim.bulk_created",
@@ -358,11 +320,25 @@ def _create_one(
             "scheme": scheme.code,
             "period_start": window.period_start,
             "status": claim.status,
-            "value": claim.value,
             "bulk_upload": upload.id,
             "row": row.row_number,
         },
     )
+    reference = {"id": upload.id, "row": row.row_number, "notes": row.notes}
+    try:
+        transition(
+            session,
+            claim.id,
+            ClaimAction.BULK_SUBMIT,
+            actor,
+            expected_version=claim.version,
+            reason=row.notes,
+            bulk=reference,
+        )
+    except ClaimInvalid as error:
+        raise ClaimInvalid(
+            [Problem(f"Row {row.row_number}: {p.message}", FILE_FIELD) for p in error.problems]
+        ) from None
     return claim
 
 

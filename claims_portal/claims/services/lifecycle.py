@@ -13,8 +13,14 @@ on the claim's provider, whether a reason is required and where it goes. ``trans
    approves the same claim at two commissioner steps (tier 1, tier 2, finance);
 5. for a submission, checks the claim and prices it with the calculation core
    (:class:`ClaimInvalid` lists every problem);
-6. applies the step, bumps the version, writes a :class:`ClaimEvent` and an audit event and
-   queues the emails.
+6. applies the step (the status through ``statemachine.set_status``), bumps the version,
+   writes a :class:`ClaimEvent` and an audit event (``claim.<verb>``, :data:`AUDIT_VERBS`)
+   and queues the emails.
+
+A bulk upload (``bulk_upload.py``) submits each claim it creates with the step
+``BULK_SUBMIT`` (tier 1, from Draft to commissioner review), which is never offered on the
+claim page, needs the upload's row reference, and leaves the emails to the upload (one to
+each reviewer for the whole file).
 
 Two people acting on the same claim at once: the second waits for the first's lock, then
 finds the version moved on and is told what happened. Routing (see ``docs/claims.md``):
@@ -28,6 +34,7 @@ finds the version moved on and is told what happened. Routing (see ``docs/claims
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -54,6 +61,7 @@ from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import ApprovalMode, OrganisationKind
 from claims_portal.schemes.models import Offer, OfferStatus
+from claims_portal.statemachine import set_status
 
 S = ClaimStatus
 A = ClaimAction
@@ -73,6 +81,10 @@ class Rule:
     reason_required: bool = False
     #: Shown on the button and in messages.
     label: str = ""
+    #: Offered on the claim page (bulk submission is taken only by a bulk upload).
+    offered: bool = True
+    #: The step emails the people concerned (a bulk upload sends one email for the file).
+    notifies: bool = True
 
 
 _SUBMIT = Rule(Capability.CREATE_CLAIM, None, label="Submit")
@@ -83,6 +95,13 @@ TRANSITIONS: dict[tuple[ClaimStatus, ClaimAction], Rule] = {
     (S.DRAFT, A.SUBMIT): _SUBMIT,
     (S.DECLINED, A.SUBMIT): _SUBMIT,
     (S.RETURNED_BY_PROVIDER, A.SUBMIT): _SUBMIT,
+    (S.DRAFT, A.BULK_SUBMIT): Rule(
+        Capability.APPROVE_CLAIM_TIER_1,
+        S.AWAITING_COMMISSIONER_REVIEW,
+        label="Submit in bulk",
+        offered=False,
+        notifies=False,
+    ),
     (S.AWAITING_PROVIDER_APPROVAL, A.PROVIDER_APPROVE): Rule(
         Capability.APPROVE_CLAIM_PROVIDER,
         S.AWAITING_COMMISSIONER_REVIEW,
@@ -115,6 +134,32 @@ TRANSITIONS: dict[tuple[ClaimStatus, ClaimAction], Rule] = {
     # The payments batch (a later issue); no person's capability: actor is None.
     (S.APPROVED_FOR_PAYMENT, A.MARK_PAID): Rule(None, S.PAID, label="Mark as paid"),
 }
+
+#: Steps that submit a claim (price it and record who submitted it).
+SUBMISSIONS = frozenset({A.SUBMIT, A.BULK_SUBMIT})
+
+#: The audit action of each step is ``claim.<verb>`` (past tense, docs/architecture.md).
+AUDIT_VERBS: dict[ClaimAction, str] = {
+    A.START: "started",
+    A.SUBMIT: "submitted",
+    A.BULK_SUBMIT: "bulk_submitted",
+    A.PROVIDER_APPROVE: "provider_approved",
+    A.PROVIDER_RETURN: "provider_returned",
+    A.TIER_1_APPROVE: "tier_1_approved",
+    A.TIER_1_DECLINE: "tier_1_declined",
+    A.TIER_2_APPROVE: "tier_2_approved",
+    A.TIER_2_DECLINE: "tier_2_declined",
+    A.FINANCE_APPROVE: "finance_approved",
+    A.FINANCE_DECLINE: "finance_declined",
+    A.WITHDRAW: "withdrawn",
+    A.MARK_PAID: "paid",
+}
+
+
+def audit_action(action: ClaimAction) -> str:
+    """``claim.tier_1_approved`` for ``TIER_1_APPROVE``."""
+    return f"claim.{AUDIT_VERBS[action]}"
+
 
 #: Statuses a step can lead to (for the state diagram test in tests/claims).
 ROUTED_TARGETS = {
@@ -176,7 +221,7 @@ def available_actions(
     events = history(session, claim.id) if events is None else events
     allowed = []
     for (status, action), rule in TRANSITIONS.items():
-        if status is not claim.status or rule.capability is None:
+        if status is not claim.status or rule.capability is None or not rule.offered:
             continue
         if not has_capability(user, rule.capability, claim.provider):
             continue
@@ -287,20 +332,26 @@ def transition(
     entries: ClaimEntries | None = None,
     today: dt.date | None = None,
     base_url: str = "",
+    bulk: Mapping[str, object] | None = None,
 ) -> ClaimEvent:
     """Take one step of the claim's life (see the module doc). Flushes; the caller commits.
 
     ``expected_version`` is the version the actor saw (None only for the system's
     ``MARK_PAID``). ``entries`` (submissions only) are units and answers typed on the page,
-    saved with the submission or not at all. Raises :class:`ClaimNotFound`,
-    :class:`ClaimConflict`, ``PermissionDenied``, :class:`ClaimRefused` or
+    saved with the submission or not at all. ``bulk`` (``BULK_SUBMIT`` only, which requires
+    it) is the upload's reference to the row, kept in the event's details. Raises
+    :class:`ClaimNotFound`, :class:`ClaimConflict`, ``PermissionDenied``, :class:`ClaimRefused` or
     :class:`ClaimInvalid`; on any of them the caller rolls back.
     """
     claim = lock_claim(session, claim_id)
-    if actor is not None and not can_view(actor, claim):
+    # A bulk upload's draft is seen by commissioners only once submitted: its maker submits it.
+    made_in_bulk = action is A.BULK_SUBMIT and actor is not None and claim.created_by_id == actor.id
+    if actor is not None and not (made_in_bulk or can_view(actor, claim)):
         raise ClaimNotFound(claim_id)
     if actor is None and action is not A.MARK_PAID:
         raise ClaimRefused("Only the payments system acts without a person")
+    if (action is A.BULK_SUBMIT) != (bulk is not None):
+        raise ClaimRefused("Claims are submitted in bulk only by a bulk upload")
     ensure_current(session, claim, expected_version, action)
     rule = TRANSITIONS[(claim.status, action)]
     if rule.capability is not None:
@@ -324,6 +375,8 @@ def transition(
     if action is A.SUBMIT:
         assert actor is not None
         details = _prepare_submission(session, claim, actor, entries, today=today or clock_today())
+    if bulk is not None:
+        details = _prepare_bulk_submission(session, claim, bulk)
 
     return _apply(
         session,
@@ -369,6 +422,41 @@ def _prepare_submission(
     return submitted_details(claim, priced)
 
 
+def _prepare_bulk_submission(
+    session: DbSession, claim: Claim, bulk: Mapping[str, object]
+) -> dict[str, object]:
+    """Price a claim of a bulk upload (the commissioner is the source of the figures: no
+    questions or evidence are asked for, and the upload has checked its rows)."""
+    from claims_portal.claims.services.pricing import (
+        store_prices,
+        submitted_details,
+        try_price_claim,
+    )
+
+    priced, problems = try_price_claim(session, claim)
+    if priced is None:
+        raise ClaimInvalid(problems or [Problem("The value cannot be calculated")])
+    store_prices(claim, priced)
+    return {**submitted_details(claim, priced), "bulk_upload": dict(bulk)}
+
+
+def record_start(session: DbSession, claim: Claim, actor: User) -> ClaimEvent:
+    """The first event of a claim just made in Draft (its ``START``)."""
+    event = ClaimEvent(
+        claim_id=claim.id,
+        round=1,
+        action=A.START,
+        from_status=None,
+        to_status=S.DRAFT,
+        actor_id=actor.id,
+        version=claim.version,
+        occurred_at=claim.status_changed_at,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
 def _lock_offer(session: DbSession, claim: Claim) -> None:
     """Serialise submissions of one provider under one scheme (caps read other claims)."""
     session.execute(
@@ -411,7 +499,7 @@ def _apply(
     before = claim.status
     after = _target(session, claim, action, actor)
     now = utcnow()
-    if action is A.SUBMIT:
+    if action in SUBMISSIONS:
         assert actor is not None
         if before is not S.DRAFT:
             claim.round += 1
@@ -423,7 +511,7 @@ def _apply(
         claim.approved_at = now
     if after is S.PAID:
         claim.paid_at = now
-    claim.status = after
+    set_status(claim, after)
     claim.status_changed_at = now
     touch(claim, actor)
     event = ClaimEvent(
@@ -443,7 +531,7 @@ def _apply(
     session.flush()
     record_event(
         session,
-        action=f"claim.{action.name.lower()}",
+        action=audit_action(action),
         object_type="claim",
         object_id=claim.id,
         actor=actor,
@@ -463,7 +551,8 @@ def _apply(
     def may_act(person: User) -> bool:
         return awaited is None or duty_problem(claim, awaited, person, all_events) is None
 
-    notify(session, claim, actor=actor, reason=reason, may_act=may_act, base_url=base_url)
+    if rule.notifies:
+        notify(session, claim, actor=actor, reason=reason, may_act=may_act, base_url=base_url)
     return event
 
 

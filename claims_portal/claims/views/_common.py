@@ -21,7 +21,7 @@ from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.claims.forms import StepForm
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent
 from claims_portal.claims.services import ClaimNotFound, Problem
-from claims_portal.claims.services.lifecycle import TRANSITIONS
+from claims_portal.claims.services.lifecycle import SUBMISSIONS, TRANSITIONS
 from claims_portal.claims.services.pricing import explanation_of
 from claims_portal.extensions import db
 from claims_portal.hosts import public_base_url
@@ -109,7 +109,7 @@ def value_view(claim: Claim, events: list[ClaimEvent]) -> ValueView:
         line.value is not None for line in claim.lines if line.units is not None
     )
     if stored:
-        submission = next((e for e in reversed(events) if e.action is ClaimAction.SUBMIT), None)
+        submission = next((e for e in reversed(events) if e.action in SUBMISSIONS), None)
         details = (submission.details or {}) if submission is not None else {}
         return ValueView(
             rows=[
