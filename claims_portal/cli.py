@@ -141,6 +141,16 @@ def demo_command(no_migrate: bool) -> None:
     click.echo(summary.describe(DEMO_PASSWORD))
 
 
+@click.command("routes-doc")
+@with_appcontext
+def routes_doc_command() -> None:
+    """Print docs/routes.md: every route, its methods and what it needs
+    (`claims-portal routes-doc > docs/routes.md`)."""
+    from claims_portal.routes import routes_table
+
+    click.echo(routes_table(current_app), nl=False)
+
+
 def register_commands(app: Flask) -> None:
     from flask_migrate.cli import db as migrate_group
 
@@ -148,6 +158,7 @@ def register_commands(app: Flask) -> None:
     migrate_group.add_command(grant_app_role_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(routes_doc_command)
 
 
 def _create_app() -> Flask:

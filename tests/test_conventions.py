@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from claims_portal.access.views import PUBLIC_ENDPOINTS as ACCESS_PUBLIC
-from claims_portal.admin import PUBLIC_ENDPOINTS as ADMIN_PUBLIC
-from claims_portal.core.views import PUBLIC_ENDPOINTS as CORE_PUBLIC
+from claims_portal.routes import Kind, requirements, routes_table
 
 PACKAGE = Path(__file__).resolve().parent.parent / "claims_portal"
-PUBLIC = CORE_PUBLIC | ACCESS_PUBLIC | ADMIN_PUBLIC
+ROUTES_DOC = PACKAGE.parent / "docs" / "routes.md"
+REGENERATE = "CLAIMS_PORTAL_ENV=development .venv/bin/claims-portal routes-doc > docs/routes.md"
 
 
 def _sample_url(rule) -> str:
@@ -32,10 +31,28 @@ def _rules(app: Flask):
     return [r for r in app.url_map.iter_rules() if not r.endpoint.startswith("_")]
 
 
-def test_every_endpoint_needs_a_signed_in_user_except_the_allow_list(app, client):
+def _public(app: Flask) -> set[str]:
+    return {e for e, r in requirements(app).items() if r.kind is Kind.PUBLIC}
+
+
+def test_every_route_declares_what_it_needs(app):
+    declared = requirements(app)
+    undeclared = sorted(r.endpoint for r in app.url_map.iter_rules() if r.endpoint not in declared)
+    assert undeclared == [], (
+        "declare each route with @public, @signed_in, @requires(...) or @requires_on(...) "
+        "(claims_portal/routes.py): " + ", ".join(undeclared)
+    )
+
+
+def test_docs_routes_md_is_current(app):
+    assert ROUTES_DOC.read_text() == routes_table(app), f"regenerate it: {REGENERATE}"
+
+
+def test_every_endpoint_needs_a_signed_in_user_except_public_ones(app, client):
     checked = 0
+    public = _public(app)
     for rule in _rules(app):
-        if rule.endpoint in PUBLIC:
+        if rule.endpoint in public:
             continue
         url = _sample_url(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -48,9 +65,23 @@ def test_every_endpoint_needs_a_signed_in_user_except_the_allow_list(app, client
     assert checked > 5
 
 
-def test_public_endpoints_exist(app):
-    endpoints = {r.endpoint for r in _rules(app)}
-    assert endpoints >= PUBLIC
+def test_only_the_expected_endpoints_are_public(app):
+    assert _public(app) == {
+        "static",
+        "admin.static",
+        "core.healthz",
+        "core.readyz",
+        "core.assets",
+        "core.accessibility",
+        "core.privacy",
+        "access.sign_in",
+        "access.sign_in_code",
+        "access.forgotten_password",
+        "access.reset_password",
+        "access.complete_registration",
+        "access.request_access",
+        "access.request_access_form",
+    }
 
 
 _KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -34,6 +34,7 @@ from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.organisations.services import with_descendants
+from claims_portal.routes import declare, public
 from claims_portal.schemes.models import (
     ClaimWindow,
     Component,
@@ -43,9 +44,6 @@ from claims_portal.schemes.models import (
     Tariff,
 )
 from claims_portal.security import csp_nonce
-
-#: Flask-Admin's own CSS and JavaScript: the only admin endpoint anyone may reach.
-PUBLIC_ENDPOINTS = frozenset({"admin.static"})
 
 
 class OrganisationAdmin(SecureModelView):
@@ -165,7 +163,18 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     _serve_static_from_memory(app)
+    _declare_requirements(app, admin)
     return admin
+
+
+def _declare_requirements(app: Flask, admin: Admin) -> None:
+    """Every admin endpoint needs what its guarded base view checks (``base.py``)."""
+    for view in admin._views:
+        prefix = f"{view.endpoint}."
+        for rule in app.url_map.iter_rules():
+            name = rule.endpoint.removeprefix(prefix)
+            if rule.endpoint.startswith(prefix) and name != "static":
+                declare(app, rule.endpoint, view.requirement_for(name))
 
 
 def _serve_static_from_memory(app: Flask) -> None:
@@ -176,6 +185,8 @@ def _serve_static_from_memory(app: Flask) -> None:
 
     folders = (str(app.blueprints["admin"].static_folder),)
 
+    # Flask-Admin's own CSS and JavaScript: the only admin endpoint anyone may reach.
+    @public
     def admin_static(filename: str) -> ResponseReturnValue:
         return send_cached_file(folders, filename)
 

@@ -37,6 +37,7 @@ from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import PermissionDenied, has_capability
 from claims_portal.extensions import db
 from claims_portal.inputs import MAX_INT, parse_id
+from claims_portal.routes import Kind, Requirement
 from claims_portal.schemes.services import SchemeError, commissioner_scope
 
 
@@ -73,9 +74,16 @@ def can_configure() -> bool:
 
 
 class _Guarded:
-    """Access checks shared by every admin view (index included)."""
+    """Access checks shared by every admin view (index included).
+
+    :meth:`requirement_for` is what each exposed method needs; ``init_admin`` declares it
+    for every admin endpoint (``claims_portal/routes.py``, ``docs/routes.md``).
+    """
 
     required_capability = Capability.ACCESS_ADMIN
+
+    def requirement_for(self, name: str) -> Requirement:
+        return Requirement(Kind.CAPABILITY, (self.required_capability,))
 
     def is_accessible(self) -> bool:
         return _allowed(self.required_capability)
@@ -200,11 +208,18 @@ class ScopedModelView(SecureModelView):
     def can_delete(self) -> bool:  # type: ignore[override]
         return self.allow_delete and can_configure()
 
+    def requirement_for(self, name: str) -> Requirement:
+        # CONFIGURE_SCHEMES is held by ICB administrators, who also hold ACCESS_ADMIN.
+        if name in WRITE_VIEWS or name in self.extra_write_views:
+            return Requirement(Kind.CAPABILITY, (Capability.CONFIGURE_SCHEMES,))
+        return super().requirement_for(name)
+
     def _handle_view(self, name: str, **kwargs: Any) -> Any:
         refused = super()._handle_view(name, **kwargs)
         if refused is not None:
             return refused
-        if (name in WRITE_VIEWS or name in self.extra_write_views) and not can_configure():
+        (capability,) = self.requirement_for(name).capabilities
+        if not _allowed(capability):
             abort(403)
         return None
 

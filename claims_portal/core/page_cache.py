@@ -121,7 +121,7 @@ def page_cache(app: Flask | None = None) -> PageCache | None:
 
 
 def cached_page(view: F) -> F:
-    """Serve this GET view from the page cache (put it under ``@login_required``).
+    """Serve this GET view from the page cache (put it under the route's requirement).
 
     A stored page is served by ``_serve_stored_page`` before the view; this wrapper renders
     and stores it when it is not there yet.

@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import safe_join
@@ -30,29 +29,18 @@ from claims_portal.core.forms import SwitchOrganisationForm
 from claims_portal.core.page_cache import cached_page
 from claims_portal.extensions import db
 from claims_portal.request_context import CURRENT_ORGANISATION_KEY
-
-#: Endpoints anyone may reach without signing in (the convention tests read this).
-PUBLIC_ENDPOINTS = frozenset(
-    {
-        "core.healthz",
-        "core.readyz",
-        "core.assets",
-        "core.accessibility",
-        "core.privacy",
-        "static",
-    }
-)
+from claims_portal.routes import public, signed_in
 
 
 @bp.get("/")
-@login_required
+@signed_in
 @cached_page
 def home() -> ResponseReturnValue:
     return render_template("core/home.html")
 
 
 @bp.route("/switch-organisation", methods=["GET", "POST"])
-@login_required
+@signed_in
 def switch_organisation() -> ResponseReturnValue:
     organisations = g.get("organisations", [])
     form = SwitchOrganisationForm()
@@ -68,12 +56,14 @@ def switch_organisation() -> ResponseReturnValue:
 
 
 @bp.get("/healthz")
+@public
 def healthz() -> ResponseReturnValue:
     """The process is up (no dependencies checked)."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@public
 def readyz() -> ResponseReturnValue:
     """The database answers: the instance can take traffic."""
     try:
@@ -120,22 +110,26 @@ def send_cached_file(folders: tuple[str, ...], filename: str) -> ResponseReturnV
 
 
 @bp.get("/assets/<path:filename>")
+@public
 def assets(filename: str) -> ResponseReturnValue:
     """nhsuk-frontend's built CSS, JS and images, installed from npm by the set-up."""
     root = Path(current_app.config["NHSUK_FRONTEND_DIR"])
     return send_cached_file((str(root / "assets"), str(root)), filename)
 
 
+@public
 def static(filename: str) -> ResponseReturnValue:
     """The portal's own CSS and JavaScript (registered as Flask's ``static`` endpoint)."""
     return send_cached_file((str(Path(__file__).resolve().parent.parent / "static"),), filename)
 
 
 @bp.get("/accessibility")
+@public
 def accessibility() -> ResponseReturnValue:
     return render_template("core/accessibility.html")
 
 
 @bp.get("/privacy")
+@public
 def privacy() -> ResponseReturnValue:
     return render_template("core/privacy.html")

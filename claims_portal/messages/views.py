@@ -3,11 +3,11 @@ and the header's "Messages (N)" link (one ``COUNT`` per page, computed once per 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
@@ -17,6 +17,7 @@ from claims_portal.access.services.permissions import current_organisation
 from claims_portal.extensions import db
 from claims_portal.messages import bp, services
 from claims_portal.organisations.models import Organisation
+from claims_portal.routes import signed_in
 
 
 class MarkReadForm(FlaskForm):
@@ -34,21 +35,8 @@ def _organisation() -> Organisation | None:
     return organisation
 
 
-@bp.app_context_processor
-def _navigation() -> dict[str, Any]:
-    """``messages_navigation``: None, or the number of tasks for the header link."""
-    if "messages_navigation" not in g:
-        count = None
-        if current_user.is_authenticated:
-            organisation = _organisation()
-            if organisation is not None:
-                count = services.task_count(db.session, _me(), organisation)
-        g.messages_navigation = count
-    return {"messages_navigation": g.messages_navigation}
-
-
 @bp.get("/messages")
-@login_required
+@signed_in
 def index() -> ResponseReturnValue:
     organisation = _organisation()
     tasks: list[services.Task] = []
@@ -64,7 +52,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/messages/updates")
-@login_required
+@signed_in
 def updates() -> ResponseReturnValue:
     organisation = _organisation()
     page_number = request.args.get("page", "1")
@@ -89,7 +77,7 @@ def updates() -> ResponseReturnValue:
 
 
 @bp.post("/messages/updates/mark-read")
-@login_required
+@signed_in
 def mark_read() -> ResponseReturnValue:
     form = MarkReadForm()
     if form.validate_on_submit() and form.up_to.data is not None:

@@ -11,7 +11,6 @@ from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import (
     current_organisation,
     has_capability,
-    require_capability,
 )
 from claims_portal.extensions import db
 from claims_portal.organisations import bp
@@ -19,12 +18,13 @@ from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.forms import ApprovalModeForm
 from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
 from claims_portal.organisations.services import OrganisationError
+from claims_portal.routes import requires
 from claims_portal.rules import put_on_form
 from claims_portal.unit_of_work import refuse
 
 
 @bp.get("/practices")
-@require_capability(Capability.VIEW_COMMISSIONER_CLAIMS)
+@requires(Capability.VIEW_COMMISSIONER_CLAIMS)
 def practices() -> ResponseReturnValue:
     commissioner = cast(Organisation, current_organisation())
     rows = organisation_services.practices_of(db.session, commissioner)
@@ -38,7 +38,7 @@ def practices() -> ResponseReturnValue:
 
 
 @bp.route("/practices/<int:practice_id>/approval-mode", methods=["GET", "POST"])
-@require_capability(Capability.CHANGE_APPROVAL_MODE)
+@requires(Capability.CHANGE_APPROVAL_MODE)
 def approval_mode(practice_id: int) -> ResponseReturnValue:
     practice = db.session.get(Organisation, practice_id)
     if practice is None or practice.kind is not OrganisationKind.GP_PRACTICE:

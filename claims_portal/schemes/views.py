@@ -13,11 +13,11 @@ from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import (
     current_organisation,
     has_capability,
-    require_capability,
 )
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.routes import Target, requires, requires_on
 from claims_portal.rules import Problem, put_on_form
 from claims_portal.schemes import bp
 from claims_portal.schemes.forms import ConfirmForm, RejectOfferForm
@@ -27,32 +27,18 @@ from claims_portal.schemes.services import offers as offer_services
 from claims_portal.unit_of_work import refuse
 
 
-@bp.app_context_processor
-def _navigation() -> dict[str, object]:
-    """Which of this package's links the header shows (the layout reads it)."""
-    organisation = current_organisation()
-    if not current_user.is_authenticated or organisation is None:
-        return {"scheme_navigation": {}}
-    user = cast(User, current_user)
-    return {
-        "scheme_navigation": {
-            "schemes": has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation),
-            "admin": has_capability(user, Capability.ACCESS_ADMIN, organisation),
-        }
-    }
-
-
-def _offer_or_404(scheme_id: int) -> Offer:
-    """The current organisation's offer of a scheme; another provider's is not found."""
+def _offer_to_current(user: User, scheme_id: int) -> Offer | None:
     organisation = cast(Organisation, current_organisation())
-    offer = offer_services.offer_of_scheme(db.session, scheme_id, organisation)
-    if offer is None:
-        abort(404)
-    return offer
+    return offer_services.offer_of_scheme(db.session, scheme_id, organisation)
+
+
+#: The current organisation's offer of a scheme (by the scheme's id); another provider's is
+#: not found. The capability is checked in the current organisation first, as ``requires``.
+OFFER: Target[Offer] = Target("offer", "scheme_id", "offer", _offer_to_current)
 
 
 @bp.get("/schemes")
-@require_capability(Capability.VIEW_PROVIDER_CLAIMS)
+@requires(Capability.VIEW_PROVIDER_CLAIMS)
 def index() -> ResponseReturnValue:
     organisation = cast(Organisation, current_organisation())
     offers = offer_services.offers_to(db.session, organisation)
@@ -64,9 +50,9 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/schemes/<int:scheme_id>")
-@require_capability(Capability.VIEW_PROVIDER_CLAIMS)
-def detail(scheme_id: int) -> ResponseReturnValue:
-    return _detail_page(_offer_or_404(scheme_id))
+@requires_on(OFFER, Capability.VIEW_PROVIDER_CLAIMS)
+def detail(scheme_id: int, offer: Offer) -> ResponseReturnValue:
+    return _detail_page(offer)
 
 
 def _detail_page(
@@ -100,8 +86,8 @@ def _detail_page(
     ), status
 
 
-def _act(scheme_id: int, action: str) -> ResponseReturnValue:
-    offer = _offer_or_404(scheme_id)
+def _act(offer: Offer, action: str) -> ResponseReturnValue:
+    scheme_id = offer.scheme_id
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
@@ -122,22 +108,22 @@ def _act(scheme_id: int, action: str) -> ResponseReturnValue:
 
 
 @bp.post("/schemes/<int:scheme_id>/accept")
-@require_capability(Capability.RESPOND_TO_OFFER)
-def accept(scheme_id: int) -> ResponseReturnValue:
-    return _act(scheme_id, "accept")
+@requires_on(OFFER, Capability.RESPOND_TO_OFFER)
+def accept(scheme_id: int, offer: Offer) -> ResponseReturnValue:
+    return _act(offer, "accept")
 
 
 @bp.post("/schemes/<int:scheme_id>/request-again")
-@require_capability(Capability.RESPOND_TO_OFFER)
-def request_again(scheme_id: int) -> ResponseReturnValue:
-    return _act(scheme_id, "request_again")
+@requires_on(OFFER, Capability.RESPOND_TO_OFFER)
+def request_again(scheme_id: int, offer: Offer) -> ResponseReturnValue:
+    return _act(offer, "request_again")
 
 
 @bp.route("/schemes/<int:scheme_id>/reject", methods=["GET", "POST"])
-@require_capability(Capability.RESPOND_TO_OFFER)
-def reject(scheme_id: int) -> ResponseReturnValue:
-    offer = _offer_or_404(scheme_id)
+@requires_on(OFFER, Capability.RESPOND_TO_OFFER)
+def reject(scheme_id: int, offer: Offer) -> ResponseReturnValue:
     form = RejectOfferForm()
+
     # A rejection posted after someone else answered goes to the service, which says who.
     if not offer_services.can_take(offer, "reject") and not form.is_submitted():
         problem = Problem(f"This offer is {offer.status.lower()}: it can no longer be rejected")

@@ -2,8 +2,8 @@
 
 - ``accounts``: accounts, memberships, sign-in (password step, lockout, sessions); its
   names are re-exported here (``services.create_user``, ``services.AccessError``);
-- ``permissions``: capability checks for views (``require_capability``) and services
-  (``ensure_capability``, ``has_capability``), the current organisation;
+- ``permissions``: capability checks for services (``ensure_capability``,
+  ``has_capability``), the current organisation (views declare theirs: ``routes.py``);
 - ``policy``, ``mailboxes``: who may have an account, the password policy;
 - ``tokens``: emailed single-use links (registration, invitation, password reset);
 - ``access_requests``: requests, routing to deciders, approval and rejection;
@@ -55,7 +55,6 @@ from claims_portal.access.services.permissions import (
     current_organisation,
     ensure_capability,
     has_capability,
-    require_capability,
 )
 
 __all__ = [
@@ -89,6 +88,5 @@ __all__ = [
     "permissions",
     "policy",
     "record_failed_sign_in",
-    "require_capability",
     "tokens",
 ]

@@ -1,4 +1,4 @@
-"""Permission checks by named capability, for views (a decorator) and services (a function).
+"""Permission checks by named capability, for services; views declare theirs (``routes.py``).
 
 A commissioner role held in an ICB reaches the ICB's sub-locations and every provider under
 them; a provider role reaches only its own organisation.
@@ -7,22 +7,17 @@ them; a provider role reaches only its own organisation.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+from collections.abc import Iterable
+from typing import cast
 
-from flask import abort, g
-from flask_login import current_user
+from flask import g
 from sqlalchemy import select
 
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import ROLE_CAPABILITIES, Capability
 from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession
-from claims_portal.extensions import login_manager
 from claims_portal.organisations.models import Organisation, OrganisationKind
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class PermissionDenied(Exception):
@@ -112,27 +107,3 @@ def ensure_capability(
 def current_organisation() -> Organisation | None:
     """The organisation the signed-in user is acting for (chosen with the switcher)."""
     return cast(Organisation | None, g.get("current_organisation"))
-
-
-def require_capability(capability: Capability) -> Callable[[F], F]:
-    """View decorator: the signed-in user must hold ``capability`` in the current organisation.
-
-    Views using it are registered in the permission registry that the convention tests read.
-    """
-
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            organisation = current_organisation()
-            if organisation is None or not has_capability(
-                cast(User, current_user), capability, organisation
-            ):
-                abort(403)
-            return view(*args, **kwargs)
-
-        wrapped.required_capability = capability  # type: ignore[attr-defined]
-        return cast(F, wrapped)
-
-    return decorator

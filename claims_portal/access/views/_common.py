@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from claims_portal.access.links import Links
 from claims_portal.access.models import User
-from claims_portal.access.roles import Capability
 from claims_portal.access.services import AccessError, mfa
-from claims_portal.access.services.permissions import has_capability
 from claims_portal.hosts import public_base_url
 from claims_portal.rules import put_on_form
 from claims_portal.unit_of_work import refuse
@@ -59,24 +57,5 @@ def _require_mfa_enrolment() -> Any:
     return None
 
 
-def _navigation() -> dict[str, Any]:
-    if not current_user.is_authenticated:
-        return {}
-    from claims_portal.access.services import access_requests
-    from claims_portal.extensions import db
-
-    memberships = g.get("memberships", [])
-    pending = None
-    if access_requests.may_decide_any(me(), memberships):
-        pending = len(access_requests.pending_for(db.session, me()))
-    organisation = g.get("current_organisation")
-    return {
-        "pending_actions_count": pending,
-        "can_manage_people": organisation is not None
-        and has_capability(me(), Capability.ADMINISTER_USERS, organisation),
-    }
-
-
 def install(app: Flask) -> None:
     app.before_request(_require_mfa_enrolment)
-    app.context_processor(_navigation)

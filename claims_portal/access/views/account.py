@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -23,13 +22,14 @@ from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.mail import services as mail_services
 from claims_portal.mail.kinds import KINDS, EmailKind
+from claims_portal.routes import signed_in
 
 #: Flask-session key of the secret shown on the set-up page until it is confirmed.
 MFA_SETUP_SECRET = "mfa_setup_secret"  # noqa: S105 - a session key, not a secret
 
 
 @bp.get("/account")
-@login_required
+@signed_in
 def account() -> str:
     user = me()
     day = today()
@@ -44,7 +44,7 @@ def account() -> str:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@signed_in
 def change_password() -> str | Response | tuple[str, int]:
     user = me()
     form = ChangePasswordForm()
@@ -73,7 +73,7 @@ def change_password() -> str | Response | tuple[str, int]:
 
 
 @bp.route("/account/two-factor-authentication", methods=["GET", "POST"])
-@login_required
+@signed_in
 def mfa_set_up() -> str | Response:
     user = me()
     secret = session.get(MFA_SETUP_SECRET)
@@ -101,7 +101,7 @@ def mfa_set_up() -> str | Response:
 
 
 @bp.route("/account/two-factor-authentication/turn-off", methods=["GET", "POST"])
-@login_required
+@signed_in
 def mfa_turn_off() -> str | Response:
     user = me()
     if not user.mfa_enabled:
@@ -120,7 +120,7 @@ def mfa_turn_off() -> str | Response:
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
-@login_required
+@signed_in
 def recovery_codes() -> str | Response:
     user = me()
     if not user.mfa_enabled:
@@ -135,7 +135,7 @@ def recovery_codes() -> str | Response:
 
 
 @bp.route("/account/email-notifications", methods=["GET", "POST"])
-@login_required
+@signed_in
 def email_notifications() -> str | Response:
     user = me()
     current = mail_services.preferences_of(db.session, user)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import cast
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
-from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -16,17 +15,23 @@ from claims_portal.access.forms import ConfirmForm, InviteForm, ReasonForm
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import Capability, Role
 from claims_portal.access.services import AccessError, normalise_email, people
-from claims_portal.access.services.permissions import current_organisation, require_capability
+from claims_portal.access.services.permissions import current_organisation
 from claims_portal.access.views._common import links, me, show_error
 from claims_portal.access.views.mailbox_checks import invitation_warning
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.routes import Target, requires, requires_on
 from claims_portal.rules import Problem
 from claims_portal.unit_of_work import refuse
 
+#: A person by their user id: anyone signed in learns whether the id exists (404 or 403).
+PERSON: Target[User] = Target(
+    "person", "user_id", "person", lambda user, key: db.session.get(User, key)
+)
+
 
 @bp.get("/people")
-@require_capability(Capability.ADMINISTER_USERS)
+@requires(Capability.ADMINISTER_USERS)
 def people_list() -> str:
     root = cast(Organisation, current_organisation())
     return render_template(
@@ -35,7 +40,7 @@ def people_list() -> str:
 
 
 @bp.route("/people/invite", methods=["GET", "POST"])
-@require_capability(Capability.ADMINISTER_USERS)
+@requires(Capability.ADMINISTER_USERS)
 def invite() -> str | Response:
     root = cast(Organisation, current_organisation())
     organisations = people.scope_organisations(db.session, me(), root)
@@ -88,18 +93,19 @@ def _unchecked_mailbox_warning(form: InviteForm) -> str | None:
     return warning
 
 
-def _person(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    people.ensure_can_manage(me(), user)  # 403 for people of another ICB
-    return user
+#: Administering one of the person's memberships (403 for people of another ICB).
+managed_person = requires_on(
+    PERSON,
+    Capability.ADMINISTER_USERS,
+    allowed=people.can_manage,
+    note="on one of their memberships",
+)
 
 
 @bp.get("/people/<int:user_id>")
-@login_required
-def person(user_id: int) -> str:
-    return _person_page(_person(user_id))
+@managed_person
+def person(user_id: int, person: User) -> str:
+    return _person_page(person)
 
 
 def _person_page(user: User, problems: list[Problem] | None = None) -> str:
@@ -113,9 +119,10 @@ def _person_page(user: User, problems: list[Problem] | None = None) -> str:
     )
 
 
-def _act(user_id: int, action: Callable[[User], str], form_class: type = ConfirmForm) -> Response:
-    user = _person(user_id)
+def _act(user: User, action: Callable[[User], str], form_class: type = ConfirmForm) -> Response:
+    user_id = user.id
     form = form_class()
+
     if form.validate_on_submit():
         try:
             message = action(user)
@@ -127,59 +134,59 @@ def _act(user_id: int, action: Callable[[User], str], form_class: type = Confirm
 
 
 @bp.post("/people/<int:user_id>/disable")
-@login_required
-def disable_person(user_id: int) -> Response:
+@managed_person
+def disable_person(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
         form = ReasonForm()
         ended = people.disable_user(db.session, user, actor=me(), reason=form.reason.data or None)
         return f"{user.full_name}'s account is disabled; {ended} signed-in sessions ended."
 
-    return _act(user_id, action, ReasonForm)
+    return _act(person, action, ReasonForm)
 
 
 @bp.post("/people/<int:user_id>/enable")
-@login_required
-def enable_person(user_id: int) -> Response:
+@managed_person
+def enable_person(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
         people.enable_user(db.session, user, actor=me())
         return f"{user.full_name}'s account is enabled."
 
-    return _act(user_id, action)
+    return _act(person, action)
 
 
 @bp.post("/people/<int:user_id>/unlock")
-@login_required
-def unlock_person(user_id: int) -> Response:
+@managed_person
+def unlock_person(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
         people.unlock_user(db.session, user, actor=me())
         return f"{user.full_name}'s account is unlocked."
 
-    return _act(user_id, action)
+    return _act(person, action)
 
 
 @bp.post("/people/<int:user_id>/reset-two-factor")
-@login_required
-def reset_person_mfa(user_id: int) -> Response:
+@managed_person
+def reset_person_mfa(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
         people.reset_mfa(db.session, user, actor=me())
         return f"{user.full_name} will set up two-factor authentication again at next sign-in."
 
-    return _act(user_id, action)
+    return _act(person, action)
 
 
 @bp.post("/people/<int:user_id>/resend-invitation")
-@login_required
-def resend_invitation(user_id: int) -> Response:
+@managed_person
+def resend_invitation(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
         people.resend_invitation(db.session, user, actor=me(), links=links())
         return f"We have emailed {user.email} a new link to set up their account."
 
-    return _act(user_id, action)
+    return _act(person, action)
 
 
 @bp.post("/people/<int:user_id>/memberships/<int:membership_id>/revoke")
-@login_required
-def revoke_membership(user_id: int, membership_id: int) -> Response:
+@managed_person
+def revoke_membership(user_id: int, membership_id: int, person: User) -> Response:
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.user_id != user_id:
         abort(404)
@@ -192,4 +199,4 @@ def revoke_membership(user_id: int, membership_id: int) -> Response:
             f"{membership.organisation.display_name}."
         )
 
-    return _act(user_id, action)
+    return _act(person, action)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -15,18 +15,43 @@ from claims_portal.access.forms import (
     FindOrganisationForm,
     RequestAccessForm,
 )
-from claims_portal.access.models import AccessRequest, AccessRequestStatus
-from claims_portal.access.roles import Role
+from claims_portal.access.models import AccessRequest, AccessRequestStatus, User
+from claims_portal.access.roles import Capability, Role
 from claims_portal.access.services import AccessConflict, AccessError, access_requests
+from claims_portal.access.services.permissions import PermissionDenied
 from claims_portal.access.views._common import links, me, show_error
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.routes import Target, public, requires_on, signed_in
 
-PUBLIC_ENDPOINTS = frozenset({"access.request_access", "access.request_access_form"})
+
+def _is_requester(user: User, access: AccessRequest) -> bool:
+    return access.requester_id == user.id or access.email == user.email
+
+
+def _sees(user: User, access: AccessRequest) -> bool:
+    """The requester, or someone who decides requests for its organisation."""
+    if _is_requester(user, access):
+        return True
+    try:
+        access_requests.ensure_can_decide(db.session, user, access)
+    except PermissionDenied:
+        return False
+    return True
+
+
+#: An access request by its id (anyone signed in learns whether the id exists: 404 or 403).
+ACCESS_REQUEST: Target[AccessRequest] = Target(
+    "access request",
+    "request_id",
+    "access",
+    lambda user, key: db.session.get(AccessRequest, key),
+)
 
 
 @bp.get("/request-access")
+@public
 def request_access() -> str:
     form = FindOrganisationForm(request.args)
     results = None
@@ -36,6 +61,7 @@ def request_access() -> str:
 
 
 @bp.route("/request-access/<ods_code>", methods=["GET", "POST"])
+@public
 def request_access_form(ods_code: str) -> str | Response:
     organisation = db.session.scalar(
         select(Organisation).where(Organisation.ods_code == ods_code.upper())
@@ -75,7 +101,7 @@ def request_access_form(ods_code: str) -> str | Response:
 
 
 @bp.get("/pending-actions")
-@login_required
+@signed_in
 def pending_actions() -> str:
     rows = access_requests.pending_for(db.session, me())
     return render_template("access/pending_actions.html", requests=rows)
@@ -86,16 +112,17 @@ def _decision_choices() -> list[SelectChoice]:
 
 
 @bp.route("/access-requests/<int:request_id>", methods=["GET", "POST"])
-@login_required
-def access_request(request_id: int) -> tuple[str, int] | Response:
-    access = db.session.get(AccessRequest, request_id)
-    if access is None:
-        abort(404)
+@requires_on(
+    ACCESS_REQUEST,
+    Capability.ADMINISTER_USERS,
+    Capability.APPROVE_PRACTICE_ACCESS,
+    allowed=_sees,
+    note="or its requester (the organisation's approval mode says which capability decides)",
+)
+def access_request(request_id: int, access: AccessRequest) -> tuple[str, int] | Response:
+    # Another organisation's request is refused (403), even by editing the URL.
     user = me()
-    is_requester = access.requester_id == user.id or access.email == user.email
-    if not is_requester:
-        # Another organisation's request is refused (403), even by editing the URL.
-        access_requests.ensure_can_decide(db.session, user, access)
+    is_requester = _is_requester(user, access)
     form = DecisionForm()
     form.decision.choices = _decision_choices()
     status = 200
@@ -133,12 +160,14 @@ def access_request(request_id: int) -> tuple[str, int] | Response:
 
 
 @bp.post("/access-requests/<int:request_id>/withdraw")
-@login_required
-def withdraw_access_request(request_id: int) -> Response:
-    access = db.session.get(AccessRequest, request_id)
-    if access is None:
-        abort(404)
+@requires_on(
+    ACCESS_REQUEST,
+    allowed=lambda user, access: access.requester_id == user.id,
+    note="its requester",
+)
+def withdraw_access_request(request_id: int, access: AccessRequest) -> Response:
     form = ConfirmForm()
+
     if form.validate_on_submit():
         # A refusal (decided meanwhile) is the error page with the reason (errors.py).
         access_requests.withdraw(db.session, access, actor=me())

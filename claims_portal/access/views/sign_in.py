@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from claims_portal import clock, unit_of_work
@@ -22,17 +22,8 @@ from claims_portal.access.services import mfa, tokens
 from claims_portal.access.views._common import links, me, show_error
 from claims_portal.audit.services import record_event
 from claims_portal.extensions import db
+from claims_portal.routes import public, signed_in
 from claims_portal.security import is_safe_redirect
-
-PUBLIC_ENDPOINTS = frozenset(
-    {
-        "access.sign_in",
-        "access.sign_in_code",
-        "access.forgotten_password",
-        "access.reset_password",
-        "access.complete_registration",
-    }
-)
 
 #: Flask-session key of a sign-in waiting for its security code (password already checked).
 MFA_PENDING = "mfa_pending"
@@ -50,6 +41,7 @@ def _after_sign_in(next_url: str | None) -> Response:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@public
 def sign_in() -> str | Response:
     next_url = request.values.get("next")
     if current_user.is_authenticated:
@@ -97,6 +89,7 @@ def _pending_user() -> tuple[User | None, dict[str, Any]]:
 
 
 @bp.route("/sign-in/security-code", methods=["GET", "POST"])
+@public
 def sign_in_code() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -137,7 +130,7 @@ def sign_in_code() -> str | Response:
 
 
 @bp.post("/sign-out")
-@login_required
+@signed_in
 def sign_out() -> Response:
     user = me()
     if user.session_token:
@@ -149,7 +142,7 @@ def sign_out() -> Response:
 
 
 @bp.post("/sign-out-everywhere")
-@login_required
+@signed_in
 def sign_out_everywhere() -> Response:
     user = me()
     ended = access_services.end_all_sessions(db.session, user)
@@ -168,6 +161,7 @@ def sign_out_everywhere() -> Response:
 
 
 @bp.route("/forgotten-password", methods=["GET", "POST"])
+@public
 def forgotten_password() -> str | Response:
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
@@ -210,6 +204,7 @@ def _set_password_page(
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
 def reset_password(token: str) -> str | Response | tuple[str, int]:
     return _set_password_page(
         token,
@@ -222,6 +217,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/complete-registration/<token>", methods=["GET", "POST"])
+@public
 def complete_registration(token: str) -> str | Response | tuple[str, int]:
     return _set_password_page(
         token,

@@ -25,6 +25,7 @@ from claims_portal.claims.services.lifecycle import SUBMISSIONS, TRANSITIONS
 from claims_portal.claims.services.pricing import explanation_of
 from claims_portal.extensions import db
 from claims_portal.hosts import public_base_url
+from claims_portal.routes import Target, requires_on
 
 APPROVE_ACTIONS = frozenset(
     {
@@ -56,7 +57,39 @@ def claim_or_404(claim_id: int) -> Claim:
         abort(404)
 
 
+def _visible_claim(user: User, claim_id: int) -> Claim | None:
+    try:
+        return services.get_claim(db.session, claim_id, user)
+    except ClaimNotFound:
+        return None
+
+
+#: A claim the person may see (another organisation's, or one not yet sent to the
+#: commissioner, is not found).
+CLAIM: Target[Claim] = Target("claim", "claim_id", "claim", _visible_claim, lambda c: c.provider)
+
+#: Seeing the claim: its practice's users, or the commissioners above it once sent to them.
+seen_claim = requires_on(
+    CLAIM, Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS
+)
+
+#: A step on the claim: seeing it, then the step's own capability from the lifecycle table.
+claim_step = requires_on(
+    CLAIM,
+    Capability.VIEW_PROVIDER_CLAIMS,
+    Capability.VIEW_COMMISSIONER_CLAIMS,
+    note="then the step's capability (claims lifecycle `TRANSITIONS`)",
+)
+
+
+#: Changing a draft (or a claim sent back): its practice's claim makers.
+edited_claim = requires_on(
+    CLAIM, Capability.CREATE_CLAIM, note="a claim no longer editable shows why (409)"
+)
+
+
 def can_edit(claim: Claim, user: User) -> bool:
+
     return (
         claim.is_editable
         and services.is_provider_viewer(user, claim)

@@ -15,11 +15,10 @@ from urllib.parse import parse_qsl
 
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from claims_portal.access.roles import Capability
-from claims_portal.access.services.permissions import current_organisation, require_capability
+from claims_portal.access.services.permissions import current_organisation
 from claims_portal.claims import bp
 from claims_portal.claims.evidence import attachment_disposition
 from claims_portal.claims.models import ClaimAction
@@ -31,6 +30,7 @@ from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
+from claims_portal.routes import requires
 from claims_portal.unit_of_work import refuse
 
 
@@ -44,7 +44,7 @@ def _targets() -> list[tuple[int, int]]:
 
 
 @bp.post("/claims/bulk-approval")
-@login_required
+@requires(Capability.VIEW_COMMISSIONER_CLAIMS)
 def bulk_approve() -> ResponseReturnValue:
     user, organisation, scope = list_scope()
     if not scope.is_commissioner:
@@ -101,13 +101,13 @@ def _bulk_page(problems: list[Problem] | None = None, status: int = 200) -> Resp
 
 
 @bp.get("/claims/bulk-claims")
-@require_capability(Capability.APPROVE_CLAIM_TIER_1)
+@requires(Capability.APPROVE_CLAIM_TIER_1)
 def bulk_claims() -> ResponseReturnValue:
     return _bulk_page()
 
 
 @bp.get("/claims/bulk-claims/<int:window_id>/template")
-@require_capability(Capability.APPROVE_CLAIM_TIER_1)
+@requires(Capability.APPROVE_CLAIM_TIER_1)
 def bulk_template(window_id: int) -> ResponseReturnValue:
     organisation = cast(Organisation, current_organisation())
     option = bulk_upload.find_option(db.session, me(), organisation, today(), window_id)
@@ -127,7 +127,7 @@ def bulk_template(window_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/claims/bulk-claims")
-@require_capability(Capability.APPROVE_CLAIM_TIER_1)
+@requires(Capability.APPROVE_CLAIM_TIER_1)
 def bulk_claims_upload() -> ResponseReturnValue:
     organisation = cast(Organisation, current_organisation())
     upload = request.files.get(bulk_upload.FILE_FIELD)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import ReasonForm, StepForm
@@ -20,8 +19,10 @@ from claims_portal.claims.views._common import (
     DECLINE_ACTIONS,
     base_url,
     claim_or_404,
+    claim_step,
     me,
     render_claim,
+    seen_claim,
 )
 from claims_portal.extensions import db
 from claims_portal.unit_of_work import refuse
@@ -79,15 +80,14 @@ def take_step(
 
 
 @bp.get("/claims/<int:claim_id>")
-@login_required
-def detail(claim_id: int) -> ResponseReturnValue:
-    return render_claim(claim_or_404(claim_id))
+@seen_claim
+def detail(claim_id: int, claim: Claim) -> ResponseReturnValue:
+    return render_claim(claim)
 
 
 @bp.post("/claims/<int:claim_id>/approve")
-@login_required
-def approve(claim_id: int) -> ResponseReturnValue:
-    claim_or_404(claim_id)
+@claim_step
+def approve(claim_id: int, claim: Claim) -> ResponseReturnValue:
     form = StepForm()
     if not form.validate_on_submit() or form.action.data not in ClaimAction.__members__:
         abort(400)
@@ -100,10 +100,10 @@ def approve(claim_id: int) -> ResponseReturnValue:
 
 
 def _reason_page(
-    claim_id: int, allowed: frozenset[ClaimAction], template_kind: str
+    claim: Claim, allowed: frozenset[ClaimAction], template_kind: str
 ) -> ResponseReturnValue:
     """GET: the reason form for the claim's current step; POST: take it."""
-    claim = claim_or_404(claim_id)
+    claim_id = claim.id
     form = ReasonForm()
     if form.is_submitted():
         if form.action.data not in ClaimAction.__members__:
@@ -139,18 +139,18 @@ def _reason_page(
 
 
 @bp.route("/claims/<int:claim_id>/decline", methods=["GET", "POST"])
-@login_required
-def decline(claim_id: int) -> ResponseReturnValue:
-    return _reason_page(claim_id, DECLINE_ACTIONS, "decline")
+@claim_step
+def decline(claim_id: int, claim: Claim) -> ResponseReturnValue:
+    return _reason_page(claim, DECLINE_ACTIONS, "decline")
 
 
 @bp.route("/claims/<int:claim_id>/return", methods=["GET", "POST"])
-@login_required
-def return_claim(claim_id: int) -> ResponseReturnValue:
-    return _reason_page(claim_id, frozenset({ClaimAction.PROVIDER_RETURN}), "return")
+@claim_step
+def return_claim(claim_id: int, claim: Claim) -> ResponseReturnValue:
+    return _reason_page(claim, frozenset({ClaimAction.PROVIDER_RETURN}), "return")
 
 
 @bp.route("/claims/<int:claim_id>/withdraw", methods=["GET", "POST"])
-@login_required
-def withdraw(claim_id: int) -> ResponseReturnValue:
-    return _reason_page(claim_id, frozenset({ClaimAction.WITHDRAW}), "withdraw")
+@claim_step
+def withdraw(claim_id: int, claim: Claim) -> ResponseReturnValue:
+    return _reason_page(claim, frozenset({ClaimAction.WITHDRAW}), "withdraw")

@@ -25,7 +25,7 @@ from typing import IO, cast
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -64,9 +64,11 @@ from claims_portal.claims.views._common import (
     base_url,
     can_edit,
     claim_or_404,
+    edited_claim,
     evidence_store,
     me,
     render_claim,
+    seen_claim,
     value_view,
 )
 from claims_portal.claims.views.claim import done_message
@@ -154,9 +156,8 @@ def render_edit(
 
 
 @bp.get("/claims/<int:claim_id>/edit")
-@login_required
-def edit(claim_id: int) -> ResponseReturnValue:
-    claim = claim_or_404(claim_id)
+@edited_claim
+def edit(claim_id: int, claim: Claim) -> ResponseReturnValue:
     refused = _editable_or_refuse(claim)
     if refused is not None:
         return refused
@@ -179,9 +180,8 @@ def _inspect(upload: object) -> InspectedEvidence:
 
 
 @bp.post("/claims/<int:claim_id>/edit")
-@login_required
-def save(claim_id: int) -> ResponseReturnValue:
-    claim = claim_or_404(claim_id)
+@edited_claim
+def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
     refused = _editable_or_refuse(claim)
     if refused is not None:
         return refused
@@ -299,10 +299,9 @@ def _after(claim_id: int, action: str, evidence: InspectedEvidence | None) -> Re
 
 
 @bp.get("/claims/<int:claim_id>/evidence/<int:evidence_id>")
-@login_required
-def download(claim_id: int, evidence_id: int) -> ResponseReturnValue:
+@seen_claim
+def download(claim_id: int, evidence_id: int, claim: Claim) -> ResponseReturnValue:
     """An evidence file, as an attachment, for people who may see the claim."""
-    claim = claim_or_404(claim_id)
     try:
         row = services.evidence_of(db.session, claim, evidence_id)
     except ClaimNotFound:

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
@@ -32,22 +31,10 @@ from claims_portal.core.page_cache import cached_page
 from claims_portal.extensions import db
 from claims_portal.messages import services as message_services
 from claims_portal.organisations.models import Organisation
+from claims_portal.routes import requires
 
 #: Tasks shown above the list (the message centre has them all).
 WAITING_SHOWN = 10
-
-
-@bp.app_context_processor
-def _navigation() -> dict[str, object]:
-    """Whether the header shows "Claims" (the layout reads it)."""
-    organisation = current_organisation()
-    if not current_user.is_authenticated or organisation is None:
-        return {"claims_navigation": False}
-    user = cast(User, current_user)
-    return {
-        "claims_navigation": has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation)
-        or has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation)
-    }
 
 
 def list_scope() -> tuple[User, Organisation, ListScope]:
@@ -98,7 +85,7 @@ def sort_links(chosen: ClaimFilter) -> dict[str, dict[str, str]]:
 
 
 @bp.get("/claims")
-@login_required
+@requires(Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS)
 @cached_page
 def index() -> ResponseReturnValue:
     user, organisation, scope = list_scope()
@@ -155,7 +142,7 @@ def _file_response(spooled: IO[bytes], mimetype: str) -> Response:
 
 
 @bp.get("/claims/export-csv")
-@login_required
+@requires(Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS)
 def export_csv() -> ResponseReturnValue:
     _, _, scope = list_scope()
     chosen = listing.parse_filter(request.args)
@@ -165,7 +152,7 @@ def export_csv() -> ResponseReturnValue:
 
 
 @bp.get("/claims/export-xlsx")
-@login_required
+@requires(Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS)
 def export_xlsx() -> ResponseReturnValue:
     _, _, scope = list_scope()
     chosen = listing.parse_filter(request.args)

@@ -12,7 +12,6 @@ from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import (
     current_organisation,
     icb_of,
-    require_capability,
 )
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import FinanceThresholdForm
@@ -20,6 +19,7 @@ from claims_portal.claims.services import ClaimConflict, ClaimInvalid
 from claims_portal.claims.views._common import me
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.routes import requires
 from claims_portal.unit_of_work import refuse
 
 
@@ -33,7 +33,7 @@ def _seen(value: str | None) -> Decimal | None:
 
 
 @bp.route("/claims/finance-threshold", methods=["GET", "POST"])
-@require_capability(Capability.CONFIGURE_SCHEMES)
+@requires(Capability.CONFIGURE_SCHEMES)
 def finance_threshold() -> ResponseReturnValue:
     icb = icb_of(cast(Organisation, current_organisation()))
     if icb is None:

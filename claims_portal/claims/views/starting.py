@@ -11,7 +11,6 @@ from wtforms.fields.choices import SelectChoice
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import (
     current_organisation,
-    require_capability,
 )
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import StartClaimForm
@@ -20,6 +19,7 @@ from claims_portal.claims.views._common import me
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
+from claims_portal.routes import requires
 from claims_portal.schemes.services.schedule import long_date
 from claims_portal.unit_of_work import refuse
 
@@ -44,7 +44,7 @@ def _option_choices(options: list[services.StartOption]) -> list[SelectChoice]:
 
 
 @bp.route("/claims/new", methods=["GET", "POST"])
-@require_capability(Capability.CREATE_CLAIM)
+@requires(Capability.CREATE_CLAIM)
 def new() -> ResponseReturnValue:
     provider = cast(Organisation, current_organisation())
     day = today()
