@@ -15,6 +15,7 @@ from typing import Any, cast
 from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 
+from claims_portal.access import current
 from claims_portal.access.models import Membership, User
 from claims_portal.access.services import access_requests
 from claims_portal.extensions import db
@@ -111,7 +112,7 @@ def _template_context() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {"navigation": []}
     organisation = g.get("current_organisation")
-    user = cast(User, current_user)
+    user = current.person()
     return {
         "navigation": links_for(user, organisation, cast(Flask, current_app)),
         # The message centre's tasks page links to the pending access requests too.

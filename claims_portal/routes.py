@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar, cast
 from flask import Flask, abort, current_app
 from flask_login import current_user, login_required
 
+from claims_portal.access import current
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import current_organisation, has_capability
@@ -105,10 +106,6 @@ def signed_in(view: F) -> F:
     return wrapped
 
 
-def _me() -> User:
-    return cast(User, current_user)
-
-
 def requires(*capabilities: Capability) -> Callable[[F], F]:
     """One of ``capabilities`` in the current organisation; 403 otherwise."""
     if not capabilities:
@@ -121,7 +118,7 @@ def requires(*capabilities: Capability) -> Callable[[F], F]:
                 return login_manager.unauthorized()
             organisation = current_organisation()
             if organisation is None or not any(
-                has_capability(_me(), c, organisation) for c in capabilities
+                has_capability(current.person(), c, organisation) for c in capabilities
             ):
                 abort(403)
             return view(*args, **kwargs)
@@ -168,7 +165,7 @@ def requires_on(
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            user = _me()
+            user = current.person()
             if target.organisation is None and capabilities:
                 organisation = current_organisation()
                 if organisation is None or not any(

@@ -32,7 +32,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
 
-from claims_portal.access.models import User
+from claims_portal.access import current
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import PermissionDenied, has_capability
 from claims_portal.extensions import db
@@ -46,12 +46,8 @@ def _allowed(capability: Capability) -> bool:
     return bool(
         current_user.is_authenticated
         and organisation is not None
-        and has_capability(cast(User, current_user), capability, organisation)
+        and has_capability(current.person(), capability, organisation)
     )
-
-
-def actor() -> User:
-    return cast(User, current_user)
 
 
 def scope_ids() -> list[int]:

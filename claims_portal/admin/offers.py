@@ -9,9 +9,10 @@ from flask_admin.actions import action
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from claims_portal.access import current
 from claims_portal.admin import forms
 from claims_portal.admin import scheme_rows as rows
-from claims_portal.admin.base import ScopedModelView, actor, get_or_404, scope_ids
+from claims_portal.admin.base import ScopedModelView, get_or_404, scope_ids
 from claims_portal.extensions import db
 from claims_portal.formatting import england_short_time
 from claims_portal.inputs import parse_id
@@ -81,7 +82,7 @@ class OfferAdmin(ScopedModelView):
         scheme = get_or_404(Scheme, form.scheme_id.data)
         for provider_id in form.provider_ids.data:
             provider = get_or_404(Organisation, provider_id)
-            offer_services.offer_scheme(db.session, scheme, provider, actor=actor())
+            offer_services.offer_scheme(db.session, scheme, provider, actor=current.person())
         count = len(form.provider_ids.data)
         flash(f"{scheme.code} offered to {count} provider{'s' if count != 1 else ''}.", "success")
         return True
@@ -90,7 +91,7 @@ class OfferAdmin(ScopedModelView):
     def action_reissue(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda o: offer_services.reissue_offer(db.session, o, actor=actor()),
+            lambda o: offer_services.reissue_offer(db.session, o, actor=current.person()),
             "Offers reissued",
         )
 
@@ -98,7 +99,7 @@ class OfferAdmin(ScopedModelView):
     def action_withdraw(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda o: offer_services.withdraw_offer(db.session, o, actor=actor()),
+            lambda o: offer_services.withdraw_offer(db.session, o, actor=current.person()),
             "Offers withdrawn",
         )
 
@@ -106,6 +107,6 @@ class OfferAdmin(ScopedModelView):
     def action_cancel(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda o: offer_services.cancel_offer(db.session, o, actor=actor()),
+            lambda o: offer_services.cancel_offer(db.session, o, actor=current.person()),
             "Offers cancelled",
         )

@@ -11,9 +11,10 @@ from flask import request
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from claims_portal.access import current
 from claims_portal.admin import forms
 from claims_portal.admin import scheme_rows as rows
-from claims_portal.admin.base import ScopedModelView, actor, get_or_404
+from claims_portal.admin.base import ScopedModelView, get_or_404
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.formatting import money, short_date
@@ -88,19 +89,19 @@ class ComponentAdmin(ScopedModelView):
     def create_with(self, form: Any) -> Component:
         scheme = get_or_404(Scheme, form.scheme_id.data)
         component = services.add_component(
-            db.session, scheme, actor=actor(), **rows.component_values(form)
+            db.session, scheme, actor=current.person(), **rows.component_values(form)
         )
         rows.save_tariffs(component, form.tariffs)
         return component
 
     def update_with(self, form: Any, component: Component) -> None:
         services.update_component(
-            db.session, component, actor=actor(), **rows.component_values(form)
+            db.session, component, actor=current.person(), **rows.component_values(form)
         )
         rows.save_tariffs(component, form.tariffs)
 
     def delete_with(self, component: Component) -> None:
-        services.remove_component(db.session, component, actor=actor())
+        services.remove_component(db.session, component, actor=current.person())
 
 
 class TariffAdmin(ScopedModelView):
@@ -150,7 +151,7 @@ class TariffAdmin(ScopedModelView):
         return services.add_tariff(
             db.session,
             component,
-            actor=actor(),
+            actor=current.person(),
             unit_value=form.unit_value.data,
             effective_from=form.effective_from.data,
         )
@@ -159,13 +160,13 @@ class TariffAdmin(ScopedModelView):
         services.update_tariff(
             db.session,
             tariff,
-            actor=actor(),
+            actor=current.person(),
             unit_value=form.unit_value.data,
             effective_from=form.effective_from.data,
         )
 
     def delete_with(self, tariff: Tariff) -> None:
-        services.remove_tariff(db.session, tariff, actor=actor())
+        services.remove_tariff(db.session, tariff, actor=current.person())
 
 
 # --- Claim windows and questions ----------------------------------------------------------
@@ -222,7 +223,7 @@ class ClaimWindowAdmin(ScopedModelView):
         return services.add_window(
             db.session,
             scheme,
-            actor=actor(),
+            actor=current.person(),
             period_start=form.period_start.data,
             period_end=form.period_end.data,
             opens_on=form.opens_on.data,
@@ -233,7 +234,7 @@ class ClaimWindowAdmin(ScopedModelView):
         services.update_window(
             db.session,
             window,
-            actor=actor(),
+            actor=current.person(),
             opens_on=form.opens_on.data,
             closes_on=form.closes_on.data,
             period_start=form.period_start.data,
@@ -241,7 +242,7 @@ class ClaimWindowAdmin(ScopedModelView):
         )
 
     def delete_with(self, window: ClaimWindow) -> None:
-        services.remove_window(db.session, window, actor=actor())
+        services.remove_window(db.session, window, actor=current.person())
 
 
 class QuestionAdmin(ScopedModelView):
@@ -271,11 +272,13 @@ class QuestionAdmin(ScopedModelView):
     def create_with(self, form: Any) -> SupplementaryQuestion:
         scheme = get_or_404(Scheme, form.scheme_id.data)
         return services.add_question(
-            db.session, scheme, actor=actor(), **rows.question_values(form)
+            db.session, scheme, actor=current.person(), **rows.question_values(form)
         )
 
     def update_with(self, form: Any, question: SupplementaryQuestion) -> None:
-        services.update_question(db.session, question, actor=actor(), **rows.question_values(form))
+        services.update_question(
+            db.session, question, actor=current.person(), **rows.question_values(form)
+        )
 
     def delete_with(self, question: SupplementaryQuestion) -> None:
-        services.remove_question(db.session, question, actor=actor())
+        services.remove_question(db.session, question, actor=current.person())

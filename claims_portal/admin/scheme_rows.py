@@ -15,7 +15,8 @@ from flask_admin.model.form import InlineFormAdmin
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.admin.base import actor, scope_ids
+from claims_portal.access import current
+from claims_portal.admin.base import scope_ids
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation, OrganisationKind
@@ -120,19 +121,21 @@ def question_values(form: Any) -> dict[str, Any]:
 def save_components(scheme: Scheme, field: InlineModelFormList) -> None:
     for row, component, delete in _inline_rows(field, scheme.components):
         if delete:
-            services.remove_component(db.session, component, actor=actor())
+            services.remove_component(db.session, component, actor=current.person())
             continue
         if component is None:
             component = services.add_component(
-                db.session, scheme, actor=actor(), **component_values(row)
+                db.session, scheme, actor=current.person(), **component_values(row)
             )
         else:
-            services.update_component(db.session, component, actor=actor(), **component_values(row))
+            services.update_component(
+                db.session, component, actor=current.person(), **component_values(row)
+            )
         if row.new_unit_value.data is not None or row.new_effective_from.data is not None:
             services.add_tariff(
                 db.session,
                 component,
-                actor=actor(),
+                actor=current.person(),
                 unit_value=row.new_unit_value.data,
                 effective_from=row.new_effective_from.data or scheme.start_date,
             )
@@ -141,22 +144,26 @@ def save_components(scheme: Scheme, field: InlineModelFormList) -> None:
 def save_questions(scheme: Scheme, field: InlineModelFormList) -> None:
     for row, question, delete in _inline_rows(field, scheme.questions):
         if delete:
-            services.remove_question(db.session, question, actor=actor())
+            services.remove_question(db.session, question, actor=current.person())
         elif question is None:
-            services.add_question(db.session, scheme, actor=actor(), **question_values(row))
+            services.add_question(
+                db.session, scheme, actor=current.person(), **question_values(row)
+            )
         else:
-            services.update_question(db.session, question, actor=actor(), **question_values(row))
+            services.update_question(
+                db.session, question, actor=current.person(), **question_values(row)
+            )
 
 
 def save_tariffs(component: Component, field: InlineModelFormList) -> None:
     for row, tariff, delete in _inline_rows(field, component.tariffs):
         if delete:
-            services.remove_tariff(db.session, tariff, actor=actor())
+            services.remove_tariff(db.session, tariff, actor=current.person())
         elif tariff is None:
             services.add_tariff(
                 db.session,
                 component,
-                actor=actor(),
+                actor=current.person(),
                 unit_value=row.unit_value.data,
                 effective_from=row.effective_from.data,
             )
@@ -167,7 +174,7 @@ def save_tariffs(component: Component, field: InlineModelFormList) -> None:
             services.update_tariff(
                 db.session,
                 tariff,
-                actor=actor(),
+                actor=current.person(),
                 unit_value=row.unit_value.data,
                 effective_from=row.effective_from.data,
             )

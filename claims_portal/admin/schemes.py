@@ -14,9 +14,10 @@ from flask_admin.actions import action
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from claims_portal.access import current
 from claims_portal.admin import forms
 from claims_portal.admin import scheme_rows as rows
-from claims_portal.admin.base import ScopedModelView, actor, can_configure, get_or_404, scope_ids
+from claims_portal.admin.base import ScopedModelView, can_configure, get_or_404, scope_ids
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.formatting import short_date
@@ -144,7 +145,7 @@ class SchemeAdmin(ScopedModelView):
 
     def create_with(self, form: Any) -> Scheme:
         scheme = services.create_scheme(
-            db.session, actor=actor(), shared_with=self._shares(form), **self._values(form)
+            db.session, actor=current.person(), shared_with=self._shares(form), **self._values(form)
         )
         rows.save_components(scheme, form.components)
         rows.save_questions(scheme, form.questions)
@@ -155,13 +156,13 @@ class SchemeAdmin(ScopedModelView):
         if not scheme.is_draft:
             values = {k: v for k, v in values.items() if k not in services.LOCKED_WHEN_PUBLISHED}
         services.update_scheme(
-            db.session, scheme, actor=actor(), shared_with=self._shares(form), **values
+            db.session, scheme, actor=current.person(), shared_with=self._shares(form), **values
         )
         rows.save_components(scheme, form.components)
         rows.save_questions(scheme, form.questions)
 
     def delete_with(self, scheme: Scheme) -> None:
-        services.delete_scheme(db.session, scheme, actor=actor())
+        services.delete_scheme(db.session, scheme, actor=current.person())
 
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
         # Back to the scheme, where windows, publishing and offers are one click away.
@@ -192,7 +193,7 @@ class SchemeAdmin(ScopedModelView):
     @expose("/publish/", methods=("POST",))
     def publish_view(self) -> Any:
         scheme = self._scheme_from_form()
-        if self._write(lambda: services.publish_scheme(db.session, scheme, actor=actor())):
+        if self._write(lambda: services.publish_scheme(db.session, scheme, actor=current.person())):
             flash(f"{scheme.code} is published. You can now offer it to providers.", "success")
         elif scheme.is_draft:  # not when someone else published it first (already said)
             flash(f"{scheme.code} was not published: put right the problems listed.", "error")
@@ -201,14 +202,16 @@ class SchemeAdmin(ScopedModelView):
     @expose("/close/", methods=("POST",))
     def close_view(self) -> Any:
         scheme = self._scheme_from_form()
-        if self._write(lambda: services.close_scheme(db.session, scheme, actor=actor())):
+        if self._write(lambda: services.close_scheme(db.session, scheme, actor=current.person())):
             flash(f"{scheme.code} is closed.", "success")
         return self._back(scheme)
 
     @expose("/generate-windows/", methods=("POST",))
     def generate_windows_view(self) -> Any:
         scheme = self._scheme_from_form()
-        result = self._write(lambda: services.generate_windows(db.session, scheme, actor=actor()))
+        result = self._write(
+            lambda: services.generate_windows(db.session, scheme, actor=current.person())
+        )
         if result:
             added, removed = result
             flash(f"Claim windows: {added} added, {removed} removed.", "success")
@@ -220,20 +223,22 @@ class SchemeAdmin(ScopedModelView):
     def action_publish(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda s: services.publish_scheme(db.session, s, actor=actor()),
+            lambda s: services.publish_scheme(db.session, s, actor=current.person()),
             "Schemes published",
         )
 
     @action("close", "Close", "Close the selected schemes? They cannot be reopened.")
     def action_close(self, ids: list[str]) -> None:
         self.run_each(
-            ids, lambda s: services.close_scheme(db.session, s, actor=actor()), "Schemes closed"
+            ids,
+            lambda s: services.close_scheme(db.session, s, actor=current.person()),
+            "Schemes closed",
         )
 
     @action("generate_windows", "Generate claim windows")
     def action_generate_windows(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda s: services.generate_windows(db.session, s, actor=actor()),
+            lambda s: services.generate_windows(db.session, s, actor=current.person()),
             "Schemes given claim windows",
         )

@@ -3,16 +3,13 @@ and the header's "Messages (N)" link (one ``COUNT`` per page, computed once per 
 
 from __future__ import annotations
 
-from typing import cast
-
 from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from claims_portal.access.models import User
+from claims_portal.access import current
 from claims_portal.access.services.permissions import current_organisation
 from claims_portal.extensions import db
 from claims_portal.messages import bp, services
@@ -24,13 +21,9 @@ class MarkReadForm(FlaskForm):
     up_to = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
 
 
-def _me() -> User:
-    return cast(User, current_user)
-
-
 def _organisation() -> Organisation | None:
     organisation = current_organisation()
-    if organisation is None or not services.may_have_tasks(_me(), organisation):
+    if organisation is None or not services.may_have_tasks(current.person(), organisation):
         return None
     return organisation
 
@@ -41,7 +34,9 @@ def index() -> ResponseReturnValue:
     organisation = _organisation()
     tasks: list[services.Task] = []
     if organisation is not None:
-        tasks, g.messages_navigation = services.tasks_and_count(db.session, _me(), organisation)
+        tasks, g.messages_navigation = services.tasks_and_count(
+            db.session, current.person(), organisation
+        )
     return render_template(
         "messages/tasks.html",
         organisation=organisation,
@@ -59,7 +54,7 @@ def updates() -> ResponseReturnValue:
     page = (
         services.messages(
             db.session,
-            _me(),
+            current.person(),
             organisation,
             page=int(page_number) if page_number.isdigit() and len(page_number) < 7 else 1,
         )
@@ -81,5 +76,5 @@ def updates() -> ResponseReturnValue:
 def mark_read() -> ResponseReturnValue:
     form = MarkReadForm()
     if form.validate_on_submit() and form.up_to.data is not None:
-        services.mark_read(db.session, _me(), form.up_to.data)
+        services.mark_read(db.session, current.person(), form.up_to.data)
     return redirect(url_for("messages.updates"))

@@ -4,9 +4,8 @@ from typing import cast
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
-from claims_portal.access.models import User
+from claims_portal.access import current
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import (
     current_organisation,
@@ -32,7 +31,7 @@ def practices() -> ResponseReturnValue:
         "organisations/practices.html",
         practices=rows,
         can_change_approval_mode=has_capability(
-            cast(User, current_user), Capability.CHANGE_APPROVAL_MODE, commissioner
+            current.person(), Capability.CHANGE_APPROVAL_MODE, commissioner
         ),
     )
 
@@ -43,7 +42,7 @@ def approval_mode(practice_id: int) -> ResponseReturnValue:
     practice = db.session.get(Organisation, practice_id)
     if practice is None or practice.kind is not OrganisationKind.GP_PRACTICE:
         abort(404)
-    user = cast(User, current_user)
+    user = current.person()
     # Another ICB's practice is refused by the service (403), not hidden.
     form = ApprovalModeForm()
     status = 200

@@ -6,8 +6,8 @@ from typing import cast
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
+from claims_portal.access import current
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import (
@@ -77,9 +77,7 @@ def _detail_page(
         components=components,
         price_day=price_day,
         history=offer_services.offer_history(db.session, offer),
-        can_respond=has_capability(
-            cast(User, current_user), Capability.RESPOND_TO_OFFER, offer.provider
-        ),
+        can_respond=has_capability(current.person(), Capability.RESPOND_TO_OFFER, offer.provider),
         form=ConfirmForm(),
         OfferStatus=OfferStatus,
         problems=problems,
@@ -91,7 +89,7 @@ def _act(offer: Offer, action: str) -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    user = cast(User, current_user)
+    user = current.person()
     try:
         if action == "accept":
             offer_services.accept_offer(db.session, offer, actor=user)
@@ -131,7 +129,7 @@ def reject(scheme_id: int, offer: Offer) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             offer_services.reject_offer(
-                db.session, offer, actor=cast(User, current_user), reason=form.reason.data
+                db.session, offer, actor=current.person(), reason=form.reason.data
             )
         except SchemeConflict as error:
             return _detail_page(offer, refuse(error), error.status_code)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from claims_portal.access import current
 from claims_portal.access.links import Links
-from claims_portal.access.models import User
 from claims_portal.access.services import AccessError, mfa
 from claims_portal.hosts import public_base_url
 from claims_portal.rules import put_on_form
 from claims_portal.unit_of_work import refuse
-
-
-def me() -> User:
-    return cast(User, current_user)
 
 
 def links() -> Links:
@@ -51,7 +47,7 @@ _ALLOWED_BEFORE_MFA = frozenset(
 def _require_mfa_enrolment() -> Any:
     if not current_user.is_authenticated or request.endpoint in _ALLOWED_BEFORE_MFA:
         return None
-    user = me()
+    user = current.person()
     if not user.mfa_enabled and mfa.is_required(user):
         return redirect(url_for("access.mfa_set_up"))
     return None

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from claims_portal import unit_of_work
-from claims_portal.access import bp, throttling
+from claims_portal.access import bp, current, throttling
 from claims_portal.access.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -17,7 +17,7 @@ from claims_portal.access.forms import (
 )
 from claims_portal.access.passwords import verify_password
 from claims_portal.access.services import AccessError, access_requests, mfa, tokens
-from claims_portal.access.views._common import links, me, show_error
+from claims_portal.access.views._common import links, show_error
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.mail import services as mail_services
@@ -31,7 +31,7 @@ MFA_SETUP_SECRET = "mfa_setup_secret"  # noqa: S105 - a session key, not a secre
 @bp.get("/account")
 @signed_in
 def account() -> str:
-    user = me()
+    user = current.person()
     day = today()
     return render_template(
         "access/account.html",
@@ -46,7 +46,7 @@ def account() -> str:
 @bp.route("/account/password", methods=["GET", "POST"])
 @signed_in
 def change_password() -> str | Response | tuple[str, int]:
-    user = me()
+    user = current.person()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         throttling.count_attempt()
@@ -75,7 +75,7 @@ def change_password() -> str | Response | tuple[str, int]:
 @bp.route("/account/two-factor-authentication", methods=["GET", "POST"])
 @signed_in
 def mfa_set_up() -> str | Response:
-    user = me()
+    user = current.person()
     secret = session.get(MFA_SETUP_SECRET)
     if not secret:
         secret = session[MFA_SETUP_SECRET] = mfa.new_secret()
@@ -103,7 +103,7 @@ def mfa_set_up() -> str | Response:
 @bp.route("/account/two-factor-authentication/turn-off", methods=["GET", "POST"])
 @signed_in
 def mfa_turn_off() -> str | Response:
-    user = me()
+    user = current.person()
     if not user.mfa_enabled:
         return redirect(url_for("access.account"))
     if mfa.is_required(user):
@@ -122,7 +122,7 @@ def mfa_turn_off() -> str | Response:
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
 @signed_in
 def recovery_codes() -> str | Response:
-    user = me()
+    user = current.person()
     if not user.mfa_enabled:
         return redirect(url_for("access.mfa_set_up"))
     form = PasswordConfirmForm()
@@ -137,10 +137,10 @@ def recovery_codes() -> str | Response:
 @bp.route("/account/email-notifications", methods=["GET", "POST"])
 @signed_in
 def email_notifications() -> str | Response:
-    user = me()
-    current = mail_services.preferences_of(db.session, user)
+    user = current.person()
+    chosen = mail_services.preferences_of(db.session, user)
     form = NotificationPreferencesForm()
-    form.kinds.choices = [SelectChoice(kind.value, KINDS[kind].description) for kind in current]
+    form.kinds.choices = [SelectChoice(kind.value, KINDS[kind].description) for kind in chosen]
     if request.method == "POST" and form.validate():
         mail_services.set_preferences(
             db.session, user, [EmailKind(k) for k in form.kinds.data or []]
@@ -148,6 +148,6 @@ def email_notifications() -> str | Response:
         flash("Your email notification choices are saved.", "success")
         return redirect(url_for("access.account"))
     if request.method == "GET":
-        form.kinds.data = [kind.value for kind, on in current.items() if on]
+        form.kinds.data = [kind.value for kind, on in chosen.items() if on]
     always = [info.description for info in KINDS.values() if info.always]
     return render_template("access/email_notifications.html", form=form, always=always)

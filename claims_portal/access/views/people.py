@@ -10,13 +10,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access import bp
+from claims_portal.access import bp, current
 from claims_portal.access.forms import ConfirmForm, InviteForm, ReasonForm
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import Capability, Role
 from claims_portal.access.services import AccessError, normalise_email, people
 from claims_portal.access.services.permissions import current_organisation
-from claims_portal.access.views._common import links, me, show_error
+from claims_portal.access.views._common import links, show_error
 from claims_portal.access.views.mailbox_checks import invitation_warning
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
@@ -35,7 +35,9 @@ PERSON: Target[User] = Target(
 def people_list() -> str:
     root = cast(Organisation, current_organisation())
     return render_template(
-        "access/people.html", people=people.people_in_scope(db.session, me(), root), root=root
+        "access/people.html",
+        people=people.people_in_scope(db.session, current.person(), root),
+        root=root,
     )
 
 
@@ -43,7 +45,7 @@ def people_list() -> str:
 @requires(Capability.ADMINISTER_USERS)
 def invite() -> str | Response:
     root = cast(Organisation, current_organisation())
-    organisations = people.scope_organisations(db.session, me(), root)
+    organisations = people.scope_organisations(db.session, current.person(), root)
     form = InviteForm()
     form.organisation_id.choices = [SelectChoice(o.id, o.display_name) for o in organisations]
     form.role.choices = [SelectChoice(role.name, str(role)) for role in Role]
@@ -62,7 +64,7 @@ def _send_invitation(form: InviteForm, organisation: Organisation) -> Response |
     try:
         membership = people.invite(
             db.session,
-            actor=me(),
+            actor=current.person(),
             organisation=organisation,
             role=Role[form.role.data],
             email=form.email.data or "",
@@ -112,7 +114,7 @@ def _person_page(user: User, problems: list[Problem] | None = None) -> str:
     return render_template(
         "access/person.html",
         person=user,
-        memberships=people.memberships_managed_by(me(), user),
+        memberships=people.memberships_managed_by(current.person(), user),
         form=ConfirmForm(),
         reason_form=ReasonForm(),
         problems=problems,
@@ -138,7 +140,9 @@ def _act(user: User, action: Callable[[User], str], form_class: type = ConfirmFo
 def disable_person(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
         form = ReasonForm()
-        ended = people.disable_user(db.session, user, actor=me(), reason=form.reason.data or None)
+        ended = people.disable_user(
+            db.session, user, actor=current.person(), reason=form.reason.data or None
+        )
         return f"{user.full_name}'s account is disabled; {ended} signed-in sessions ended."
 
     return _act(person, action, ReasonForm)
@@ -148,7 +152,7 @@ def disable_person(user_id: int, person: User) -> Response:
 @managed_person
 def enable_person(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
-        people.enable_user(db.session, user, actor=me())
+        people.enable_user(db.session, user, actor=current.person())
         return f"{user.full_name}'s account is enabled."
 
     return _act(person, action)
@@ -158,7 +162,7 @@ def enable_person(user_id: int, person: User) -> Response:
 @managed_person
 def unlock_person(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
-        people.unlock_user(db.session, user, actor=me())
+        people.unlock_user(db.session, user, actor=current.person())
         return f"{user.full_name}'s account is unlocked."
 
     return _act(person, action)
@@ -168,7 +172,7 @@ def unlock_person(user_id: int, person: User) -> Response:
 @managed_person
 def reset_person_mfa(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
-        people.reset_mfa(db.session, user, actor=me())
+        people.reset_mfa(db.session, user, actor=current.person())
         return f"{user.full_name} will set up two-factor authentication again at next sign-in."
 
     return _act(person, action)
@@ -178,7 +182,7 @@ def reset_person_mfa(user_id: int, person: User) -> Response:
 @managed_person
 def resend_invitation(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
-        people.resend_invitation(db.session, user, actor=me(), links=links())
+        people.resend_invitation(db.session, user, actor=current.person(), links=links())
         return f"We have emailed {user.email} a new link to set up their account."
 
     return _act(person, action)
@@ -193,7 +197,7 @@ def revoke_membership(user_id: int, membership_id: int, person: User) -> Respons
 
     def action(user: User) -> str:
         assert membership is not None
-        people.revoke_membership(db.session, membership, actor=me())
+        people.revoke_membership(db.session, membership, actor=current.person())
         return (
             f"{user.full_name} no longer has the role {membership.role} at "
             f"{membership.organisation.display_name}."

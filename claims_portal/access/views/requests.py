@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from claims_portal.access import bp, throttling
+from claims_portal.access import bp, current, throttling
 from claims_portal.access.forms import (
     ConfirmForm,
     DecisionForm,
@@ -19,7 +19,7 @@ from claims_portal.access.models import AccessRequest, AccessRequestStatus, User
 from claims_portal.access.roles import Capability, Role
 from claims_portal.access.services import AccessConflict, AccessError, access_requests
 from claims_portal.access.services.permissions import PermissionDenied
-from claims_portal.access.views._common import links, me, show_error
+from claims_portal.access.views._common import links, show_error
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
@@ -83,7 +83,7 @@ def request_access_form(ods_code: str) -> str | Response:
                 organisation=organisation,
                 role=Role[form.role.data],
                 links=links(),
-                requester=me() if signed_in else None,
+                requester=current.person() if signed_in else None,
                 email=None if signed_in else form.email.data,
                 full_name=None if signed_in else form.full_name.data,
                 note=form.note.data,
@@ -103,7 +103,7 @@ def request_access_form(ods_code: str) -> str | Response:
 @bp.get("/pending-actions")
 @signed_in
 def pending_actions() -> str:
-    rows = access_requests.pending_for(db.session, me())
+    rows = access_requests.pending_for(db.session, current.person())
     return render_template("access/pending_actions.html", requests=rows)
 
 
@@ -121,7 +121,7 @@ def _decision_choices() -> list[SelectChoice]:
 )
 def access_request(request_id: int, access: AccessRequest) -> tuple[str, int] | Response:
     # Another organisation's request is refused (403), even by editing the URL.
-    user = me()
+    user = current.person()
     is_requester = _is_requester(user, access)
     form = DecisionForm()
     form.decision.choices = _decision_choices()
@@ -170,6 +170,6 @@ def withdraw_access_request(request_id: int, access: AccessRequest) -> Response:
 
     if form.validate_on_submit():
         # A refusal (decided meanwhile) is the error page with the reason (errors.py).
-        access_requests.withdraw(db.session, access, actor=me())
+        access_requests.withdraw(db.session, access, actor=current.person())
         flash("You withdrew your request.", "success")
     return redirect(url_for("access.account"))

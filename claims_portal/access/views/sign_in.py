@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from claims_portal import clock, unit_of_work
-from claims_portal.access import bp, throttling
+from claims_portal.access import bp, current, throttling
 from claims_portal.access import services as access_services
 from claims_portal.access.forms import (
     ForgottenPasswordForm,
@@ -19,7 +19,7 @@ from claims_portal.access.forms import (
 )
 from claims_portal.access.models import TokenPurpose, User
 from claims_portal.access.services import mfa, tokens
-from claims_portal.access.views._common import links, me, show_error
+from claims_portal.access.views._common import links, show_error
 from claims_portal.audit.services import record_event
 from claims_portal.extensions import db
 from claims_portal.routes import public, signed_in
@@ -132,7 +132,7 @@ def sign_in_code() -> str | Response:
 @bp.post("/sign-out")
 @signed_in
 def sign_out() -> Response:
-    user = me()
+    user = current.person()
     if user.session_token:
         access_services.end_session(db.session, user.session_token, actor=user)
     logout_user()
@@ -144,7 +144,7 @@ def sign_out() -> Response:
 @bp.post("/sign-out-everywhere")
 @signed_in
 def sign_out_everywhere() -> Response:
-    user = me()
+    user = current.person()
     ended = access_services.end_all_sessions(db.session, user)
     record_event(
         db.session,

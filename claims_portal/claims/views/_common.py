@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from flask import abort, current_app, render_template
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
+from claims_portal.access import current
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability
@@ -40,10 +40,6 @@ DECLINE_ACTIONS = frozenset(
 )
 
 
-def me() -> User:
-    return cast(User, current_user)
-
-
 def base_url() -> str:
     """The start of links in emails: PUBLIC_BASE_URL, never the request's Host header."""
     return public_base_url()
@@ -52,7 +48,7 @@ def base_url() -> str:
 def claim_or_404(claim_id: int) -> Claim:
     """The claim, if the signed-in user may see it; another organisation's is not found."""
     try:
-        return services.get_claim(db.session, claim_id, me())
+        return services.get_claim(db.session, claim_id, current.person())
     except ClaimNotFound:
         abort(404)
 
@@ -196,7 +192,7 @@ def render_claim(
     status: int = 200,
 ) -> ResponseReturnValue:
     """The claim page, with ``problems`` in the error summary (a conflict, a refusal)."""
-    user = me()
+    user = current.person()
     events = services.history(db.session, claim.id)
     actions = services.available_actions(db.session, claim, user, events=events)
     answers = {a.question_id: a.value for a in claim.answers}

@@ -17,6 +17,7 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from claims_portal.access import current
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import current_organisation
 from claims_portal.claims import bp
@@ -24,7 +25,7 @@ from claims_portal.claims.evidence import attachment_disposition
 from claims_portal.claims.models import ClaimAction
 from claims_portal.claims.services import ClaimInvalid, Problem, bulk_reading, bulk_upload, listing
 from claims_portal.claims.services import bulk as bulk_services
-from claims_portal.claims.views._common import base_url, me
+from claims_portal.claims.views._common import base_url
 from claims_portal.claims.views.listing import list_scope
 from claims_portal.clock import today
 from claims_portal.extensions import db
@@ -90,7 +91,7 @@ def _back(chosen: listing.ClaimFilter) -> str:
 
 def _bulk_page(problems: list[Problem] | None = None, status: int = 200) -> ResponseReturnValue:
     organisation = cast(Organisation, current_organisation())
-    options = bulk_upload.bulk_options(db.session, me(), organisation, today())
+    options = bulk_upload.bulk_options(db.session, current.person(), organisation, today())
     return render_template(
         "claims/bulk_claims.html",
         options=options,
@@ -110,10 +111,10 @@ def bulk_claims() -> ResponseReturnValue:
 @requires(Capability.APPROVE_CLAIM_TIER_1)
 def bulk_template(window_id: int) -> ResponseReturnValue:
     organisation = cast(Organisation, current_organisation())
-    option = bulk_upload.find_option(db.session, me(), organisation, today(), window_id)
+    option = bulk_upload.find_option(db.session, current.person(), organisation, today(), window_id)
     if option is None:
         abort(404)
-    data = bulk_upload.template_workbook(db.session, me(), option)
+    data = bulk_upload.template_workbook(db.session, current.person(), option)
     response = Response(
         io.BytesIO(data),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -137,9 +138,16 @@ def bulk_claims_upload() -> ResponseReturnValue:
         )
     try:
         parsed = bulk_reading.read_upload(
-            db.session, me(), organisation, upload.stream, upload.filename, today=today()
+            db.session,
+            current.person(),
+            organisation,
+            upload.stream,
+            upload.filename,
+            today=today(),
         )
-        created = bulk_upload.create_bulk_claims(db.session, me(), parsed, base_url=base_url())
+        created = bulk_upload.create_bulk_claims(
+            db.session, current.person(), parsed, base_url=base_url()
+        )
     except ClaimInvalid as error:
         return _bulk_page(refuse(error), 400)
     return render_template(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from claims_portal.access import current
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import ReasonForm, StepForm
 from claims_portal.claims.models import Claim, ClaimAction
@@ -20,7 +21,6 @@ from claims_portal.claims.views._common import (
     base_url,
     claim_or_404,
     claim_step,
-    me,
     render_claim,
     seen_claim,
 )
@@ -61,7 +61,7 @@ def take_step(
             db.session,
             claim_id,
             action,
-            me(),
+            current.person(),
             expected_version=version,
             reason=reason,
             base_url=base_url(),
@@ -121,7 +121,7 @@ def _reason_page(
                 return response
         status = 400
     else:
-        actions = services.available_actions(db.session, claim, me())
+        actions = services.available_actions(db.session, claim, current.person())
         action_or_none = next((a for a in actions if a in allowed), None)
         if action_or_none is None:
             flash_problem = (

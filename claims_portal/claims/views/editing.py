@@ -34,6 +34,7 @@ from werkzeug.wsgi import LimitedStream
 from wtforms.validators import ValidationError
 
 from claims_portal import unit_of_work
+from claims_portal.access import current
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims import bp, services
@@ -66,7 +67,6 @@ from claims_portal.claims.views._common import (
     claim_or_404,
     edited_claim,
     evidence_store,
-    me,
     render_claim,
     seen_claim,
     value_view,
@@ -86,7 +86,7 @@ OVERSIZE_READ_LIMIT = 64 * 1024 * 1024
 
 
 def _editable_or_refuse(claim: Claim) -> ResponseReturnValue | None:
-    user = me()
+    user = current.person()
     if can_edit(claim, user):
         return None
     if not (
@@ -246,7 +246,7 @@ def _save(
     return services.save_claim_page(
         db.session,
         claim_id,
-        me(),
+        current.person(),
         submit=submit,
         expected_version=version,
         entries=entries,

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 
+from claims_portal.access import current
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import current_organisation, has_capability, icb_of
@@ -25,7 +26,6 @@ from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services import listing
 from claims_portal.claims.services.bulk import MAX_BULK, steps_for
 from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
-from claims_portal.claims.views._common import me
 from claims_portal.clock import today
 from claims_portal.core.page_cache import cached_page
 from claims_portal.extensions import db
@@ -38,7 +38,7 @@ WAITING_SHOWN = 10
 
 
 def list_scope() -> tuple[User, Organisation, ListScope]:
-    user = me()
+    user = current.person()
     organisation = current_organisation()
     try:
         return user, cast(Organisation, organisation), listing.scope_for(user, organisation)

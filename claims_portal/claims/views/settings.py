@@ -8,6 +8,7 @@ from typing import cast
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from claims_portal.access import current
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import (
     current_organisation,
@@ -16,7 +17,6 @@ from claims_portal.access.services.permissions import (
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import FinanceThresholdForm
 from claims_portal.claims.services import ClaimConflict, ClaimInvalid
-from claims_portal.claims.views._common import me
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import requires
@@ -38,29 +38,29 @@ def finance_threshold() -> ResponseReturnValue:
     icb = icb_of(cast(Organisation, current_organisation()))
     if icb is None:
         abort(404)
-    current = services.finance_threshold(db.session, icb)
+    in_force = services.finance_threshold(db.session, icb)
     form = FinanceThresholdForm()
     status = 200
     if form.validate_on_submit():
         try:
             amount = services.parse_threshold(form.finance_threshold.data)
             changed = services.set_finance_threshold(
-                db.session, icb, amount, actor=me(), expected=_seen(form.seen.data)
+                db.session, icb, amount, actor=current.person(), expected=_seen(form.seen.data)
             )
         except (ClaimInvalid, ClaimConflict) as error:
             form.finance_threshold.errors = [p.message for p in refuse(error)]
             status = error.status_code
-            current = services.finance_threshold(db.session, icb)
+            in_force = services.finance_threshold(db.session, icb)
         else:
             if changed:
                 flash(f"Claims above £{amount:,.2f} now need finance approval", "success")
             return redirect(url_for("claims.index"))
     elif not form.is_submitted():
-        form.finance_threshold.data = f"{current:.2f}"
+        form.finance_threshold.data = f"{in_force:.2f}"
     if form.errors and status == 200:
         status = 400
     # The value this page shows: a second save is checked against it.
-    form.seen.data = f"{current:.2f}"
+    form.seen.data = f"{in_force:.2f}"
     return render_template(
-        "claims/finance_threshold.html", form=form, icb=icb, current=current
+        "claims/finance_threshold.html", form=form, icb=icb, current=in_force
     ), status

@@ -8,6 +8,7 @@ from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
+from claims_portal.access import current
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import (
     current_organisation,
@@ -15,7 +16,6 @@ from claims_portal.access.services.permissions import (
 from claims_portal.claims import bp, services
 from claims_portal.claims.forms import StartClaimForm
 from claims_portal.claims.services import ClaimError
-from claims_portal.claims.views._common import me
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
@@ -60,7 +60,13 @@ def new() -> ResponseReturnValue:
         )
         try:
             claim = services.start_claim(
-                db.session, provider, option.scheme, option.window, me(), day, component=component
+                db.session,
+                provider,
+                option.scheme,
+                option.window,
+                current.person(),
+                day,
+                component=component,
             )
         except ClaimError as error:
             form.option.errors = [p.message for p in refuse(error)]
