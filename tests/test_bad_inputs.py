@@ -15,12 +15,11 @@ from claims_portal.access.models import TokenPurpose
 from claims_portal.access.services.tokens import issue_token
 from claims_portal.claims.models import ClaimLine
 from claims_portal.schemes.models import SchemeStatus
-from tests.admin.conftest import make_tenant, post
-from tests.claims.conftest import signed_in, start
-from tests.conftest import sign_in
+from tests.admin.helpers import make_tenant, post
+from tests.claims.helpers import signed_in, start
 from tests.factories.claims import claim_scene
 from tests.factories.schemes import ready_scheme
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sign_in
 
 TOO_BIG = 2**31  # the first id a PostgreSQL ``integer`` cannot hold
 

@@ -8,7 +8,7 @@ from claims_portal.access.roles import Role
 from claims_portal.claims.models import Claim, ClaimEvidence, ClaimStatus
 from claims_portal.demo import DEMO_PASSWORD, load_demo_data
 from claims_portal.organisations.models import ApprovalMode, Organisation, OrganisationKind
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 
 
 def _counts(session):

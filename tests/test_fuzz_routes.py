@@ -62,12 +62,12 @@ from claims_portal.schemes.models import (
     SupplementaryQuestion,
     Tariff,
 )
-from tests.claims.conftest import entries, start
-from tests.conftest import sign_in
+from tests.claims.helpers import entries, start
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
 from tests.factories.organisations import PcnFactory
 from tests.factories.schemes import ready_scheme
+from tests.helpers import sign_in
 
 #: Hypothesis examples per route and method, for each person (CI: about a minute in all).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
@@ -643,7 +643,7 @@ def test_no_route_answers_a_server_error(app, db_session, person):
 def test_a_failed_statement_does_not_poison_the_next_request(database_url, db_session):
     """A request whose statement fails in PostgreSQL leaves the test's transaction usable:
     the request's teardown rolls its session back to the savepoint."""
-    from tests.conftest import make_test_app
+    from tests.helpers import make_test_app
 
     broken = make_test_app(database_url, PROPAGATE_EXCEPTIONS=False)
 

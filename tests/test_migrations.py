@@ -8,17 +8,17 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from claims_portal.extensions import db
-from tests.conftest import (
-    _database_url,
+from tests.helpers import (
     drop_database,
     make_test_app,
     recreate_database,
+    run_database_url,
 )
 
 
 @pytest.fixture(scope="module")
 def empty_app():
-    url = _database_url("_migrations")
+    url = run_database_url("_migrations")
     recreate_database(url)
     app = make_test_app(url)
     yield app

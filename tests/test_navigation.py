@@ -11,8 +11,7 @@ from claims_portal.demo import DEMO_PASSWORD, PEOPLE, load_demo_data
 from claims_portal.navigation import NAVIGATION
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import Kind, requirements
-from tests.conftest import sign_in
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sign_in
 
 _NAV = re.compile(r'<nav class="nhsuk-header__navigation.*?</nav>', re.DOTALL)
 _HREF = re.compile(r'href="([^"]+)"')

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from claims_portal.audit.models import AuditEvent
-from tests.conftest import NetworkGuardError, sign_in
 from tests.factories.access import UserFactory
+from tests.helpers import NetworkGuardError, sign_in
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from claims_portal.schemes.services import schemes as scheme_services
 from claims_portal.schemes.services.offers import OFFER
 from claims_portal.schemes.services.schemes import SCHEME
 from claims_portal.statemachine import Machine, table_rows
-from tests.admin.conftest import make_tenant
+from tests.admin.helpers import make_tenant
 from tests.factories.schemes import ready_scheme
 
 PACKAGE = Path(__file__).resolve().parents[1] / "claims_portal"

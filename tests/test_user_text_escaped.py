@@ -30,7 +30,7 @@ from claims_portal.organisations.models import ApprovalMode
 from claims_portal.organisations.services import change_approval_mode
 from claims_portal.schemes.models import OfferStatus, QuestionKind, SchemeStatus
 from claims_portal.schemes.services.offers import reject_offer
-from tests.claims.conftest import act, entries, signed_in, start
+from tests.claims.helpers import act, entries, signed_in, start
 from tests.factories.access import user_with_role
 from tests.factories.claims import ClaimScene, claim_scene, previous_month
 from tests.factories.organisations import IcbFactory

@@ -13,7 +13,6 @@ from claims_portal.access.roles import Capability, Role
 from claims_portal.access.services import access_requests
 from claims_portal.audit.models import AuditEvent
 from claims_portal.organisations.models import ApprovalMode
-from tests.conftest import TEST_PASSWORD, sign_in
 from tests.factories.access import UserFactory, user_with_role
 from tests.factories.organisations import (
     IcbFactory,
@@ -21,7 +20,7 @@ from tests.factories.organisations import (
     PracticeFactory,
     SubLocationFactory,
 )
-from tests.helpers import csrf_token
+from tests.helpers import TEST_PASSWORD, csrf_token, sign_in
 from tests.smtp_fixtures import body_of
 
 LINKS = Links("http://localhost")

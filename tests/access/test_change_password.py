@@ -12,10 +12,9 @@ from claims_portal.access.roles import Role
 from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.models import AuditEvent
 from claims_portal.db import utcnow
-from tests.conftest import TEST_PASSWORD, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import TEST_PASSWORD, csrf_token, sign_in
 from tests.smtp_fixtures import body_of
 
 NEW_PASSWORD = "a brand new passphrase 7"

@@ -33,10 +33,9 @@ from claims_portal.access.services import (
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.organisations.models import ApprovalMode, Organisation
-from tests.conftest import migrated_app, sign_in
 from tests.factories.access import UserFactory, user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, migrated_app, sign_in
 from tests.races import audit_count, count, emails_to, one_after_the_other, together
 
 LINKS = Links("http://localhost")

@@ -18,10 +18,9 @@ from claims_portal.access.services import lockout
 from claims_portal.audit.models import AuditEvent
 from claims_portal.db import utcnow
 from claims_portal.mail.models import EmailMessage
-from tests.conftest import TEST_PASSWORD, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import TEST_PASSWORD, csrf_token, sign_in
 from tests.smtp_fixtures import body_of
 
 NEW_PASSWORD = "a brand new passphrase 7"

@@ -6,10 +6,9 @@ import pytest
 
 from claims_portal.access import services
 from claims_portal.access.roles import Role
-from tests.conftest import sign_in
 from tests.factories.access import MembershipFactory, UserFactory, user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sign_in
 
 
 def test_create_user_normalises_email_and_name(db_session):

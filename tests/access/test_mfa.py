@@ -14,10 +14,9 @@ from claims_portal.access.roles import Role
 from claims_portal.access.services import mfa
 from claims_portal.audit.models import AuditEvent
 from tests.access.helpers import enrol, fresh_code
-from tests.conftest import TEST_PASSWORD
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import TEST_PASSWORD, csrf_token
 
 
 def _password_step(client, email, password=TEST_PASSWORD):
@@ -172,7 +171,7 @@ def test_mfa_is_optional_for_providers_and_can_be_turned_off(client, db_session,
 
 
 def test_required_users_cannot_turn_it_off(client, db_session, commissioner):
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     sign_in(client, commissioner.email)
     response = client.get("/account/two-factor-authentication/turn-off")

@@ -11,10 +11,9 @@ from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
 from claims_portal.organisations.models import ApprovalMode
-from tests.conftest import sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory, SubLocationFactory
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sign_in
 from tests.smtp_fixtures import body_of
 
 

@@ -14,9 +14,9 @@ from claims_portal.access.services import mfa
 from claims_portal.extensions import db
 from tests.access.helpers import enrol
 from tests.access.test_mfa import _code_step, _password_step
-from tests.conftest import _database_url, drop_database, make_test_app, recreate_database
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory
+from tests.helpers import drop_database, make_test_app, recreate_database, run_database_url
 
 KEY_A = sealing.new_key()
 KEY_B = sealing.new_key()
@@ -90,7 +90,7 @@ def test_a_secret_no_key_opens_is_refused_clearly_and_recovery_codes_still_work(
 
 
 def test_the_migration_seals_secrets_stored_plain_and_unseals_them_going_down():
-    url = _database_url("sealing")
+    url = run_database_url("sealing")
     recreate_database(url)
     application = make_test_app(url)
     try:

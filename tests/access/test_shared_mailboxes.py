@@ -17,10 +17,9 @@ from claims_portal.access.models import AccessRequest, AccessRequestStatus, User
 from claims_portal.access.roles import Role
 from claims_portal.access.services import access_requests, mailboxes, policy
 from claims_portal.organisations.models import ApprovalMode
-from tests.conftest import sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sign_in
 
 REFUSED = "not a shared or team mailbox"
 

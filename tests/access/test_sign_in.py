@@ -10,10 +10,9 @@ from claims_portal.access.passwords import verify_password
 from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
 from claims_portal.db import utcnow
-from tests.conftest import TEST_PASSWORD, sign_in
 from tests.factories.access import UserFactory, user_with_role
 from tests.factories.organisations import PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import TEST_PASSWORD, csrf_token, sign_in
 
 
 @pytest.fixture

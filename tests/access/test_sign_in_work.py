@@ -17,9 +17,9 @@ from claims_portal.access import passwords
 from claims_portal.access.models import User
 from claims_portal.access.roles import Role
 from claims_portal.extensions import db
-from tests.conftest import TEST_PASSWORD, make_test_app, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
+from tests.helpers import TEST_PASSWORD, make_test_app, sign_in
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ from claims_portal.access.sealing import new_key
 from claims_portal.access.throttling import THROTTLED
 from claims_portal.config import ConfigurationError, load_config
 from claims_portal.extensions import db
-from tests.conftest import make_test_app
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, make_test_app
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_START_COMMAND = (

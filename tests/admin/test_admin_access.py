@@ -7,9 +7,9 @@ import io
 import pytest
 
 from claims_portal.schemes.models import Scheme, SchemeStatus
-from tests.admin.conftest import post, xlsx_text
-from tests.conftest import sign_in
+from tests.admin.helpers import post, xlsx_text
 from tests.factories.schemes import QuestionFactory, ready_scheme
+from tests.helpers import sign_in
 
 VIEWS = ["schemes", "components", "tariffs", "claim-windows", "questions", "offers"]
 

@@ -15,9 +15,9 @@ from claims_portal.schemes.models import (
     SupplementaryQuestion,
     Tariff,
 )
-from tests.admin.conftest import post, xlsx_text
-from tests.conftest import sign_in
+from tests.admin.helpers import post, xlsx_text
 from tests.factories.schemes import OfferFactory, QuestionFactory, SchemeFactory, ready_scheme
+from tests.helpers import sign_in
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ from claims_portal.schemes.models import (
     Scheme,
     SchemeStatus,
 )
-from tests.admin.conftest import post
-from tests.conftest import sign_in
+from tests.admin.helpers import post
 from tests.factories.schemes import ComponentFactory, SchemeFactory, ready_scheme
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sign_in
 
 SCHEME_FORM = {
     "code": "les-hc-2627",

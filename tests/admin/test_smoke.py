@@ -1,5 +1,5 @@
-from tests.conftest import sign_in
 from tests.factories.schemes import ready_scheme
+from tests.helpers import sign_in
 
 
 def test_pages_render(client, ours):

@@ -125,8 +125,8 @@ def _recorded_long_ago(db_session, action: str, organisation) -> AuditEvent:
 
 
 def test_the_audit_trail_shows_and_filters_old_events_by_todays_names(client, db_session):
-    from tests.admin.conftest import make_tenant
-    from tests.conftest import sign_in
+    from tests.admin.helpers import make_tenant
+    from tests.helpers import sign_in
 
     ours = make_tenant()
     _recorded_long_ago(db_session, "claim.submit", ours.icb)
@@ -160,7 +160,7 @@ def test_the_audit_trail_shows_and_filters_old_events_by_todays_names(client, db
 
 
 def test_who_decided_is_found_under_old_names_too(db_session):
-    from tests.admin.conftest import make_tenant
+    from tests.admin.helpers import make_tenant
 
     ours = make_tenant()
     old = _recorded_long_ago(db_session, "claim.mark_paid", ours.icb)

@@ -19,7 +19,7 @@ from claims_portal.audit.services.anchors import (
     anchor_target_from_config,
 )
 from claims_portal.cli import audit_anchor, audit_verify
-from tests.claims.evidence.conftest import BUCKET, REGION
+from tests.claims.evidence.helpers import BUCKET, REGION
 
 PREFIX = "audit-anchors/"
 

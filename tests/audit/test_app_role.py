@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 from claims_portal.audit.services import record_event, verify_chain
 from claims_portal.cli import grant_app_role_command
 from claims_portal.database_roles import TABLE_PRIVILEGES, app_role_statements
-from tests.conftest import APP_ROLE
+from tests.helpers import APP_ROLE
 
 REPLACE_TRIGGER_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger

@@ -16,7 +16,8 @@ from werkzeug.serving import make_server
 
 from claims_portal.demo import load_demo_data
 from claims_portal.extensions import db
-from tests.conftest import migrated_app
+from tests.browser.helpers import _LIVE
+from tests.helpers import migrated_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,8 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: The WCAG 2.2 AA rule sets of axe-core.
-WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 class LiveServer:
@@ -47,10 +46,6 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-
-#: The live app, for helpers that read what the person would have on their phone.
-_LIVE: dict[str, Any] = {}
 
 
 @pytest.fixture(scope="session")
@@ -95,25 +90,3 @@ def page(browser, live_server) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
-
-
-def assert_accessible(page: Any) -> None:
-    """axe finds no WCAG 2.2 AA violations on the page as it is now."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": WCAG_AA_TAGS}, "resultTypes": ["violations"]},
-    )
-    assert results.violations_count == 0, results.generate_report()
-
-
-def sign_in_as(page: Any, email: str, password: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    from tests.access.helpers import second_factor_in_browser
-
-    # Two-factor authentication (commissioner roles): enrol or enter a code, as with a phone.
-    second_factor_in_browser(page, _LIVE["app"], email)

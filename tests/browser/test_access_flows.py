@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from claims_portal.demo import DEMO_PASSWORD
-from tests.browser.conftest import assert_accessible, sign_in_as
+from tests.browser.helpers import assert_accessible, sign_in_as
 from tests.smtp_fixtures import body_of
 
 pytestmark = pytest.mark.browser
@@ -206,7 +206,7 @@ def test_two_factor_sign_in_and_the_administrator_pages(page, browser, live_serv
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter a correct code")
     assert_accessible(page)
     from tests.access.helpers import second_factor_in_browser
-    from tests.browser.conftest import _LIVE
+    from tests.browser.helpers import _LIVE
 
     second_factor_in_browser(page, _LIVE["app"], PRIYA)
     page.get_by_role("link", name="People").click()

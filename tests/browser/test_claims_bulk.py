@@ -22,7 +22,7 @@ from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import Scheme
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.browser.test_claims_journey import (
     AISHA,
     TOM,

@@ -26,7 +26,7 @@ from claims_portal.organisations.models import Organisation
 from claims_portal.schemes import services as scheme_services
 from claims_portal.schemes.models import ClaimFrequency, EvidenceRequirement
 from claims_portal.schemes.services import offers as offer_services
-from tests.browser.conftest import assert_accessible, sign_in_as
+from tests.browser.helpers import assert_accessible, sign_in_as
 from tests.claims.evidence import samples
 
 pytestmark = pytest.mark.browser

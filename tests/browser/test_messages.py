@@ -13,7 +13,7 @@ from claims_portal.access.models import User
 from claims_portal.claims import services
 from claims_portal.claims.models import Claim, ClaimAction
 from claims_portal.extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.helpers import assert_accessible
 from tests.browser.test_claims_bulk import claim_waiting_for_tier_1
 from tests.browser.test_claims_journey import AISHA, TOM, _as, _see, fresh_scheme
 

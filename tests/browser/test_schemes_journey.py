@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from claims_portal.clock import today
 from claims_portal.demo import DEMO_PASSWORD
 from claims_portal.schemes.demo import financial_year_start, health_checks_code
-from tests.browser.conftest import assert_accessible, sign_in_as
+from tests.browser.helpers import assert_accessible, sign_in_as
 
 pytestmark = pytest.mark.browser
 

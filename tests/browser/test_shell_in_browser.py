@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from claims_portal.demo import DEMO_PASSWORD
-from tests.browser.conftest import assert_accessible, sign_in_as
+from tests.browser.helpers import assert_accessible, sign_in_as
 
 pytestmark = pytest.mark.browser
 

@@ -15,8 +15,8 @@ from claims_portal.claims.evidence import new_evidence_key
 from claims_portal.claims.models import Claim, ClaimAction
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
-from tests.claims.conftest import signed_in, start, submit
 from tests.claims.evidence import samples
+from tests.claims.helpers import signed_in, start, submit
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
 from tests.factories.organisations import PracticeFactory

@@ -12,7 +12,7 @@ from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
 from claims_portal.claims.services.bulk import MAX_BULK, Failure, bulk_approve
-from tests.claims.conftest import act, at_tier_1, signed_in, start
+from tests.claims.helpers import act, at_tier_1, signed_in, start
 from tests.factories.access import MembershipFactory, user_with_role
 from tests.factories.claims import claim_scene
 from tests.helpers import csrf_token

@@ -19,7 +19,7 @@ from claims_portal.claims.services import ClaimRefused
 from claims_portal.claims.services.bulk_upload import ABOUT_SHEET, CLAIMS_SHEET, FIRST_ROW
 from claims_portal.mail.models import EmailMessage
 from claims_portal.schemes.models import OfferStatus
-from tests.claims.conftest import act, signed_in
+from tests.claims.helpers import act, signed_in
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
 from tests.factories.organisations import PracticeFactory
@@ -226,7 +226,7 @@ def test_every_problem_is_listed_by_row_and_column_and_nothing_is_made(app, db_s
 
 
 def test_a_provider_that_already_claimed_is_refused(app, db_session, bulk_scene):
-    from tests.claims.conftest import start
+    from tests.claims.helpers import start
 
     existing = start(db_session, bulk_scene)
     db_session.commit()

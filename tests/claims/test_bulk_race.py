@@ -22,10 +22,10 @@ from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimSta
 from claims_portal.claims.services import ClaimError
 from claims_portal.claims.services.bulk import BulkResult, Failure, bulk_approve
 from claims_portal.extensions import db
-from tests.conftest import migrated_app
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
 from tests.factories.organisations import IcbFactory
+from tests.helpers import migrated_app
 
 A = ClaimAction
 

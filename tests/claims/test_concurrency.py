@@ -21,9 +21,9 @@ from claims_portal.claims import services
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
 from claims_portal.claims.services import ClaimConflict, ClaimError
 from claims_portal.extensions import db
-from tests.conftest import migrated_app
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
+from tests.helpers import migrated_app
 
 A = ClaimAction
 

@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from claims_portal.claims.models import Claim, ClaimEvidence
 from claims_portal.claims.views import editing
-from tests.claims.conftest import start, stored_files
 from tests.claims.evidence import samples
+from tests.claims.helpers import start, stored_files
 from tests.claims.test_evidence_pages import post_multipart
 from tests.claims.test_pages import error_links, form_of, reload, text
-from tests.conftest import sign_in
 from tests.factories.claims import claim_scene
+from tests.helpers import sign_in
 
 FIVE_MB = 5 * 1024 * 1024
 TOO_LARGE = "The selected file must be smaller than 5MB"

@@ -12,15 +12,15 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from claims_portal.claims.models import Claim, ClaimEvidence, ClaimStatus
-from tests.claims.conftest import (
-    BUCKET,
+from tests.claims.evidence import samples
+from tests.claims.evidence.helpers import BUCKET
+from tests.claims.helpers import (
     signed_in,
     start,
     stored_files,
 )
-from tests.claims.evidence import samples
 from tests.claims.test_pages import error_links, form_of, reload, text
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 
 FIVE_MB = 5 * 1024 * 1024
 
@@ -157,7 +157,7 @@ def test_a_file_removed_after_submission_is_kept_for_the_history(
 ):
     from claims_portal.access.models import User
     from claims_portal.claims.models import ClaimAction
-    from tests.claims.conftest import act, submit
+    from tests.claims.helpers import act, submit
 
     practice = client
     claim = start(db_session, one_step)

@@ -12,8 +12,8 @@ from claims_portal.claims.models import ClaimAction
 from claims_portal.db import utcnow
 from claims_portal.schemes.services import offers as offer_services
 from claims_portal.schemes.services import tariff_used_by_submitted_claim
-from tests.claims.conftest import act, start, submit
 from tests.claims.evidence import samples
+from tests.claims.helpers import act, start, submit
 
 
 def test_a_submitted_claim_marks_its_period_claimed(db_session, scene):

@@ -21,7 +21,7 @@ from claims_portal.claims.services import (
 )
 from claims_portal.claims.services.lifecycle import ROUTED_TARGETS, TRANSITIONS
 from claims_portal.mail.models import EmailMessage, NotificationPreference
-from tests.claims.conftest import act, at_tier_1, start, submit, submitted
+from tests.claims.helpers import act, at_tier_1, start, submit, submitted
 from tests.factories.access import MembershipFactory, user_with_role
 from tests.factories.claims import claim_scene
 
@@ -412,6 +412,6 @@ def test_the_tier_1_approver_is_not_asked_for_tier_2(db_session, scene):
 
 
 def _units(claim, *units):
-    from tests.claims.conftest import entries
+    from tests.claims.helpers import entries
 
     return entries(claim, *units)

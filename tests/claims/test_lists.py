@@ -8,11 +8,9 @@ import datetime as dt
 import html
 import io
 import re
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from claims_portal.access.roles import Role
 from claims_portal.claims.models import ClaimStatus
@@ -20,10 +18,11 @@ from claims_portal.claims.services import listing
 from claims_portal.clock import today as clock_today
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
-from tests.claims.conftest import at_tier_1, signed_in, start
+from tests.claims.helpers import at_tier_1, signed_in, start
 from tests.factories.access import user_with_role
 from tests.factories.claims import ClaimFactory, claim_scene
 from tests.factories.organisations import PracticeFactory
+from tests.helpers import counted_queries
 
 S = ClaimStatus
 
@@ -61,26 +60,6 @@ def add_claims(scene, count, *, status=S.AWAITING_COMMISSIONER_REVIEW, provider=
     return claims
 
 
-@contextmanager
-def counted_queries():
-    """SQL statements run meanwhile (the tests' savepoint bookkeeping aside). The session is
-    emptied first, so a request finds nothing cached from the test's own set-up, as in
-    production where every request starts with an empty session."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-            statements.append(statement)
-
-    db.session.remove()
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-
-
 # --- Who sees what -------------------------------------------------------------------------
 
 
@@ -105,7 +84,7 @@ def test_someone_without_a_claims_role_is_refused(app, db_session, scene):
 
     nobody = UserFactory()
     browser = app.test_client()
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     sign_in(browser, nobody.email)
     assert browser.get("/claims").status_code == 403

@@ -19,7 +19,7 @@ from claims_portal.schemes.models import (
     OfferStatus,
     QuestionKind,
 )
-from tests.claims.conftest import act, entries, start, submit
+from tests.claims.helpers import act, entries, start, submit
 from tests.factories.claims import claim_scene
 
 A = ClaimAction

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from claims_portal.access.roles import Role
 from claims_portal.claims import services
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
-from tests.claims.conftest import at_tier_1, entries, signed_in, start, submitted
+from tests.claims.helpers import at_tier_1, entries, signed_in, start, submitted
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
 from tests.helpers import csrf_token
@@ -58,7 +58,7 @@ def reload(session, claim) -> Claim:
 def test_a_practice_user_starts_fills_in_meets_the_errors_list_and_submits(
     app, client, db_session, scene
 ):
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     sign_in(client, scene.user.email)
     assert "Claims" in text(client.get("/claims"))
@@ -115,7 +115,7 @@ def test_a_practice_user_starts_fills_in_meets_the_errors_list_and_submits(
 
 
 def test_a_second_claim_for_the_period_is_refused_with_a_link(app, client, db_session, scene):
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     claim = start(db_session, scene)
     db_session.commit()
@@ -201,7 +201,7 @@ def test_a_decline_needs_a_reason_and_the_practice_resubmits(app, client, db_ses
     assert response.status_code == 302
     assert reload(db_session, claim).status is S.DECLINED
 
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     sign_in(client, one_step.user.email)
     body = text(client.get(f"/claims/{claim.id}"))
@@ -225,7 +225,7 @@ def test_a_decline_needs_a_reason_and_the_practice_resubmits(app, client, db_ses
 
 
 def test_a_claim_no_longer_editable_is_shown_with_409(app, client, db_session, scene):
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     claim = start(db_session, scene)
     db_session.commit()
@@ -249,7 +249,7 @@ def test_a_claim_no_longer_editable_is_shown_with_409(app, client, db_session, s
 
 
 def test_withdrawing_a_draft(app, client, db_session, scene):
-    from tests.conftest import sign_in
+    from tests.helpers import sign_in
 
     claim = start(db_session, scene)
     db_session.commit()

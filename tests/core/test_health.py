@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tests.conftest import make_test_app
+from tests.helpers import make_test_app
 
 
 def test_healthz_says_the_process_is_up(client):

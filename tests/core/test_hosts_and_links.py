@@ -15,10 +15,9 @@ from claims_portal.config import ConfigurationError, load_config
 from claims_portal.extensions import db
 from claims_portal.mail.models import EmailMessage
 from claims_portal.organisations.models import ApprovalMode
-from tests.conftest import make_test_app, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, make_test_app, sign_in
 from tests.smtp_fixtures import body_of
 
 PUBLIC = "https://claims.example.nhs.uk"

@@ -12,7 +12,7 @@ import threading
 import psycopg
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event, inspect, text
+from sqlalchemy import inspect, text
 
 from claims_portal.access.roles import Role
 from claims_portal.claims.models import ClaimAction, ClaimStatus
@@ -24,11 +24,10 @@ from claims_portal.core.models import (
 from claims_portal.core.page_cache import PageCache, page_cache
 from claims_portal.db import Base
 from claims_portal.extensions import db
-from tests.claims.conftest import act, at_tier_1, signed_in
-from tests.conftest import make_test_app, migrated_app
+from tests.claims.helpers import act, at_tier_1, signed_in
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
-from tests.helpers import csrf_token
+from tests.helpers import counted_queries, csrf_token, make_test_app, migrated_app
 
 
 @pytest.fixture
@@ -37,17 +36,9 @@ def one_step(db_session):
 
 
 def count_queries(client, path):
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    """The response to a GET of ``path`` and the SQL statements it ran."""
+    with counted_queries() as statements:
         response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
     return response, statements
 
 

@@ -7,9 +7,9 @@ from flask import Flask
 
 from claims_portal.access.roles import Role
 from claims_portal.access.sealing import new_key
-from tests.conftest import make_test_app, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
+from tests.helpers import make_test_app, sign_in
 
 
 def test_every_response_carries_security_headers(client):

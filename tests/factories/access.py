@@ -7,9 +7,9 @@ import factory
 from claims_portal.access.models import Membership, User
 from claims_portal.access.passwords import hash_password
 from claims_portal.access.roles import Role
-from tests.conftest import TEST_PASSWORD
 from tests.factories import BaseFactory
 from tests.factories.organisations import IcbFactory
+from tests.helpers import TEST_PASSWORD
 
 
 class UserFactory(BaseFactory):

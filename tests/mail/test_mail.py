@@ -142,8 +142,7 @@ def test_an_unknown_backend_is_a_clear_error(app, db_session, backend):
 
 
 def test_pages_render_the_email_preferences(client, db_session):
-    from tests.conftest import sign_in
-    from tests.helpers import csrf_token
+    from tests.helpers import csrf_token, sign_in
 
     user = UserFactory()
     sign_in(client, user.email)
@@ -168,10 +167,9 @@ def test_a_decision_survives_a_failing_mail_server_and_the_email_follows(
     from claims_portal.access.roles import Role
     from claims_portal.access.services import access_requests
     from claims_portal.organisations.models import ApprovalMode
-    from tests.conftest import sign_in
     from tests.factories.access import user_with_role
     from tests.factories.organisations import PracticeFactory
-    from tests.helpers import csrf_token
+    from tests.helpers import csrf_token, sign_in
 
     practice = PracticeFactory(approval_mode=ApprovalMode.TWO_STEP)
     approver = user_with_role(Role.PROVIDER_APPROVER, practice)

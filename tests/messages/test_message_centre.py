@@ -9,7 +9,7 @@ from claims_portal.access.models import User
 from claims_portal.access.roles import Role
 from claims_portal.claims.models import ClaimAction
 from claims_portal.messages import services
-from tests.claims.conftest import act, at_tier_1, signed_in, start, submitted
+from tests.claims.helpers import act, at_tier_1, signed_in, start, submitted
 from tests.factories.access import MembershipFactory, user_with_role
 from tests.factories.claims import claim_scene
 from tests.helpers import csrf_token

@@ -26,10 +26,9 @@ from claims_portal.extensions import db
 from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.models import ApprovalMode, Organisation
 from claims_portal.organisations.services import OrganisationConflict
-from tests.conftest import migrated_app, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, migrated_app, sign_in
 from tests.races import audit_count, count, one_after_the_other, together
 
 MODE_CHANGED = "organisation.approval_mode_changed"

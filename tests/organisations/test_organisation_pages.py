@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from claims_portal.access.roles import Role
 from claims_portal.organisations.models import ApprovalMode, Organisation
-from tests.conftest import sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sign_in
 
 
 def test_icb_administrator_switches_a_practice_to_two_step(client, db_session):

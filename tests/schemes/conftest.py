@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin.conftest import Tenant, make_tenant
+from tests.admin.helpers import Tenant, make_tenant
 
 
 @pytest.fixture

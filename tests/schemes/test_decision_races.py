@@ -20,11 +20,10 @@ from claims_portal.extensions import db
 from claims_portal.schemes import services as scheme_services
 from claims_portal.schemes.models import Offer, OfferStatus, Scheme, SchemeStatus
 from claims_portal.schemes.services import SchemeConflict, SchemeError, offers
-from tests.conftest import migrated_app, sign_in
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
 from tests.factories.schemes import OfferFactory, ready_scheme
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, migrated_app, sign_in
 from tests.races import audit_count, one_after_the_other, together
 
 

@@ -9,10 +9,9 @@ import pytest
 
 from claims_portal.access.roles import Role
 from claims_portal.schemes.models import Offer, OfferStatus, SchemeStatus
-from tests.conftest import sign_in
 from tests.factories.access import user_with_role
 from tests.factories.schemes import OfferFactory, QuestionFactory, ready_scheme
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, sign_in
 
 
 @pytest.fixture

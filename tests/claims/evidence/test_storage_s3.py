@@ -17,7 +17,7 @@ from claims_portal.claims.evidence import (
     new_evidence_key,
     store_from_config,
 )
-from tests.claims.evidence.conftest import BUCKET, REGION
+from tests.claims.evidence.helpers import BUCKET, REGION
 
 NOW = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 PDF = "application/pdf"
