@@ -22,9 +22,9 @@ from sqlalchemy import select, text
 
 from claims_portal.audit.actions import recorded_names
 from claims_portal.audit.models import AuditEvent
-from claims_portal.clock import ENGLAND
 from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession
+from claims_portal.formatting import time_and_day
 
 T = TypeVar("T")
 
@@ -58,13 +58,8 @@ def lock_name(session: DbSession, name: str) -> None:
     )
 
 
-def when(moment: dt.datetime, *, today: dt.date | None = None) -> str:
-    """``14:02`` today, else ``14:02 on 3 December 2026`` (England's time)."""
-    local = moment.astimezone(ENGLAND)
-    clock = local.strftime("%H:%M")
-    if today is not None and local.date() == today:
-        return clock
-    return f"{clock} on {local.day} {local:%B %Y}"
+#: ``14:02`` today, else ``14:02 on 3 December 2026`` (England's time).
+when = time_and_day
 
 
 def last_event(

@@ -58,6 +58,15 @@ def england_short_time(moment: dt.datetime | None) -> str:
     return f"{local.day} {local:%b %Y %H:%M}"
 
 
+def time_and_day(moment: dt.datetime, *, today: dt.date | None = None) -> str:
+    """``14:02 on 3 December 2026`` on England's clock; only ``14:02`` when that is ``today``."""
+    local = england(moment)
+    clock = f"{local:%H:%M}"
+    if today is not None and local.date() == today:
+        return clock
+    return f"{clock} on {local.day} {local:%B %Y}"
+
+
 def money(amount: Any) -> str:
     """``£1,234.50``; empty for no amount."""
     return "" if amount is None else f"£{amount:,.2f}"
@@ -69,6 +78,7 @@ FILTERS = {
     "short_date": short_date,
     "month_year": month_year,
     "england_time": england_time,
+    "time_and_day": time_and_day,
     "england_short_time": england_short_time,
     "money": money,
 }

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from claims_portal.access.models import User
 from claims_portal.db import Money, UTCDateTime, created_at, enum_column, intpk
 from claims_portal.extensions import db
+from claims_portal.formatting import long_date, month_year
 from claims_portal.organisations.models import Organisation
 
 
@@ -280,15 +281,11 @@ class ClaimWindow(db.Model):  # type: ignore[name-defined,misc]
     def period_label(self) -> str:
         start, end = self.period_start, self.period_end
         if start.day == 1 and start.month == end.month and start.year == end.year:
-            return start.strftime("%B %Y")
-        return f"{_day(start)} to {_day(end)}"
+            return month_year(start)
+        return f"{long_date(start)} to {long_date(end)}"
 
     def is_open_on(self, day: dt.date) -> bool:
         return self.opens_on <= day <= self.closes_on
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 class SupplementaryQuestion(db.Model):  # type: ignore[name-defined,misc]

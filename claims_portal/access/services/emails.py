@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from claims_portal.formatting import england_time
+
 SIGN_OFF = "\n\nClaims portal\nThis is an automatic email: replies are not read."
 
 
 def _when(moment: dt.datetime) -> str:
-    return moment.strftime("%d %B %Y at %H:%M UTC").lstrip("0")
+    return england_time(moment)
 
 
 def access_request_received(name: str, organisation: str, role: str) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from flask import current_app
 
 from claims_portal import clock
 from claims_portal.access import throttling
+from claims_portal.formatting import england
 
 #: How long the failures of an address without an account are remembered.
 _REMEMBER = dt.timedelta(days=30)
@@ -43,7 +44,7 @@ def duration(lockout_number: int) -> dt.timedelta:
 
 def locked_message(until: dt.datetime) -> str:
     """What the sign-in page says, in England's time, rounded up to the minute."""
-    local = until.astimezone(clock.ENGLAND)
+    local = england(until)
     if local.second or local.microsecond:
         local = local.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
     when = f"{local:%H:%M}"

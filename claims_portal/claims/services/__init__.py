@@ -31,7 +31,6 @@ from claims_portal.claims.services._common import (
     get_claim,
     is_commissioner_viewer,
     is_provider_viewer,
-    local_time,
 )
 from claims_portal.claims.services.attachments import (
     MAX_FILES_PER_CLAIM,
@@ -101,7 +100,6 @@ __all__ = [
     "history",
     "is_commissioner_viewer",
     "is_provider_viewer",
-    "local_time",
     "lock_for_change",
     "mark_paid",
     "parse_entries",

@@ -9,7 +9,6 @@ from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability, holders  # noqa: F401 - holders re-exported
 from claims_portal.claims.models import Claim
-from claims_portal.clock import ENGLAND
 from claims_portal.db import DbSession
 from claims_portal.decisions import when  # noqa: F401 - re-exported (conflict messages)
 from claims_portal.rules import Problem, RuleError
@@ -95,15 +94,3 @@ def get_claim(session: DbSession, claim_id: int, user: User) -> Claim:
         raise ClaimNotFound(claim_id)
     ensure_can_view(user, claim)
     return claim
-
-
-# --- Time as people read it ----------------------------------------------------------------
-
-
-def local_time(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(ENGLAND)
-
-
-def money(amount: object) -> str:
-    """``£1,234.50``."""
-    return f"£{amount:,.2f}"

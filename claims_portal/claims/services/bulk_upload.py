@@ -44,6 +44,7 @@ from claims_portal.claims.models import (
 from claims_portal.claims.services._common import ClaimInvalid, Problem, holders
 from claims_portal.claims.services.lifecycle import record_start, transition
 from claims_portal.db import DbSession, utcnow
+from claims_portal.formatting import long_date
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 from claims_portal.organisations.models import Organisation
@@ -57,7 +58,6 @@ from claims_portal.schemes.models import (
     SchemeStatus,
 )
 from claims_portal.schemes.services import commissioner_scope
-from claims_portal.schemes.services.schedule import long_date
 
 TEMPLATE_MARK = "claims-portal bulk claims template"
 TEMPLATE_VERSION = "1"

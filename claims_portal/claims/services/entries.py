@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from claims_portal.claims.models import Claim, ClaimLine
 from claims_portal.claims.services._common import Problem
+from claims_portal.formatting import long_date
 from claims_portal.inputs import parse_whole
 from claims_portal.pii import NHS_NUMBER_MESSAGE, find_nhs_numbers
 from claims_portal.schemes.models import QuestionKind, SupplementaryQuestion
@@ -186,5 +187,5 @@ def display_answer(question: SupplementaryQuestion, value: str | None) -> str:
             day = dt.date.fromisoformat(value)
         except ValueError:
             return value
-        return f"{day.day} {day:%B %Y}"
+        return long_date(day)
     return value

@@ -31,8 +31,8 @@ from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims.models import Claim, ClaimStatus, parse_reference
-from claims_portal.claims.services._common import local_time
 from claims_portal.db import DbSession
+from claims_portal.formatting import england, long_date, month_year
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import Scheme
@@ -312,8 +312,8 @@ def row_from(values: Any) -> ClaimRow:
 def period_label(start: dt.date, end: dt.date) -> str:
     """As ``ClaimWindow.period_label`` words it: ``October 2026`` or ``1 April 2026 to ...``."""
     if start.day == 1 and start.month == end.month and start.year == end.year:
-        return start.strftime("%B %Y")
-    return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+        return month_year(start)
+    return f"{long_date(start)} to {long_date(end)}"
 
 
 ROW_COLUMNS = (
@@ -503,7 +503,7 @@ def safe_cell(value: str) -> str:
 
 
 def _moment(value: dt.datetime | None) -> str:
-    return local_time(value).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    return f"{england(value):%Y-%m-%d %H:%M}" if value is not None else ""
 
 
 def export_values(row: ClaimRow) -> list[Any]:

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.claims.models import Claim, ClaimStatus
-from claims_portal.claims.services._common import holders, money
+from claims_portal.claims.services._common import holders
 from claims_portal.db import DbSession
+from claims_portal.formatting import money
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 

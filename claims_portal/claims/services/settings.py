@@ -25,6 +25,7 @@ from claims_portal.claims.models import IcbClaimSettings
 from claims_portal.claims.services._common import ClaimConflict, ClaimInvalid, Problem
 from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import NOTHING_CHANGED, by_whom, lock
+from claims_portal.formatting import money
 from claims_portal.organisations.models import Organisation, OrganisationKind
 
 DEFAULT_FINANCE_THRESHOLD = Decimal("15000.00")
@@ -99,7 +100,7 @@ def set_finance_threshold(
         )
         raise ClaimConflict(
             Problem(
-                f"The finance threshold was changed to £{before:,.2f}{who} while you were "
+                f"The finance threshold was changed to {money(before)}{who} while you were "
                 f"looking at it. {NOTHING_CHANGED}",
                 "finance_threshold",
             )

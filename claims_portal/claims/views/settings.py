@@ -18,6 +18,7 @@ from claims_portal.claims import bp, services
 from claims_portal.claims.forms import FinanceThresholdForm
 from claims_portal.claims.services import ClaimConflict, ClaimInvalid
 from claims_portal.extensions import db
+from claims_portal.formatting import money
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import requires
 from claims_portal.unit_of_work import refuse
@@ -53,7 +54,7 @@ def finance_threshold() -> ResponseReturnValue:
             in_force = services.finance_threshold(db.session, icb)
         else:
             if changed:
-                flash(f"Claims above £{amount:,.2f} now need finance approval", "success")
+                flash(f"Claims above {money(amount)} now need finance approval", "success")
             return redirect(url_for("claims.index"))
     elif not form.is_submitted():
         form.finance_threshold.data = f"{in_force:.2f}"

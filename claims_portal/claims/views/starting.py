@@ -18,9 +18,9 @@ from claims_portal.claims.forms import StartClaimForm
 from claims_portal.claims.services import ClaimError
 from claims_portal.clock import today
 from claims_portal.extensions import db
+from claims_portal.formatting import long_date
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import requires
-from claims_portal.schemes.services.schedule import long_date
 from claims_portal.unit_of_work import refuse
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from claims_portal.access.models import User
 from claims_portal.db import DbSession
+from claims_portal.formatting import long_date
 from claims_portal.schemes.models import (
     Component,
     Scheme,
@@ -26,7 +27,6 @@ from claims_portal.schemes.services._common import (
     parse_money,
 )
 from claims_portal.schemes.services.claims_usage import claims_usage
-from claims_portal.schemes.services.schedule import long_date
 
 COMPONENT_FIELDS = (
     "code",

@@ -31,6 +31,7 @@ from claims_portal.access.services.permissions import ancestors_and_self, ensure
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event
+from claims_portal.formatting import long_date
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import (
     ENDED_OFFER_STATUSES,
@@ -42,7 +43,7 @@ from claims_portal.schemes.models import (
 )
 from claims_portal.schemes.services._common import PROVIDER_KINDS, SchemeConflict, SchemeError
 from claims_portal.schemes.services.claims_usage import claims_usage
-from claims_portal.schemes.services.schedule import WindowState, long_date, window_state
+from claims_portal.schemes.services.schedule import WindowState, window_state
 from claims_portal.statemachine import Machine, Step, lock_for, set_status
 
 

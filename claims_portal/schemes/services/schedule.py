@@ -63,11 +63,6 @@ def default_window(period_end: dt.date, window_days: int) -> tuple[dt.date, dt.d
     return period_end + dt.timedelta(days=1), period_end + dt.timedelta(days=window_days)
 
 
-def long_date(day: dt.date) -> str:
-    """``1 December 2026``, as the NHS style guide writes dates."""
-    return f"{day.day} {day:%B %Y}"
-
-
 class WindowState(enum.StrEnum):
     """A claim window as the provider sees it on a given day."""
 

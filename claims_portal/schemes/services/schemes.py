@@ -16,6 +16,7 @@ from claims_portal.access.services.permissions import (
 )
 from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event
+from claims_portal.formatting import long_date
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import (
     ClaimFrequency,
@@ -42,7 +43,6 @@ from claims_portal.schemes.services._common import (
     financial_year_dates,
 )
 from claims_portal.schemes.services.components import tariff_for_period
-from claims_portal.schemes.services.schedule import long_date
 from claims_portal.statemachine import Machine, Step, set_status
 
 SCHEME_FIELDS = (

@@ -7,6 +7,7 @@ from typing import Any
 
 from claims_portal.access.models import User
 from claims_portal.db import DbSession
+from claims_portal.formatting import long_date
 from claims_portal.schemes.models import (
     ClaimWindow,
     Scheme,
@@ -20,7 +21,7 @@ from claims_portal.schemes.services._common import (
     _snapshot,
     ensure_can_configure,
 )
-from claims_portal.schemes.services.schedule import claim_periods, default_window, long_date
+from claims_portal.schemes.services.schedule import claim_periods, default_window
 
 
 def _window_snapshot(window: ClaimWindow) -> dict[str, Any]:
