@@ -28,15 +28,6 @@ def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def short_date(day: dt.date | None) -> str:
-    """``1 Dec 2026`` for tables (the admin's columns); empty for no date."""
-    if day is None:
-        return ""
-    if isinstance(day, dt.datetime):
-        day = england(day)
-    return f"{day.day} {day:%b %Y}"
-
-
 def month_year(day: dt.date) -> str:
     """``December 2026``."""
     return f"{day:%B %Y}"
@@ -48,14 +39,6 @@ def england_time(moment: dt.datetime | None) -> str:
         return ""
     local = england(moment)
     return f"{local.day} {local:%B %Y at %H:%M}"
-
-
-def england_short_time(moment: dt.datetime | None) -> str:
-    """``1 Dec 2026 14:02`` for tables, on England's clock; empty for no moment."""
-    if moment is None:
-        return ""
-    local = england(moment)
-    return f"{local.day} {local:%b %Y %H:%M}"
 
 
 def time_and_day(moment: dt.datetime, *, today: dt.date | None = None) -> str:
@@ -75,11 +58,9 @@ def money(amount: Any) -> str:
 FILTERS = {
     "england": england,
     "long_date": long_date,
-    "short_date": short_date,
     "month_year": month_year,
     "england_time": england_time,
     "time_and_day": time_and_day,
-    "england_short_time": england_short_time,
     "money": money,
 }
 

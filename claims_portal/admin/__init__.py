@@ -18,8 +18,10 @@ from flask import Blueprint, Flask, g
 from flask.typing import ResponseReturnValue
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from sqlalchemy.orm import joinedload
 
 from claims_portal.access.roles import Capability
+from claims_portal.admin import audit_objects
 from claims_portal.admin.audit_names import action_filter, action_name
 from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
 from claims_portal.admin.offers import OfferAdmin
@@ -72,25 +74,46 @@ class OrganisationAdmin(SecureModelView):
 
 class AuditEventAdmin(SecureModelView):
     required_capability = Capability.VIEW_AUDIT_TRAIL
-    column_list = [
+    # People, organisations and objects by name (audit_objects.py), not by id.
+    column_list = ["occurred_at", "actor", "organisation", "action", "object", "reason"]
+    column_details_list = [
         "id",
-        "occurred_at",
+        *column_list,
         "actor_label",
-        "action",
         "object_type",
         "object_id",
-        "reason",
+        "before",
+        "after",
+        "request_id",
     ]
-    column_details_list = [*column_list, "before", "after", "request_id"]
+    column_labels = {
+        "occurred_at": "When",
+        "actor": "Who",
+        "organisation": "Organisation",
+        "object": "What",
+        "actor_label": "Recorded as",
+        "object_type": "Object type",
+        "object_id": "Object id",
+        "request_id": "Request id",
+    }
+    column_sortable_list = ["occurred_at", "action"]
     column_searchable_list = ["action", "object_type", "object_id", "actor_label"]
     column_filters = [action_filter(), "object_type", "actor_label"]
-    column_formatters = {"action": action_name}
+    column_formatters = {"action": action_name, **audit_objects.FORMATTERS}
     column_default_sort = ("id", True)
 
     def get_query(self) -> Any:
         return (
-            super().get_query().filter(AuditEvent.organisation_id.in_(_visible_organisation_ids()))
+            super()
+            .get_query()
+            .filter(AuditEvent.organisation_id.in_(_visible_organisation_ids()))
+            .options(joinedload(AuditEvent.actor), joinedload(AuditEvent.organisation))
         )
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, events = super().get_list(*args, **kwargs)
+        audit_objects.remember_names(events)
+        return count, events
 
     def get_count_query(self) -> Any:
         return (

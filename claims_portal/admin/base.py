@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import csv
-import enum
 import functools
 import io
 import re
@@ -27,14 +26,16 @@ from typing import Any, cast
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla import ModelView, typefmt
+from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
 from claims_portal.access import current
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import PermissionDenied, has_capability
+from claims_portal.admin import look
 from claims_portal.extensions import db
 from claims_portal.inputs import MAX_INT, parse_id
 from claims_portal.routes import Kind, Requirement
@@ -89,15 +90,18 @@ class _Guarded:
             return redirect(url_for("access.sign_in", next=request.full_path))
         abort(403)
 
+    def render(self, template: str, **kwargs: Any) -> Any:
+        # The page's messages, gathered once: one error summary, nothing said twice.
+        kwargs["notices"] = look.page_notices(
+            kwargs.get("form"), shown_elsewhere=kwargs.get("problems") or ()
+        )
+        return super().render(template, **kwargs)  # type: ignore[misc]
+
 
 class SecureIndexView(_Guarded, AdminIndexView):
     @expose("/")
     def index(self) -> Any:
         return super().index()
-
-
-def _enum_value(view: Any, value: enum.Enum, name: str) -> str:
-    return str(value.value)
 
 
 #: The last list page anyone can ask for (Flask-Admin pages from 0; the offset must fit).
@@ -128,10 +132,10 @@ class SecureModelView(_Guarded, ModelView):
 
     # Flask-WTF's CSRFProtect checks every admin POST; SecureForm would clash with it.
     form_base_class = FlaskForm
-    # Statuses and kinds as users read them ("Re-requested"), not their stored names.
-    column_type_formatters = {**typefmt.DEFAULT_FORMATTERS, enum.Enum: _enum_value}
-    column_type_formatters_detail = {**typefmt.DEFAULT_FORMATTERS, enum.Enum: _enum_value}
-    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, enum.Enum: _enum_value}
+    # Statuses as users read them ("Re-requested"), dates in long form (``look.py``).
+    column_type_formatters = look.LIST_FORMATTERS
+    column_type_formatters_detail = look.LIST_FORMATTERS
+    column_type_formatters_export = look.EXPORT_FORMATTERS
     can_create = False
     can_edit = False
     can_delete = False
@@ -268,6 +272,38 @@ class ScopedModelView(SecureModelView):
             abort(403)
         db.session.commit()
         return result if result is not None else True
+
+    def validate_form(self, form: Any) -> bool:
+        if super().validate_form(form):
+            return True
+        if request.method == "POST" and request.endpoint == f"{self.endpoint}.edit_view":
+            for message in self._rule_problems(form):
+                flash(message, "error")
+        return False
+
+    def _rule_problems(self, form: Any) -> list[str]:
+        """What the services would also refuse in an edit the form already refused, so that
+        every problem is listed at once: a trial run in a savepoint, always rolled back, with
+        each field in error put back to its saved value (its own error is already shown)."""
+        model = self.get_one(request.args.get("id"))
+        if any(getattr(field, "entries", None) and field.errors for field in form):
+            return []  # inline rows in error: their rules are checked once they can be read
+        restored = [field for field in form if field.errors and hasattr(model, field.name)]
+        typed = [field.data for field in restored]
+        for field in restored:
+            field.process_data(getattr(model, field.name))
+        savepoint = db.session.begin_nested()
+        try:
+            self.update_with(form, model)
+        except SchemeError as error:
+            return list(error.messages)
+        except (PermissionDenied, HTTPException):
+            return []
+        finally:
+            savepoint.rollback()
+            for field, data in zip(restored, typed, strict=True):
+                field.data = data
+        return []
 
     def create_model(self, form: Any) -> Any:
         model = self._write(lambda: self.create_with(form))

@@ -14,7 +14,6 @@ from claims_portal.admin import forms
 from claims_portal.admin import scheme_rows as rows
 from claims_portal.admin.base import ScopedModelView, get_or_404, scope_ids
 from claims_portal.extensions import db
-from claims_portal.formatting import england_short_time
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes import services
@@ -53,8 +52,6 @@ class OfferAdmin(ScopedModelView):
         "scheme": lambda v, c, m, p: m.scheme.code,
         "provider": lambda v, c, m, p: m.provider.display_name,
         "provider_kind": lambda v, c, m, p: str(m.provider.kind),
-        "offered_at": lambda v, c, m, p: england_short_time(m.offered_at),
-        "responded_at": lambda v, c, m, p: england_short_time(m.responded_at),
     }
     form = forms.OfferForm
     form_widget_args = {"provider_ids": {"class": "list-unstyled"}}

@@ -17,7 +17,7 @@ from claims_portal.admin import scheme_rows as rows
 from claims_portal.admin.base import ScopedModelView, get_or_404
 from claims_portal.clock import today
 from claims_portal.extensions import db
-from claims_portal.formatting import money, short_date
+from claims_portal.formatting import money
 from claims_portal.inputs import parse_id
 from claims_portal.schemes import services
 from claims_portal.schemes.models import (
@@ -116,7 +116,6 @@ class TariffAdmin(ScopedModelView):
         "scheme": lambda v, c, m, p: m.component.scheme.code,
         "component": lambda v, c, m, p: f"{m.component.code} - {m.component.name}",
         "unit_value": lambda v, c, m, p: money(m.unit_value),
-        "effective_from": lambda v, c, m, p: short_date(m.effective_from),
     }
     form = forms.TariffForm
 
@@ -183,10 +182,6 @@ class ClaimWindowAdmin(ScopedModelView):
     column_formatters = {
         "scheme": lambda v, c, m, p: m.scheme.code,
         "period": lambda v, c, m, p: m.period_label,
-        "period_start": lambda v, c, m, p: short_date(m.period_start),
-        "period_end": lambda v, c, m, p: short_date(m.period_end),
-        "opens_on": lambda v, c, m, p: short_date(m.opens_on),
-        "closes_on": lambda v, c, m, p: short_date(m.closes_on),
         "now": lambda v, c, m, p: (
             "Open" if m.is_open_on(today()) else ("Upcoming" if today() < m.opens_on else "Closed")
         ),

@@ -20,7 +20,6 @@ from claims_portal.admin import scheme_rows as rows
 from claims_portal.admin.base import ScopedModelView, can_configure, get_or_404, scope_ids
 from claims_portal.clock import today
 from claims_portal.extensions import db
-from claims_portal.formatting import short_date
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes import services
 from claims_portal.schemes.models import Component, Scheme, SupplementaryQuestion
@@ -62,8 +61,6 @@ class SchemeAdmin(ScopedModelView):
     column_filters = ["status", "claim_frequency", "financial_year", "participation_only"]
     column_formatters = {
         "commissioner": lambda v, c, m, p: m.commissioner.name,
-        "start_date": lambda v, c, m, p: short_date(m.start_date),
-        "end_date": lambda v, c, m, p: short_date(m.end_date),
     }
     column_details_list = [*column_list, "description", "window_days", "evidence_requirement"]
     column_export_list = column_list
