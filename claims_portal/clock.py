@@ -3,7 +3,7 @@
 Everything else asks here: :func:`now` for timestamps (aware UTC, what the database
 stores), :func:`today` for England's date (claim windows, membership dates), and
 :func:`timestamp` for POSIX seconds (two-factor codes, short-lived signed values). The test
-suite moves this clock with ``--today`` (tests/conftest.py), so no other module may read
+suite moves this clock with ``--today`` (tests/moment.py), so no other module may read
 ``datetime.now``, ``date.today`` or ``time.time`` (tests/test_conventions.py checks).
 """
 

@@ -1,6 +1,6 @@
 """Two people deciding the same thing at once, each in a real connection of their own.
 
-For modules with a database of their own (``tests.conftest.migrated_app``), where the scene
+For modules with a database of their own (``tests.helpers.migrated_app``), where the scene
 is committed for real. A person's work is ``work(session) -> result``; it runs in its own
 session and commits, or rolls back and returns the exception it raised.
 """

@@ -54,7 +54,7 @@ def anchor_file(app, tmp_path, monkeypatch):
 
 @pytest.fixture
 def anchor_bucket(app, s3_client, moto_endpoint, monkeypatch):
-    """Anchors in moto's S3 (tests/claims/evidence/conftest.py), as configured in production."""
+    """Anchors in moto's S3 (tests/claims/evidence/helpers.py), as configured in production."""
     monkeypatch.setitem(app.config, "AUDIT_ANCHOR_TARGET", f"s3://{BUCKET}/{PREFIX}")
     monkeypatch.setitem(app.config, "AUDIT_ANCHOR_S3_REGION", REGION)
     monkeypatch.setitem(app.config, "AUDIT_ANCHOR_S3_ENDPOINT_URL", moto_endpoint)

@@ -1,6 +1,6 @@
 """The application's database role cannot switch its own audit trail off.
 
-The suite runs the application as ``APP_ROLE`` (tests/conftest.py), with exactly the
+The suite runs the application as ``APP_ROLE`` (tests/helpers.py), with exactly the
 privileges ``claims-portal db grant-app-role`` gives; these tests prove what that role can
 and cannot do.
 """

@@ -4,7 +4,7 @@ whether the header shows "Claims".
 A practice sees its own claims; a commissioner sees the claims sent to it by the providers
 under its organisation, with checkboxes for bulk approval (``views.bulk``). Filters are GET
 parameters, so a filtered list can be bookmarked and shared. A page costs a fixed number of
-queries whatever its length (``tests/claims/test_lists_queries.py``).
+queries whatever its length (``tests/claims/test_lists.py``).
 """
 
 from __future__ import annotations
