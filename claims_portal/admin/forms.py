@@ -210,10 +210,16 @@ class ComponentCreateForm(ComponentFields):
     scheme_id = SelectField("Scheme", coerce=int, validators=[InputRequired("Choose the scheme")])
 
 
-class TariffForm(FlaskForm):
-    component_id = SelectField(
-        "Component", coerce=int, validators=[InputRequired("Choose the component")]
-    )
+# Made before the other tariff fields, so that forms list it first (WTForms keeps the order
+# fields were made in).
+_TARIFF_COMPONENT = SelectField(
+    "Component", coerce=int, validators=[InputRequired("Choose the component")]
+)
+
+
+class TariffFields(FlaskForm):
+    """A tariff's edit page: its component is fixed (shown above the form, never posted)."""
+
     unit_value = MoneyField(
         "Unit value (£)",
         validators=[InputRequired("Enter the unit value"), NumberRange(min=0)],
@@ -223,6 +229,10 @@ class TariffForm(FlaskForm):
         validators=[InputRequired("Enter the date it takes effect")],
         description="Prices every claim period starting on or after this date",
     )
+
+
+class TariffForm(TariffFields):
+    component_id = _TARIFF_COMPONENT
 
 
 class WindowForm(FlaskForm):

@@ -17,7 +17,7 @@ from claims_portal.admin import scheme_rows as rows
 from claims_portal.admin.base import ScopedModelView, get_or_404
 from claims_portal.clock import today
 from claims_portal.extensions import db
-from claims_portal.formatting import money
+from claims_portal.formatting import long_date, money
 from claims_portal.inputs import parse_id
 from claims_portal.schemes import services
 from claims_portal.schemes.models import (
@@ -100,6 +100,9 @@ class ComponentAdmin(ScopedModelView):
         )
         rows.save_tariffs(component, form.tariffs)
 
+    def after_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        rows.flash_notes()
+
     def delete_with(self, component: Component) -> None:
         services.remove_component(db.session, component, actor=current.person())
 
@@ -118,6 +121,7 @@ class TariffAdmin(ScopedModelView):
         "unit_value": lambda v, c, m, p: money(m.unit_value),
     }
     form = forms.TariffForm
+    edit_template = "admin/schemes/tariff_edit.html"
 
     def scope(self, query: Any) -> Any:
         components = select(Component.id).where(Component.scheme_id.in_(rows.own_scheme_ids()))
@@ -139,30 +143,40 @@ class TariffAdmin(ScopedModelView):
             form.component_id.data = parse_id(request.args["component_id"])
         return form
 
-    def edit_form(self, obj: Any = None) -> Any:
-        form = super().edit_form(obj)
-        form.component_id.choices = self._component_choices()
-        form.component_id.render_kw = {"disabled": True}
-        return form
+    def get_edit_form(self) -> Any:
+        # The component is fixed: shown above the form (tariff_edit.html), never posted.
+        return forms.TariffFields
 
     def create_with(self, form: Any) -> Tariff:
         component = get_or_404(Component, form.component_id.data)
-        return services.add_tariff(
+        tariff = services.add_tariff(
             db.session,
             component,
             actor=current.person(),
             unit_value=form.unit_value.data,
             effective_from=form.effective_from.data,
         )
+        rows.note_tariff(component, tariff.effective_from)
+        return tariff
 
     def update_with(self, form: Any, tariff: Tariff) -> None:
-        services.update_tariff(
+        saved = services.edit_tariff(
             db.session,
             tariff,
             actor=current.person(),
             unit_value=form.unit_value.data,
             effective_from=form.effective_from.data,
         )
+        rows.note_tariff(tariff.component, saved.effective_from)
+        if saved is not tariff:
+            rows.note(
+                f"{tariff.component.scheme.code} is published: a new tariff of "
+                f"{money(saved.unit_value)} from {long_date(saved.effective_from)} was added, "
+                f"and the one you opened is kept as history"
+            )
+
+    def after_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        rows.flash_notes()
 
     def delete_with(self, tariff: Tariff) -> None:
         services.remove_tariff(db.session, tariff, actor=current.person())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import flash, g
 from flask_admin.contrib.sqla.fields import InlineModelFormList
 from flask_admin.model.form import InlineFormAdmin
 from sqlalchemy import or_, select
@@ -155,6 +156,23 @@ def save_questions(scheme: Scheme, field: InlineModelFormList) -> None:
             )
 
 
+def note(message: str) -> None:
+    """A warning to show once the save it belongs to is committed (:func:`flash_notes`;
+    a trial run of the services, which is rolled back, shows none)."""
+    g.setdefault("admin_notes", []).append(message)
+
+
+def note_tariff(component: Component, effective_from: Any) -> None:
+    """Warn of a tariff starting part-way through a period or back-dated over claims."""
+    for warning in services.tariff_warnings(db.session, component, effective_from):
+        note(warning)
+
+
+def flash_notes() -> None:
+    for message in g.pop("admin_notes", []):
+        flash(message, "warning")
+
+
 def save_tariffs(component: Component, field: InlineModelFormList) -> None:
     for row, tariff, delete in _inline_rows(field, component.tariffs):
         if delete:
@@ -167,14 +185,16 @@ def save_tariffs(component: Component, field: InlineModelFormList) -> None:
                 unit_value=row.unit_value.data,
                 effective_from=row.effective_from.data,
             )
+            note_tariff(component, row.effective_from.data)
         elif (row.unit_value.data, row.effective_from.data) != (
             tariff.unit_value,
             tariff.effective_from,
         ):
-            services.update_tariff(
+            services.edit_tariff(
                 db.session,
                 tariff,
                 actor=current.person(),
                 unit_value=row.unit_value.data,
                 effective_from=row.effective_from.data,
             )
+            note_tariff(component, row.effective_from.data)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import object_session, selectinload
 
 from claims_portal.access.services.people import organisations_under
 from claims_portal.claims.models import (
+    COUNTED_STATUSES,
     Claim,
     ClaimLine,
     ClaimStatus,
@@ -70,9 +71,26 @@ def tariff_used_by_submitted_claim(tariff: Tariff) -> bool:
     return bool(session.scalar(select(exists().where(ClaimLine.tariff_id == tariff.id))))
 
 
+def claims_from(session: DbSession, scheme: Scheme, period_start: dt.date) -> int:
+    """Submitted or approved claims of ``scheme`` for periods starting on or after
+    ``period_start`` (drafts, sent-back and withdrawn claims aside)."""
+    return int(
+        session.scalar(
+            select(func.count(Claim.id)).where(
+                Claim.scheme_id == scheme.id,
+                Claim.period_start >= period_start,
+                Claim.status.in_(COUNTED_STATUSES),
+            )
+        )
+        or 0
+    )
+
+
 # The scheme rules ask these of claims without importing the claims package.
 schemes_claims_usage.register(
     schemes_claims_usage.ClaimsUsage(
-        claimed_period_starts=claimed_period_starts, tariff_used=tariff_used_by_submitted_claim
+        claimed_period_starts=claimed_period_starts,
+        tariff_used=tariff_used_by_submitted_claim,
+        claims_from=claims_from,
     )
 )

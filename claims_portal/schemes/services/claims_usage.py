@@ -1,9 +1,10 @@
 """What the scheme rules need to know about claims, without importing them.
 
 ``schemes`` sits below ``claims`` (claims import schemes, never the reverse: the import
-contracts in pyproject.toml), yet two scheme rules depend on claims made: a tariff a
-submitted claim was priced with cannot change, and a window already claimed for shows as
-claimed. ``claims_portal.claims.services.queries`` registers the two answers here when it is
+contracts in pyproject.toml), yet three scheme rules depend on claims made: a tariff a
+submitted claim was priced with cannot change, a window already claimed for shows as
+claimed, and a back-dated tariff warns of the claims already made for its periods.
+``claims_portal.claims.services.queries`` registers the answers here when it is
 imported (``create_app`` always imports it).
 """
 
@@ -24,6 +25,9 @@ class ClaimsUsage:
     claimed_period_starts: Callable[[DbSession, Scheme, Organisation], set[dt.date]]
     #: Whether a submitted claim was priced with the tariff.
     tariff_used: Callable[[Tariff], bool]
+    #: How many submitted or approved claims of ``scheme`` are for periods starting on or
+    #: after the date (a back-dated tariff's warning).
+    claims_from: Callable[[DbSession, Scheme, dt.date], int]
 
 
 _registered: list[ClaimsUsage] = []

@@ -266,6 +266,60 @@ def update_tariff(
     return True
 
 
+def edit_tariff(
+    session: DbSession,
+    tariff: Tariff,
+    *,
+    actor: User,
+    unit_value: object,
+    effective_from: dt.date,
+) -> Tariff:
+    """What saving a tariff's edit page does: a draft scheme's tariff is corrected in place
+    (:func:`update_tariff`); a published scheme's tariffs are history, so the values given
+    become a new dated tariff (:func:`add_tariff`) and this one stays as it was."""
+    if tariff.component.scheme.is_draft:
+        update_tariff(
+            session, tariff, actor=actor, unit_value=unit_value, effective_from=effective_from
+        )
+        return tariff
+    return add_tariff(
+        session,
+        tariff.component,
+        actor=actor,
+        unit_value=unit_value,
+        effective_from=effective_from,
+    )
+
+
+def tariff_warnings(session: DbSession, component: Component, effective_from: dt.date) -> list[str]:
+    """What an administrator should know about a tariff taking effect on ``effective_from``
+    (saved all the same): it starts part-way through a claim period (so it prices claims
+    from the next period, as :func:`tariff_for_period` reads it), or it is back-dated into
+    periods that already have submitted or approved claims (they keep their values)."""
+    scheme = component.scheme
+    warnings = []
+    inside = next(
+        (w for w in scheme.windows if w.period_start < effective_from <= w.period_end), None
+    )
+    if inside is not None:
+        following = [w.period_start for w in scheme.windows if w.period_start > effective_from]
+        since = f"from {long_date(min(following))}" if following else "from the next period"
+        warnings.append(
+            f"The tariff from {long_date(effective_from)} starts part-way through the period "
+            f"{inside.period_label}: claims for that period keep the earlier value, and the "
+            f"new value prices claims {since}"
+        )
+    claimed = claims_usage().claims_from(session, scheme, effective_from)
+    if claimed:
+        claims = "claim is" if claimed == 1 else "claims are"
+        warnings.append(
+            f"The tariff from {long_date(effective_from)} is back-dated: {claimed} {claims} "
+            f"already submitted or approved for periods from then, and they keep the values "
+            f"they were priced with"
+        )
+    return warnings
+
+
 def remove_tariff(session: DbSession, tariff: Tariff, *, actor: User) -> None:
     component = tariff.component
     scheme = component.scheme
