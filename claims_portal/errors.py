@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
@@ -42,17 +42,26 @@ def _render(
     status: int, detail: str | None = None, problems: list[Problem] | None = None
 ) -> tuple[Response | str, int]:
     """The NHS error page, or one ``application/problem+json`` for JSON clients (``detail``,
-    and with a rule error's problems an ``errors`` list of ``{"detail", "field"}``)."""
+    and with a rule error's problems an ``errors`` list of ``{"detail", "field"}``). A server
+    error gives the request id as a ``reference`` to quote to support (it is in the log)."""
     title = _TITLES.get(status, "There is a problem")
+    reference = g.get("request_id") if status >= 500 else None
     if _wants_json():
         problem = problem_json(title, status, problems or [])
         if detail:
             problem["detail"] = detail
+        if reference:
+            problem["reference"] = reference
         response = jsonify(problem)
         response.mimetype = "application/problem+json"
         return response, status
     return render_template(
-        "errors/error.html", status=status, title=title, detail=detail, problems=problems
+        "errors/error.html",
+        status=status,
+        title=title,
+        detail=detail,
+        problems=problems,
+        reference=reference,
     ), status
 
 
@@ -87,7 +96,8 @@ def _server_error(error: Exception) -> tuple[Response | str, int]:
     db.session.rollback()
     original = getattr(error, "original_exception", None) or error
     if not isinstance(original, InternalServerError):
-        log.error("Unhandled error", exc_info=original)
+        # The reference the page gives, so support can find this entry.
+        log.error("Unhandled error (reference %s)", g.get("request_id"), exc_info=original)
     return _render(500)
 
 

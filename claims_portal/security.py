@@ -40,6 +40,11 @@ def csp_nonce() -> str:
     return str(nonce)
 
 
+#: Where nhsuk-frontend's stylesheet (served from here) loads the NHS font, Frutiger: where
+#: that host cannot be reached, pages fall back to Arial without a word.
+NHS_FONT_HOST = "https://assets.nhs.uk"
+
+
 def _content_security_policy(nonce: str) -> str:
     return "; ".join(
         [
@@ -47,7 +52,7 @@ def _content_security_policy(nonce: str) -> str:
             f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self'",
             "img-src 'self' data:",
-            "font-src 'self'",
+            f"font-src 'self' {NHS_FONT_HOST}",
             "connect-src 'self'",
             "form-action 'self'",
             "frame-ancestors 'none'",

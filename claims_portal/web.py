@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, current_app, g, session
 from flask_login import current_user
 
+from claims_portal import session_timeout
 from claims_portal.access import services as access_services
 from claims_portal.access.models import Membership, User
 from claims_portal.core import page_cache
@@ -90,11 +91,12 @@ def _template_context() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.login_view = "access.sign_in"
-    login_manager.login_message = "Sign in to continue."
-    login_manager.login_message_category = "info"
     login_manager.session_protection = None  # the server-side session token does this job
     app.before_request(_start_request)
     page_cache.init_app(app)  # stored pages are served before the organisation is resolved
     app.before_request(_resolve_organisation)
+    # Signed-out requests go to sign in (a first visit with no message, an ended session
+    # saying so and keeping a posted form); the timeout warning's settings.
+    session_timeout.init_app(app)
     app.after_request(_end_request)
     app.context_processor(_template_context)

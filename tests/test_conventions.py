@@ -74,6 +74,7 @@ def test_only_the_expected_endpoints_are_public(app):
         "core.assets",
         "core.accessibility",
         "core.privacy",
+        "core.cookies",
         "access.sign_in",
         "access.sign_in_code",
         "access.forgotten_password",

@@ -133,3 +133,9 @@ def accessibility() -> ResponseReturnValue:
 @public
 def privacy() -> ResponseReturnValue:
     return render_template("core/privacy.html")
+
+
+@bp.get("/cookies")
+@public
+def cookies() -> ResponseReturnValue:
+    return render_template("core/cookies.html")

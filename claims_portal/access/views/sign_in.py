@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from claims_portal import clock, unit_of_work
+from claims_portal import clock, session_timeout, unit_of_work
 from claims_portal.access import bp, current, throttling
 from claims_portal.access import services as access_services
 from claims_portal.access.forms import (
@@ -24,7 +24,6 @@ from claims_portal.audit.services import record_event
 from claims_portal.extensions import db
 from claims_portal.routes import public, signed_in
 from claims_portal.security import is_safe_redirect
-from claims_portal.service_settings import access_settings
 
 #: Flask-session key of a sign-in waiting for its security code (password already checked).
 MFA_PENDING = "mfa_pending"
@@ -32,7 +31,7 @@ MFA_PENDING_SECONDS = 300
 
 
 def _log_in(user: User, token: str) -> None:
-    session.clear()  # nothing from before sign-in carries over
+    session_timeout.clear_session_keeping_form()  # nothing else from before carries over
     user.session_token = token
     login_user(user)
 
@@ -54,12 +53,11 @@ def sign_in() -> str | Response:
             db.session,
             email=form.email.data or "",
             password=form.password.data or "",
-            settings=access_settings(),
             ip_address=request.remote_addr,
         )
         if check.user is not None and mfa.needs_second_factor(check.user):
             user_id = check.user.id
-            session.clear()
+            session_timeout.clear_session_keeping_form()
             session[MFA_PENDING] = {
                 "user_id": user_id,
                 "expires": clock.timestamp() + MFA_PENDING_SECONDS,
@@ -105,11 +103,7 @@ def sign_in_code() -> str | Response:
         throttling.count_attempt()
         try:
             method = mfa.verify(
-                db.session,
-                user,
-                form.code.data or "",
-                settings=access_settings(),
-                ip_address=request.remote_addr,
+                db.session, user, form.code.data or "", ip_address=request.remote_addr
             )
         except access_services.AccessError as error:
             unit_of_work.keep_on_refusal()  # the failure counts towards the lockout
@@ -143,8 +137,19 @@ def sign_out() -> Response:
         access_services.end_session(db.session, user.session_token, actor=user)
     logout_user()
     session.clear()
-    flash("You have signed out.", "success")
+    if request.form.get("timed_out"):  # the timeout warning's time ran out
+        flash(session_timeout.timed_out_message(), "info")
+    else:
+        flash("You have signed out.", "success")
     return redirect(url_for("access.sign_in"))
+
+
+@bp.post("/stay-signed-in")
+@signed_in
+def stay_signed_in() -> Response:
+    """The timeout warning's "Stay signed in": counts as activity (a JSON answer)."""
+    token = current.person().session_token or ""
+    return jsonify(expires_in=session_timeout.stay_signed_in(token))
 
 
 @bp.post("/sign-out-everywhere")
@@ -172,15 +177,10 @@ def forgotten_password() -> str | Response:
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
         throttling.count_attempt()
-        settings = access_settings()
         tokens.request_password_reset(
-            db.session,
-            form.email.data or "",
-            links=links(),
-            settings=settings,
-            ip_address=request.remote_addr,
+            db.session, form.email.data or "", links=links(), ip_address=request.remote_addr
         )
-        minutes = settings.password_reset_link_lifetime.seconds // 60
+        minutes = tokens.lifetime(TokenPurpose.PASSWORD_RESET).seconds // 60
         # The same answer whether or not the address has an account.
         flash(
             f"If {form.email.data} has an account, we have emailed it a link to reset the "

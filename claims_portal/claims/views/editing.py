@@ -33,7 +33,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import LimitedStream
 from wtforms.validators import ValidationError
 
-from claims_portal import unit_of_work
+from claims_portal import session_timeout, unit_of_work
 from claims_portal.access import current
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability
@@ -164,7 +164,10 @@ def edit(claim_id: int, claim: Claim) -> ResponseReturnValue:
     problems = []
     if request.args.get("error") == "too-large":
         problems.append(Problem(_too_large_message(), EVIDENCE_FIELD))
-    return render_edit(claim, problems=problems)
+    # Posted after the session ended: what was typed comes back, to check and send again.
+    kept = session_timeout.kept_form()
+    entries = services.parse_entries(claim, kept) if kept is not None else None
+    return render_edit(claim, problems=problems, entries=entries)
 
 
 def _too_large_message() -> str:
