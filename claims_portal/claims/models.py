@@ -72,6 +72,8 @@ class ClaimStatus(enum.StrEnum):
 EDITABLE_STATUSES = frozenset(
     {ClaimStatus.DRAFT, ClaimStatus.DECLINED, ClaimStatus.RETURNED_BY_PROVIDER}
 )
+#: Sent back to the practice with a reason, to change and submit again.
+SENT_BACK_STATUSES = frozenset({ClaimStatus.DECLINED, ClaimStatus.RETURNED_BY_PROVIDER})
 #: Submitted and not sent back: these claims count towards caps (prior claims).
 COUNTED_STATUSES = frozenset(
     {
@@ -237,6 +239,14 @@ class Claim(db.Model):  # type: ignore[name-defined,misc]
     @property
     def current_evidence(self) -> list[ClaimEvidence]:
         return [e for e in self.evidence if e.removed_at is None]
+
+    @property
+    def sent_back_by(self) -> ClaimEvent | None:
+        """For a declined or returned claim, the step that sent it back (its reason, who
+        and when: shown at the top of the claim and edit pages); else ``None``."""
+        if self.status not in SENT_BACK_STATUSES:
+            return None
+        return next((e for e in reversed(self.events) if e.to_status == self.status), None)
 
 
 class ClaimLine(db.Model):  # type: ignore[name-defined,misc]
