@@ -56,8 +56,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from claims_portal import errors, security, web
+    from claims_portal import errors, security, service_settings, web
 
+    service_settings.init_app(app)  # configured values handed to the services, read once
     security.init_app(app)
     errors.init_app(app)
     web.init_app(app)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from claims_portal.access import services as access_services
 from claims_portal.access.models import Membership, User
 from claims_portal.access.roles import Role
+from claims_portal.access.services.settings import AccessSettings
 from claims_portal.claims.demo import load_demo_claims
 from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.db import DbSession
@@ -158,11 +159,12 @@ def load_demo_data(session: DbSession) -> DemoSummary:
             )
             summary.created += 1
 
+    settings = _access_settings()
     for email, full_name, roles in PEOPLE:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
             user = access_services.create_user(
-                session, email=email, full_name=full_name, password=DEMO_PASSWORD
+                session, email=email, full_name=full_name, password=DEMO_PASSWORD, settings=settings
             )
             summary.created += 1
         for code, role in roles:
@@ -188,6 +190,15 @@ def load_demo_data(session: DbSession) -> DemoSummary:
         if store is not None:
             store.close()
     return summary
+
+
+def _access_settings() -> AccessSettings:
+    """The app's access settings (the defaults outside an app)."""
+    from flask import has_app_context
+
+    from claims_portal.service_settings import access_settings
+
+    return access_settings() if has_app_context() else AccessSettings()
 
 
 def _evidence_store() -> EvidenceStore | None:

@@ -15,6 +15,7 @@ from claims_portal.access.models import TokenPurpose
 from claims_portal.access.services.tokens import issue_token
 from claims_portal.claims.models import ClaimLine
 from claims_portal.schemes.models import SchemeStatus
+from claims_portal.service_settings import access_settings
 from tests.admin.helpers import make_tenant, post
 from tests.claims.helpers import signed_in, start
 from tests.factories.claims import claim_scene
@@ -99,7 +100,9 @@ def test_a_link_with_characters_no_token_has_is_an_expired_link(client, db_sessi
 
 def test_a_real_link_still_works(client, db_session):
     tenant = make_tenant()
-    token, _ = issue_token(db_session, tenant.provider, TokenPurpose.PASSWORD_RESET)
+    token, _ = issue_token(
+        db_session, tenant.provider, TokenPurpose.PASSWORD_RESET, settings=access_settings()
+    )
     db_session.commit()
     assert client.get(f"/reset-password/{token}").status_code == 200
 

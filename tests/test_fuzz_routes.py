@@ -62,6 +62,7 @@ from claims_portal.schemes.models import (
     SupplementaryQuestion,
     Tariff,
 )
+from claims_portal.service_settings import access_settings
 from tests.claims.helpers import entries, start
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
@@ -163,8 +164,12 @@ def build_world(session: Any) -> World:
     )
     session.add(pending)
     invited = user_with_role(Role.PROVIDER_USER_MULTI, scene.practice, password_hash=None)
-    invitation, _ = issue_token(session, invited, TokenPurpose.INVITATION)
-    reset, _ = issue_token(session, scene.user, TokenPurpose.PASSWORD_RESET)
+    invitation, _ = issue_token(
+        session, invited, TokenPurpose.INVITATION, settings=access_settings()
+    )
+    reset, _ = issue_token(
+        session, scene.user, TokenPurpose.PASSWORD_RESET, settings=access_settings()
+    )
     session.commit()
 
     ids: set[int] = set()

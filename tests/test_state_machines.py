@@ -22,6 +22,7 @@ from claims_portal.schemes.services import offers
 from claims_portal.schemes.services import schemes as scheme_services
 from claims_portal.schemes.services.offers import OFFER
 from claims_portal.schemes.services.schemes import SCHEME
+from claims_portal.service_settings import access_settings
 from claims_portal.statemachine import Machine, table_rows
 from tests.admin.helpers import make_tenant
 from tests.factories.schemes import ready_scheme
@@ -136,11 +137,18 @@ def test_every_access_request_step_leads_where_the_table_says(db_session, step):
         organisation=ours.icb,
         role=Role.APPROVER_TIER_1,
         links=links,
+        settings=access_settings(),
         requester=requester,
     )
     actor = requester if step == "withdraw" else ours.admin
     access_requests.take_step(
-        db_session, request, step, actor=actor, reason="Not this team", links=links
+        db_session,
+        request,
+        step,
+        actor=actor,
+        reason="Not this team",
+        links=links,
+        settings=access_settings(),
     )
     assert request.status is ACCESS_REQUEST.step(step).target
 

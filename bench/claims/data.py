@@ -44,6 +44,7 @@ from claims_portal.schemes.models import (
     SchemeStatus,
     Tariff,
 )
+from claims_portal.service_settings import access_settings
 
 PASSWORD = "Bench-password-2026"  # noqa: S105 - a throwaway database's accounts
 TIER_1 = "bench.tier1@example.nhs.net"
@@ -80,7 +81,9 @@ def _organisation(session: DbSession, **values: Any) -> Organisation:
 
 
 def _person(session: DbSession, email: str, name: str, organisation: Organisation, role: Role):
-    user = access_services.create_user(session, email=email, full_name=name, password=PASSWORD)
+    user = access_services.create_user(
+        session, email=email, full_name=name, password=PASSWORD, settings=access_settings()
+    )
     access_services.grant_membership(
         session, user=user, organisation=organisation, role=role, start_date=START
     )
@@ -131,7 +134,7 @@ def load(session: DbSession, *, practices: int, claims: int, submitters: int) ->
 
     tier_1 = _person(session, TIER_1, "Bench Tier One", icb, Role.APPROVER_TIER_1)
     secret = mfa.new_secret()
-    mfa.enable(session, tier_1, secret, mfa.code_for(secret))
+    mfa.enable(session, tier_1, secret, mfa.code_for(secret), settings=access_settings())
     data.tier_1_secret = secret
     submitter = _person(
         session, "bench.submitter@example.nhs.net", "Bench Submitter", icb, Role.APPROVER_TIER_2

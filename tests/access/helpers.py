@@ -1,4 +1,5 @@
-"""Signing in through two-factor authentication in tests, as a person with an app would."""
+"""Signing in through two-factor authentication in tests, as a person with an app would;
+access settings changed for one test (:func:`configure`)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,22 @@ import time
 from typing import Any
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from claims_portal.access.models import User
 from claims_portal.access.services import mfa
+from claims_portal.access.services.settings import AccessSettings
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
+from claims_portal.service_settings import ACCESS, access_settings
 
 
 def enrol(user: User, secret: str | None = None) -> str:
     """Give ``user`` an authenticator (as if they had scanned the QR code); returns the secret."""
     secret = secret or pyotp.random_base32()
     db.session.flush()
-    mfa.store_secret(user, secret)
+    mfa.store_secret(user, secret, settings=access_settings())
     user.mfa_enabled_at = utcnow()
     user.mfa_last_step = None
     db.session.commit()
@@ -28,7 +32,11 @@ def enrol(user: User, secret: str | None = None) -> str:
 
 def ensure_enrolled_if_required(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is not None and not user.mfa_enabled and mfa.is_required(user):
+    if (
+        user is not None
+        and not user.mfa_enabled
+        and mfa.is_required(user, settings=access_settings())
+    ):
         enrol(user)
 
 
@@ -50,7 +58,7 @@ def code_for(email: str) -> str:
     assert user is not None
     assert user.mfa_secret
     db.session.refresh(user)
-    return fresh_code(mfa.secret_of(user), user.mfa_last_step)
+    return fresh_code(mfa.secret_of(user, settings=access_settings()), user.mfa_last_step)
 
 
 def complete_second_factor(client: Any, response: Any, email: str) -> Any:
@@ -90,3 +98,13 @@ def second_factor_in_browser(page: Any, app: Any, email: str) -> None:
         page.get_by_label("Enter the 6-digit code from your app").fill(pyotp.TOTP(secret).now())
         page.get_by_role("button", name="Turn on two-factor authentication").click()
         page.get_by_role("link", name=re.compile(r"I have kept my codes")).click()
+
+
+def configure(app: Any, monkeypatch: pytest.MonkeyPatch, **config: Any) -> AccessSettings:
+    """Set access's ``config`` for one test, as if the app had started with it; returns the
+    settings the services are now given."""
+    for key, value in config.items():
+        monkeypatch.setitem(app.config, key, value)
+    settings = AccessSettings.from_config(app.config)
+    monkeypatch.setitem(app.extensions, ACCESS, settings)
+    return settings

@@ -13,6 +13,7 @@ from claims_portal.access.roles import Capability, Role
 from claims_portal.access.services import access_requests
 from claims_portal.audit.models import AuditEvent
 from claims_portal.organisations.models import ApprovalMode
+from claims_portal.service_settings import access_settings
 from tests.factories.access import UserFactory, user_with_role
 from tests.factories.organisations import (
     IcbFactory,
@@ -262,6 +263,7 @@ def test_an_approver_cannot_decide_another_practice_request_by_editing_the_url(
         organisation=other,
         role=Role.PROVIDER_USER_MULTI,
         links=LINKS,
+        settings=access_settings(),
         email="someone.else@nhs.net",
         full_name="Someone Else",
     )
@@ -286,6 +288,7 @@ def test_an_administrator_of_another_icb_cannot_decide(client, db_session, one_s
         organisation=one_step,
         role=Role.PROVIDER_USER_SINGLE,
         links=LINKS,
+        settings=access_settings(),
         email="new.person@nhs.net",
         full_name="New Person",
     )
@@ -300,6 +303,7 @@ def test_nobody_decides_their_own_request(db_session, two_step, approver):
         organisation=two_step,
         role=Role.ACHIEVEMENT_ENTRY,
         links=LINKS,
+        settings=access_settings(),
         requester=approver,
     )
     assert not access_requests.can_decide(db_session, approver, request)
@@ -307,7 +311,13 @@ def test_nobody_decides_their_own_request(db_session, two_step, approver):
 
     with pytest.raises(PermissionDenied):
         access_requests.decide(
-            db_session, request, actor=approver, approve=True, reason=None, links=LINKS
+            db_session,
+            request,
+            actor=approver,
+            approve=True,
+            reason=None,
+            links=LINKS,
+            settings=access_settings(),
         )
 
 
@@ -340,11 +350,18 @@ def test_approving_an_existing_account_does_not_send_a_registration_link(
         organisation=two_step,
         role=Role.PROVIDER_USER_MULTI,
         links=LINKS,
+        settings=access_settings(),
         email="known.person@nhs.net",
         full_name="Known Person",
     )
     access_requests.decide(
-        db_session, request, actor=approver, approve=True, reason=None, links=LINKS
+        db_session,
+        request,
+        actor=approver,
+        approve=True,
+        reason=None,
+        links=LINKS,
+        settings=access_settings(),
     )
     assert request.requester_id == existing.id
     assert existing.password_hash is not None

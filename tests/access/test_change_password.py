@@ -12,6 +12,7 @@ from claims_portal.access.roles import Role
 from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.models import AuditEvent
 from claims_portal.db import utcnow
+from claims_portal.service_settings import access_settings
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
 from tests.helpers import TEST_PASSWORD, csrf_token, sign_in
@@ -46,7 +47,7 @@ def test_the_password_changes_here_and_every_other_session_ends(
     sign_in(other_device, person.email)
     sign_in(client, person.email)
     assert "Change your password" in client.get("/account").get_data(as_text=True)
-    issue_token(db_session, person, TokenPurpose.PASSWORD_RESET)
+    issue_token(db_session, person, TokenPurpose.PASSWORD_RESET, settings=access_settings())
     db_session.commit()
 
     response = change(client, TEST_PASSWORD, NEW_PASSWORD)

@@ -33,6 +33,7 @@ from claims_portal.access.services import (
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.organisations.models import ApprovalMode, Organisation
+from claims_portal.service_settings import access_settings
 from tests.factories.access import UserFactory, user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
 from tests.helpers import csrf_token, migrated_app, sign_in
@@ -64,6 +65,7 @@ def scene(race_app) -> dict[str, Any]:
             organisation=practice,
             role=Role.PROVIDER_USER_SINGLE,
             links=LINKS,
+            settings=access_settings(),
             email=email,
             full_name="New Person",
         )
@@ -88,6 +90,7 @@ def _decide(ids: dict[str, Any], who: str, approve: bool) -> Any:
             approve=approve,
             reason=None if approve else "You do not work there",
             links=LINKS,
+            settings=access_settings(),
         )
 
     return work
@@ -177,6 +180,7 @@ def test_the_requester_withdrawing_while_an_administrator_approves(race_app, sce
             organisation=practice,
             role=Role.PROVIDER_USER_SINGLE,
             links=LINKS,
+            settings=access_settings(),
             requester=requester,
         )
         db.session.commit()
@@ -215,6 +219,7 @@ def test_two_administrators_inviting_one_new_person_at_once(race_app, scene):
                 email=email,
                 full_name="Invited Person",
                 links=LINKS,
+                settings=access_settings(),
             )
 
         return work
@@ -240,7 +245,9 @@ def _user_ids(app: Any, email: str) -> list[int]:
 def test_an_invitation_link_used_twice_at_once_works_once(race_app, scene):
     with race_app.app_context():
         user = UserFactory(password_hash=None, full_name="Link Person")
-        token, _ = tokens.issue_token(db.session, user, TokenPurpose.INVITATION)
+        token, _ = tokens.issue_token(
+            db.session, user, TokenPurpose.INVITATION, settings=access_settings()
+        )
         db.session.commit()
         user_id = user.id
         db.session.remove()
@@ -319,6 +326,7 @@ def test_the_second_decider_gets_a_409_page_saying_who_decided(client, db_sessio
         organisation=practice,
         role=Role.PROVIDER_USER_SINGLE,
         links=LINKS,
+        settings=access_settings(),
         email=NEW,
         full_name="New Person",
     )
@@ -333,6 +341,7 @@ def test_the_second_decider_gets_a_409_page_saying_who_decided(client, db_sessio
         approve=True,
         reason=None,
         links=LINKS,
+        settings=access_settings(),
     )
     db_session.commit()
 

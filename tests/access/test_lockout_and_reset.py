@@ -15,9 +15,11 @@ from claims_portal import clock
 from claims_portal.access.models import AccessToken, User, UserSession
 from claims_portal.access.roles import Role
 from claims_portal.access.services import lockout
+from claims_portal.access.services.settings import AccessSettings
 from claims_portal.audit.models import AuditEvent
 from claims_portal.db import utcnow
 from claims_portal.mail.models import EmailMessage
+from tests.access.helpers import configure
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
 from tests.helpers import TEST_PASSWORD, csrf_token, sign_in
@@ -165,20 +167,14 @@ def test_an_address_without_an_account_unlocks_the_same_way(client, db_session):
     [(1, 30), (2, 60), (3, 120), (4, 240), (6, 960), (7, 24 * 60), (40, 24 * 60)],
 )
 def test_lockouts_in_a_row_double_up_to_the_cap(app, lockout_number, minutes):
-    with app.app_context():
-        assert lockout.duration(lockout_number) == dt.timedelta(minutes=minutes)
+    settings = AccessSettings.from_config(app.config)
+    assert lockout.duration(lockout_number, settings=settings) == dt.timedelta(minutes=minutes)
 
 
 def test_the_lockout_length_and_cap_are_settings(app, monkeypatch):
-    monkeypatch.setitem(app.config, "LOCKOUT_MINUTES", 10)
-    monkeypatch.setitem(app.config, "LOCKOUT_MAX_HOURS", 1)
-    with app.app_context():
-        assert [lockout.duration(n).total_seconds() // 60 for n in (1, 2, 3, 4)] == [
-            10,
-            20,
-            40,
-            60,
-        ]
+    settings = configure(app, monkeypatch, LOCKOUT_MINUTES=10, LOCKOUT_MAX_HOURS=1)
+    lengths = [lockout.duration(n, settings=settings).total_seconds() // 60 for n in (1, 2, 3, 4)]
+    assert lengths == [10, 20, 40, 60]
 
 
 def test_the_time_is_england_s(app, db_session, client, person):
@@ -196,7 +192,7 @@ def test_the_time_is_england_s(app, db_session, client, person):
 
 
 def test_the_threshold_is_configurable(app, client, db_session, person, monkeypatch):
-    monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 2)
+    configure(app, monkeypatch, LOCKOUT_THRESHOLD=2)
     sign_in(client, person.email, "wrong password here")
     sign_in(client, person.email, "wrong password here")
     assert _user(db_session, person).locked_at is not None

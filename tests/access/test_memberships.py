@@ -6,6 +6,7 @@ import pytest
 
 from claims_portal.access import services
 from claims_portal.access.roles import Role
+from claims_portal.service_settings import access_settings
 from tests.factories.access import MembershipFactory, UserFactory, user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
 from tests.helpers import csrf_token, sign_in
@@ -13,7 +14,10 @@ from tests.helpers import csrf_token, sign_in
 
 def test_create_user_normalises_email_and_name(db_session):
     user = services.create_user(
-        db_session, email="  Jo.Bloggs@Example.NHS.net ", full_name=" Jo   Bloggs "
+        db_session,
+        email="  Jo.Bloggs@Example.NHS.net ",
+        full_name=" Jo   Bloggs ",
+        settings=access_settings(),
     )
     assert user.email == "jo.bloggs@example.nhs.net"
     assert user.full_name == "Jo Bloggs"
@@ -28,13 +32,18 @@ def test_create_user_normalises_email_and_name(db_session):
 )
 def test_create_user_refuses_bad_input(db_session, email, name, message):
     with pytest.raises(services.AccessError, match=message):
-        services.create_user(db_session, email=email, full_name=name)
+        services.create_user(db_session, email=email, full_name=name, settings=access_settings())
 
 
 def test_email_is_unique_whatever_its_case(db_session):
     UserFactory(email="jo.bloggs@example.nhs.net")
     with pytest.raises(services.AccessError, match="already exists"):
-        services.create_user(db_session, email="JO.BLOGGS@example.nhs.net", full_name="Jo B")
+        services.create_user(
+            db_session,
+            email="JO.BLOGGS@example.nhs.net",
+            full_name="Jo B",
+            settings=access_settings(),
+        )
 
 
 def test_role_must_suit_the_organisation(db_session):

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from claims_portal.access.models import User
 from claims_portal.access.roles import Role
 from claims_portal.access.services import mfa
+from claims_portal.access.services.settings import AccessSettings, parse_roles
 from claims_portal.audit.models import AuditEvent
+from claims_portal.service_settings import access_settings
 from tests.access.helpers import enrol, fresh_code
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
@@ -72,7 +74,7 @@ def test_a_required_user_is_sent_to_enrolment_before_anything_else(
     assert len(codes) == 10
     assert client.get("/").status_code == 200
     user = db_session.get(User, commissioner.id)
-    assert mfa.secret_of(user) == secret
+    assert mfa.secret_of(user, settings=access_settings()) == secret
     assert secret not in user.mfa_secret  # sealed at rest (tests/access/test_sealing.py)
     assert "mfa.enabled" in db_session.scalars(select(AuditEvent.action)).all()
 
@@ -131,7 +133,9 @@ def test_a_code_is_accepted_only_once(app, client, db_session, commissioner):
 
 def test_a_recovery_code_works_once(app, client, db_session, provider):
     secret = pyotp.random_base32()
-    codes = mfa.enable(db_session, provider, secret, pyotp.TOTP(secret).now())
+    codes = mfa.enable(
+        db_session, provider, secret, pyotp.TOTP(secret).now(), settings=access_settings()
+    )
     db_session.commit()
     _password_step(client, provider.email)
     response = _code_step(client, codes[0].upper())
@@ -157,7 +161,7 @@ def test_the_code_page_without_a_password_step_goes_back_to_sign_in(client, db_s
 
 
 def test_mfa_is_optional_for_providers_and_can_be_turned_off(client, db_session, provider):
-    assert not mfa.is_required(provider)
+    assert not mfa.is_required(provider, settings=access_settings())
     secret = enrol(provider)
     _password_step(client, provider.email)
     _code_step(client, pyotp.TOTP(secret).now())
@@ -180,18 +184,20 @@ def test_required_users_cannot_turn_it_off(client, db_session, commissioner):
 
 
 def test_enforcement_and_roles_are_configurable(app, db_session, commissioner, monkeypatch):
-    assert mfa.is_required(commissioner)
+    assert mfa.is_required(commissioner, settings=AccessSettings.from_config(app.config))
     monkeypatch.setitem(app.config, "MFA_ENFORCED", False)
-    assert not mfa.is_required(commissioner)
+    assert not mfa.is_required(commissioner, settings=AccessSettings.from_config(app.config))
     monkeypatch.setitem(app.config, "MFA_ENFORCED", True)
     monkeypatch.setitem(app.config, "MFA_REQUIRED_ROLES", "ADMINISTRATOR")
-    assert not mfa.is_required(commissioner)
-    assert mfa.required_roles("FINANCE, VIEW") == {Role.FINANCE, Role.VIEW}
+    assert not mfa.is_required(commissioner, settings=AccessSettings.from_config(app.config))
+    assert parse_roles("FINANCE, VIEW") == {Role.FINANCE, Role.VIEW}
 
 
 def test_new_recovery_codes_replace_the_old(client, db_session, provider):
     secret = pyotp.random_base32()
-    old = mfa.enable(db_session, provider, secret, pyotp.TOTP(secret).now())
+    old = mfa.enable(
+        db_session, provider, secret, pyotp.TOTP(secret).now(), settings=access_settings()
+    )
     db_session.commit()
     _password_step(client, provider.email)
     _code_step(client, fresh_code(secret, db_session.get(User, provider.id).mfa_last_step))

@@ -12,7 +12,8 @@ from claims_portal.access.models import User
 from claims_portal.access.roles import Role
 from claims_portal.access.services import mfa
 from claims_portal.extensions import db
-from tests.access.helpers import enrol
+from claims_portal.service_settings import access_settings
+from tests.access.helpers import configure, enrol
 from tests.access.test_mfa import _code_step, _password_step
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory
@@ -61,10 +62,10 @@ def test_without_keys_one_is_derived_from_the_secret_key():
 def test_rotating_keys_reseals_at_the_next_sign_in(
     app, client, db_session, commissioner, monkeypatch
 ):
-    monkeypatch.setitem(app.config, "MFA_SECRET_KEYS", KEY_A)
+    configure(app, monkeypatch, MFA_SECRET_KEYS=KEY_A)
     secret = enrol(commissioner)
     sealed_with_a = commissioner.mfa_secret
-    monkeypatch.setitem(app.config, "MFA_SECRET_KEYS", f"{KEY_B},{KEY_A}")
+    configure(app, monkeypatch, MFA_SECRET_KEYS=f"{KEY_B},{KEY_A}")
     _password_step(client, commissioner.email)
     response = _code_step(client, pyotp.TOTP(secret).now())
     assert response.status_code == 302
@@ -76,11 +77,11 @@ def test_rotating_keys_reseals_at_the_next_sign_in(
 def test_a_secret_no_key_opens_is_refused_clearly_and_recovery_codes_still_work(
     app, client, db_session, commissioner, monkeypatch
 ):
-    monkeypatch.setitem(app.config, "MFA_SECRET_KEYS", KEY_A)
+    configure(app, monkeypatch, MFA_SECRET_KEYS=KEY_A)
     secret = enrol(commissioner)
     recovery = mfa.regenerate_recovery_codes(db_session, commissioner)
     db_session.commit()
-    monkeypatch.setitem(app.config, "MFA_SECRET_KEYS", KEY_B)  # the key was lost
+    configure(app, monkeypatch, MFA_SECRET_KEYS=KEY_B)  # the key was lost
     _password_step(client, commissioner.email)
     response = _code_step(client, pyotp.TOTP(secret).now())
     html = response.get_data(as_text=True)
@@ -109,7 +110,7 @@ def test_the_migration_seals_secrets_stored_plain_and_unseals_them_going_down():
             upgrade()
             user = db.session.query(User).one()
             assert user.mfa_secret.startswith("v1.")
-            assert mfa.secret_of(user) == secret
+            assert mfa.secret_of(user, settings=access_settings()) == secret
             db.session.rollback()
             downgrade(revision="0006_page_generation")
             stored = db.session.execute(text("SELECT mfa_secret FROM user_account")).scalar()

@@ -17,6 +17,8 @@ from claims_portal.access.models import AccessRequest, AccessRequestStatus, User
 from claims_portal.access.roles import Role
 from claims_portal.access.services import access_requests, mailboxes, policy
 from claims_portal.organisations.models import ApprovalMode
+from claims_portal.service_settings import access_settings
+from tests.access.helpers import configure
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
 from tests.helpers import csrf_token, sign_in
@@ -250,6 +252,7 @@ def test_the_decider_sees_a_warning_for_a_borderline_request(
         organisation=practice,
         role=Role.PROVIDER_USER_SINGLE,
         links=LINKS,
+        settings=access_settings(),
         email="jane.smith@nhs.net",
         full_name="Jane Smith",
     )
@@ -328,12 +331,19 @@ def test_a_borderline_invitation_is_sent_once_the_administrator_has_checked(
 
 def test_every_account_made_passes_the_same_rule(db_session):
     with pytest.raises(services.AccessError, match=REFUSED) as refused:
-        services.create_user(db_session, email="receptionteam@nhs.net", full_name="Jo Bloggs")
+        services.create_user(
+            db_session,
+            email="receptionteam@nhs.net",
+            full_name="Jo Bloggs",
+            settings=access_settings(),
+        )
     assert refused.value.field == "email"
-    assert services.create_user(db_session, email="j.stafford@nhs.net", full_name="Jo Stafford")
+    assert services.create_user(
+        db_session, email="j.stafford@nhs.net", full_name="Jo Stafford", settings=access_settings()
+    )
 
 
 def test_the_setting_applies_to_requests(app, client, db_session, practice, monkeypatch):
-    monkeypatch.setitem(app.config, "GENERIC_MAILBOX_NAMES", "locum")
+    configure(app, monkeypatch, GENERIC_MAILBOX_NAMES="locum")
     html = _ask(client, practice, "locum.cover@nhs.net").get_data(as_text=True)
     assert REFUSED in html

@@ -11,6 +11,7 @@ from claims_portal.mail import services as mail
 from claims_portal.mail.cli import send_queued
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.models import EmailMessage, EmailStatus, NotificationPreference
+from claims_portal.service_settings import access_settings
 from tests.factories.access import UserFactory
 from tests.smtp_fixtures import body_of, free_port
 
@@ -178,6 +179,7 @@ def test_a_decision_survives_a_failing_mail_server_and_the_email_follows(
         organisation=practice,
         role=Role.PROVIDER_USER_MULTI,
         links=Links("http://localhost"),
+        settings=access_settings(),
         email="new.person@nhs.net",
         full_name="New Person",
     )

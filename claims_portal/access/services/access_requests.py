@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 
 from claims_portal.access.links import Links
@@ -46,11 +45,8 @@ from claims_portal.access.services.permissions import (
     has_capability,
     holders,
 )
-from claims_portal.access.services.policy import (
-    email_problem,
-    full_name_problem,
-    generic_mailbox_names,
-)
+from claims_portal.access.services.policy import email_problem, full_name_problem
+from claims_portal.access.services.settings import AccessSettings
 from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
@@ -204,16 +200,13 @@ def may_decide_any(user: User, memberships: Sequence[Membership]) -> bool:
 # --- Asking --------------------------------------------------------------------------------
 
 
-def _generic_names() -> frozenset[str]:
-    return generic_mailbox_names(current_app.config.get("GENERIC_MAILBOX_NAMES"))
-
-
 def submit_request(
     session: DbSession,
     *,
     organisation: Organisation,
     role: Role,
     links: Links,
+    settings: AccessSettings,
     requester: User | None = None,
     email: str | None = None,
     full_name: str | None = None,
@@ -230,7 +223,9 @@ def submit_request(
     problem = role_problem(organisation, role)
     if problem:
         raise AccessError(problem, field="role")
-    email, full_name = _requester_identity(organisation, role, requester, email, full_name, day)
+    email, full_name = _requester_identity(
+        organisation, role, requester, email, full_name, day, settings.generic_mailbox_names
+    )
     waiting = session.scalar(
         select(AccessRequest.id).where(
             AccessRequest.email == email,
@@ -276,6 +271,7 @@ def _requester_identity(
     email: str | None,
     full_name: str | None,
     day: dt.date,
+    generic_names: frozenset[str],
 ) -> tuple[str, str]:
     """(email, full name) of who asks: the signed-in person's, or typed ones made tidy.
 
@@ -292,10 +288,10 @@ def _requester_identity(
         return requester.email, requester.full_name
     email = normalise_email(email or "")
     full_name = " ".join((full_name or "").split())
-    problem = email_problem(email, _generic_names())
+    problem = email_problem(email, generic_names)
     if problem:
         raise AccessError(problem, field="email")
-    problem = full_name_problem(full_name, _generic_names())
+    problem = full_name_problem(full_name, generic_names)
     if problem:
         raise AccessError(problem, field="full_name")
     return email, full_name
@@ -396,6 +392,7 @@ def decide(
     approve: bool,
     reason: str | None,
     links: Links,
+    settings: AccessSettings,
 ) -> AccessRequest:
     """Approve or reject a pending request (rejection needs a reason); emails the outcome.
 
@@ -404,7 +401,9 @@ def decide(
     locked and re-read first), :class:`AccessError` if it cannot be approved now.
     """
     name = "approve" if approve else "reject"
-    return take_step(session, request, name, actor=actor, reason=reason, links=links)
+    return take_step(
+        session, request, name, actor=actor, reason=reason, links=links, settings=settings
+    )
 
 
 def take_step(
@@ -415,11 +414,13 @@ def take_step(
     actor: User,
     reason: str | None = None,
     links: Links | None = None,
+    settings: AccessSettings | None = None,
 ) -> AccessRequest:
     """Take the step ``name`` of :data:`ACCESS_REQUEST`, the one way a request's status
     changes: checks who may take it, locks the row and re-checks it is still pending
     (:class:`AccessConflict` says who decided it), applies the step, records the audit event
-    and queues the email. Flushes; the caller commits."""
+    and queues the email. Approving needs ``links`` and ``settings`` (it may make an account
+    and email a registration link). Flushes; the caller commits."""
     step = ACCESS_REQUEST.step(name)
     if name == "withdraw" and request.requester_id != actor.id:
         raise PermissionDenied(f"{actor.email} may not withdraw request {request.id}")
@@ -431,7 +432,11 @@ def take_step(
         raise AccessError(f"The reason must be {MAX_REASON} characters or fewer", field="reason")
     if name == "reject" and not reason:
         raise AccessError("Enter the reason for rejecting the request", field="reason")
-    user = _admit(session, request, actor) if name == "approve" else None
+    if name == "approve":
+        assert settings is not None, "approving may make an account"
+        user: User | None = _admit(session, request, actor, settings)
+    else:
+        user = None
     before = set_status(request, step.target)
     request.decided_by_id = actor.id
     request.decided_at = utcnow()
@@ -458,11 +463,14 @@ def take_step(
         _tell_rejected(session, request, reason or "")
     if user is not None:
         assert links is not None, "approving emails a link"
-        _tell_approved(session, request, user, actor, links)
+        assert settings is not None
+        _tell_approved(session, request, user, actor, links, settings)
     return request
 
 
-def _admit(session: DbSession, request: AccessRequest, actor: User) -> User:
+def _admit(
+    session: DbSession, request: AccessRequest, actor: User, settings: AccessSettings
+) -> User:
     """Approving: the person's account (made if new) and the membership asked for."""
     problem = role_problem(request.organisation, request.role)
     if problem:
@@ -474,7 +482,13 @@ def _admit(session: DbSession, request: AccessRequest, actor: User) -> User:
     lock_name(session, f"person:{request.email}")
     user = request.requester or session.scalar(select(User).where(User.email == request.email))
     if user is None:
-        user = create_user(session, email=request.email, full_name=request.full_name, actor=actor)
+        user = create_user(
+            session,
+            email=request.email,
+            full_name=request.full_name,
+            actor=actor,
+            settings=settings,
+        )
     if user.is_disabled:
         raise AccessError(
             f"The account of {user.email} is disabled. Ask an administrator to enable it first."
@@ -495,11 +509,18 @@ def _tell_rejected(session: DbSession, request: AccessRequest, reason: str) -> N
 
 
 def _tell_approved(
-    session: DbSession, request: AccessRequest, user: User, actor: User, links: Links
+    session: DbSession,
+    request: AccessRequest,
+    user: User,
+    actor: User,
+    links: Links,
+    settings: AccessSettings,
 ) -> None:
     organisation = request.organisation
     if user.password_hash is None:
-        token, row = issue_token(session, user, TokenPurpose.REGISTRATION, actor=actor)
+        token, row = issue_token(
+            session, user, TokenPurpose.REGISTRATION, actor=actor, settings=settings
+        )
         subject, body = emails.access_approved_new_person(
             user.full_name,
             organisation.display_name,

@@ -8,14 +8,14 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
 from claims_portal.access.models import Membership, User, UserSession
 from claims_portal.access.passwords import hash_password, needs_rehash, verify_password
 from claims_portal.access.roles import Role, roles_allowed_for
 from claims_portal.access.services import lockout
-from claims_portal.access.services.policy import email_problem, generic_mailbox_names
+from claims_portal.access.services.policy import email_problem
+from claims_portal.access.services.settings import AccessSettings
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
@@ -53,6 +53,7 @@ def create_user(
     *,
     email: str,
     full_name: str,
+    settings: AccessSettings,
     password: str | None = None,
     actor: User | None = None,
 ) -> User:
@@ -65,8 +66,7 @@ def create_user(
         raise AccessError("Enter the person's full name")
     # Every way of making an account (approval, invitation, the demo, any admin or command)
     # passes here: a shared mailbox is refused even when the word list grew after a request.
-    setting = current_app.config.get("GENERIC_MAILBOX_NAMES") if has_app_context() else None
-    problem = email_problem(email, generic_mailbox_names(setting))
+    problem = email_problem(email, settings.generic_mailbox_names)
     if problem:
         raise AccessError(problem, field="email")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -196,6 +196,7 @@ def record_failed_sign_in(
     email: str,
     ip_address: str | None,
     reason: str,
+    settings: AccessSettings,
 ) -> dt.datetime | None:
     """Count a failure against ``user`` (locking the account at the threshold) and audit it.
 
@@ -206,11 +207,11 @@ def record_failed_sign_in(
     if user is not None and not user.is_disabled:
         end_expired_lock(session, user)
         user.failed_sign_ins += 1
-        if not user.is_locked and user.failed_sign_ins >= lockout.threshold():
+        if not user.is_locked and user.failed_sign_ins >= settings.lockout_threshold:
             now = utcnow()
             user.lockout_count += 1
             user.locked_at = now
-            user.locked_until = now + lockout.duration(user.lockout_count)
+            user.locked_until = now + lockout.duration(user.lockout_count, settings=settings)
             record_event(
                 session,
                 action="account.locked",
@@ -227,7 +228,9 @@ def record_failed_sign_in(
             )
         locked_until = user.locked_until if user.is_locked else None
     else:
-        locked_until = lockout.no_account_locked_until(email) or lockout.no_account_failed(email)
+        locked_until = lockout.no_account_locked_until(
+            email, settings=settings
+        ) or lockout.no_account_failed(email, settings=settings)
     record_event(
         session,
         action="sign_in.failed",
@@ -240,7 +243,12 @@ def record_failed_sign_in(
 
 
 def check_password(
-    session: DbSession, *, email: str, password: str, ip_address: str | None = None
+    session: DbSession,
+    *,
+    email: str,
+    password: str,
+    settings: AccessSettings,
+    ip_address: str | None = None,
 ) -> PasswordCheck:
     """Check an email and password (the first factor). Nothing is opened yet.
 
@@ -266,7 +274,7 @@ def check_password(
         reason = "wrong password"
     if reason is not None:
         locked_until = record_failed_sign_in(
-            session, user, email=email, ip_address=ip_address, reason=reason
+            session, user, email=email, ip_address=ip_address, reason=reason, settings=settings
         )
         if locked_until is not None:
             return PasswordCheck(None, lockout.locked_message(locked_until))

@@ -3,7 +3,8 @@
 Codes are 6 digits every 30 seconds, accepted one step either side of now, and never twice
 (the last accepted step is kept). Ten recovery codes are shown once at enrolment and stored
 as SHA-256 (they are random, 50 bits each, so a slow hash adds nothing). Who must use it:
-members holding a role in ``MFA_REQUIRED_ROLES`` while ``MFA_ENFORCED`` is on.
+members holding a role in ``MFA_REQUIRED_ROLES`` while ``MFA_ENFORCED`` is on. The
+configured values come in as ``settings`` (:class:`AccessSettings`), never from the app.
 """
 
 from __future__ import annotations
@@ -17,25 +18,20 @@ import secrets
 import pyotp
 import qrcode
 import qrcode.image.svg
-from flask import current_app
 from sqlalchemy import select, update
 
 from claims_portal import clock
 from claims_portal.access import sealing
 from claims_portal.access.models import MfaRecoveryCode, User
-from claims_portal.access.roles import Role
 from claims_portal.access.services import lockout
 from claims_portal.access.services.accounts import AccessError, record_failed_sign_in
+from claims_portal.access.services.settings import AccessSettings
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
 from claims_portal.db import DbSession, utcnow
 
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
-DEFAULT_REQUIRED_ROLES = (
-    "ADMINISTRATOR,APPROVER_TIER_1,APPROVER_TIER_2,FINANCE,"
-    "COMMISSIONING_MANAGEMENT,DECLARATION_MANAGEMENT,APPROVAL_MANAGEMENT,FINANCE_MANAGEMENT"
-)
 WRONG_CODE = "Enter a correct code from your authenticator app, or one of your recovery codes"
 CANNOT_CHECK = (
     "Your two-factor authentication cannot be checked at the moment. Ask your administrator "
@@ -44,18 +40,11 @@ CANNOT_CHECK = (
 logger = logging.getLogger(__name__)
 
 
-def required_roles(setting: str | None = None) -> frozenset[Role]:
-    """The roles whose holders must use two-factor sign-in (``MFA_REQUIRED_ROLES``)."""
-    if setting is None:
-        setting = current_app.config.get("MFA_REQUIRED_ROLES", DEFAULT_REQUIRED_ROLES)
-    return frozenset(Role[name.strip()] for name in (setting or "").split(",") if name.strip())
-
-
-def is_required(user: User) -> bool:
+def is_required(user: User, *, settings: AccessSettings) -> bool:
     """Whether ``user`` must sign in with a second factor (an active role needs it)."""
-    if not current_app.config.get("MFA_ENFORCED", True):
+    if not settings.mfa_enforced:
         return False
-    roles = required_roles()
+    roles = settings.mfa_required_roles
     day = today()
     return any(m.role in roles and m.is_active_on(day) for m in user.memberships)
 
@@ -64,29 +53,23 @@ def needs_second_factor(user: User) -> bool:
     return user.mfa_enabled
 
 
-def _keys() -> list[bytes]:
-    return sealing.parse_keys(
-        current_app.config.get("MFA_SECRET_KEYS"), current_app.config.get("SECRET_KEY")
-    )
-
-
-def store_secret(user: User, secret: str) -> None:
+def store_secret(user: User, secret: str, *, settings: AccessSettings) -> None:
     """Keep ``secret`` on ``user``, sealed (``access.sealing``); the user needs an id."""
     if user.id is None:
         raise ValueError("the user must be flushed before a secret is sealed for them")
-    user.mfa_secret = sealing.seal(secret, user.id, _keys())
+    user.mfa_secret = sealing.seal(secret, user.id, settings.sealing_keys())
 
 
-def secret_of(user: User) -> str:
+def secret_of(user: User, *, settings: AccessSettings) -> str:
     """The user's authenticator secret, resealed with the first key if it was not (a plain
     secret from before sealing, or one sealed with an older key).
 
     Raises :class:`sealing.Unreadable` if no configured key opens it.
     """
     assert user.mfa_secret is not None
-    secret, current = sealing.unseal(user.mfa_secret, user.id, _keys())
+    secret, current = sealing.unseal(user.mfa_secret, user.id, settings.sealing_keys())
     if not current:
-        store_secret(user, secret)
+        store_secret(user, secret, settings=settings)
     return secret
 
 
@@ -94,9 +77,8 @@ def new_secret() -> str:
     return pyotp.random_base32()
 
 
-def provisioning_uri(secret: str, email: str) -> str:
-    issuer = current_app.config.get("MFA_ISSUER") or current_app.config["SERVICE_NAME"]
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+def provisioning_uri(secret: str, email: str, *, settings: AccessSettings) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=settings.mfa_issuer)
 
 
 def qr_code_svg(data: str) -> str:
@@ -141,7 +123,9 @@ def _new_recovery_codes(session: DbSession, user: User) -> list[str]:
     return codes
 
 
-def enable(session: DbSession, user: User, secret: str, code: str) -> list[str]:
+def enable(
+    session: DbSession, user: User, secret: str, code: str, *, settings: AccessSettings
+) -> list[str]:
     """Confirm enrolment with a code from the app; returns the recovery codes to show once.
 
     Raises :class:`AccessError` if the code does not match the new secret.
@@ -150,7 +134,7 @@ def enable(session: DbSession, user: User, secret: str, code: str) -> list[str]:
     if step is None:
         raise AccessError("Enter the 6-digit code your authenticator app shows now", field="code")
     replaced = user.mfa_enabled
-    store_secret(user, secret)
+    store_secret(user, secret, settings=settings)
     user.mfa_enabled_at = utcnow()
     user.mfa_last_step = step
     codes = _new_recovery_codes(session, user)
@@ -184,7 +168,14 @@ def disable(session: DbSession, user: User, *, actor: User, reason: str | None =
     )
 
 
-def verify(session: DbSession, user: User, code: str, *, ip_address: str | None = None) -> str:
+def verify(
+    session: DbSession,
+    user: User,
+    code: str,
+    *,
+    settings: AccessSettings,
+    ip_address: str | None = None,
+) -> str:
     """Check the second factor at sign-in; returns the method used (``totp``/``recovery code``).
 
     A wrong code counts as a failed sign-in (so the lockout applies) and raises
@@ -197,7 +188,7 @@ def verify(session: DbSession, user: User, code: str, *, ip_address: str | None 
         raise AccessError(WRONG_CODE, field="code")
     secret: str | None
     try:
-        secret = secret_of(user)
+        secret = secret_of(user, settings=settings)
     except sealing.Unreadable:
         logger.error("two-factor secret of user %s does not open with MFA_SECRET_KEYS", user.id)
         secret = None  # recovery codes still work
@@ -230,6 +221,7 @@ def verify(session: DbSession, user: User, code: str, *, ip_address: str | None 
         email=user.email,
         ip_address=ip_address,
         reason="code reused" if step is not None else "wrong code",
+        settings=settings,
     )
     if locked_until is not None:
         raise AccessError(lockout.locked_message(locked_until), field="code")

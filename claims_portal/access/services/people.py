@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 
 from claims_portal.access.links import Links
@@ -37,11 +36,8 @@ from claims_portal.access.services.permissions import (
     ensure_capability,
     has_capability,
 )
-from claims_portal.access.services.policy import (
-    email_problem,
-    full_name_problem,
-    generic_mailbox_names,
-)
+from claims_portal.access.services.policy import email_problem, full_name_problem
+from claims_portal.access.services.settings import AccessSettings
 from claims_portal.access.services.tokens import issue_token
 from claims_portal.audit.services import record_event
 from claims_portal.clock import today
@@ -122,6 +118,7 @@ def invite(
     email: str,
     full_name: str,
     links: Links,
+    settings: AccessSettings,
 ) -> Membership:
     """Give a person a role directly; a new person gets an emailed link to set a password.
 
@@ -137,14 +134,16 @@ def invite(
     lock_name(session, f"person:{email}")
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
-        names = generic_mailbox_names(current_app.config.get("GENERIC_MAILBOX_NAMES"))
+        names = settings.generic_mailbox_names
         problem = email_problem(email, names)
         if problem:
             raise AccessError(problem, field="email")
         problem = full_name_problem(full_name, names)
         if problem:
             raise AccessError(problem, field="full_name")
-        user = create_user(session, email=email, full_name=full_name, actor=actor)
+        user = create_user(
+            session, email=email, full_name=full_name, actor=actor, settings=settings
+        )
     elif user.is_disabled:
         raise AccessError(f"The account of {email} is disabled: enable it first")
     membership = grant_membership(
@@ -160,7 +159,9 @@ def invite(
         after={"email": email, "role": role, "new_account": user.password_hash is None},
     )
     if user.password_hash is None:
-        token, row = issue_token(session, user, TokenPurpose.INVITATION, actor=actor)
+        token, row = issue_token(
+            session, user, TokenPurpose.INVITATION, actor=actor, settings=settings
+        )
         subject, body = emails.invitation(
             user.full_name,
             actor.full_name,
@@ -180,14 +181,16 @@ def invite(
     return membership
 
 
-def resend_invitation(session: DbSession, user: User, *, actor: User, links: Links) -> None:
+def resend_invitation(
+    session: DbSession, user: User, *, actor: User, links: Links, settings: AccessSettings
+) -> None:
     """A fresh set-up link for someone who has not set a password yet."""
     ensure_can_manage(actor, user)
     if user.password_hash is not None:
         raise AccessError(f"{user.full_name} has already set up their account")
     if user.is_disabled:
         raise AccessError(f"The account of {user.email} is disabled: enable it first")
-    token, row = issue_token(session, user, TokenPurpose.INVITATION, actor=actor)
+    token, row = issue_token(session, user, TokenPurpose.INVITATION, actor=actor, settings=settings)
     active = [m for m in memberships_managed_by(actor, user) if m.revoked_at is None]
     where = active[0] if active else None
     subject, body = emails.invitation(

@@ -16,7 +16,6 @@ import datetime as dt
 import enum
 import secrets
 
-from flask import current_app
 from sqlalchemy import ColumnElement, select, update
 
 from claims_portal.access.links import Links
@@ -32,6 +31,7 @@ from claims_portal.access.services.accounts import (
     record_failed_sign_in,
 )
 from claims_portal.access.services.policy import password_problem
+from claims_portal.access.services.settings import AccessSettings
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import lock
@@ -123,17 +123,16 @@ class InvalidLink(AccessError):
         super().__init__(message)
 
 
-def lifetime(purpose: TokenPurpose) -> dt.timedelta:
-    config = current_app.config
-    if purpose is TokenPurpose.PASSWORD_RESET:
-        return dt.timedelta(minutes=int(config.get("PASSWORD_RESET_LINK_MINUTES", 60)))
-    return dt.timedelta(days=int(config.get("REGISTRATION_LINK_DAYS", 7)))
-
-
 def issue_token(
-    session: DbSession, user: User, purpose: TokenPurpose, *, actor: User | None = None
+    session: DbSession,
+    user: User,
+    purpose: TokenPurpose,
+    *,
+    settings: AccessSettings,
+    actor: User | None = None,
 ) -> tuple[str, AccessToken]:
-    """A new link for ``user``; older unused links of the same purpose stop working."""
+    """A new link for ``user``; older unused links of the same purpose stop working. It
+    works for ``settings.link_lifetime(purpose)``."""
     now = utcnow()
     _replace_links(session, user, purpose)
     token = secrets.token_urlsafe(32)
@@ -142,7 +141,7 @@ def issue_token(
         purpose=purpose,
         token_hash=hash_token(token),
         created_at=now,
-        expires_at=now + lifetime(purpose),
+        expires_at=now + settings.link_lifetime(purpose),
         created_by_id=actor.id if actor else None,
     )
     session.add(row)
@@ -245,6 +244,7 @@ def change_password(
     *,
     session_token: str,
     links: Links,
+    settings: AccessSettings,
     ip_address: str | None = None,
 ) -> int:
     """A signed-in person changes their password; returns how many other sessions ended.
@@ -263,7 +263,12 @@ def change_password(
         )
     if not verify_password(user.password_hash, current):
         record_failed_sign_in(
-            session, user, email=user.email, ip_address=ip_address, reason="wrong current password"
+            session,
+            user,
+            email=user.email,
+            ip_address=ip_address,
+            reason="wrong current password",
+            settings=settings,
         )
         raise AccessError("Enter your current password correctly", field="current")
     if new == current:
@@ -302,7 +307,12 @@ def reset_password(session: DbSession, token: str, password: str, *, links: Link
 
 
 def request_password_reset(
-    session: DbSession, email: str, *, links: Links, ip_address: str | None = None
+    session: DbSession,
+    email: str,
+    *,
+    links: Links,
+    settings: AccessSettings,
+    ip_address: str | None = None,
 ) -> None:
     """Email a reset link if ``email`` has an account that is not disabled.
 
@@ -319,7 +329,7 @@ def request_password_reset(
             after={"email": email, "ip_address": ip_address, "sent": False},
         )
         return
-    token, row = issue_token(session, user, TokenPurpose.PASSWORD_RESET)
+    token, row = issue_token(session, user, TokenPurpose.PASSWORD_RESET, settings=settings)
     record_event(
         session,
         action="password_reset.requested",

@@ -13,6 +13,7 @@ from claims_portal.access.links import Links
 from claims_portal.access.services import AccessError, mfa
 from claims_portal.hosts import public_base_url
 from claims_portal.rules import put_on_form
+from claims_portal.service_settings import access_settings
 from claims_portal.unit_of_work import refuse
 
 
@@ -48,7 +49,7 @@ def _require_mfa_enrolment() -> Any:
     if not current_user.is_authenticated or request.endpoint in _ALLOWED_BEFORE_MFA:
         return None
     user = current.person()
-    if not user.mfa_enabled and mfa.is_required(user):
+    if not user.mfa_enabled and mfa.is_required(user, settings=access_settings()):
         return redirect(url_for("access.mfa_set_up"))
     return None
 

@@ -23,6 +23,7 @@ from claims_portal.extensions import db
 from claims_portal.mail import services as mail_services
 from claims_portal.mail.kinds import KINDS, EmailKind
 from claims_portal.routes import signed_in
+from claims_portal.service_settings import access_settings
 
 #: Flask-session key of the secret shown on the set-up page until it is confirmed.
 MFA_SETUP_SECRET = "mfa_setup_secret"  # noqa: S105 - a session key, not a secret
@@ -37,7 +38,7 @@ def account() -> str:
         "access/account.html",
         memberships=[m for m in user.memberships if m.is_active_on(day)],
         requests=access_requests.requests_of(db.session, user),
-        mfa_required=mfa.is_required(user),
+        mfa_required=mfa.is_required(user, settings=access_settings()),
         remaining_codes=mfa.remaining_recovery_codes(db.session, user) if user.mfa_enabled else 0,
         withdraw_form=ConfirmForm(),
     )
@@ -58,6 +59,7 @@ def change_password() -> str | Response | tuple[str, int]:
                 form.password.data or "",
                 session_token=user.session_token or "",
                 links=links(),
+                settings=access_settings(),
                 ip_address=request.remote_addr,
             )
         except AccessError as error:
@@ -82,7 +84,9 @@ def mfa_set_up() -> str | Response:
     form = EnableMfaForm()
     if form.validate_on_submit():
         try:
-            codes = mfa.enable(db.session, user, secret, form.code.data or "")
+            codes = mfa.enable(
+                db.session, user, secret, form.code.data or "", settings=access_settings()
+            )
         except AccessError as error:
             show_error(form, error)
         else:
@@ -90,13 +94,13 @@ def mfa_set_up() -> str | Response:
             # Shown once, in this response: the codes are never stored in clear.
             return render_template("access/recovery_codes.html", codes=codes, new_setup=True)
     form.code.data = ""
-    uri = mfa.provisioning_uri(secret, user.email)
+    uri = mfa.provisioning_uri(secret, user.email, settings=access_settings())
     return render_template(
         "access/mfa_set_up.html",
         form=form,
         qr_svg=mfa.qr_code_svg(uri),
         secret_groups=[secret[i : i + 4] for i in range(0, len(secret), 4)],
-        required=mfa.is_required(user),
+        required=mfa.is_required(user, settings=access_settings()),
     )
 
 
@@ -106,7 +110,7 @@ def mfa_turn_off() -> str | Response:
     user = current.person()
     if not user.mfa_enabled:
         return redirect(url_for("access.account"))
-    if mfa.is_required(user):
+    if mfa.is_required(user, settings=access_settings()):
         flash("Your role needs two-factor authentication, so it cannot be turned off.", "info")
         return redirect(url_for("access.account"))
     form = PasswordConfirmForm()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from claims_portal.access import bp
 from claims_portal.access.services import policy
+from claims_portal.service_settings import access_settings
 
 
 def _names() -> policy.MailboxWords:
-    return policy.generic_mailbox_names(current_app.config.get("GENERIC_MAILBOX_NAMES"))
+    return access_settings().generic_mailbox_names
 
 
 @bp.app_template_global()

@@ -22,6 +22,7 @@ from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import Target, requires, requires_on
 from claims_portal.rules import Problem
+from claims_portal.service_settings import access_settings
 from claims_portal.unit_of_work import refuse
 
 #: A person by their user id: anyone signed in learns whether the id exists (404 or 403).
@@ -70,6 +71,7 @@ def _send_invitation(form: InviteForm, organisation: Organisation) -> Response |
             email=form.email.data or "",
             full_name=form.full_name.data or "",
             links=links(),
+            settings=access_settings(),
         )
     except AccessError as error:
         show_error(form, error)
@@ -182,7 +184,9 @@ def reset_person_mfa(user_id: int, person: User) -> Response:
 @managed_person
 def resend_invitation(user_id: int, person: User) -> Response:
     def action(user: User) -> str:
-        people.resend_invitation(db.session, user, actor=current.person(), links=links())
+        people.resend_invitation(
+            db.session, user, actor=current.person(), links=links(), settings=access_settings()
+        )
         return f"We have emailed {user.email} a new link to set up their account."
 
     return _act(person, action)

@@ -24,6 +24,7 @@ from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import Target, public, requires_on, signed_in
+from claims_portal.service_settings import access_settings
 
 
 def _is_requester(user: User, access: AccessRequest) -> bool:
@@ -83,6 +84,7 @@ def request_access_form(ods_code: str) -> str | Response:
                 organisation=organisation,
                 role=Role[form.role.data],
                 links=links(),
+                settings=access_settings(),
                 requester=current.person() if signed_in else None,
                 email=None if signed_in else form.email.data,
                 full_name=None if signed_in else form.full_name.data,
@@ -137,6 +139,7 @@ def access_request(request_id: int, access: AccessRequest) -> tuple[str, int] | 
                 approve=form.decision.data == "approve",
                 reason=form.reason.data,
                 links=links(),
+                settings=access_settings(),
             )
         except AccessError as error:
             show_error(form, error)

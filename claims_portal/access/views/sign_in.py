@@ -24,6 +24,7 @@ from claims_portal.audit.services import record_event
 from claims_portal.extensions import db
 from claims_portal.routes import public, signed_in
 from claims_portal.security import is_safe_redirect
+from claims_portal.service_settings import access_settings
 
 #: Flask-session key of a sign-in waiting for its security code (password already checked).
 MFA_PENDING = "mfa_pending"
@@ -53,6 +54,7 @@ def sign_in() -> str | Response:
             db.session,
             email=form.email.data or "",
             password=form.password.data or "",
+            settings=access_settings(),
             ip_address=request.remote_addr,
         )
         if check.user is not None and mfa.needs_second_factor(check.user):
@@ -103,7 +105,11 @@ def sign_in_code() -> str | Response:
         throttling.count_attempt()
         try:
             method = mfa.verify(
-                db.session, user, form.code.data or "", ip_address=request.remote_addr
+                db.session,
+                user,
+                form.code.data or "",
+                settings=access_settings(),
+                ip_address=request.remote_addr,
             )
         except access_services.AccessError as error:
             unit_of_work.keep_on_refusal()  # the failure counts towards the lockout
@@ -177,10 +183,15 @@ def forgotten_password() -> str | Response:
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
         throttling.count_attempt()
+        settings = access_settings()
         tokens.request_password_reset(
-            db.session, form.email.data or "", links=links(), ip_address=request.remote_addr
+            db.session,
+            form.email.data or "",
+            links=links(),
+            settings=settings,
+            ip_address=request.remote_addr,
         )
-        minutes = tokens.lifetime(TokenPurpose.PASSWORD_RESET).seconds // 60
+        minutes = settings.password_reset_link_lifetime.seconds // 60
         # The same answer whether or not the address has an account.
         flash(
             f"If {form.email.data} has an account, we have emailed it a link to reset the "
