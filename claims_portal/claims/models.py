@@ -113,6 +113,28 @@ class ClaimAction(enum.StrEnum):
     WITHDRAW = "withdrawn"
     MARK_PAID = "paid"
 
+    def done_by(self, who: str | None) -> str:
+        """The step as the claim's history reads it: "Returned by Tom Okafor (provider
+        approver)", "Approved at tier 2 by Ama Mensah"; ``who`` None is the payments system."""
+        return _DONE_BY[self].format(who=who or "the payments system")
+
+
+_DONE_BY = {
+    ClaimAction.START: "Started by {who}",
+    ClaimAction.SUBMIT: "Submitted by {who}",
+    ClaimAction.BULK_SUBMIT: "Submitted in bulk by {who}",
+    ClaimAction.PROVIDER_APPROVE: "Approved by {who} (provider approver)",
+    ClaimAction.PROVIDER_RETURN: "Returned by {who} (provider approver)",
+    ClaimAction.TIER_1_APPROVE: "Approved at tier 1 by {who}",
+    ClaimAction.TIER_1_DECLINE: "Declined at tier 1 by {who}",
+    ClaimAction.TIER_2_APPROVE: "Approved at tier 2 by {who}",
+    ClaimAction.TIER_2_DECLINE: "Declined at tier 2 by {who}",
+    ClaimAction.FINANCE_APPROVE: "Approved by {who} (finance)",
+    ClaimAction.FINANCE_DECLINE: "Declined by {who} (finance)",
+    ClaimAction.WITHDRAW: "Withdrawn by {who}",
+    ClaimAction.MARK_PAID: "Marked as paid by {who}",
+}
+
 
 REFERENCE_PREFIX = "CLM-"
 _REFERENCE = re.compile(r"^\s*(?:CLM-?)?0*([0-9]{1,12})\s*$", re.IGNORECASE)
@@ -357,6 +379,11 @@ class ClaimEvent(db.Model):  # type: ignore[name-defined,misc]
 
     claim: Mapped[Claim] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def summary(self) -> str:
+        """What happened and who did it, for the history (``ClaimAction.done_by``)."""
+        return self.action.done_by(self.actor.full_name if self.actor is not None else None)
 
     def __repr__(self) -> str:
         return f"<ClaimEvent {self.action.name} {self.from_status} -> {self.to_status}>"

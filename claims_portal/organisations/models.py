@@ -28,6 +28,22 @@ class OrganisationKind(enum.StrEnum):
     def is_provider(self) -> bool:
         return not self.is_commissioner
 
+    @property
+    def in_sentence(self) -> str:
+        """The kind inside a sentence: "integrated care board", "GP practice" (an
+        abbreviation keeps its capitals)."""
+        first, _, rest = self.value.partition(" ")
+        if first.isupper():
+            return self.value
+        return f"{first.lower()} {rest}".rstrip()
+
+    @property
+    def with_article(self) -> str:
+        """ "an integrated care board", "a GP practice", "an ICB sub-location"."""
+        words = self.in_sentence
+        vowel_sound = words[0] in "aeiou" or (words[0] in "AEFHILMNORSX" and words[1].isupper())
+        return f"{'an' if vowel_sound else 'a'} {words}"
+
 
 COMMISSIONER_KINDS = frozenset(
     {

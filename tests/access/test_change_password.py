@@ -86,7 +86,7 @@ def test_a_wrong_current_password_is_refused_and_counted(client, db_session, per
 @pytest.mark.parametrize(
     ("new", "confirm", "message", "field"),
     [
-        (TEST_PASSWORD, None, "Choose a new password, not your current one", "password"),
+        (TEST_PASSWORD, None, "must be different from your current password", "password"),
         ("short", None, "at least 12 characters", "password"),
         (NEW_PASSWORD, "something else entirely", "The passwords do not match", "confirm"),
         ("", None, "Enter a new password", "password"),

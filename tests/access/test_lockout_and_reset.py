@@ -349,6 +349,22 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(
     assert client.get(link).status_code == 200
 
 
+def test_the_current_password_is_refused_as_the_new_one(client, db_session, person, mailbox):
+    _ask_for_reset(client, person.email)
+    link = _reset_link(mailbox.wait_for(person.email, "Reset your"))
+    hash_before = _user(db_session, person).password_hash
+    response = _set(client, link, TEST_PASSWORD)
+    html = response.get_data(as_text=True)
+    assert "Your new password must be different from your current password" in html
+    assert "Error: " in html
+    db_session.expire_all()
+    assert _user(db_session, person).password_hash == hash_before
+    assert "password.reset" not in _actions(db_session)
+    assert client.get(link).status_code == 200  # the link still works for a new password
+    assert _set(client, link).status_code == 302
+    assert "password.reset" in _actions(db_session)
+
+
 def test_a_disabled_account_gets_no_reset_email(client, db_session, person, mailbox):
     _user(db_session, person).is_disabled = True
     db_session.commit()

@@ -128,7 +128,12 @@ def test_a_code_is_accepted_only_once(app, client, db_session, commissioner):
     _password_step(other, commissioner.email)
     response = _code_step(other, code)
     assert response.status_code == 200
-    assert "Enter a correct code" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert mfa.CODE_JUST_USED in html
+    assert "Wait for your authenticator app to show a new code" in html
+    assert "Enter a correct code" not in html
+    assert 'href="#code"' in html  # on the field, in the error summary
+    assert db_session.get(User, commissioner.id).failed_sign_ins == 1  # still counted
 
 
 def test_a_recovery_code_works_once(app, client, db_session, provider):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 
 import pytest
@@ -96,8 +97,14 @@ def test_invite_refuses_a_shared_mailbox_and_a_role_that_does_not_fit(
         "role": Role.PROVIDER_USER_SINGLE.name,
         "csrf_token": csrf_token(page),
     }
-    html = client.post("/people/invite", data=data).get_data(as_text=True)
+    html = html_module.unescape(client.post("/people/invite", data=data).get_data(as_text=True))
     assert "not a shared or team mailbox" in html
+    # The administrator is typing someone else's address: not "your own".
+    assert "Enter the person's own email address" in html
+    assert "Enter your own email address" not in html
+    data |= {"email": "ben.carter@nhs.net", "full_name": "Ben"}
+    html = html_module.unescape(client.post("/people/invite", data=data).get_data(as_text=True))
+    assert "Enter the person's first name and last name" in html
     data |= {"email": "ben.carter@nhs.net", "full_name": "Ben Carter"}
     data["role"] = Role.PROVIDER_APPROVER.name
     html = client.post("/people/invite", data=data).get_data(as_text=True)

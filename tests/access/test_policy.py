@@ -98,3 +98,18 @@ def test_the_common_password_list_ships_with_the_package():
     assert 10_000 <= len(listed) <= 30_000
     assert "password" in listed
     assert all(word == word.lower() for word in list(listed)[:500])
+
+
+def test_the_words_depend_on_who_is_typing():
+    assert policy.email_problem("reception@example.nhs.net").startswith(
+        "Enter your own email address"
+    )
+    assert policy.email_problem("reception@example.nhs.net", typed_by_the_person=False).startswith(
+        "Enter the person's own email address"
+    )
+    assert policy.full_name_problem("Ben") == "Enter your first name and last name"
+    assert (
+        policy.full_name_problem("Ben", typed_by_the_person=False)
+        == "Enter the person's first name and last name"
+    )
+    assert policy.email_problem("jo.smith@example.nhs.net", typed_by_the_person=False) is None

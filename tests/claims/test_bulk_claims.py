@@ -16,6 +16,7 @@ from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
 from claims_portal.claims.models import BulkUpload, Claim, ClaimAction, ClaimStatus
 from claims_portal.claims.services import ClaimRefused
+from claims_portal.claims.services.bulk_reading import ONLY_XLSX
 from claims_portal.claims.services.bulk_upload import ABOUT_SHEET, CLAIMS_SHEET, FIRST_ROW
 from claims_portal.mail.models import EmailMessage
 from claims_portal.schemes.models import OfferStatus
@@ -245,13 +246,17 @@ def test_files_that_are_not_the_template_are_refused(app, db_session, bulk_scene
     stranger.active["A1"] = "My own spreadsheet"
     cases = [
         (as_bytes(stranger), "mine.xlsx", "is not a bulk claims template from this portal"),
-        (real_files["scan.pdf"], "claims.pdf", "must be the .xlsx template"),
+        (real_files["scan.pdf"], "claims.pdf", ONLY_XLSX),
+        (b"HC1,12\n", "claims.txt", ONLY_XLSX),
         (b"not a spreadsheet at all", "bulk.xlsx", ""),
     ]
     for data, name, message in cases:
         response = upload(browser, data, name)
         assert response.status_code == 400
         assert message in text(response)
+        # Bulk claims take the .xlsx template only: never the evidence files' list of types.
+        assert "Upload a Word, Excel, OpenDocument or PDF file" not in text(response)
+    assert "must be an Excel workbook (.xlsx)" in ONLY_XLSX
     page = browser.get("/claims/bulk-claims")
     response = browser.post("/claims/bulk-claims", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 400

@@ -98,7 +98,7 @@ def role_problem(organisation: Organisation, role: Role) -> str | None:
             f"{organisation.name} is a {mode.lower()} practice, so the role {role} does not "
             f"apply there. Choose {fits}"
         )
-    return f"The role {role} cannot be held in a {organisation.kind.lower()}"
+    return f"The role {role} cannot be held in {organisation.kind.with_article}"
 
 
 def find_organisations(session: DbSession, query: str, *, limit: int = 20) -> list[Organisation]:

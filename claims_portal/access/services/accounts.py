@@ -66,7 +66,11 @@ def create_user(
         raise AccessError("Enter the person's full name")
     # Every way of making an account (approval, invitation, the demo, any admin or command)
     # passes here: a shared mailbox is refused even when the word list grew after a request.
-    problem = email_problem(email, settings.generic_mailbox_names)
+    problem = email_problem(
+        email,
+        settings.generic_mailbox_names,
+        typed_by_the_person=actor is None or actor.email == email,
+    )
     if problem:
         raise AccessError(problem, field="email")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -101,7 +105,7 @@ def grant_membership(
 ) -> Membership:
     """Give ``user`` a role in ``organisation``. Raises :class:`AccessError`."""
     if role not in roles_allowed_for(organisation.kind):
-        raise AccessError(f"The role {role} cannot be held in a {organisation.kind.lower()}")
+        raise AccessError(f"The role {role} cannot be held in {organisation.kind.with_article}")
     if end_date is not None and end_date < start_date:
         raise AccessError("The end date must be the same as or after the start date")
     existing = session.scalars(

@@ -33,6 +33,7 @@ from claims_portal.db import DbSession, utcnow
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 WRONG_CODE = "Enter a correct code from your authenticator app, or one of your recovery codes"
+CODE_JUST_USED = "This code has just been used. Wait for your authenticator app to show a new code."
 CANNOT_CHECK = (
     "Your two-factor authentication cannot be checked at the moment. Ask your administrator "
     "to reset it, or sign in with one of your recovery codes"
@@ -225,6 +226,8 @@ def verify(
     )
     if locked_until is not None:
         raise AccessError(lockout.locked_message(locked_until), field="code")
+    if step is not None:  # right, but already used: the app shows a new one within 30 s
+        raise AccessError(CODE_JUST_USED, field="code")
     raise AccessError(WRONG_CODE if secret is not None else CANNOT_CHECK, field="code")
 
 

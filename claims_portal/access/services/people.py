@@ -135,10 +135,10 @@ def invite(
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         names = settings.generic_mailbox_names
-        problem = email_problem(email, names)
+        problem = email_problem(email, names, typed_by_the_person=False)
         if problem:
             raise AccessError(problem, field="email")
-        problem = full_name_problem(full_name, names)
+        problem = full_name_problem(full_name, names, typed_by_the_person=False)
         if problem:
             raise AccessError(problem, field="full_name")
         user = create_user(

@@ -61,11 +61,15 @@ def _local_part(email: str) -> str:
     return email.strip().lower().split("@", 1)[0].split("+", 1)[0]
 
 
-def email_problem(email: str, generic_names: MailboxWords | None = None) -> str | None:
+def email_problem(
+    email: str, generic_names: MailboxWords | None = None, *, typed_by_the_person: bool = True
+) -> str | None:
     """Why ``email`` cannot be a username, or ``None``.
 
     Refused: a badly formed address, and a shared or team mailbox: a local part with no
-    letters, or holding a role word once normalised (``mailboxes.check_local_part``).
+    letters, or holding a role word once normalised (``mailboxes.check_local_part``). The
+    words address the person the account is for, or (``typed_by_the_person`` False) the
+    administrator typing someone else's address.
     """
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 254:
@@ -73,8 +77,9 @@ def email_problem(email: str, generic_names: MailboxWords | None = None) -> str 
     local = _local_part(email)
     found = mailboxes.check_local_part(local, _entries(generic_names))
     if found.refused or not mailboxes.has_letters(local):
+        whose = "your own" if typed_by_the_person else "the person's own"
         return (
-            "Enter your own email address, not a shared or team mailbox such as "
+            f"Enter {whose} email address, not a shared or team mailbox such as "
             f"{local}@: each person needs an account in their own name"
         )
     return None
@@ -98,12 +103,16 @@ def email_warning(email: str, generic_names: MailboxWords | None = None) -> str 
     )
 
 
-def full_name_problem(full_name: str, generic_names: MailboxWords | None = None) -> str | None:
-    """Why ``full_name`` does not identify a person, or ``None``."""
+def full_name_problem(
+    full_name: str, generic_names: MailboxWords | None = None, *, typed_by_the_person: bool = True
+) -> str | None:
+    """Why ``full_name`` does not identify a person, or ``None`` (worded as
+    :func:`email_problem`)."""
     words = full_name.split()
     names = _entries(generic_names)
     if len(words) < 2 or not all(_NAME_WORD.search(w) for w in words[:2]):
-        return "Enter your first name and last name"
+        whose = "your" if typed_by_the_person else "the person's"
+        return f"Enter {whose} first name and last name"
     if all(mailboxes.check_local_part(w, names).refused for w in words):
         return (
             "Enter the name of the person who will use the account, not a team or a role "

@@ -123,6 +123,10 @@ class InvalidLink(AccessError):
         super().__init__(message)
 
 
+#: A reset or a change refuses the password the person has now.
+SAME_PASSWORD = "Your new password must be different from your current password"  # noqa: S105
+
+
 def issue_token(
     session: DbSession,
     user: User,
@@ -189,6 +193,8 @@ def _set_password(
     problem = password_problem(password, user.email)
     if problem:
         raise AccessError(problem, field="password")
+    if user.password_hash is not None and verify_password(user.password_hash, password):
+        raise AccessError(SAME_PASSWORD, field="password")
     now = utcnow()
     row.used_at = now
     had_password = user.password_hash is not None
@@ -272,7 +278,7 @@ def change_password(
         )
         raise AccessError("Enter your current password correctly", field="current")
     if new == current:
-        raise AccessError("Choose a new password, not your current one", field="password")
+        raise AccessError(SAME_PASSWORD, field="password")
     problem = password_problem(new, user.email)
     if problem:
         raise AccessError(problem, field="password")

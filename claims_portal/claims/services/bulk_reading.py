@@ -43,6 +43,11 @@ from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import Component, Offer, OfferStatus
 
 Cells = list[Any]
+#: Bulk claims take the template only (evidence files take other types, with other words).
+ONLY_XLSX = (
+    "The selected file must be an Excel workbook (.xlsx): upload the template downloaded "
+    "from this page"
+)
 
 
 def _problem(message: str) -> ClaimInvalid:
@@ -77,12 +82,14 @@ def read_upload(
 ) -> ParsedUpload:
     """Check an uploaded template completely; raise :class:`ClaimInvalid` listing every
     problem (by row and column), else return the rows to claim for."""
+    if not filename.lower().endswith(".xlsx"):
+        raise _problem(ONLY_XLSX)
     try:
         inspected = inspect_upload(stream, filename)
     except EvidenceRejected as error:
         raise _problem(error.reason) from None
     if inspected.type is not EvidenceType.XLSX:
-        raise _problem("The file must be the .xlsx template downloaded from this page")
+        raise _problem(ONLY_XLSX)
     option, rows = _read_workbook(session, actor, organisation, inspected.data, today)
     headings = column_headings(option.scheme.components)
     header = [str(v).strip() if v is not None else "" for v in (rows[0] if rows else ())]

@@ -269,8 +269,8 @@ def conflict_message(session: DbSession, claim: Claim, expected_version: int) ->
     later = [e for e in history(session, claim.id) if e.version > expected_version]
     if later and later[-1].version == claim.version:
         event = later[-1]
-        who = event.actor.full_name if event.actor is not None else "the payments system"
-        what = f"{event.action.value} by {who} at {when(event.occurred_at, today=day)}"
+        summary = event.summary
+        what = f"{summary[0].lower()}{summary[1:]} at {when(event.occurred_at, today=day)}"
     else:
         who = claim.updated_by.full_name if claim.updated_by is not None else "someone"
         what = f"changed by {who} at {when(claim.updated_at, today=day)}"
