@@ -17,6 +17,7 @@ from claims_portal.access.roles import Role
 from claims_portal.access.services.settings import AccessSettings
 from claims_portal.claims.demo import load_demo_claims
 from claims_portal.claims.evidence import EvidenceStore, store_from_config
+from claims_portal.claims.services.settings import ClaimsSettings
 from claims_portal.db import DbSession
 from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.models import (
@@ -185,7 +186,7 @@ def load_demo_data(session: DbSession) -> DemoSummary:
     summary.created += load_demo_schemes(session)
     store = _evidence_store()
     try:
-        summary.created += load_demo_claims(session, store=store)
+        summary.created += load_demo_claims(session, store=store, settings=_claims_settings())
     finally:
         if store is not None:
             store.close()
@@ -199,6 +200,15 @@ def _access_settings() -> AccessSettings:
     from claims_portal.service_settings import access_settings
 
     return access_settings() if has_app_context() else AccessSettings()
+
+
+def _claims_settings() -> ClaimsSettings:
+    """The app's claims settings (the defaults outside an app)."""
+    from flask import has_app_context
+
+    from claims_portal.service_settings import claims_settings
+
+    return claims_settings() if has_app_context() else ClaimsSettings()
 
 
 def _evidence_store() -> EvidenceStore | None:

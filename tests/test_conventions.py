@@ -171,6 +171,34 @@ def test_the_clock_reads_england_dates_across_the_clock_changes():
         assert clock.today() == dt.date(2027, 10, 31)
 
 
+#: Names through which code reads the running app (its configuration, its extensions).
+_APP_READERS = {"current_app", "has_app_context"}
+#: Service modules allowed to read the app, each with the reason. Keep it empty: pass the
+#: domain's settings (``claims_portal.service_settings``) or the value itself instead.
+SERVICES_READING_THE_APP: dict[str, str] = {}
+
+
+def test_services_never_read_the_app():
+    """Configured values reach the rules as arguments (``settings=...``), so a rule reads the
+    same in a view, a command, a test or a worker without an app."""
+    offenders = []
+    for path in sorted(PACKAGE.glob("*/services/**/*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative in SERVICES_READING_THE_APP:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module == "flask":
+                read = _APP_READERS & {alias.name for alias in node.names}
+            elif isinstance(node, ast.Name | ast.Attribute):
+                name = node.id if isinstance(node, ast.Name) else node.attr
+                read = _APP_READERS & {name}
+            else:
+                continue
+            if read:
+                offenders.append(f"claims_portal/{relative}:{node.lineno}: {', '.join(read)}")
+    assert offenders == [], "services take settings as arguments:\n" + "\n".join(offenders)
+
+
 #: The size limits (docs/architecture.md): a file past about 600 lines becomes a package, a
 #: function past about 80 lines is split into named steps.
 MAX_FILE_LINES = 600

@@ -31,6 +31,7 @@ from claims_portal.claims.services import (
     start_claim,
     transition,
 )
+from claims_portal.claims.services.settings import ClaimsSettings
 from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
@@ -111,10 +112,17 @@ def _day_in(window: ClaimWindow, day: dt.date) -> dt.date:
 
 
 class _Maker:
-    def __init__(self, session: DbSession, store: EvidenceStore | None, day: dt.date) -> None:
+    def __init__(
+        self,
+        session: DbSession,
+        store: EvidenceStore | None,
+        day: dt.date,
+        settings: ClaimsSettings,
+    ) -> None:
         self.session = session
         self.store = store
         self.day = day
+        self.settings = settings
         self.people = {
             name: session.scalars(select(User).where(User.email == email)).one()
             for name, email in PEOPLE.items()
@@ -166,18 +174,25 @@ class _Maker:
             expected_version=claim.version,
             reason=reason,
             today=day,
+            settings=self.settings,
         )
 
 
-def load_demo_claims(session: DbSession, *, store: EvidenceStore | None = None) -> int:
+def load_demo_claims(
+    session: DbSession,
+    *,
+    store: EvidenceStore | None = None,
+    settings: ClaimsSettings | None = None,
+) -> int:
     """Create the demo claims unless the demo practices have claims; returns how many
-    records were made (claims, and the enhanced access scheme and its offer)."""
+    records were made (claims, and the enhanced access scheme and its offer). ``settings``
+    route the approved ones (the defaults unless given)."""
     day = clock_today()
     found = _practices_and_schemes(session, day)
     if found is None:
         return 0
     practices, health_checks = found
-    maker = _Maker(session, store, day)
+    maker = _Maker(session, store, day, settings or ClaimsSettings())
     riverside, millbrook = practices["Y90001"], practices["Y90002"]
     # The enhanced access scheme of last month's year, so that a window of it has opened.
     access = _enhanced_access_scheme(

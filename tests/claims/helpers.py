@@ -12,6 +12,7 @@ import pytest
 from claims_portal.claims import services
 from claims_portal.claims.models import Claim, ClaimAction
 from claims_portal.claims.services import ClaimEntries
+from claims_portal.service_settings import claims_settings
 from tests.factories.claims import ClaimScene, claim_scene
 from tests.helpers import sign_in
 
@@ -89,7 +90,13 @@ def submit(session: Any, scene: ClaimScene, claim: Claim, *units: int, actor: An
 
 def act(session: Any, claim: Claim, action: ClaimAction, actor: Any, reason: str | None = None):
     return services.transition(
-        session, claim.id, action, actor, expected_version=claim.version, reason=reason
+        session,
+        claim.id,
+        action,
+        actor,
+        expected_version=claim.version,
+        reason=reason,
+        settings=claims_settings(),
     )
 
 

@@ -12,6 +12,7 @@ from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
 from claims_portal.claims.services.bulk import MAX_BULK, Failure, bulk_approve
+from claims_portal.service_settings import claims_settings
 from tests.claims.helpers import act, at_tier_1, signed_in, start
 from tests.factories.access import MembershipFactory, user_with_role
 from tests.factories.claims import claim_scene
@@ -84,7 +85,11 @@ def test_separation_of_duties_holds_in_bulk(db_session, one_step):
     db_session.commit()
 
     result = bulk_approve(
-        db_session, both, A.TIER_2_APPROVE, [(mine.id, mine.version), (theirs.id, theirs.version)]
+        db_session,
+        both,
+        A.TIER_2_APPROVE,
+        [(mine.id, mine.version), (theirs.id, theirs.version)],
+        settings=claims_settings(),
     )
     assert [o.claim_id for o in result.approved] == [theirs.id]
     refused = result.not_approved[0]
@@ -119,6 +124,7 @@ def test_tier_2_in_bulk_routes_big_claims_to_finance(db_session, one_step):
         one_step.tier_2,
         A.TIER_2_APPROVE,
         [(small.id, small.version), (big.id, big.version)],
+        settings=claims_settings(),
     )
     statuses = {o.claim_id: o.status for o in result.approved}
     assert statuses == {small.id: S.APPROVED_FOR_PAYMENT, big.id: S.AWAITING_FINANCE_APPROVAL}

@@ -20,7 +20,9 @@ from claims_portal.claims.services import (
     ClaimRefused,
 )
 from claims_portal.claims.services.lifecycle import ROUTED_TARGETS, TRANSITIONS
+from claims_portal.claims.services.settings import ClaimsSettings
 from claims_portal.mail.models import EmailMessage, NotificationPreference
+from claims_portal.service_settings import claims_settings
 from tests.claims.helpers import act, at_tier_1, start, submit, submitted
 from tests.factories.access import MembershipFactory, user_with_role
 from tests.factories.claims import claim_scene
@@ -147,19 +149,32 @@ def test_finance_approval_applies_strictly_above_the_threshold(db_session, units
 def test_each_icb_sets_its_own_threshold(db_session):
     scene = claim_scene(two_step=False, tariffs=("25.00",))
     administrator = user_with_role(Role.ADMINISTRATOR, scene.icb)
+    settings = claims_settings()
     threshold = services.parse_threshold("£1,000")
-    assert services.set_finance_threshold(db_session, scene.icb, threshold, actor=administrator)
-    assert services.finance_threshold(db_session, scene.icb) == Decimal("1000.00")
+    assert services.set_finance_threshold(
+        db_session, scene.icb, threshold, actor=administrator, settings=settings
+    )
+    assert services.finance_threshold(db_session, scene.icb, settings=settings) == Decimal("1000")
     claim = at_tier_1(db_session, scene, 41)  # £1,025.00
     act(db_session, claim, A.TIER_1_APPROVE, scene.tier_1)
     act(db_session, claim, A.TIER_2_APPROVE, scene.tier_2)
     assert claim.status is S.AWAITING_FINANCE_APPROVAL
     other = claim_scene(two_step=False)
-    assert services.finance_threshold(db_session, other.icb) == Decimal("15000.00")
+    assert services.finance_threshold(db_session, other.icb, settings=settings) == Decimal("15000")
     with pytest.raises(PermissionDenied):
-        services.set_finance_threshold(db_session, other.icb, threshold, actor=administrator)
+        services.set_finance_threshold(
+            db_session, other.icb, threshold, actor=administrator, settings=settings
+        )
     with pytest.raises(PermissionDenied):
-        services.set_finance_threshold(db_session, scene.icb, threshold, actor=scene.tier_1)
+        services.set_finance_threshold(
+            db_session, scene.icb, threshold, actor=scene.tier_1, settings=settings
+        )
+
+
+def test_the_default_threshold_is_a_setting():
+    settings = ClaimsSettings.from_config({"FINANCE_THRESHOLD_DEFAULT": "1000"})
+    assert settings.finance_threshold_default == Decimal("1000.00")
+    assert ClaimsSettings.from_config({}) == ClaimsSettings()
 
 
 @pytest.mark.parametrize("text", ["", "abc", "-5", "10.001", "1e99"])

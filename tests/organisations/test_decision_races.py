@@ -26,6 +26,7 @@ from claims_portal.extensions import db
 from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.models import ApprovalMode, Organisation
 from claims_portal.organisations.services import OrganisationConflict
+from claims_portal.service_settings import claims_settings
 from tests.factories.access import user_with_role
 from tests.factories.organisations import IcbFactory, PracticeFactory
 from tests.helpers import csrf_token, migrated_app, sign_in
@@ -73,6 +74,7 @@ def _threshold(ids: dict[str, int], who: str, amount: str, seen: str) -> Any:
             session.get(Organisation, ids["icb"]),
             Decimal(amount),
             actor=session.get(User, ids[who]),
+            settings=claims_settings(),
             expected=Decimal(seen),
         )
 
@@ -189,6 +191,7 @@ def test_the_threshold_page_says_the_value_changed_under_you(client, db_session)
         db_session.get(Organisation, icb.id),
         Decimal("20000"),
         actor=db_session.get(User, priya.id),
+        settings=claims_settings(),
     )
     db_session.commit()
 
@@ -201,4 +204,6 @@ def test_the_threshold_page_says_the_value_changed_under_you(client, db_session)
     assert response.status_code == 409
     assert "The finance threshold was changed to £20,000.00 by Priya Shah" in html
     assert 'name="seen" type="hidden" value="20000.00"' in html
-    assert claim_services.finance_threshold(db_session, icb) == Decimal("20000.00")
+    assert claim_services.finance_threshold(db_session, icb, settings=claims_settings()) == Decimal(
+        "20000.00"
+    )

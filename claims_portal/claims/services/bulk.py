@@ -34,6 +34,7 @@ from claims_portal.claims.services._common import (
     ClaimRefused,
 )
 from claims_portal.claims.services.lifecycle import transition
+from claims_portal.claims.services.settings import ClaimsSettings
 from claims_portal.db import DbSession
 from claims_portal.organisations.models import Organisation
 
@@ -136,8 +137,10 @@ def bulk_approve(
     targets: Sequence[tuple[int, int]],
     *,
     base_url: str = "",
+    settings: ClaimsSettings | None = None,
 ) -> BulkResult:
     """Approve each ``(claim id, version seen)`` of ``targets`` with ``action`` (flushes).
+    ``settings`` is needed to approve at tier 2 (it may route claims to finance).
 
     Raises ``ValueError`` for an action that cannot be given in bulk or more than
     :data:`MAX_BULK` claims. Nothing else raises: each claim's refusal becomes an
@@ -158,7 +161,14 @@ def bulk_approve(
     for claim_id in ordered:
         result.outcomes.append(
             _approve_one(
-                session, actor, step, claim_id, versions[claim_id], locked.get(claim_id), base_url
+                session,
+                actor,
+                step,
+                claim_id,
+                versions[claim_id],
+                locked.get(claim_id),
+                base_url,
+                settings,
             )
         )
     record_event(
@@ -184,6 +194,7 @@ def _approve_one(
     version: int,
     claim: Claim | None,
     base_url: str,
+    settings: ClaimsSettings | None,
 ) -> Outcome:
     reference = f"CLM-{claim_id:06d}"
     failure: Failure
@@ -196,6 +207,7 @@ def _approve_one(
                 actor,
                 expected_version=version,
                 base_url=base_url,
+                settings=settings,
             )
     except ClaimNotFound:
         return Outcome(claim_id, reference, False, None, Failure.NOT_FOUND, "No such claim")

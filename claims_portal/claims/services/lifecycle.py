@@ -56,7 +56,7 @@ from claims_portal.claims.services._common import (
 from claims_portal.claims.services.content import apply_entries, submission_problems
 from claims_portal.claims.services.entries import MAX_REASON, ClaimEntries, free_text_problem
 from claims_portal.claims.services.notifications import notify
-from claims_portal.claims.services.settings import finance_threshold
+from claims_portal.claims.services.settings import ClaimsSettings, finance_threshold
 from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import ApprovalMode, OrganisationKind
@@ -312,9 +312,9 @@ def submission_target(claim: Claim, actor: User) -> ClaimStatus:
     return S.AWAITING_COMMISSIONER_REVIEW
 
 
-def needs_finance_approval(session: DbSession, claim: Claim) -> bool:
+def needs_finance_approval(session: DbSession, claim: Claim, settings: ClaimsSettings) -> bool:
     """Strictly above the threshold of the ICB above the provider."""
-    threshold = finance_threshold(session, icb_of(claim.provider))
+    threshold = finance_threshold(session, icb_of(claim.provider), settings=settings)
     return (claim.value or 0) > threshold
 
 
@@ -333,13 +333,16 @@ def transition(
     today: dt.date | None = None,
     base_url: str = "",
     bulk: Mapping[str, object] | None = None,
+    settings: ClaimsSettings | None = None,
 ) -> ClaimEvent:
     """Take one step of the claim's life (see the module doc). Flushes; the caller commits.
 
     ``expected_version`` is the version the actor saw (None only for the system's
     ``MARK_PAID``). ``entries`` (submissions only) are units and answers typed on the page,
     saved with the submission or not at all. ``bulk`` (``BULK_SUBMIT`` only, which requires
-    it) is the upload's reference to the row, kept in the event's details. Raises
+    it) is the upload's reference to the row, kept in the event's details. ``settings`` (the
+    finance threshold's default) is needed by the steps that may route a claim to finance
+    (tier 2 approval). Raises
     :class:`ClaimNotFound`, :class:`ClaimConflict`, ``PermissionDenied``, :class:`ClaimRefused` or
     :class:`ClaimInvalid`; on any of them the caller rolls back.
     """
@@ -388,6 +391,7 @@ def transition(
         details=details,
         events=events,
         base_url=base_url,
+        settings=settings,
     )
 
 
@@ -470,16 +474,23 @@ def _lock_offer(session: DbSession, claim: Claim) -> None:
     ).all()
 
 
-def _target(session: DbSession, claim: Claim, action: ClaimAction, actor: User | None) -> S:
+def _target(
+    session: DbSession,
+    claim: Claim,
+    action: ClaimAction,
+    actor: User | None,
+    settings: ClaimsSettings | None,
+) -> S:
     rule = TRANSITIONS[(claim.status, action)]
     if rule.to_status is not None:
         return rule.to_status
     if action is A.SUBMIT:
         assert actor is not None
         return submission_target(claim, actor)
+    assert settings is not None, "routing to finance needs the finance threshold's default"
     return (
         S.AWAITING_FINANCE_APPROVAL
-        if needs_finance_approval(session, claim)
+        if needs_finance_approval(session, claim, settings)
         else S.APPROVED_FOR_PAYMENT
     )
 
@@ -495,9 +506,10 @@ def _apply(
     details: dict[str, object] | None,
     events: list[ClaimEvent],
     base_url: str,
+    settings: ClaimsSettings | None,
 ) -> ClaimEvent:
     before = claim.status
-    after = _target(session, claim, action, actor)
+    after = _target(session, claim, action, actor, settings)
     now = utcnow()
     if action in SUBMISSIONS:
         assert actor is not None

@@ -3,7 +3,9 @@
 A claim worth **strictly more** than its ICB's threshold needs finance approval after tier 2
 (a claim of exactly the threshold does not). The threshold belongs to the ICB above the
 claim's provider; without a setting of its own the ICB uses ``FINANCE_THRESHOLD_DEFAULT``
-(15,000 pounds, the public CQRS figure). The ICB's administrator changes it.
+(15,000 pounds, the public CQRS figure), which the rules are given in :class:`ClaimsSettings`
+(built once by ``create_app``; the services never read the app). The ICB's administrator
+changes it.
 
 A change names the threshold the administrator saw; it is re-checked under a lock on the
 ICB's row, so of two administrators saving at once the second is told the value changed
@@ -12,9 +14,11 @@ under them (:class:`ClaimConflict`) instead of silently overwriting it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from claims_portal.access.models import User
@@ -32,22 +36,30 @@ DEFAULT_FINANCE_THRESHOLD = Decimal("15000.00")
 MAX_THRESHOLD = Decimal("9999999999.99")
 
 
-def default_finance_threshold() -> Decimal:
-    """``FINANCE_THRESHOLD_DEFAULT`` from the app's configuration (15,000.00 outside an app)."""
-    if not has_app_context():
-        return DEFAULT_FINANCE_THRESHOLD
-    configured = current_app.config.get("FINANCE_THRESHOLD_DEFAULT", DEFAULT_FINANCE_THRESHOLD)
-    return Decimal(str(configured)).quantize(Decimal("0.01"))
+@dataclass(frozen=True)
+class ClaimsSettings:
+    """The configured values claims' rules use (docs/configuration.md)."""
+
+    #: ``FINANCE_THRESHOLD_DEFAULT``: the threshold of an ICB without one of its own.
+    finance_threshold_default: Decimal = DEFAULT_FINANCE_THRESHOLD
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ClaimsSettings:
+        """The settings in an app's configuration (defaults where a key is missing)."""
+        configured = config.get("FINANCE_THRESHOLD_DEFAULT", DEFAULT_FINANCE_THRESHOLD)
+        return cls(finance_threshold_default=Decimal(str(configured)).quantize(Decimal("0.01")))
 
 
 def settings_of(session: DbSession, icb: Organisation) -> IcbClaimSettings | None:
     return session.scalar(select(IcbClaimSettings).where(IcbClaimSettings.icb_id == icb.id))
 
 
-def finance_threshold(session: DbSession, icb: Organisation | None) -> Decimal:
+def finance_threshold(
+    session: DbSession, icb: Organisation | None, *, settings: ClaimsSettings
+) -> Decimal:
     """The ICB's threshold, or the configured default."""
     row = settings_of(session, icb) if icb is not None else None
-    return row.finance_threshold if row is not None else default_finance_threshold()
+    return row.finance_threshold if row is not None else settings.finance_threshold_default
 
 
 def parse_threshold(text: str) -> Decimal:
@@ -73,6 +85,7 @@ def set_finance_threshold(
     amount: Decimal,
     *,
     actor: User,
+    settings: ClaimsSettings,
     expected: Decimal | None = None,
 ) -> bool:
     """Set the ICB's finance threshold (its administrator only); audited. True if changed.
@@ -91,7 +104,7 @@ def set_finance_threshold(
         .where(IcbClaimSettings.icb_id == icb.id)
         .execution_options(populate_existing=True)
     )
-    before = row.finance_threshold if row is not None else default_finance_threshold()
+    before = row.finance_threshold if row is not None else settings.finance_threshold_default
     if expected is not None and before != expected:
         who = (
             by_whom(session.get(User, row.updated_by_id), row.updated_at)

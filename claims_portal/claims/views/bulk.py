@@ -32,6 +32,7 @@ from claims_portal.extensions import db
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import requires
+from claims_portal.service_settings import claims_settings
 from claims_portal.unit_of_work import refuse
 
 
@@ -73,7 +74,9 @@ def bulk_approve() -> ResponseReturnValue:
             back=_back(chosen),
             problems=[Problem("Select at least one claim to approve")],
         ), 400
-    result = bulk_services.bulk_approve(db.session, user, step.action, targets, base_url=base_url())
+    result = bulk_services.bulk_approve(
+        db.session, user, step.action, targets, base_url=base_url(), settings=claims_settings()
+    )
     return render_template(
         "claims/bulk_result.html", result=result, step=step, back=_back(chosen), problems=[]
     )

@@ -25,6 +25,7 @@ from claims_portal.claims.views._common import (
     seen_claim,
 )
 from claims_portal.extensions import db
+from claims_portal.service_settings import claims_settings
 from claims_portal.unit_of_work import refuse
 
 #: What the practice reads after each step.
@@ -65,6 +66,7 @@ def take_step(
             expected_version=version,
             reason=reason,
             base_url=base_url(),
+            settings=claims_settings(),
         )
     except ClaimNotFound:
         abort(404)

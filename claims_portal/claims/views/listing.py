@@ -32,6 +32,7 @@ from claims_portal.extensions import db
 from claims_portal.messages import services as message_services
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import requires
+from claims_portal.service_settings import claims_settings
 
 #: Tasks shown above the list (the message centre has them all).
 WAITING_SHOWN = 10
@@ -119,7 +120,11 @@ def index() -> ResponseReturnValue:
         can_start=has_capability(user, Capability.CREATE_CLAIM, organisation),
         can_bulk_claim=scope.is_commissioner
         and has_capability(user, Capability.APPROVE_CLAIM_TIER_1, organisation),
-        threshold=services.finance_threshold(db.session, icb) if icb is not None else None,
+        threshold=(
+            services.finance_threshold(db.session, icb, settings=claims_settings())
+            if icb is not None
+            else None
+        ),
         can_set_threshold=icb is not None
         and has_capability(user, Capability.CONFIGURE_SCHEMES, icb),
     )

@@ -21,6 +21,7 @@ from claims_portal.extensions import db
 from claims_portal.formatting import money
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import requires
+from claims_portal.service_settings import claims_settings
 from claims_portal.unit_of_work import refuse
 
 
@@ -39,19 +40,25 @@ def finance_threshold() -> ResponseReturnValue:
     icb = icb_of(cast(Organisation, current_organisation()))
     if icb is None:
         abort(404)
-    in_force = services.finance_threshold(db.session, icb)
+    settings = claims_settings()
+    in_force = services.finance_threshold(db.session, icb, settings=settings)
     form = FinanceThresholdForm()
     status = 200
     if form.validate_on_submit():
         try:
             amount = services.parse_threshold(form.finance_threshold.data)
             changed = services.set_finance_threshold(
-                db.session, icb, amount, actor=current.person(), expected=_seen(form.seen.data)
+                db.session,
+                icb,
+                amount,
+                actor=current.person(),
+                settings=settings,
+                expected=_seen(form.seen.data),
             )
         except (ClaimInvalid, ClaimConflict) as error:
             form.finance_threshold.errors = [p.message for p in refuse(error)]
             status = error.status_code
-            in_force = services.finance_threshold(db.session, icb)
+            in_force = services.finance_threshold(db.session, icb, settings=settings)
         else:
             if changed:
                 flash(f"Claims above {money(amount)} now need finance approval", "success")
