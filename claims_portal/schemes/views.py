@@ -21,7 +21,7 @@ from claims_portal.routes import Target, requires, requires_on
 from claims_portal.rules import Problem, put_on_form
 from claims_portal.schemes import bp
 from claims_portal.schemes.forms import ConfirmForm, RejectOfferForm
-from claims_portal.schemes.models import Offer, OfferStatus
+from claims_portal.schemes.models import Offer, OfferStatus, SchemeStatus
 from claims_portal.schemes.services import SchemeConflict, SchemeError, tariff_for_period
 from claims_portal.schemes.services import offers as offer_services
 from claims_portal.unit_of_work import refuse
@@ -78,6 +78,10 @@ def _detail_page(
         price_day=price_day,
         history=offer_services.offer_history(db.session, offer),
         can_respond=has_capability(current.person(), Capability.RESPOND_TO_OFFER, offer.provider),
+        # A link starts the claim of each open window (the claim-start page checks the rest).
+        can_claim=offer.status is OfferStatus.ACTIVE
+        and scheme.status is SchemeStatus.PUBLISHED
+        and has_capability(current.person(), Capability.CREATE_CLAIM, offer.provider),
         form=ConfirmForm(),
         OfferStatus=OfferStatus,
         problems=problems,

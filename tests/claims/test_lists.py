@@ -38,6 +38,17 @@ def references(body: str) -> list[str]:
     return re.findall(r">(CLM-\d{6})</a>", table)
 
 
+def summary_links(body: str) -> dict[str, str]:
+    """The error summary's links: target -> text."""
+    if "nhsuk-error-summary" not in body:
+        return {}
+    summary = body.split('class="nhsuk-error-summary"', 1)[1].split("</ul>", 1)[0]
+    return {
+        target: " ".join(words.split())
+        for target, words in re.findall(r'<a href="(#[^"]*)">(.*?)</a>', summary, re.S)
+    }
+
+
 def add_claims(scene, count, *, status=S.AWAITING_COMMISSIONER_REVIEW, provider=None, **kwargs):
     """Bare claim rows (no rules applied) under the scene's scheme: enough for lists."""
     now = utcnow()
@@ -136,11 +147,37 @@ def test_unreadable_filters_are_dropped_and_said(app, db_session, one_step):
             "/claims?status=LOST&scheme=abc&period-from=soon&sort=evil;drop&page=-3"
         )
     )
-    assert "Some filters were not applied" in body
-    assert "The status was not recognised" in body
-    assert "The scheme was not recognised" in body
-    assert "Enter periods as a month and year" in body
+    # The NHS error summary at the top, each problem linked to its filter (title: "Error:").
+    assert body.index("nhsuk-error-summary") < body.index("<h1>Claims</h1>")
+    summary = summary_links(body)
+    assert summary["#filter-status"].startswith("The status was not recognised")
+    assert summary["#filter-scheme"].startswith("The scheme was not recognised")
+    assert summary["#filter-period-from"] == (
+        "Enter the period as a month and year, like 2026-10: “soon” is not applied"
+    )
+    assert "<title>Error: Claims" in body
+    assert 'id="filter-status-error"' in body
+    assert "nhsuk-form-group--error" in body
     assert len(references(body)) == 1
+
+
+def test_a_scheme_or_practice_the_list_does_not_offer_is_said_not_silently_applied(
+    app, db_session, one_step
+):
+    (claim,) = add_claims(one_step, 1)
+    other = claim_scene(two_step=False)  # another ICB's scheme and practice
+    browser = signed_in(app, one_step.tier_1)
+    body = text(browser.get(f"/claims?scheme={other.scheme.id}&practice={other.practice.id}"))
+    summary = summary_links(body)
+    assert summary["#filter-scheme"] == "The scheme was not recognised, so it is not applied"
+    assert summary["#filter-practice"] == "The practice was not recognised, so it is not applied"
+    assert references(body) == [claim.reference]  # dropped, not an empty list
+    body = text(browser.get(f"/claims?scheme={one_step.scheme.id}&status=draft"))
+    assert "nhsuk-error-summary" not in body  # an offered scheme, a status in any case
+    # A practice's list has no practice filter: the problem is the page's, linked nowhere.
+    practice_body = text(signed_in(app, one_step.user).get("/claims?practice=999"))
+    assert "The practice was not recognised, so it is not applied" in practice_body
+    assert 'href="#filter-practice"' not in practice_body
 
 
 def test_sorting_by_each_column_both_ways(app, db_session, one_step):

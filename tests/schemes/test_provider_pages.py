@@ -63,7 +63,8 @@ def test_accepting_shows_the_claim_windows(client, db_session, ours, offer, toda
     assert "Missed" in rows["2026-09-01"]
     assert "Open" in rows["2026-10-01"]
     assert "Upcoming" in rows["2026-11-01"]
-    assert "Not claimed" in rows["2026-10-01"]
+    assert "Start a claim" in rows["2026-10-01"]  # the open window links to its claim
+    assert "Not claimed" in rows["2026-09-01"]
 
 
 def test_rejecting_with_a_reason_then_asking_again(client, db_session, ours, offer):

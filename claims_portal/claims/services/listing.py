@@ -2,7 +2,8 @@
 
 A list is a :class:`ListScope` (whose claims: one provider's, or those sent to a commissioner
 by the providers under it) and a :class:`ClaimFilter` read from the page's query string
-(:func:`parse_filter`, which never raises: a value it cannot read is dropped and reported).
+(``filters.py``: :func:`parse_filter` never raises, a value it cannot read is dropped and
+reported, as is a scheme or practice the list cannot offer, :func:`offered_only`).
 :func:`list_page` returns one page of :class:`ClaimRow` in a fixed number of queries - the
 rows (one joined ``SELECT`` of the columns the table shows) and the count - however many
 rows there are; :func:`iter_rows` walks the whole filtered list in chunks for the exports
@@ -19,8 +20,8 @@ import datetime as dt
 import functools
 import io
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import IO, Any
 
@@ -31,28 +32,21 @@ from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims.models import Claim, ClaimStatus, parse_reference
+from claims_portal.claims.services.filters import (
+    SORTS,
+    ClaimFilter,
+    FilterOptions,
+    offered_only,
+    parse_filter,
+)
 from claims_portal.db import DbSession
 from claims_portal.formatting import england, long_date, month_year
-from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import Scheme
 
 PAGE_SIZE = 50
 #: Rows fetched at a time by the exports (memory stays flat whatever the list's length).
 EXPORT_CHUNK = 1000
-MAX_SEARCH = 100
-
-#: Sort keys the page offers -> what they order by (anything else is refused).
-SORTS: dict[str, str] = {
-    "reference": "Claim ID",
-    "practice": "Practice",
-    "scheme": "Scheme",
-    "period": "Period",
-    "value": "Value",
-    "status": "Status",
-    "submitted": "Submitted",
-}
-DEFAULT_SORT = "submitted"
 
 
 class ListNotAllowed(Exception):
@@ -103,123 +97,6 @@ def scoped(statement: Any, scope: ListScope) -> Any:
             Claim.reached_commissioner_at.is_not(None),
         )
     return statement.where(Claim.provider_id == scope.organisation_id)
-
-
-# --- The filter ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClaimFilter:
-    """What the list is narrowed to, how it is sorted and which page is shown."""
-
-    scheme_id: int | None = None
-    provider_id: int | None = None
-    status: ClaimStatus | None = None
-    #: Claims whose period starts on or after / on or before these days.
-    period_from: dt.date | None = None
-    period_to: dt.date | None = None
-    #: A claim ID (``CLM-000123`` or ``123``) or part of a practice's name or ODS code.
-    search: str = ""
-    sort: str = DEFAULT_SORT
-    descending: bool = True
-    page: int = 1
-    #: Values from the query string that could not be read (for the page to say so).
-    problems: tuple[str, ...] = field(default=(), compare=False)
-
-    def query_args(self, **changes: Any) -> dict[str, str]:
-        """The query string giving this filter (with ``changes``), defaults left out."""
-        chosen = replace(self, **changes) if changes else self
-        args = {
-            "scheme": str(chosen.scheme_id) if chosen.scheme_id else "",
-            "practice": str(chosen.provider_id) if chosen.provider_id else "",
-            "status": chosen.status.name if chosen.status else "",
-            "period-from": chosen.period_from.strftime("%Y-%m") if chosen.period_from else "",
-            "period-to": chosen.period_to.strftime("%Y-%m") if chosen.period_to else "",
-            "q": chosen.search,
-            "sort": chosen.sort if chosen.sort != DEFAULT_SORT else "",
-            "order": "" if chosen.descending else "asc",
-            "page": str(chosen.page) if chosen.page > 1 else "",
-        }
-        return {key: value for key, value in args.items() if value}
-
-    @property
-    def is_filtered(self) -> bool:
-        return any(
-            (
-                self.scheme_id,
-                self.provider_id,
-                self.status,
-                self.period_from,
-                self.period_to,
-                self.search,
-            )
-        )
-
-
-def _int(value: str | None) -> int | None:
-    return parse_id(value)
-
-
-def _month(value: str | None, *, end: bool) -> dt.date | None:
-    """``2026-10`` (as an ``<input type="month">`` sends it) or ``2026-10-01``."""
-    value = (value or "").strip()
-    try:
-        if len(value) == 7:
-            first = dt.date.fromisoformat(f"{value}-01")
-        else:
-            first = dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-    if not end:
-        return first.replace(day=1) if len(value) == 7 else first
-    if len(value) != 7:
-        return first
-    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
-
-
-def parse_filter(args: Mapping[str, str]) -> ClaimFilter:
-    """Read the list's query string; unreadable values are dropped and listed in
-    ``problems`` (a bookmark from an older page must still open)."""
-    problems: list[str] = []
-
-    def number(name: str, label: str) -> int | None:
-        raw = args.get(name, "")
-        value = _int(raw)
-        if raw and value is None:
-            problems.append(f"{label} was not recognised, so it is not applied")
-        return value
-
-    status = None
-    raw_status = (args.get("status") or "").strip()
-    if raw_status:
-        status = ClaimStatus.__members__.get(raw_status.upper())
-        if status is None:
-            problems.append("The status was not recognised, so it is not applied")
-    period_from = _month(args.get("period-from"), end=False)
-    period_to = _month(args.get("period-to"), end=True)
-    for name, value in (("period-from", period_from), ("period-to", period_to)):
-        if args.get(name) and value is None:
-            problems.append("Enter periods as a month and year, like 2026-10")
-    if period_from and period_to and period_from > period_to:
-        problems.append("The period from must be before the period to")
-        period_from = period_to = None
-    sort = (args.get("sort") or DEFAULT_SORT).strip()
-    if sort not in SORTS:
-        sort = DEFAULT_SORT
-    page = _int(args.get("page")) or 1
-    return ClaimFilter(
-        scheme_id=number("scheme", "The scheme"),
-        provider_id=number("practice", "The practice"),
-        status=status,
-        period_from=period_from,
-        period_to=period_to,
-        search=(args.get("q") or "").strip()[:MAX_SEARCH],
-        sort=sort,
-        descending=(args.get("order") or "desc").strip() != "asc",
-        page=max(1, min(page, 100_000)),
-        problems=tuple(dict.fromkeys(problems)),
-    )
 
 
 def filtered(statement: Any, scope: ListScope, chosen: ClaimFilter) -> Any:
@@ -432,12 +309,6 @@ def ids_on_filter(
     return [(int(row[0]), int(row[1])) for row in session.execute(statement)]
 
 
-@dataclass(frozen=True)
-class FilterOptions:
-    schemes: list[tuple[int, str]]
-    providers: list[tuple[int, str]]
-
-
 def filter_options(session: DbSession, scope: ListScope) -> FilterOptions:
     """The schemes and (commissioners) practices that have claims in the scope.
 
@@ -590,6 +461,7 @@ __all__ = [
     "ids_on_filter",
     "iter_rows",
     "list_page",
+    "offered_only",
     "parse_filter",
     "period_label",
     "safe_cell",

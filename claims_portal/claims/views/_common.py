@@ -20,9 +20,10 @@ from claims_portal.claims import services
 from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.claims.forms import StepForm
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent
-from claims_portal.claims.services import ClaimNotFound, Problem
+from claims_portal.claims.services import ClaimNotFound, Problem, timing
 from claims_portal.claims.services.lifecycle import SUBMISSIONS, TRANSITIONS
 from claims_portal.claims.services.pricing import explanation_of
+from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.hosts import public_base_url
 from claims_portal.routes import Target, requires_on
@@ -204,6 +205,7 @@ def render_claim(
         "can_return": ClaimAction.PROVIDER_RETURN in actions,
         "can_withdraw": ClaimAction.WITHDRAW in actions,
         "can_edit": can_edit(claim, user),
+        "deadline": timing.submission_deadline(claim, today()),
         "blocked": services.blocked_by_duties(db.session, claim, user, events=events),
         "labels": {action: rule.label for (_, action), rule in TRANSITIONS.items()},
         "value": value_view(claim, events),

@@ -59,6 +59,7 @@ from claims_portal.claims.services import (
     ClaimError,
     ClaimNotFound,
     Problem,
+    timing,
 )
 from claims_portal.claims.services.entries import answer_field, units_field
 from claims_portal.claims.views._common import (
@@ -72,6 +73,7 @@ from claims_portal.claims.views._common import (
     value_view,
 )
 from claims_portal.claims.views.claim import done_message
+from claims_portal.clock import today
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
 from claims_portal.schemes.services import tariff_for_period
@@ -152,6 +154,7 @@ def render_edit(
         value=value_view(claim, events),
         evidence_field=EVIDENCE_FIELD,
         max_files=services.MAX_FILES_PER_CLAIM,
+        deadline=timing.submission_deadline(claim, today()),
     ), status
 
 

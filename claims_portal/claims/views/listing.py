@@ -90,9 +90,10 @@ def sort_links(chosen: ClaimFilter) -> dict[str, dict[str, str]]:
 @cached_page
 def index() -> ResponseReturnValue:
     user, organisation, scope = list_scope()
-    chosen = listing.parse_filter(request.args)
-    page = listing.list_page(db.session, scope, chosen)
     options = listing.filter_options(db.session, scope)
+    # What could not be read, or is not offered, is left out and listed in the error summary.
+    chosen = listing.offered_only(listing.parse_filter(request.args), options)
+    page = listing.list_page(db.session, scope, chosen)
     tasks, waiting_count = message_services.tasks_and_count(
         db.session, user, organisation, limit=WAITING_SHOWN + 1
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
@@ -19,6 +19,7 @@ from claims_portal.claims.services import ClaimError
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.formatting import long_date
+from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import requires
 from claims_portal.unit_of_work import refuse
@@ -43,6 +44,19 @@ def _option_choices(options: list[services.StartOption]) -> list[SelectChoice]:
     return choices
 
 
+def _choose_window(form: StartClaimForm, window_id: int | None) -> None:
+    """The window a scheme page's "Start a claim" link chose (``?window=``): its only choice
+    selected, or its components the only choices; a window not open to a new claim is
+    ignored (every open one is offered)."""
+    if window_id is None:
+        return
+    chosen = [c for c in form.option.choices if c.value.partition(":")[0] == str(window_id)]
+    if len(chosen) > 1:
+        form.option.choices = chosen
+    elif chosen and not form.is_submitted():
+        form.option.data = chosen[0].value
+
+
 @bp.route("/claims/new", methods=["GET", "POST"])
 @requires(Capability.CREATE_CLAIM)
 def new() -> ResponseReturnValue:
@@ -51,6 +65,7 @@ def new() -> ResponseReturnValue:
     options = services.start_options(db.session, provider, day)
     form = StartClaimForm()
     form.option.choices = _option_choices(options)
+    _choose_window(form, parse_id(request.args.get("window")))
     existing_claim = None
     if form.validate_on_submit():
         window_id, _, component_id = form.option.data.partition(":")
