@@ -342,6 +342,6 @@ def test_units_whose_value_the_claim_cannot_hold_are_a_form_error(client, db_ses
     first = f"units-{claim.lines[0].id}"
     second = f"units-{claim.lines[1].id}"
     data = {"csrf_token": csrf_token(page), "version": version, first: "1000000", second: "0"}
-    response = browser.post(f"/claims/{claim.id}/edit", data={**data, "action": "submit"})
+    response = browser.post(f"/claims/{claim.id}/edit", data={**data, "action": "check"})
     assert response.status_code == 400
     assert "nhsuk-error-summary" in text(response)

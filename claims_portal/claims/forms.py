@@ -4,7 +4,14 @@ scheme and are read by ``services.entries``."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from claims_portal.pii import NoNhsNumber
@@ -17,6 +24,24 @@ class StepForm(FlaskForm):
 
     action = HiddenField(validators=[DataRequired()])
     version = IntegerField(validators=[InputRequired()])
+
+
+class VersionForm(FlaskForm):
+    """A confirmation (removing a file): the version of the claim the page showed."""
+
+    version = IntegerField(validators=[InputRequired()])
+
+
+class SubmitClaimForm(VersionForm):
+    """*Check your answers*: the declaration the submitter confirms."""
+
+    declaration = BooleanField(
+        validators=[
+            DataRequired(
+                "Confirm that the information in this claim is accurate and complete to submit it"
+            )
+        ]
+    )
 
 
 class ReasonForm(StepForm):

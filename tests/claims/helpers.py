@@ -112,3 +112,20 @@ def at_tier_1(session: Any, scene: ClaimScene, *units: int) -> Claim:
     if scene.approver is not None:
         act(session, claim, ClaimAction.PROVIDER_APPROVE, scene.approver)
     return claim
+
+
+def check_and_submit(client: Any, claim_id: int, *, declaration: bool = True) -> Any:
+    """From a saved claim page: *Check your answers*, then *Submit claim* (the declaration
+    ticked unless told otherwise); the response to the submission."""
+    import re
+
+    from tests.helpers import csrf_token
+
+    page = client.get(f"/claims/{claim_id}/check-your-answers")
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    version = re.search(r'name="version" value="(\d+)"', page.get_data(as_text=True))
+    assert version is not None
+    data = {"csrf_token": csrf_token(page), "version": version.group(1)}
+    if declaration:
+        data["declaration"] = "y"
+    return client.post(f"/claims/{claim_id}/submit", data=data)

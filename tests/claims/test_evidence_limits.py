@@ -97,7 +97,7 @@ def test_the_pdf_helper_makes_a_real_pdf_of_the_size_asked(real_files):
     assert b"%%EOF" in data[-1024:]
 
 
-@pytest.mark.parametrize("action", ["upload", "save", "submit"])
+@pytest.mark.parametrize("action", ["upload", "save", "check"])
 def test_a_file_of_5_mb_and_one_byte_keeps_what_was_typed(
     practice, db_session, draft, evidence_dir, action, values
 ):
@@ -115,7 +115,7 @@ def test_a_file_of_5_mb_and_one_byte_keeps_what_was_typed(
     assert stored_files(evidence_dir) == []
 
 
-@pytest.mark.parametrize("action", ["upload", "save", "submit"])
+@pytest.mark.parametrize("action", ["upload", "save", "check"])
 def test_a_request_over_the_limit_keeps_what_was_typed(
     app, practice, db_session, draft, evidence_dir, action, values
 ):

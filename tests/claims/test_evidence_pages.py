@@ -15,6 +15,7 @@ from claims_portal.claims.models import Claim, ClaimEvidence, ClaimStatus
 from tests.claims.evidence import samples
 from tests.claims.evidence.helpers import BUCKET
 from tests.claims.helpers import (
+    check_and_submit,
     signed_in,
     start,
     stored_files,
@@ -147,9 +148,36 @@ def test_a_file_removed_from_a_draft_is_deleted(
     (row,) = _rows(db_session, draft)
     page = practice.get(f"/claims/{draft.id}/edit")
     response = practice.post(f"/claims/{draft.id}/edit", data=form_of(page, remove=str(row.id)))
+    # Asked first: nothing is removed until the person says yes.
+    assert response.headers["Location"] == f"/claims/{draft.id}/evidence/{row.id}/remove"
+    question = practice.get(response.headers["Location"])
+    assert "Are you sure you want to remove scan.pdf?" in text(question)
+    assert len(_rows(db_session, draft)) == 1
+    response = practice.post(response.headers["Location"], data=form_of(question))
     assert response.status_code == 302
+    assert response.headers["Location"] == f"/claims/{draft.id}/edit#evidence"
+    assert "File removed: scan.pdf" in text(practice.get(response.headers["Location"]))
     assert _rows(db_session, draft) == []
     assert stored_files(evidence_dir) == []
+
+
+def test_removing_a_file_of_a_claim_changed_meanwhile_removes_nothing(
+    practice, db_session, draft, real_files, evidence_dir
+):
+    upload(practice, draft, "scan.pdf", real_files["scan.pdf"])
+    (row,) = _rows(db_session, draft)
+    question = practice.get(f"/claims/{draft.id}/evidence/{row.id}/remove")
+    page = practice.get(f"/claims/{draft.id}/edit")  # another tab saves the draft meanwhile
+    first = f"units-{reload(db_session, draft).lines[0].id}"
+    assert (
+        practice.post(f"/claims/{draft.id}/edit", data=form_of(page, **{first: "3"})).status_code
+        == 302
+    )
+    response = practice.post(f"/claims/{draft.id}/evidence/{row.id}/remove", data=form_of(question))
+    assert response.status_code == 409
+    assert "while you were looking at it. Nothing was changed." in text(response)
+    assert len(_rows(db_session, draft)) == 1
+    assert len(stored_files(evidence_dir)) == 1
 
 
 def test_a_file_removed_after_submission_is_kept_for_the_history(
@@ -172,7 +200,10 @@ def test_a_file_removed_after_submission_is_kept_for_the_history(
     db_session.commit()
     (row,) = _rows(db_session, claim)
     page = practice.get(f"/claims/{claim.id}/edit")
-    practice.post(f"/claims/{claim.id}/edit", data=form_of(page, remove=str(row.id)))
+    asked = practice.post(f"/claims/{claim.id}/edit", data=form_of(page, remove=str(row.id)))
+    question = practice.get(asked.headers["Location"])
+    assert "It stays in the claim's history" in text(question)
+    practice.post(asked.headers["Location"], data=form_of(question))
     (row,) = _rows(db_session, claim)
     assert row.removed_at is not None
     assert len(stored_files(evidence_dir)) == 1
@@ -198,17 +229,20 @@ def test_evidence_required_by_the_scheme_blocks_submission(
     first, second = (f"units-{line.id}" for line in claim.lines)
     page = practice.get(f"/claims/{claim.id}/edit")
     response = practice.post(
-        f"/claims/{claim.id}/edit", data=form_of(page, **{first: "1", second: "1"}, action="submit")
+        f"/claims/{claim.id}/edit", data=form_of(page, **{first: "1", second: "1"}, action="check")
     )
     assert error_links(text(response)) == [
         ("#evidence-file", "Add an evidence file: this scheme needs evidence with every claim")
     ]
-    # Choosing the file and pressing Submit adds it and submits in one go.
+    # Choosing the file and pressing Continue adds it; the answers to check list it.
     page = practice.get(f"/claims/{claim.id}/edit")
-    form = form_of(page, **{first: "1", second: "1"}, action="submit")
+    form = form_of(page, **{first: "1", second: "1"}, action="check")
     response = post_multipart(
         practice, f"/claims/{claim.id}/edit", form, "scan.pdf", real_files["scan.pdf"]
     )
+    assert response.headers["Location"] == f"/claims/{claim.id}/check-your-answers"
+    assert "scan.pdf" in text(practice.get(response.headers["Location"]))
+    response = check_and_submit(practice, claim.id)
     assert response.status_code == 302
     claim = reload(db_session, claim)
     assert claim.status is ClaimStatus.AWAITING_PROVIDER_APPROVAL

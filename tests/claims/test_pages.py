@@ -11,7 +11,7 @@ from sqlalchemy import select
 from claims_portal.access.roles import Role
 from claims_portal.claims import services
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent, ClaimStatus
-from tests.claims.helpers import at_tier_1, entries, signed_in, start, submitted
+from tests.claims.helpers import at_tier_1, check_and_submit, entries, signed_in, start, submitted
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
 from tests.helpers import csrf_token
@@ -78,10 +78,10 @@ def test_a_practice_user_starts_fills_in_meets_the_errors_list_and_submits(
     assert "Tariff for this period: £25.00 each." in body
     first, second = (f"units-{line.id}" for line in claim.lines)
 
-    # Submit with a figure missing and one that cannot be read: every problem, linked.
+    # Continue with a figure missing and one that cannot be read: every problem, linked.
     response = client.post(
         f"/claims/{claim.id}/edit",
-        data=form_of(page, **{first: "ten", second: "", "action": "submit"}),
+        data=form_of(page, **{first: "ten", second: "", "action": "check"}),
     )
     assert response.status_code == 400
     assert error_links(text(response)) == [
@@ -103,13 +103,39 @@ def test_a_practice_user_starts_fills_in_meets_the_errors_list_and_submits(
     assert "How this value was calculated" in body
     assert "units x tariff, rounded half up to the penny" in body
 
-    response = client.post(f"/claims/{claim.id}/edit", data=form_of(page, action="submit"))
+    # Continue: the answers to check, each with a link back to its field, and the total.
+    response = client.post(f"/claims/{claim.id}/edit", data=form_of(page, action="check"))
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/claims/{claim.id}"
-    body = text(client.get(response.headers["Location"]))
-    assert f"You submitted {claim.reference}. It is now awaiting provider approval." in body
+    assert response.headers["Location"] == f"/claims/{claim.id}/check-your-answers"
+    assert reload(db_session, claim).status is S.DRAFT
+    check = plain(text(client.get(response.headers["Location"])))
+    assert "Check your answers before submitting your claim" in check
+    assert "Health check part 1 (HC1) 10 (check completed) £250.00 at £25.00 each" in check
+    assert "Total value £300.00" in check
+    links = text(client.get(f"/claims/{claim.id}/check-your-answers"))
+    assert f'href="/claims/{claim.id}/edit#{first}"' in links
+    assert "provider approver (Sarah Bennett)" in check
+    assert "I confirm the information in this claim is accurate and complete" in check
+
+    # Without the declaration nothing is submitted; with it, the confirmation page.
+    response = check_and_submit(client, claim.id, declaration=False)
+    assert response.status_code == 400
+    assert error_links(text(response)) == [
+        (
+            "#declaration",
+            "Confirm that the information in this claim is accurate and complete to submit it",
+        )
+    ]
+    assert reload(db_session, claim).status is S.DRAFT
+    response = check_and_submit(client, claim.id)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/claims/{claim.id}/submitted"
+    done = plain(text(client.get(response.headers["Location"])))
+    assert f"Claim submitted Your claim reference is {claim.reference}" in done
+    assert "provider approver (Sarah Bennett) at" in done
     claim = reload(db_session, claim)
     assert claim.status is S.AWAITING_PROVIDER_APPROVAL
+    body = text(client.get(f"/claims/{claim.id}"))
     assert "Value submitted" in body
     assert "Submitted by James Whitfield" in plain(body)
 
@@ -211,9 +237,15 @@ def test_a_decline_needs_a_reason_and_the_practice_resubmits(app, client, db_ses
     first, second = (f"units-{line.id}" for line in claim.lines)
     response = client.post(
         f"/claims/{claim.id}/edit",
-        data=form_of(page, **{first: "8", second: "4", "action": "submit"}),
+        data=form_of(page, **{first: "8", second: "4", "action": "check"}),
     )
     assert response.status_code == 302
+    check = plain(text(client.get(f"/claims/{claim.id}/check-your-answers")))
+    assert "Check your answers before resubmitting your claim" in check
+    assert "Total value £250.00" in check
+    response = check_and_submit(client, claim.id)
+    assert response.headers["Location"] == f"/claims/{claim.id}/submitted"
+    assert "Claim resubmitted" in text(client.get(response.headers["Location"]))
     claim = reload(db_session, claim)
     assert (claim.status, claim.round, claim.value) == (
         S.AWAITING_COMMISSIONER_REVIEW,

@@ -5,7 +5,8 @@
 - ``editing``: :func:`save_draft`; ``content``: :func:`submission_problems`;
 - ``pricing``: :func:`price_claim` (the calculation core with prior claims for caps);
 - ``attachments``: :func:`attach_evidence`, :func:`remove_evidence`;
-- ``saving``: :func:`save_claim_page` - one post of the claim page (figures, files, submit);
+- ``saving``: :func:`save_claim_page` - one post of the claim page (figures, a file, checked
+  before *Check your answers*), :func:`next_review` (who reviews a submitted claim);
 - ``lifecycle``: :func:`transition` - the one way a status changes - and :func:`mark_paid`;
 - ``settings``: the per-ICB finance threshold;
 - ``queries``: simple lists, claimed periods, tariffs used;
@@ -38,7 +39,11 @@ from claims_portal.claims.services.attachments import (
     evidence_of,
     remove_evidence,
 )
-from claims_portal.claims.services.content import EVIDENCE_FIELD, submission_problems
+from claims_portal.claims.services.content import (
+    EVIDENCE_FIELD,
+    problems_before_submission,
+    submission_problems,
+)
 from claims_portal.claims.services.editing import lock_for_change, save_draft
 from claims_portal.claims.services.entries import (
     ClaimEntries,
@@ -63,7 +68,7 @@ from claims_portal.claims.services.queries import (
     claims_of_provider,
     tariff_used_by_submitted_claim,
 )
-from claims_portal.claims.services.saving import save_claim_page
+from claims_portal.claims.services.saving import NextReview, next_review, save_claim_page
 from claims_portal.claims.services.settings import (
     finance_threshold,
     parse_threshold,
@@ -81,6 +86,7 @@ __all__ = [
     "ClaimInvalid",
     "ClaimNotFound",
     "ClaimRefused",
+    "NextReview",
     "PricedClaim",
     "Problem",
     "Rule",
@@ -102,9 +108,11 @@ __all__ = [
     "is_provider_viewer",
     "lock_for_change",
     "mark_paid",
+    "next_review",
     "parse_entries",
     "parse_threshold",
     "price_claim",
+    "problems_before_submission",
     "remove_evidence",
     "rule_for",
     "save_claim_page",

@@ -11,7 +11,7 @@ from claims_portal.access.models import User
 from claims_portal.claims.models import Claim, ClaimAnswer, ClaimStatus
 from claims_portal.claims.services._common import Problem
 from claims_portal.claims.services.entries import ClaimEntries, answer_anchor, units_field
-from claims_portal.claims.services.pricing import clear_prices
+from claims_portal.claims.services.pricing import clear_prices, try_price_claim
 from claims_portal.db import DbSession
 from claims_portal.schemes.models import EvidenceRequirement
 from claims_portal.schemes.services import SchemeError
@@ -130,4 +130,23 @@ def submission_problems(
                         EVIDENCE_FIELD,
                     )
                 )
+    return problems
+
+
+def problems_before_submission(
+    session: DbSession,
+    claim: Claim,
+    *,
+    today: dt.date,
+    entries: ClaimEntries | None = None,
+) -> list[Problem]:
+    """Every problem that stops the claim as it stands being submitted: fields that could
+    not be read, :func:`submission_problems`, and a value that cannot be calculated. Checked
+    before the check-your-answers page and again by the submission itself."""
+    problems = list(entries.problems) if entries is not None else []
+    problems += submission_problems(session, claim, today=today, entries=entries)
+    priced, pricing_problems = try_price_claim(session, claim)
+    problems += pricing_problems
+    if not problems and priced is None:
+        problems.append(Problem("The value cannot be calculated"))
     return problems

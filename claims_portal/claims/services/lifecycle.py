@@ -53,7 +53,7 @@ from claims_portal.claims.services._common import (
     can_view,
     when,
 )
-from claims_portal.claims.services.content import apply_entries, submission_problems
+from claims_portal.claims.services.content import apply_entries, problems_before_submission
 from claims_portal.claims.services.entries import MAX_REASON, ClaimEntries, free_text_problem
 from claims_portal.claims.services.notifications import notify
 from claims_portal.claims.services.settings import ClaimsSettings, finance_threshold
@@ -334,13 +334,16 @@ def transition(
     base_url: str = "",
     bulk: Mapping[str, object] | None = None,
     settings: ClaimsSettings | None = None,
+    declaration: str | None = None,
 ) -> ClaimEvent:
     """Take one step of the claim's life (see the module doc). Flushes; the caller commits.
 
     ``expected_version`` is the version the actor saw (None only for the system's
     ``MARK_PAID``). ``entries`` (submissions only) are units and answers typed on the page,
     saved with the submission or not at all. ``bulk`` (``BULK_SUBMIT`` only, which requires
-    it) is the upload's reference to the row, kept in the event's details. ``settings`` (the
+    it) is the upload's reference to the row, kept in the event's details; ``declaration``
+    (``SUBMIT``) the words the submitter confirmed on the check-your-answers page, kept there
+    too. ``settings`` (the
     finance threshold's default) is needed by the steps that may route a claim to finance
     (tier 2 approval). Raises
     :class:`ClaimNotFound`, :class:`ClaimConflict`, ``PermissionDenied``, :class:`ClaimRefused` or
@@ -378,6 +381,8 @@ def transition(
     if action is A.SUBMIT:
         assert actor is not None
         details = _prepare_submission(session, claim, actor, entries, today=today or clock_today())
+        if declaration is not None:
+            details["declaration"] = declaration
     if bulk is not None:
         details = _prepare_bulk_submission(session, claim, bulk)
 
@@ -411,12 +416,9 @@ def _prepare_submission(
 
     if entries is not None:
         apply_entries(session, claim, entries, actor=actor)
-    problems = list(entries.problems) if entries is not None else []
-    problems += submission_problems(session, claim, today=today, entries=entries)
-    priced, pricing_problems = try_price_claim(session, claim)
-    problems += pricing_problems
-    if problems or priced is None:
-        raise ClaimInvalid(problems or [Problem("The value cannot be calculated")])
+    problems = problems_before_submission(session, claim, today=today, entries=entries)
+    if problems:
+        raise ClaimInvalid(problems)
     _lock_offer(session, claim)
     # Priced again under the offer lock, so two claims of one provider capped by the same
     # period or year allowance cannot both take it.

@@ -132,11 +132,14 @@ class ValueView:
     problems: list[Problem] = field(default_factory=list)
 
 
-def value_view(claim: Claim, events: list[ClaimEvent]) -> ValueView:
+def value_view(claim: Claim, events: list[ClaimEvent], *, live: bool = False) -> ValueView:
     """The figures stored at the last submission (and the explanation kept with them) while
-    they stand; a live calculation for a draft, or once a sent-back claim's units change."""
-    stored = claim.submitted_at is not None and all(
-        line.value is not None for line in claim.lines if line.units is not None
+    they stand; a live calculation for a draft, once a sent-back claim's units change, or
+    when ``live`` (what a submission now would store: *Check your answers*)."""
+    stored = (
+        not live
+        and claim.submitted_at is not None
+        and all(line.value is not None for line in claim.lines if line.units is not None)
     )
     if stored:
         submission = next((e for e in reversed(events) if e.action in SUBMISSIONS), None)

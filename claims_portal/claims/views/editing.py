@@ -3,9 +3,10 @@
 One form carries everything, so nothing typed is lost whichever button is pressed:
 
 - *Upload file* saves the figures and adds the chosen file;
-- *Remove* (a file) saves the figures and removes the file;
+- *Remove* (a file) saves the figures, then asks whether to remove it (below);
 - *Save draft* saves the figures (and adds a chosen file);
-- *Submit* saves, checks and submits in one step, or changes nothing and lists every problem.
+- *Continue* saves and checks everything submission checks, then shows *Check your answers*
+  (``views/submitting.py``), or changes nothing and lists every problem.
 
 A file is checked (``inspect_upload``) before anything is saved; a refused file changes nothing and
 its reason is shown in the error summary. A file is stored first, then its row is written
@@ -51,7 +52,8 @@ from claims_portal.claims.evidence import (
     store_from_config,
     too_large_message,
 )
-from claims_portal.claims.models import Claim, ClaimAction
+from claims_portal.claims.forms import VersionForm
+from claims_portal.claims.models import Claim
 from claims_portal.claims.services import (
     EVIDENCE_FIELD,
     ClaimConflict,
@@ -63,7 +65,6 @@ from claims_portal.claims.services import (
 )
 from claims_portal.claims.services.entries import answer_field, units_field
 from claims_portal.claims.views._common import (
-    base_url,
     can_edit,
     claim_or_404,
     edited_claim,
@@ -72,7 +73,6 @@ from claims_portal.claims.views._common import (
     seen_claim,
     value_view,
 )
-from claims_portal.claims.views.claim import done_message
 from claims_portal.clock import today
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
@@ -81,13 +81,15 @@ from claims_portal.unit_of_work import refuse
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("save", "upload", "submit", "remove")
+ACTIONS = ("save", "upload", "check", "remove")
 #: A request over ``MAX_CONTENT_LENGTH`` up to this size is still read (its file thrown
 #: away) so the page can show what was typed; a larger one is not read at all.
 OVERSIZE_READ_LIMIT = 64 * 1024 * 1024
 
 
-def _editable_or_refuse(claim: Claim) -> ResponseReturnValue | None:
+def editable_or_refuse(claim: Claim) -> ResponseReturnValue | None:
+    """None when the signed-in person may change the claim now; else 403 (not a claim
+    maker of its practice) or the claim page saying it can no longer be changed (409)."""
     user = current.person()
     if can_edit(claim, user):
         return None
@@ -161,7 +163,7 @@ def render_edit(
 @bp.get("/claims/<int:claim_id>/edit")
 @edited_claim
 def edit(claim_id: int, claim: Claim) -> ResponseReturnValue:
-    refused = _editable_or_refuse(claim)
+    refused = editable_or_refuse(claim)
     if refused is not None:
         return refused
     problems = []
@@ -188,7 +190,7 @@ def _inspect(upload: object) -> InspectedEvidence:
 @bp.post("/claims/<int:claim_id>/edit")
 @edited_claim
 def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
-    refused = _editable_or_refuse(claim)
+    refused = editable_or_refuse(claim)
     if refused is not None:
         return refused
     form = request.form
@@ -209,12 +211,12 @@ def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
             problems.insert(0, Problem(rejected.reason, EVIDENCE_FIELD))
     elif action == "upload":
         problems.append(Problem("Choose a file to upload", EVIDENCE_FIELD))
-    if problems and action != "submit":
+    if problems and action != "check":
         return render_edit(claim, problems=problems, entries=entries, status=400)
 
-    if problems:  # submit: run the checks to list every problem, then change nothing
+    if problems:  # continue: run the checks to list every problem, then change nothing
         try:
-            _save(claim_id, version, entries, submit=True)
+            _save(claim_id, version, entries, check=True)
         except ClaimNotFound:
             abort(404)
         except ClaimError as error:
@@ -223,9 +225,7 @@ def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
         return _edit_again(claim_id, problems, entries)
     try:
         stored = _store(evidence) if evidence is not None else None
-        delete_after = _save(
-            claim_id, version, entries, action == "submit", evidence, stored, remove_id
-        )
+        _save(claim_id, version, entries, action == "check", evidence, stored)
     except EvidenceStorageError as error:
         refuse()
         return _edit_again(claim_id, [Problem(str(error), EVIDENCE_FIELD)], entries, status=503)
@@ -235,31 +235,27 @@ def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
         return render_claim(claim_or_404(claim_id), problems=refuse(error), status=409)
     except ClaimError as error:
         return _edit_again(claim_id, refuse(error), entries, status=error.status_code)
-    if delete_after is not None:  # a removed file of a never-submitted claim
-        unit_of_work.after_commit(lambda: _delete_stored(delete_after))
-    return _after(claim_id, action, evidence)
+    return _after(claim_id, action, evidence, remove_id)
 
 
 def _save(
     claim_id: int,
     version: int,
     entries: ClaimEntries,
-    submit: bool,
+    check: bool,
     evidence: InspectedEvidence | None = None,
     stored: StoredObject | None = None,
-    remove_id: int | None = None,
-) -> str | None:
-    return services.save_claim_page(
+) -> None:
+    services.save_claim_page(
         db.session,
         claim_id,
         current.person(),
-        submit=submit,
+        check=check,
         expected_version=version,
         entries=entries,
         evidence=evidence,
         stored=stored,
-        remove_evidence_id=remove_id,
-        base_url=base_url(),
+        today=today(),
     )
 
 
@@ -289,18 +285,18 @@ def _edit_again(
     return render_edit(claim, problems=problems, entries=entries, status=status)
 
 
-def _after(claim_id: int, action: str, evidence: InspectedEvidence | None) -> ResponseReturnValue:
-    claim = claim_or_404(claim_id)
-    if action == "submit":
-        flash(done_message(claim, ClaimAction.SUBMIT), "success")
-        return redirect(url_for("claims.detail", claim_id=claim_id))
-    if action == "remove":
-        flash("File removed", "success")
-    elif evidence is not None:
+def _after(
+    claim_id: int, action: str, evidence: InspectedEvidence | None, remove_id: int | None
+) -> ResponseReturnValue:
+    if action == "check":
+        return redirect(url_for("claims.check_answers", claim_id=claim_id))
+    if action == "remove":  # the figures are saved; the file goes once the person confirms
+        return redirect(url_for("claims.remove_evidence", claim_id=claim_id, evidence_id=remove_id))
+    if evidence is not None:
         flash(f"File added: {evidence.filename}", "success")
     else:
         flash("Draft saved", "success")
-    anchor = "evidence" if action in ("upload", "remove") else None
+    anchor = "evidence" if action == "upload" else None
     return redirect(url_for("claims.edit", claim_id=claim_id, _anchor=anchor))
 
 
@@ -325,6 +321,46 @@ def download(claim_id: int, evidence_id: int, claim: Claim) -> ResponseReturnVal
         abort(503)
     response.call_on_close(store.close)
     return response
+
+
+@bp.route("/claims/<int:claim_id>/evidence/<int:evidence_id>/remove", methods=["GET", "POST"])
+@edited_claim
+def remove_evidence(claim_id: int, evidence_id: int, claim: Claim) -> ResponseReturnValue:
+    """Asks first ("Are you sure you want to remove ...?"), then removes the file with the
+    version the question showed; a claim changed meanwhile is refused (409), nothing removed."""
+    refused = editable_or_refuse(claim)
+    if refused is not None:
+        return refused
+    row = next((f for f in claim.current_evidence if f.id == evidence_id), None)
+    if row is None:
+        problem = Problem("This file has already been removed. Nothing was changed.")
+        return render_edit(claim, problems=[problem], status=409)
+    form = VersionForm()
+    if form.validate_on_submit():
+        filename = row.filename
+        try:
+            key = services.remove_evidence(
+                db.session,
+                claim_id,
+                evidence_id,
+                actor=current.person(),
+                expected_version=form.version.data,
+            )
+        except ClaimNotFound:
+            abort(404)
+        except ClaimConflict as error:
+            problems, claim = refuse(error), claim_or_404(claim_id)
+            if not claim.is_editable:
+                return render_claim(claim, problems=problems, status=409)
+            return render_edit(claim, problems=problems, status=409)
+        if key is not None:  # a never-submitted claim's file: its object goes after commit
+            unit_of_work.after_commit(lambda: _delete_stored(key))
+        flash(f"File removed: {filename}", "success")
+        return redirect(url_for("claims.edit", claim_id=claim_id, _anchor="evidence"))
+    if form.is_submitted():
+        abort(400)
+    form.version.data = claim.version
+    return render_template("claims/remove_evidence.html", claim=claim, file=row, form=form)
 
 
 class _Discarded(io.BytesIO):
@@ -378,7 +414,7 @@ def _edit_again_without_the_file(claim_id: int) -> ResponseReturnValue | None:
         except ValidationError:
             return None
     claim = claim_or_404(claim_id)
-    refused = _editable_or_refuse(claim)
+    refused = editable_or_refuse(claim)
     if refused is not None:
         return refused
     entries = services.parse_entries(claim, form)
