@@ -100,6 +100,8 @@ PEOPLE: list[tuple[str, str, list[tuple[str, Role]]]] = [
     ),
     ("james.whitfield@example.nhs.net", "James Whitfield", [("Y90001", Role.PROVIDER_USER_MULTI)]),
     ("aisha.rahman@example.nhs.net", "Aisha Rahman", [("Y90002", Role.PROVIDER_USER_SINGLE)]),
+    # The PCN's manager answers the schemes offered to the PCN itself (docs/schemes.md).
+    ("marcus.lee@example.nhs.net", "Marcus Lee", [("U90001", Role.PROVIDER_APPROVER)]),
     (
         "owen.price@example.nhs.net",
         "Owen Price",

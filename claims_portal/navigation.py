@@ -3,7 +3,8 @@
 A link is shown when its endpoint's declared requirement (``routes.py``) is met by the person
 in the current organisation, so nobody is shown a link that answers 403
 (``tests/test_navigation.py`` follows every link as each demo person). Links with a count
-(messages, pending actions) are also hidden while the count does not apply to the person.
+(messages: unread ones; pending actions: everything waiting for the person, as the page lists
+it) are also hidden while the count does not apply to the person.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from flask_login import current_user
 
 from claims_portal.access import current
 from claims_portal.access.models import Membership, User
-from claims_portal.access.services import access_requests
 from claims_portal.extensions import db
 from claims_portal.messages import services as message_services
+from claims_portal.messages.services import waiting
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import requirements
 
@@ -27,25 +28,24 @@ from claims_portal.routes import requirements
 Count = Callable[[User, Organisation | None], int | None]
 
 
-def task_count(user: User, organisation: Organisation | None) -> int | None:
-    """Claims waiting for the person (one ``COUNT``, or the number a page already read into
-    ``g.messages_navigation``); ``None`` for people who never have tasks here."""
+def unread_messages(user: User, organisation: Organisation | None) -> int | None:
+    """Messages not yet read (claim outcomes and offer news); ``None`` for people who never
+    have messages here."""
     if "messages_navigation" not in g:
         count = None
         if organisation is not None and message_services.may_have_tasks(user, organisation):
-            count = message_services.task_count(db.session, user, organisation)
+            count = message_services.unread_count(db.session, user, organisation)
         g.messages_navigation = count
     return cast(int | None, g.messages_navigation)
 
 
-def pending_access_requests(user: User, organisation: Organisation | None) -> int | None:
-    """Access requests the person may decide; ``None`` for people holding no deciding role."""
+def pending_actions(user: User, organisation: Organisation | None) -> int | None:
+    """Everything waiting for the person (claims, bulk uploads, offers, access requests:
+    what the Pending actions page lists, or the number that page already counted into
+    ``g.pending_actions_count``); ``None`` for people nothing can wait for."""
     if "pending_actions_count" not in g:
         memberships: list[Membership] = g.get("memberships", [])
-        count = None
-        if access_requests.may_decide_any(user, memberships):
-            count = len(access_requests.pending_for(db.session, user))
-        g.pending_actions_count = count
+        g.pending_actions_count = waiting.pending_count(db.session, user, organisation, memberships)
     return cast(int | None, g.pending_actions_count)
 
 
@@ -71,13 +71,13 @@ NAVIGATION: tuple[Link, ...] = (
     Link("Practices", "organisations.practices", ("organisations.",)),
     Link("Schemes", "schemes.index", ("schemes.",)),
     Link("Claims", "claims.index", ("claims.",)),
-    Link("Messages", "messages.index", ("messages.",), count=task_count),
+    Link("Messages", "messages.updates", ("messages.updates",), count=unread_messages),
     Link("Administration", "admin.index"),
     Link(
         "Pending actions",
-        "access.pending_actions",
-        ("access.pending_actions", "access.access_request"),
-        count=pending_access_requests,
+        "messages.index",
+        ("messages.index", "access.pending_actions", "access.access_request"),
+        count=pending_actions,
     ),
     Link("People", "access.people_list", ("access.people_list", "access.person", "access.invite")),
 )
@@ -113,11 +113,7 @@ def _template_context() -> dict[str, Any]:
         return {"navigation": []}
     organisation = g.get("current_organisation")
     user = current.person()
-    return {
-        "navigation": links_for(user, organisation, cast(Flask, current_app)),
-        # The message centre's tasks page links to the pending access requests too.
-        "pending_actions_count": pending_access_requests(user, organisation),
-    }
+    return {"navigation": links_for(user, organisation, cast(Flask, current_app))}
 
 
 def init_app(app: Flask) -> None:

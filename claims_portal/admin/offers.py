@@ -14,6 +14,7 @@ from claims_portal.admin import forms
 from claims_portal.admin import scheme_rows as rows
 from claims_portal.admin.base import ScopedModelView, get_or_404, scope_ids
 from claims_portal.extensions import db
+from claims_portal.hosts import public_base_url
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes import services
@@ -79,7 +80,9 @@ class OfferAdmin(ScopedModelView):
         scheme = get_or_404(Scheme, form.scheme_id.data)
         for provider_id in form.provider_ids.data:
             provider = get_or_404(Organisation, provider_id)
-            offer_services.offer_scheme(db.session, scheme, provider, actor=current.person())
+            offer_services.offer_scheme(
+                db.session, scheme, provider, actor=current.person(), base_url=public_base_url()
+            )
         count = len(form.provider_ids.data)
         flash(f"{scheme.code} offered to {count} provider{'s' if count != 1 else ''}.", "success")
         return True
@@ -88,7 +91,9 @@ class OfferAdmin(ScopedModelView):
     def action_reissue(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda o: offer_services.reissue_offer(db.session, o, actor=current.person()),
+            lambda o: offer_services.reissue_offer(
+                db.session, o, actor=current.person(), base_url=public_base_url()
+            ),
             "Offers reissued",
         )
 
@@ -96,7 +101,9 @@ class OfferAdmin(ScopedModelView):
     def action_withdraw(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda o: offer_services.withdraw_offer(db.session, o, actor=current.person()),
+            lambda o: offer_services.withdraw_offer(
+                db.session, o, actor=current.person(), base_url=public_base_url()
+            ),
             "Offers withdrawn",
         )
 
@@ -104,6 +111,8 @@ class OfferAdmin(ScopedModelView):
     def action_cancel(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda o: offer_services.cancel_offer(db.session, o, actor=current.person()),
+            lambda o: offer_services.cancel_offer(
+                db.session, o, actor=current.person(), base_url=public_base_url()
+            ),
             "Offers cancelled",
         )

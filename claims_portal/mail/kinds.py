@@ -20,6 +20,8 @@ class EmailKind(enum.StrEnum):
     ACCESS_CHANGED = "access_changed"
     CLAIM_TO_APPROVE = "claim_to_approve"
     CLAIM_OUTCOME = "claim_outcome"
+    OFFER_TO_PROVIDER = "offer_to_provider"
+    OFFER_ANSWERED = "offer_answered"
 
 
 @dataclass(frozen=True)
@@ -49,5 +51,11 @@ KINDS: dict[EmailKind, KindInfo] = {
     EmailKind.CLAIM_TO_APPROVE: KindInfo("A claim is waiting for your approval"),
     EmailKind.CLAIM_OUTCOME: KindInfo(
         "A claim of your organisation was approved for payment, declined or returned"
+    ),
+    EmailKind.OFFER_TO_PROVIDER: KindInfo(
+        "A scheme was offered to your organisation, or its offer withdrawn, cancelled or reissued"
+    ),
+    EmailKind.OFFER_ANSWERED: KindInfo(
+        "A provider rejected a scheme's offer, or asked for it again"
     ),
 }

@@ -63,3 +63,28 @@ class NotificationPreference(db.Model):  # type: ignore[name-defined,misc]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(String(60))
     email_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class Notice(db.Model):  # type: ignore[name-defined,misc]
+    """A message centre item for one person, written with the email that tells the same
+    (``mail.services.notices.tell``): an offer made, withdrawn, cancelled or reissued to
+    their organisation; for the commissioner, an offer rejected or asked for again.
+
+    Claim outcomes are not stored here: the message centre reads them from claim history.
+    The email follows the person's notification preferences; the item is always kept.
+    """
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_user_unread", "user_id", "read_at", "id"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    #: The organisation it concerns (the provider offered to, or the scheme's commissioner).
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    #: A path in the portal (``/schemes/12``) where the person acts or reads more.
+    link: Mapped[str] = mapped_column(String(300))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[created_at]
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

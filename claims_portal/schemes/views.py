@@ -16,6 +16,7 @@ from claims_portal.access.services.permissions import (
 )
 from claims_portal.clock import today
 from claims_portal.extensions import db
+from claims_portal.hosts import public_base_url
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import Target, requires, requires_on
 from claims_portal.rules import Problem, put_on_form
@@ -96,10 +97,12 @@ def _act(offer: Offer, action: str) -> ResponseReturnValue:
     user = current.person()
     try:
         if action == "accept":
-            offer_services.accept_offer(db.session, offer, actor=user)
+            offer_services.accept_offer(db.session, offer, actor=user, base_url=public_base_url())
             message = f"You accepted {offer.scheme.name}. Its claim windows are below."
         else:
-            offer_services.request_offer_again(db.session, offer, actor=user)
+            offer_services.request_offer_again(
+                db.session, offer, actor=user, base_url=public_base_url()
+            )
             message = (
                 f"You asked {offer.scheme.commissioner.name} to offer {offer.scheme.name} again."
             )
@@ -133,7 +136,11 @@ def reject(scheme_id: int, offer: Offer) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             offer_services.reject_offer(
-                db.session, offer, actor=current.person(), reason=form.reason.data
+                db.session,
+                offer,
+                actor=current.person(),
+                reason=form.reason.data,
+                base_url=public_base_url(),
             )
         except SchemeConflict as error:
             return _detail_page(offer, refuse(error), error.status_code)

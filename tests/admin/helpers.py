@@ -30,22 +30,26 @@ class Tenant:
     tier_2: User
     finance: User
     provider: User
+    #: Answers the offers made to the PCN (someone must, for a PCN to be offered a scheme).
+    pcn_lead: User
 
 
 def make_tenant() -> Tenant:
     icb = IcbFactory()
     sub_location = SubLocationFactory(parent=icb)
     practice = PracticeFactory(parent=sub_location)
+    pcn = PcnFactory(parent=sub_location)
     return Tenant(
         icb=icb,
         sub_location=sub_location,
         practice=practice,
-        pcn=PcnFactory(parent=sub_location),
+        pcn=pcn,
         admin=user_with_role(Role.ADMINISTRATOR, icb),
         tier_1=user_with_role(Role.APPROVER_TIER_1, icb),
         tier_2=user_with_role(Role.APPROVER_TIER_2, icb),
         finance=user_with_role(Role.FINANCE, icb),
         provider=user_with_role(Role.PROVIDER_USER_SINGLE, practice),
+        pcn_lead=user_with_role(Role.PROVIDER_APPROVER, pcn),
     )
 
 

@@ -1,8 +1,10 @@
-"""In Chromium on the demo data: the header's Messages link with the number of tasks, the
-tasks page, and an outcome message marked as read. axe checks every page."""
+"""In Chromium on the demo data: the header's Pending actions link with the number of things
+waiting, the Pending actions page, an outcome message marked as read (the Messages count
+going to 0), and an offer's news reaching the other side. axe checks every page."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -25,7 +27,7 @@ def test_tasks_and_messages(browser, live_server, live_app):
     reference = claim_waiting_for_tier_1(live_app, code)
 
     page = _as(browser, live_server, TOM)
-    page.get_by_role("link", name=re.compile(r"^Messages \(\d+\)$")).click()
+    page.get_by_role("link", name=re.compile(r"^Pending actions \(\d+\)$")).click()
     expect(page.locator("h1")).to_have_text("Message centre")
     tasks = page.get_by_test_id("tasks")
     _see(tasks, reference)
@@ -61,9 +63,50 @@ def test_tasks_and_messages(browser, live_server, live_app):
     assert_accessible(page)
     page.get_by_role("button", name="Mark all as read").click()
     _see(page.get_by_test_id("unread-count"), "0 unread")
-    page.get_by_role("link", name="Tasks").click()
+    expect(page.get_by_role("link", name="Messages (0)")).to_be_visible()
+    page.get_by_role("link", name="Pending actions", exact=True).click()
     _see(page.get_by_test_id("tasks"), reference)  # the declined claim to fix
     _see(page.get_by_test_id("tasks"), "Change and submit again, or withdraw")
     assert_accessible(page)
     page.wait_for_load_state("networkidle")  # no request left half-served
+    page.context.close()
+
+
+def _shot(page, name: str) -> None:
+    """A screenshot to look at, when BROWSER_SHOTS names a folder (never in CI)."""
+    folder = os.environ.get("BROWSER_SHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+MARCUS = "marcus.lee@example.nhs.net"  # Approver in Northvale Central PCN (answers its offers)
+PRIYA = "priya.shah@example.nhs.net"  # ICB administrator
+
+
+def test_an_offer_to_the_pcn_is_answered_there_and_the_icb_is_told(browser, live_server):
+    page = _as(browser, live_server, MARCUS)
+    page.get_by_role("link", name=re.compile(r"^Pending actions \(\d+\)$")).click()
+    offers = page.get_by_test_id("offers-to-answer")
+    _see(offers, "Care home ward rounds (participation)")
+    assert_accessible(page)
+    page.get_by_role("link", name="Messages", exact=True).click()
+    _see(page.get_by_test_id("notices"), "Care home ward rounds (participation) is offered to")
+    assert_accessible(page)
+    page.goto("/messages")
+    page.get_by_test_id("offers-to-answer").get_by_role("link").first.click()
+    page.get_by_role("link", name="Reject offer").click()
+    page.get_by_label(re.compile("Why are you rejecting")).fill("The PCN does not cover care homes")
+    page.get_by_role("button", name="Reject offer").click()
+    _see(page.locator("body"), "You rejected")
+    _shot(page, "pcn-rejected")
+    page.context.close()
+
+    page = _as(browser, live_server, PRIYA)
+    page.get_by_role("link", name=re.compile(r"^Messages \(\d+\)$")).click()
+    notices = page.get_by_test_id("notices")
+    _see(notices, "rejected Care home ward rounds (participation)")
+    _see(notices, "The PCN does not cover care homes")
+    assert_accessible(page)
+    _shot(page, "icb-messages")
+    page.wait_for_load_state("networkidle")
     page.context.close()

@@ -1,5 +1,5 @@
 """The message centre: tasks for each role, outcome messages with read state, the header's
-count, and the email preferences that cover claims."""
+counts, and the email preferences that cover claims."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def test_each_approver_sees_the_claims_waiting_for_their_step(app, db_session, o
 
     body = text(signed_in(app, one_step.tier_1).get("/messages"))
     assert task_refs(body) == [waiting.reference.removeprefix("CLM-")]
-    assert "Messages (1)" in body
+    assert "Pending actions (1)" in body  # what waits for them, not their messages
+    assert "Messages (0)" in body
     assert "Review (tier 1)" in body
 
     body = text(signed_in(app, one_step.tier_2).get("/messages"))

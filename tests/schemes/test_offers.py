@@ -40,6 +40,11 @@ def test_offers_go_to_practices_pcns_and_federations_of_the_icb(db_session, ours
     federation = OrganisationFactory(
         kind=OrganisationKind.FEDERATION, ods_code="FED01", name="A federation", parent=ours.icb
     )
+    # A PCN or federation is offered a scheme only once someone there answers offers (the
+    # tenant's PCN has its lead; the federation has nobody yet).
+    with pytest.raises(SchemeError, match="Nobody at A federation can answer offers yet"):
+        offers.offer_scheme(db_session, scheme, federation, actor=ours.admin)
+    user_with_role(Role.PROVIDER_USER_SINGLE, federation)
     for provider in (ours.practice, ours.pcn, federation):
         offer = offers.offer_scheme(db_session, scheme, provider, actor=ours.admin)
         assert offer.status is OfferStatus.PENDING

@@ -1,6 +1,9 @@
 """The message centre: what is waiting for the person (tasks) and what happened to claims
 that concern them (messages). Read-only apart from the reading position (flush only).
 
+Everything else waiting for the person (bulk uploads, offers, access requests) is gathered
+with the tasks in ``waiting``.
+
 **Tasks** are claims waiting for a step the person can take acting for their current
 organisation, as SQL (so the header's count is one ``COUNT``):
 
@@ -13,8 +16,10 @@ organisation, as SQL (so the header's count is one ``COUNT``):
 Claims separation of duties stops the person approving (they created or submitted it, or
 gave another commissioner approval on it) are left out: someone else must act on them.
 
-**Messages** are outcomes - returned, declined, approved for payment, paid - from claim
-history (``ClaimEvent``), newest first: for provider users, their organisation's claims; for
+**Messages** are offer news (``mail.services.notices``: an offer made, withdrawn, cancelled
+or reissued; for the commissioner, rejected or asked for again) and claim outcomes -
+returned, declined, approved for payment, paid - from claim history (``ClaimEvent``),
+newest first: for provider users, their organisation's claims; for
 commissioners, claims they took a step on. Someone's own steps are not messages to them.
 Events up to the person's reading position are read.
 """
@@ -41,6 +46,7 @@ from claims_portal.claims.services.listing import (
     row_from,
 )
 from claims_portal.db import DbSession, utcnow
+from claims_portal.mail.services import notices
 from claims_portal.messages.models import MessageReadPosition
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes.models import Scheme
@@ -308,6 +314,20 @@ def messages(
         pages,
         int(newest or 0),
     )
+
+
+def unread_count(session: DbSession, user: User, organisation: Organisation | None) -> int:
+    """The header's "Messages (N)": claim outcomes not yet read, and unread offer news
+    (``mail.services.notices``)."""
+    count = notices.unread_count(session, user)
+    statement = _messages_select(user, organisation) if organisation is not None else None
+    if statement is not None:
+        position = read_position(session, user)
+        counted = statement.with_only_columns(func.count(ClaimEvent.id)).where(
+            ClaimEvent.id > position
+        )
+        count += int(session.scalar(counted.order_by(None)) or 0)
+    return count
 
 
 def mark_read(session: DbSession, user: User, up_to_event_id: int) -> None:

@@ -26,13 +26,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from claims_portal.access.models import User
-from claims_portal.access.roles import Capability
-from claims_portal.access.services.permissions import ancestors_and_self, ensure_capability, icb_of
+from claims_portal.access.roles import Capability, Role
+from claims_portal.access.services.permissions import (
+    ancestors_and_self,
+    ensure_capability,
+    holders,
+    icb_of,
+)
 from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event
 from claims_portal.formatting import long_date
-from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.schemes.models import (
     ENDED_OFFER_STATUSES,
     ClaimWindow,
@@ -43,6 +48,7 @@ from claims_portal.schemes.models import (
 )
 from claims_portal.schemes.services._common import PROVIDER_KINDS, SchemeConflict, SchemeError
 from claims_portal.schemes.services.claims_usage import claims_usage
+from claims_portal.schemes.services.offer_notices import Told, tell_of_step
 from claims_portal.schemes.services.schedule import WindowState, window_state
 from claims_portal.statemachine import Machine, Step, lock_for, set_status
 
@@ -54,6 +60,23 @@ def can_offer_to(scheme: Scheme, provider: Organisation) -> bool:
     if scheme.commissioner_id in chain or (own_icb is not None and own_icb.id in chain):
         return True
     return any(share.commissioner_id in chain for share in scheme.shares)
+
+
+def _record(
+    session: DbSession,
+    offer: Offer,
+    verb: str,
+    told: Told | None,
+    *,
+    actor: User,
+    before: OfferStatus | None,
+    reason: str | None,
+    base_url: str | None,
+) -> None:
+    """What every step does besides moving the status: the audit event, and telling whoever
+    the step tells (``offer_notices``: a message centre item and an email each)."""
+    _audit(session, OFFER.action(verb), offer, actor, before, reason)
+    tell_of_step(session, offer, verb, told, actor=actor, reason=reason, base_url=base_url)
 
 
 def _audit(
@@ -82,9 +105,19 @@ def _audit(
 
 
 def offer_scheme(
-    session: DbSession, scheme: Scheme, provider: Organisation, *, actor: User
+    session: DbSession,
+    scheme: Scheme,
+    provider: Organisation,
+    *,
+    actor: User,
+    base_url: str | None = None,
 ) -> Offer:
-    """Offer a published scheme to a practice, PCN or federation (Pending)."""
+    """Offer a published scheme to a practice, PCN or federation (Pending), and tell the
+    provider's people who answer offers.
+
+    A PCN or federation is offered a scheme only when someone there can answer it: a person
+    holding a role in it that answers offers (``RESPOND_TO_OFFER``; practice roles held in a
+    PCN do not reach its member practices, nor theirs the PCN)."""
     ensure_capability(actor, Capability.CONFIGURE_SCHEMES, provider)
     # Lock the scheme row so two offers to the same provider cannot race, nor an offer and
     # the scheme's closing.
@@ -97,6 +130,14 @@ def offer_scheme(
         raise SchemeError("Schemes are offered to practices, PCNs and federations")
     if not can_offer_to(scheme, provider):
         raise SchemeError(f"{scheme.code} is not commissioned for {provider.name}")
+    if provider.kind is not OrganisationKind.GP_PRACTICE and not holders(
+        session, provider, _PROVIDER
+    ):
+        raise SchemeError(
+            f"Nobody at {provider.name} can answer offers yet: give someone there the role "
+            f"“{Role.PROVIDER_USER_SINGLE}” or “{Role.PROVIDER_APPROVER}” in the "
+            f"{provider.kind.lower()} first"
+        )
     live = session.scalar(
         select(Offer).where(
             Offer.scheme_id == scheme.id,
@@ -119,7 +160,16 @@ def offer_scheme(
     )
     session.add(offer)
     session.flush()
-    _audit(session, OFFER.action(OFFER.created), offer, actor, None)
+    _record(
+        session,
+        offer,
+        OFFER.created,
+        CREATION_TELLS,
+        actor=actor,
+        before=None,
+        reason=None,
+        base_url=base_url,
+    )
     return offer
 
 
@@ -136,6 +186,8 @@ class OfferStep(Step[OfferStatus]):
     #: The reason given replaces the offer's, even by none (accepting, reissuing); other
     #: steps keep the older reason unless a new one is given.
     replaces_reason: bool = False
+    #: Who is told (``offer_notices``): the provider, the commissioner, or nobody.
+    tells: Told | None = None
 
 
 P, A_, R, RR, W, C = (
@@ -148,6 +200,8 @@ P, A_, R, RR, W, C = (
 )
 _PROVIDER = Capability.RESPOND_TO_OFFER
 _COMMISSIONER = Capability.CONFIGURE_SCHEMES
+#: Making an offer tells the provider.
+CREATION_TELLS = Told.PROVIDER
 
 #: An offer's life: every step, where it may start, where it leads and who takes it.
 OFFER = Machine(
@@ -178,6 +232,7 @@ OFFER = Machine(
             "Only a pending offer can be rejected",
             scheme_published=True,
             records_answer=True,
+            tells=Told.COMMISSIONER,
         ),
         OfferStep(
             "request_again",
@@ -187,6 +242,7 @@ OFFER = Machine(
             "requested_again",
             "Only a rejected offer can be requested again",
             scheme_published=True,
+            tells=Told.COMMISSIONER,
         ),
         OfferStep(
             "reissue",
@@ -198,6 +254,7 @@ OFFER = Machine(
             scheme_published=True,
             clears_answer=True,
             replaces_reason=True,
+            tells=Told.PROVIDER,
         ),
         OfferStep(
             "withdraw",
@@ -206,6 +263,7 @@ OFFER = Machine(
             _COMMISSIONER,
             "withdrawn",
             "Only an offer the provider has not answered can be withdrawn (cancel it instead)",
+            tells=Told.PROVIDER,
         ),
         OfferStep(
             "cancel",
@@ -214,6 +272,7 @@ OFFER = Machine(
             _COMMISSIONER,
             "cancelled",
             "Only an accepted or rejected offer can be cancelled (withdraw a pending one)",
+            tells=Told.PROVIDER,
         ),
     ),
 )
@@ -247,13 +306,20 @@ def can_take(offer: Offer, step: str) -> bool:
 
 
 def take_step(
-    session: DbSession, offer: Offer, name: str, *, actor: User, reason: str | None = None
+    session: DbSession,
+    offer: Offer,
+    name: str,
+    *,
+    actor: User,
+    reason: str | None = None,
+    base_url: str | None = None,
 ) -> Offer:
     """Take the step ``name`` of :data:`OFFER` (the one way an offer's status changes).
 
     Checks the capability, locks the scheme (shared) and the offer, re-checks the status
     (:class:`SchemeConflict` says who moved it first) and the scheme, then moves the status
-    and records the audit event. Flushes; the caller commits.
+    and records the audit event and tells whoever the step tells (``base_url`` starts the
+    emailed link). Flushes; the caller commits.
     """
     step = OFFER.step(name)
     assert isinstance(step, OfferStep)
@@ -285,39 +351,69 @@ def take_step(
     if reason is not None or step.replaces_reason:
         offer.reason = reason
     session.flush()
-    _audit(session, OFFER.action(step), offer, actor, before, reason)
+    _record(
+        session,
+        offer,
+        step.done,
+        step.tells,
+        actor=actor,
+        before=before,
+        reason=reason,
+        base_url=base_url,
+    )
     return offer
 
 
-def accept_offer(session: DbSession, offer: Offer, *, actor: User) -> None:
-    take_step(session, offer, "accept", actor=actor)
+def accept_offer(
+    session: DbSession, offer: Offer, *, actor: User, base_url: str | None = None
+) -> None:
+    take_step(session, offer, "accept", actor=actor, base_url=base_url)
 
 
 def reject_offer(
-    session: DbSession, offer: Offer, *, actor: User, reason: str | None = None
+    session: DbSession,
+    offer: Offer,
+    *,
+    actor: User,
+    reason: str | None = None,
+    base_url: str | None = None,
 ) -> None:
-    take_step(session, offer, "reject", actor=actor, reason=reason)
+    take_step(session, offer, "reject", actor=actor, reason=reason, base_url=base_url)
 
 
-def request_offer_again(session: DbSession, offer: Offer, *, actor: User) -> None:
+def request_offer_again(
+    session: DbSession, offer: Offer, *, actor: User, base_url: str | None = None
+) -> None:
     """A provider who rejected by mistake asks the commissioner to reissue the offer."""
-    take_step(session, offer, "request_again", actor=actor)
+    take_step(session, offer, "request_again", actor=actor, base_url=base_url)
 
 
-def reissue_offer(session: DbSession, offer: Offer, *, actor: User) -> None:
-    take_step(session, offer, "reissue", actor=actor)
+def reissue_offer(
+    session: DbSession, offer: Offer, *, actor: User, base_url: str | None = None
+) -> None:
+    take_step(session, offer, "reissue", actor=actor, base_url=base_url)
 
 
 def withdraw_offer(
-    session: DbSession, offer: Offer, *, actor: User, reason: str | None = None
+    session: DbSession,
+    offer: Offer,
+    *,
+    actor: User,
+    reason: str | None = None,
+    base_url: str | None = None,
 ) -> None:
-    take_step(session, offer, "withdraw", actor=actor, reason=reason)
+    take_step(session, offer, "withdraw", actor=actor, reason=reason, base_url=base_url)
 
 
 def cancel_offer(
-    session: DbSession, offer: Offer, *, actor: User, reason: str | None = None
+    session: DbSession,
+    offer: Offer,
+    *,
+    actor: User,
+    reason: str | None = None,
+    base_url: str | None = None,
 ) -> None:
-    take_step(session, offer, "cancel", actor=actor, reason=reason)
+    take_step(session, offer, "cancel", actor=actor, reason=reason, base_url=base_url)
 
 
 # --- What a provider sees -----------------------------------------------------------------
