@@ -42,7 +42,7 @@ from claims_portal.claims.services.filters import (
 from claims_portal.db import DbSession
 from claims_portal.formatting import england, long_date, month_year
 from claims_portal.organisations.models import Organisation
-from claims_portal.schemes.models import Scheme
+from claims_portal.schemes.models import Offer, OfferStatus, Scheme
 
 PAGE_SIZE = 50
 #: Rows fetched at a time by the exports (memory stays flat whatever the list's length).
@@ -310,7 +310,8 @@ def ids_on_filter(
 
 
 def filter_options(session: DbSession, scope: ListScope) -> FilterOptions:
-    """The schemes and (commissioners) practices that have claims in the scope.
+    """The schemes that have claims in the scope (and, for a practice, every scheme offered
+    to it or accepted by it, claimed yet or not) and (commissioners) practices with claims.
 
     Each is a semi-join (``EXISTS``) probing the claim indexes: a few dozen lookups, not a
     ``DISTINCT`` over every claim in the scope."""
@@ -328,11 +329,15 @@ def filter_options(session: DbSession, scope: ListScope) -> FilterOptions:
 
 @functools.lru_cache(maxsize=256)
 def _option_selects(scope: ListScope) -> tuple[Any, Any]:
-    scheme_claims = scoped(select(Claim.id).where(Claim.scheme_id == Scheme.id), scope)
+    scheme_claims = scoped(select(Claim.id).where(Claim.scheme_id == Scheme.id), scope).exists()
+    offered = select(Offer.id).where(
+        Offer.scheme_id == Scheme.id,
+        Offer.provider_id == scope.organisation_id,
+        Offer.status.in_((OfferStatus.PENDING, OfferStatus.ACTIVE)),
+    )
+    shown = scheme_claims if scope.is_commissioner else or_(scheme_claims, offered.exists())
     schemes = (
-        select(Scheme.id, Scheme.name, Scheme.code)
-        .where(scheme_claims.exists())
-        .order_by(Scheme.name, Scheme.id)
+        select(Scheme.id, Scheme.name, Scheme.code).where(shown).order_by(Scheme.name, Scheme.id)
     )
     if not scope.is_commissioner:
         return schemes, None
@@ -375,6 +380,10 @@ def safe_cell(value: str) -> str:
 
 def _moment(value: dt.datetime | None) -> str:
     return f"{england(value):%Y-%m-%d %H:%M}" if value is not None else ""
+
+
+def _wall_clock(value: dt.datetime | None) -> dt.datetime | None:
+    return england(value).replace(tzinfo=None) if value is not None else None
 
 
 def export_values(row: ClaimRow) -> list[Any]:
@@ -426,12 +435,13 @@ def xlsx_file(rows: Iterator[ClaimRow]) -> IO[bytes]:
     sheet = workbook.create_sheet("Claims")
     sheet.append(list(EXPORT_HEADER))
     for row in rows:
-        values = export_values(row)
+        values = export_values(row)  # every date a date cell: moments on England's clock
+        values[9:11] = [_wall_clock(row.submitted_at), _wall_clock(row.status_changed_at)]
         cells = []
         for index, value in enumerate(values):
             cell = WriteOnlyCell(sheet, value=value)
-            if index in (5, 6):
-                cell.number_format = "yyyy-mm-dd"
+            if index in (5, 6, 9, 10):
+                cell.number_format = "yyyy-mm-dd" if index < 9 else "yyyy-mm-dd hh:mm"
             elif index == 8:
                 cell.number_format = "#,##0.00"
             cells.append(cell)
