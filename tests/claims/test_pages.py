@@ -100,8 +100,10 @@ def test_a_practice_user_starts_fills_in_meets_the_errors_list_and_submits(
     body = text(page)
     assert "Draft saved" in body
     assert re.search(r'data-testid="claim-total"><strong>£300.00', body)
-    assert "How this value was calculated" in body
-    assert "units x tariff, rounded half up to the penny" in body
+    assert "How this value was worked out" in body
+    assert "10 units at £25.00 each come to £250.00." in body
+    assert "The rules used and their sources" in body
+    assert "units \u00d7 tariff, rounded half up to the penny" in body
 
     # Continue: the answers to check, each with a link back to its field, and the total.
     response = client.post(f"/claims/{claim.id}/edit", data=form_of(page, action="check"))

@@ -11,7 +11,7 @@ from claims_portal.access.models import User
 from claims_portal.claims.models import Claim, ClaimAnswer, ClaimStatus
 from claims_portal.claims.services._common import Problem
 from claims_portal.claims.services.entries import ClaimEntries, answer_anchor, units_field
-from claims_portal.claims.services.pricing import clear_prices, try_price_claim
+from claims_portal.claims.services.pricing import clear_prices, over_claim_limit, try_price_claim
 from claims_portal.db import DbSession
 from claims_portal.schemes.models import EvidenceRequirement
 from claims_portal.schemes.services import SchemeError
@@ -88,16 +88,7 @@ def submission_problems(
                         units_field(line),
                     )
                 )
-        for line in claim.lines:
-            limit = line.component.max_units_per_claim
-            if line.units is not None and limit is not None and line.units > limit:
-                problems.append(
-                    Problem(
-                        f"{line.component.name}: at most {limit:,} can be claimed in one "
-                        f"claim (you entered {line.units:,})",
-                        units_field(line),
-                    )
-                )
+        problems += over_claim_limit(claim)
         nothing = sum(ln.units or 0 for ln in claim.lines) == 0
         if claim.lines and not missing and not unreadable and nothing:
             problems.append(

@@ -154,6 +154,35 @@ def try_price_claim(session: DbSession, claim: Claim) -> tuple[PricedClaim | Non
     return priced, []
 
 
+def over_claim_limit(claim: Claim) -> list[Problem]:
+    """Lines with more units than one claim may hold (``max_units_per_claim``). Submission
+    refuses them, so the claim page says so in the same words rather than showing them
+    priced down to the limit."""
+    return [
+        Problem(
+            f"{line.component.name}: at most {limit:,} can be claimed in one claim "
+            f"(you entered {line.units:,})",
+            f"units-{line.id}",
+        )
+        for line in claim.lines
+        if (limit := line.component.max_units_per_claim) is not None
+        and line.units is not None
+        and line.units > limit
+    ]
+
+
+def price_as_it_stands(
+    session: DbSession, claim: Claim
+) -> tuple[PricedClaim | None, list[Problem]]:
+    """The value a claim being filled in would be submitted at: :func:`try_price_claim`,
+    or nothing (and :func:`over_claim_limit`'s problems) while a line is over the per-claim
+    limit, which submission refuses."""
+    problems = [] if claim.scheme.participation_only else over_claim_limit(claim)
+    if problems:
+        return None, problems
+    return try_price_claim(session, claim)
+
+
 def store_prices(claim: Claim, priced: PricedClaim) -> None:
     """Keep what the calculation returned on the claim and its lines (at submission)."""
     for line in claim.lines:

@@ -21,8 +21,9 @@ from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.claims.forms import StepForm
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent
 from claims_portal.claims.services import ClaimNotFound, Problem, timing
+from claims_portal.claims.services.explaining import ValueAccount, present
 from claims_portal.claims.services.lifecycle import SUBMISSIONS, TRANSITIONS
-from claims_portal.claims.services.pricing import explanation_of
+from claims_portal.claims.services.pricing import explanation_of, price_as_it_stands
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.hosts import public_base_url
@@ -131,6 +132,13 @@ class ValueView:
     explanation: dict[str, Any] | None = None
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def account(self) -> ValueAccount | None:
+        """The explanation in words, for practices (``services/explaining.py``)."""
+        if not self.explanation:
+            return None
+        return present(self.explanation, {row.code: row.name for row in self.rows})
+
 
 def value_view(claim: Claim, events: list[ClaimEvent], *, live: bool = False) -> ValueView:
     """The figures stored at the last submission (and the explanation kept with them) while
@@ -164,7 +172,7 @@ def value_view(claim: Claim, events: list[ClaimEvent], *, live: bool = False) ->
             source="submitted",
             explanation=details.get("explanation"),
         )
-    priced, problems = services.try_price_claim(db.session, claim)
+    priced, problems = price_as_it_stands(db.session, claim)
     view = ValueView(problems=problems)
     for line in claim.lines:
         item = priced.for_line(line) if priced is not None else None
