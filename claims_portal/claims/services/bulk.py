@@ -1,4 +1,5 @@
-"""Bulk approval: one commissioner approving many claims at once, each on its own merits.
+"""Bulk approval: one approver (a practice's provider approver, or a commissioner at tier 1,
+tier 2 or finance) approving many claims at once, each on its own merits.
 
 Every claim goes through :func:`~.lifecycle.transition` - the same row lock, version check,
 capability check and separation of duties as the claim page - inside its own savepoint, so
@@ -52,6 +53,13 @@ class BulkStep:
 
 #: The approvals that can be given in bulk, in the order the page offers them.
 BULK_STEPS: tuple[BulkStep, ...] = (
+    # The practice's own list: a provider approver's claims awaiting provider approval.
+    BulkStep(
+        ClaimAction.PROVIDER_APPROVE,
+        Capability.APPROVE_CLAIM_PROVIDER,
+        ClaimStatus.AWAITING_PROVIDER_APPROVAL,
+        "Approve for the practice",
+    ),
     BulkStep(
         ClaimAction.TIER_1_APPROVE,
         Capability.APPROVE_CLAIM_TIER_1,

@@ -2,7 +2,8 @@
 whether the header shows "Claims".
 
 A practice sees its own claims; a commissioner sees the claims sent to it by the providers
-under its organisation, with checkboxes for bulk approval (``views.bulk``). Filters are GET
+under its organisation. Approvers (a practice's provider approver, tier 1, tier 2, finance)
+get checkboxes for bulk approval at their step (``views.bulk``). Filters are GET
 parameters, so a filtered list can be bookmarked and shared. A page costs a fixed number of
 queries whatever its length (``tests/claims/test_lists.py``).
 """
@@ -99,7 +100,7 @@ def index() -> ResponseReturnValue:
     )
     g.messages_navigation = waiting_count  # the header's count: no second query
     icb = icb_of(organisation)
-    steps = steps_for(user, organisation) if scope.is_commissioner else []
+    steps = steps_for(user, organisation)  # provider approvers' too
     return render_template(
         "claims/list.html",
         side=scope.side,
