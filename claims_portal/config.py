@@ -65,9 +65,11 @@ class BaseConfig:
     REMEMBER_COOKIE_DURATION = timedelta(0)
     PREFERRED_URL_SCHEME = "https"
     TRUSTED_HOSTS: list[str] | None = None
-    #: Evidence files are at most 5 MB; the request limit leaves room for the form fields.
+    #: Evidence files are at most 5 MB, and at most 10 are chosen in one go on the claim
+    #: page; the request limit is that many files plus room for the form fields.
     EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
-    MAX_CONTENT_LENGTH = EVIDENCE_MAX_BYTES + 512 * 1024
+    EVIDENCE_MAX_FILES_PER_POST = 10
+    MAX_CONTENT_LENGTH = EVIDENCE_MAX_FILES_PER_POST * EVIDENCE_MAX_BYTES + 512 * 1024
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     HSTS_ENABLED = True
 

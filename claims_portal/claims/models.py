@@ -346,8 +346,14 @@ class ClaimEvidence(db.Model):  # type: ignore[name-defined,misc]
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: The component the file is evidence for (one of the claim's lines), when the scheme
+    #: asks for evidence per component; null for a file about the whole claim.
+    component_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scheme_component.id"), index=True
+    )
 
     claim: Mapped[Claim] = relationship(back_populates="evidence")
+    component: Mapped[Component | None] = relationship()
     uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
     removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
 

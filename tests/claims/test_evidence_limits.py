@@ -153,19 +153,19 @@ def test_a_request_too_large_even_to_read_still_says_why(practice, draft, monkey
 
 
 def test_an_oversize_request_with_a_bad_form_token_changes_nothing(
-    practice, db_session, draft, values
+    app, practice, db_session, draft, values
 ):
     form = form_of(practice.get(f"/claims/{draft.id}/edit"), action="save", **values)
     form["csrf_token"] = "forged"
-    data = real_pdf_of(6 * 1024 * 1024)
+    data = real_pdf_of(app.config["MAX_CONTENT_LENGTH"] + 1)
     response = post_multipart(practice, f"/claims/{draft.id}/edit", form, "scan.pdf", data)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("?error=too-large")
     assert reload(db_session, draft).lines[0].units is None
 
 
-def test_an_oversize_request_signed_out_is_not_read(client, draft):
-    data = real_pdf_of(6 * 1024 * 1024)
+def test_an_oversize_request_signed_out_is_not_read(app, client, draft):
+    data = real_pdf_of(app.config["MAX_CONTENT_LENGTH"] + 1)
     response = post_multipart(
         client, f"/claims/{draft.id}/edit", {"action": "upload"}, "scan.pdf", data
     )

@@ -21,21 +21,42 @@ from claims_portal.claims.models import Claim, ClaimEvidence
 from claims_portal.claims.services._common import ClaimInvalid, ClaimNotFound, Problem
 from claims_portal.claims.services.content import EVIDENCE_FIELD
 from claims_portal.claims.services.editing import lock_for_change
+from claims_portal.claims.services.entries import EVIDENCE_COMPONENT_FIELD
 from claims_portal.claims.services.lifecycle import touch
 from claims_portal.db import DbSession, utcnow
+from claims_portal.schemes.models import EvidenceRequirement
 
 #: Files on a claim at once (removed ones not counted).
 MAX_FILES_PER_CLAIM = 20
 
 
-def ensure_room_for_a_file(claim: Claim) -> None:
-    if len(claim.current_evidence) >= MAX_FILES_PER_CLAIM:
+def ensure_room_for_files(claim: Claim, count: int = 1) -> None:
+    """Refuse (:class:`ClaimInvalid`) ``count`` more files than the claim has room for."""
+    room = MAX_FILES_PER_CLAIM - len(claim.current_evidence)
+    if count <= room:
+        return
+    if room <= 0:
+        message = (
+            f"A claim can have at most {MAX_FILES_PER_CLAIM} evidence files: remove one "
+            "before adding another"
+        )
+    else:
+        message = (
+            f"A claim can have at most {MAX_FILES_PER_CLAIM} evidence files: you can add "
+            f"{room} more, so choose {room} or fewer, or remove a file first"
+        )
+    raise ClaimInvalid(Problem(message, EVIDENCE_FIELD))
+
+
+def ensure_component_of(claim: Claim, component_id: int | None) -> None:
+    """Refuse (:class:`ClaimInvalid`) a file tied to a component the claim does not claim,
+    or tied at all when the scheme does not ask for evidence per component."""
+    if component_id is None:
+        return
+    per_component = claim.scheme.evidence_requirement is EvidenceRequirement.PER_COMPONENT
+    if not per_component or component_id not in {ln.component_id for ln in claim.lines}:
         raise ClaimInvalid(
-            Problem(
-                f"A claim can have at most {MAX_FILES_PER_CLAIM} evidence files: remove one "
-                "before adding another",
-                EVIDENCE_FIELD,
-            )
+            Problem("Select a part of this claim for the files", EVIDENCE_COMPONENT_FIELD)
         )
 
 
@@ -47,12 +68,17 @@ def attach_evidence(
     evidence: InspectedEvidence,
     actor: User,
     expected_version: int,
+    component_id: int | None = None,
 ) -> ClaimEvidence:
-    """Record a stored evidence file on an editable claim; audited, version bumped."""
+    """Record a stored evidence file on an editable claim, tied to ``component_id`` (one of
+    its lines' components, per-component schemes only) or to the whole claim (None);
+    audited, version bumped."""
     claim = lock_for_change(session, claim_id, actor, expected_version=expected_version)
-    ensure_room_for_a_file(claim)
+    ensure_room_for_files(claim)
+    ensure_component_of(claim, component_id)
     row = ClaimEvidence(
         claim_id=claim.id,
+        component_id=component_id,
         key=stored.key,
         filename=evidence.filename,
         content_type=evidence.content_type,
@@ -78,6 +104,7 @@ def attach_evidence(
             "size": row.size,
             "sha256": row.sha256,
             "content_type": row.content_type,
+            "component_id": component_id,
             "virus_scanned": evidence.scan.scanned,
             "version": claim.version,
         },

@@ -99,29 +99,40 @@ def submission_problems(
         anchor = answer_anchor(question)
         if question.required and not answers.get(question.id) and anchor not in unreadable:
             problems.append(Problem(f"Answer the question: {question.text}", anchor))
-    if not claim.current_evidence:
-        if scheme.evidence_requirement is EvidenceRequirement.WHOLE_SCHEME:
-            problems.append(
-                Problem(
-                    "Add an evidence file: this scheme needs evidence with every claim",
-                    EVIDENCE_FIELD,
-                )
-            )
-        elif scheme.evidence_requirement is EvidenceRequirement.PER_COMPONENT:
-            needing = [
-                ln.component.name
-                for ln in claim.lines
-                if ln.component.evidence_required and (ln.units or 0) > 0
-            ]
-            if needing:
-                problems.append(
-                    Problem(
-                        f"Add an evidence file: {', '.join(needing)} "
-                        f"{'needs' if len(needing) == 1 else 'need'} evidence",
-                        EVIDENCE_FIELD,
-                    )
-                )
+    problems += _evidence_problems(claim)
     return problems
+
+
+def _evidence_problems(claim: Claim) -> list[Problem]:
+    """Evidence the scheme asks for: at least one file (whole scheme), or for each component
+    needing evidence and claimed, a file tied to that component (per component)."""
+    requirement = claim.scheme.evidence_requirement
+    if requirement is EvidenceRequirement.WHOLE_SCHEME and not claim.current_evidence:
+        return [
+            Problem(
+                "Add an evidence file: this scheme needs evidence with every claim",
+                EVIDENCE_FIELD,
+            )
+        ]
+    if requirement is not EvidenceRequirement.PER_COMPONENT:
+        return []
+    covered = {f.component_id for f in claim.current_evidence}
+    needing = [
+        ln.component.name
+        for ln in claim.lines
+        if ln.component.evidence_required and (ln.units or 0) > 0 and ln.component_id not in covered
+    ]
+    if not needing:
+        return []
+    if len(needing) == 1:
+        message = f"{needing[0]} needs evidence: add a file for it"
+    else:
+        message = f"{_and_list(needing)} need evidence: add a file for each"
+    return [Problem(message, EVIDENCE_FIELD)]
+
+
+def _and_list(names: list[str]) -> str:
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def problems_before_submission(

@@ -133,6 +133,12 @@ def parse_answer(
     return (None, problem) if problem else (text, None)
 
 
+#: "Which part of the claim are these files for?" (per-component schemes): a component's id,
+#: or ``WHOLE_CLAIM``. Read with the files (``claims/views/uploads.py``); kept in ``raw``.
+EVIDENCE_COMPONENT_FIELD = "evidence-component"
+WHOLE_CLAIM = "claim"
+
+
 def parse_entries(claim: Claim, form: Mapping[str, str]) -> ClaimEntries:
     """Parse every units box and answer of ``claim`` from the posted ``form``.
 
@@ -173,6 +179,8 @@ def parse_entries(claim: Claim, form: Mapping[str, str]) -> ClaimEntries:
             entries.problems.append(Problem(f"{question.text}: {problem}", answer_anchor(question)))
         else:
             entries.answers[question.id] = answer
+    if EVIDENCE_COMPONENT_FIELD in form:
+        entries.raw[EVIDENCE_COMPONENT_FIELD] = _clean(form.get(EVIDENCE_COMPONENT_FIELD))
     return entries
 
 

@@ -1,4 +1,4 @@
-"""One save of the claim page: the figures and a file added, checked before submission
+"""One save of the claim page: the figures and the files added, checked before submission
 when the practice presses *Continue*; and what happens to a claim once submitted.
 
 The claim page posts everything at once (``claims/views/editing.py``). :func:`save_claim_page`
@@ -10,19 +10,40 @@ step locking the claim and checking the version the one before it left. Removing
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from claims_portal.access.models import User
 from claims_portal.access.services.permissions import icb_of
 from claims_portal.claims.evidence import InspectedEvidence, StoredObject
-from claims_portal.claims.models import Claim, ClaimStatus
-from claims_portal.claims.services._common import ClaimInvalid, holders
-from claims_portal.claims.services.attachments import attach_evidence
+from claims_portal.claims.models import Claim, ClaimEvidence, ClaimStatus
+from claims_portal.claims.services._common import ClaimInvalid, Problem, holders
+from claims_portal.claims.services.attachments import attach_evidence, ensure_room_for_files
 from claims_portal.claims.services.content import apply_entries, problems_before_submission
 from claims_portal.claims.services.editing import lock_for_change, save_draft
 from claims_portal.claims.services.entries import ClaimEntries
 from claims_portal.claims.services.notifications import WAITING_FOR
 from claims_portal.db import DbSession
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file of the post that passed the checks and is already in the store."""
+
+    evidence: InspectedEvidence
+    stored: StoredObject
+    #: The component it is evidence for (per-component schemes), or None: the whole claim.
+    component_id: int | None = None
+
+
+class FilesKept(ClaimInvalid):
+    """The post was refused (a file refused, a figure that cannot be read, a problem the
+    check found) but the files it added are kept: the request commits them, and only them
+    (``unit_of_work.keep_on_refusal``). ``added`` are their rows."""
+
+    def __init__(self, problems: Sequence[Problem], added: list[ClaimEvidence]) -> None:
+        super().__init__(problems)
+        self.added = added
 
 
 def save_claim_page(
@@ -33,41 +54,99 @@ def save_claim_page(
     check: bool,
     expected_version: int,
     entries: ClaimEntries,
-    evidence: InspectedEvidence | None = None,
-    stored: StoredObject | None = None,
+    files: Sequence[NewFile] = (),
+    refused: Sequence[Problem] = (),
+    today: dt.date,
+) -> list[ClaimEvidence]:
+    """Save what the page sent: the files added, then the figures; with ``check``
+    (*Continue*), then check that the claim as it now stands could be submitted. Returns the
+    rows of the files added.
+
+    ``expected_version`` is the version the page showed; ``refused`` the problems of files
+    of the post that failed their checks. Raises what the steps raise (``ClaimError`` and
+    its subclasses, ``ClaimNotFound``, ``PermissionDenied``); with ``check``,
+    :class:`ClaimInvalid` listing every problem (figures that could not be read included).
+    The request then rolls back, so nothing of the post is kept, except that files which
+    passed their checks are kept even when the rest of the post is refused
+    (:class:`FilesKept`: the figures and the check are undone, to a savepoint). The room for
+    every file is checked first: a post with more files than the claim has room for adds
+    none. Submitting is the lifecycle's ``SUBMIT``, from the check-your-answers page.
+    """
+    added = _add_files(session, claim_id, files, actor=actor, expected_version=expected_version)
+    version = _version(session, claim_id) if added else expected_version
+    savepoint = session.begin_nested() if added else None
+    try:
+        if refused:  # nothing but the files is saved; with check, every problem is listed
+            if check:
+                _save_rest(session, claim_id, actor, check, version, entries, today)
+            raise ClaimInvalid(list(entries.problems))
+        _save_rest(session, claim_id, actor, check, version, entries, today)
+    except ClaimInvalid as error:
+        problems = [*refused, *error.problems]
+        if savepoint is None:
+            raise ClaimInvalid(problems) from error
+        savepoint.rollback()
+        raise FilesKept(problems, added) from error
+    if savepoint is not None:
+        savepoint.commit()
+    return added
+
+
+def _add_files(
+    session: DbSession,
+    claim_id: int,
+    files: Sequence[NewFile],
+    *,
+    actor: User,
+    expected_version: int,
+) -> list[ClaimEvidence]:
+    if not files:
+        return []
+    claim = lock_for_change(session, claim_id, actor, expected_version=expected_version)
+    ensure_room_for_files(claim, len(files))
+    version = expected_version
+    rows = []
+    for file in files:
+        rows.append(
+            attach_evidence(
+                session,
+                claim_id,
+                stored=file.stored,
+                evidence=file.evidence,
+                actor=actor,
+                expected_version=version,
+                component_id=file.component_id,
+            )
+        )
+        version = _version(session, claim_id)
+    return rows
+
+
+def _version(session: DbSession, claim_id: int) -> int:
+    """The version the last step left (the claim is locked and in the session)."""
+    claim = session.get(Claim, claim_id)
+    assert claim is not None  # locked by the step before
+    return claim.version
+
+
+def _save_rest(
+    session: DbSession,
+    claim_id: int,
+    actor: User,
+    check: bool,
+    version: int,
+    entries: ClaimEntries,
     today: dt.date,
 ) -> None:
-    """Save what the page sent: the figures, then a file added; with ``check`` (*Continue*),
-    then check that the claim as it now stands could be submitted.
-
-    ``expected_version`` is the version the page showed. Raises what the steps raise
-    (``ClaimError`` and its subclasses, ``ClaimNotFound``, ``PermissionDenied``); with
-    ``check``, :class:`ClaimInvalid` listing every problem (figures that could not be read
-    included). The request then rolls back, so nothing of the post is kept. Submitting is
-    the lifecycle's ``SUBMIT``, from the check-your-answers page.
-    """
-    version = expected_version
+    """The figures, then with ``check`` the submission checks (raising ``ClaimInvalid``)."""
     if check and entries.problems:
         # Not saved (a figure could not be read): applied only to list every other problem.
         claim = lock_for_change(session, claim_id, actor, expected_version=version)
         apply_entries(session, claim, entries, actor=actor)
     else:
-        version = save_draft(
-            session, claim_id, actor, expected_version=version, entries=entries
-        ).version
-    if stored is not None and evidence is not None:
-        attach_evidence(
-            session,
-            claim_id,
-            stored=stored,
-            evidence=evidence,
-            actor=actor,
-            expected_version=version,
-        )
+        claim = save_draft(session, claim_id, actor, expected_version=version, entries=entries)
     if check:
-        saved = session.get(Claim, claim_id)
-        assert saved is not None  # locked above
-        problems = problems_before_submission(session, saved, today=today, entries=entries)
+        problems = problems_before_submission(session, claim, today=today, entries=entries)
         if problems:
             raise ClaimInvalid(problems)
 

@@ -41,19 +41,14 @@ from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims import bp, services
 from claims_portal.claims.evidence import (
     EvidenceNotFound,
-    EvidenceRejected,
     EvidenceStorageError,
-    InspectedEvidence,
-    StoredObject,
     discard_quietly,
     evidence_response,
-    inspect_upload,
-    put_evidence,
     store_from_config,
     too_large_message,
 )
 from claims_portal.claims.forms import VersionForm
-from claims_portal.claims.models import Claim
+from claims_portal.claims.models import Claim, ClaimEvidence
 from claims_portal.claims.services import (
     EVIDENCE_FIELD,
     ClaimConflict,
@@ -63,7 +58,14 @@ from claims_portal.claims.services import (
     Problem,
     timing,
 )
-from claims_portal.claims.services.entries import answer_field, units_field
+from claims_portal.claims.services.entries import (
+    EVIDENCE_COMPONENT_FIELD,
+    WHOLE_CLAIM,
+    answer_field,
+    units_field,
+)
+from claims_portal.claims.services.saving import FilesKept
+from claims_portal.claims.views import uploads
 from claims_portal.claims.views._common import (
     can_edit,
     claim_or_404,
@@ -74,7 +76,6 @@ from claims_portal.claims.views._common import (
     value_view,
 )
 from claims_portal.clock import today
-from claims_portal.db import utcnow
 from claims_portal.extensions import db
 from claims_portal.schemes.services import tariff_for_period
 from claims_portal.unit_of_work import refuse
@@ -116,8 +117,10 @@ def render_edit(
     problems: list[Problem] | None = None,
     entries: ClaimEntries | None = None,
     status: int = 200,
+    added: list[ClaimEvidence] | None = None,
 ) -> ResponseReturnValue:
-    """The claim page in edit mode; ``entries.raw`` shows again what was typed."""
+    """The claim page in edit mode; ``entries.raw`` shows again what was typed, ``added``
+    the files this post added (its other files refused)."""
     raw = entries.raw if entries is not None else {}
     answers = {a.question_id: a.value for a in claim.answers}
     lines = [
@@ -157,7 +160,25 @@ def render_edit(
         evidence_field=EVIDENCE_FIELD,
         max_files=services.MAX_FILES_PER_CLAIM,
         deadline=timing.submission_deadline(claim, today()),
+        **_evidence_view(claim, problems, added, raw),
     ), status
+
+
+def _evidence_view(
+    claim: Claim, problems: list[Problem], added: list[ClaimEvidence] | None, raw: dict[str, str]
+) -> dict[str, object]:
+    """What the evidence section shows: every problem of the file field (one for each file
+    refused), the files just added, and for per-component schemes the question and what
+    was chosen."""
+    return {
+        "evidence_errors": [p.message for p in problems if p.field == EVIDENCE_FIELD],
+        "added_files": [row.filename for row in added or []],
+        "files_per_post": current_app.config["EVIDENCE_MAX_FILES_PER_POST"],
+        "per_component": uploads.per_component(claim),
+        "component_field": EVIDENCE_COMPONENT_FIELD,
+        "component_choice": raw.get(EVIDENCE_COMPONENT_FIELD),
+        "whole_claim": WHOLE_CLAIM,
+    }
 
 
 @bp.get("/claims/<int:claim_id>/edit")
@@ -179,14 +200,6 @@ def _too_large_message() -> str:
     return too_large_message(current_app.config["EVIDENCE_MAX_BYTES"])
 
 
-def _inspect(upload: object) -> InspectedEvidence:
-    return inspect_upload(
-        upload.stream,  # type: ignore[attr-defined]
-        upload.filename or "",  # type: ignore[attr-defined]
-        max_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
-    )
-
-
 @bp.post("/claims/<int:claim_id>/edit")
 @edited_claim
 def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
@@ -200,75 +213,38 @@ def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
     if action not in ACTIONS or version is None:
         abort(400)
     entries = services.parse_entries(claim, form)
-    upload = request.files.get(EVIDENCE_FIELD)
-    problems = list(entries.problems)
-    evidence = None
-    if upload is not None and upload.filename:
-        try:
-            evidence = _inspect(upload)
-        except EvidenceRejected as rejected:
-            log.info("claim %s: evidence refused (%s)", claim.id, rejected.code)
-            problems.insert(0, Problem(rejected.reason, EVIDENCE_FIELD))
-    elif action == "upload":
-        problems.append(Problem("Choose a file to upload", EVIDENCE_FIELD))
-    if problems and action != "check":
-        return render_edit(claim, problems=problems, entries=entries, status=400)
-
-    if problems:  # continue: run the checks to list every problem, then change nothing
-        try:
-            _save(claim_id, version, entries, check=True)
-        except ClaimNotFound:
-            abort(404)
-        except ClaimError as error:
-            problems += [p for p in error.problems if p not in problems]
-        refuse()
-        return _edit_again(claim_id, problems, entries)
     try:
-        stored = _store(evidence) if evidence is not None else None
-        _save(claim_id, version, entries, action == "check", evidence, stored)
+        posted = uploads.posted_files(claim, form)  # each checked, the good ones stored
     except EvidenceStorageError as error:
         refuse()
         return _edit_again(claim_id, [Problem(str(error), EVIDENCE_FIELD)], entries, status=503)
+    problems = [*posted.refused, *entries.problems]
+    if action == "upload" and not posted.chosen:
+        problems.append(Problem("Choose a file to upload", EVIDENCE_FIELD))
+    if problems and not posted.files and action != "check":
+        return render_edit(claim, problems=problems, entries=entries, status=400)
+    try:
+        added = services.save_claim_page(
+            db.session,
+            claim_id,
+            current.person(),
+            check=action == "check",
+            expected_version=version,
+            entries=entries,
+            files=posted.files,
+            refused=posted.refused,
+            today=today(),
+        )
     except ClaimNotFound:
         abort(404)
     except ClaimConflict as error:
         return render_claim(claim_or_404(claim_id), problems=refuse(error), status=409)
+    except FilesKept as error:  # the files that passed are kept, the rest is not saved
+        unit_of_work.keep_on_refusal()
+        return _edit_again(claim_id, refuse(error), entries, added=error.added)
     except ClaimError as error:
         return _edit_again(claim_id, refuse(error), entries, status=error.status_code)
-    return _after(claim_id, action, evidence, remove_id)
-
-
-def _save(
-    claim_id: int,
-    version: int,
-    entries: ClaimEntries,
-    check: bool,
-    evidence: InspectedEvidence | None = None,
-    stored: StoredObject | None = None,
-) -> None:
-    services.save_claim_page(
-        db.session,
-        claim_id,
-        current.person(),
-        check=check,
-        expected_version=version,
-        entries=entries,
-        evidence=evidence,
-        stored=stored,
-        today=today(),
-    )
-
-
-def _store(evidence: InspectedEvidence) -> StoredObject:
-    """Put the file in the store before its row is written; deleted again if the request
-    does not commit (a refusal, a failed commit). Raises ``EvidenceStorageError``."""
-    store = store_from_config(current_app.config)
-    try:
-        stored = put_evidence(store, evidence, now=utcnow())
-    finally:
-        store.close()
-    unit_of_work.after_rollback(lambda: _delete_stored(stored.key))
-    return stored
+    return _after(claim_id, action, added, remove_id)
 
 
 def _delete_stored(key: str) -> None:
@@ -277,24 +253,34 @@ def _delete_stored(key: str) -> None:
 
 
 def _edit_again(
-    claim_id: int, problems: list[Problem], entries: ClaimEntries, status: int = 400
+    claim_id: int,
+    problems: list[Problem],
+    entries: ClaimEntries,
+    status: int = 400,
+    added: list[ClaimEvidence] | None = None,
 ) -> ResponseReturnValue:
     claim = claim_or_404(claim_id)
     if not claim.is_editable:
         return render_claim(claim, problems=problems, status=409)
-    return render_edit(claim, problems=problems, entries=entries, status=status)
+    return render_edit(claim, problems=problems, entries=entries, status=status, added=added)
+
+
+def _files_added_message(added: list[ClaimEvidence]) -> str:
+    if len(added) == 1:
+        return f"File added: {added[0].filename}"
+    return f"{len(added)} files added: {', '.join(row.filename for row in added)}"
 
 
 def _after(
-    claim_id: int, action: str, evidence: InspectedEvidence | None, remove_id: int | None
+    claim_id: int, action: str, added: list[ClaimEvidence], remove_id: int | None
 ) -> ResponseReturnValue:
+    if added:
+        flash(_files_added_message(added), "success")
     if action == "check":
         return redirect(url_for("claims.check_answers", claim_id=claim_id))
     if action == "remove":  # the figures are saved; the file goes once the person confirms
         return redirect(url_for("claims.remove_evidence", claim_id=claim_id, evidence_id=remove_id))
-    if evidence is not None:
-        flash(f"File added: {evidence.filename}", "success")
-    else:
+    if not added:
         flash("Draft saved", "success")
     anchor = "evidence" if action == "upload" else None
     return redirect(url_for("claims.edit", claim_id=claim_id, _anchor=anchor))
