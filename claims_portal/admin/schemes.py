@@ -20,9 +20,11 @@ from claims_portal.admin import scheme_rows as rows
 from claims_portal.admin.base import ScopedModelView, can_configure, get_or_404, scope_ids
 from claims_portal.clock import today
 from claims_portal.extensions import db
+from claims_portal.hosts import public_base_url
 from claims_portal.organisations.models import Organisation
 from claims_portal.schemes import services
-from claims_portal.schemes.models import Component, Scheme, SupplementaryQuestion
+from claims_portal.schemes.models import Component, Scheme, SchemeStatus, SupplementaryQuestion
+from claims_portal.schemes.services import closing
 
 
 class SchemeAdmin(ScopedModelView):
@@ -170,6 +172,10 @@ class SchemeAdmin(ScopedModelView):
         if isinstance(model, Scheme):
             kwargs.update(
                 problems=services.publication_problems(model) if model.is_draft else [],
+                # Closing warns of the claims in progress (their practices are told).
+                closing_warning=closing.in_progress(db.session, model).warning
+                if model.status is SchemeStatus.PUBLISHED
+                else "",
                 owned=self._owned(model),
                 can_configure=can_configure(),
                 today=today(),
@@ -199,8 +205,23 @@ class SchemeAdmin(ScopedModelView):
     @expose("/close/", methods=("POST",))
     def close_view(self) -> Any:
         scheme = self._scheme_from_form()
-        if self._write(lambda: services.close_scheme(db.session, scheme, actor=current.person())):
-            flash(f"{scheme.code} is closed.", "success")
+        claims = self._write(
+            lambda: services.close_scheme(
+                db.session, scheme, actor=current.person(), base_url=public_base_url()
+            )
+        )
+        if claims:
+            told = len(claims.practices)
+            flash(
+                f"{scheme.code} is closed."
+                + (
+                    f" {claims.count} claim{'' if claims.count == 1 else 's'} were in progress: "
+                    f"{told} practice{'' if told == 1 else 's'} told."
+                    if claims.count
+                    else ""
+                ),
+                "success",
+            )
         return self._back(scheme)
 
     @expose("/generate-windows/", methods=("POST",))
@@ -228,7 +249,9 @@ class SchemeAdmin(ScopedModelView):
     def action_close(self, ids: list[str]) -> None:
         self.run_each(
             ids,
-            lambda s: services.close_scheme(db.session, s, actor=current.person()),
+            lambda s: services.close_scheme(
+                db.session, s, actor=current.person(), base_url=public_base_url()
+            ),
             "Schemes closed",
         )
 

@@ -22,6 +22,7 @@ class EmailKind(enum.StrEnum):
     CLAIM_OUTCOME = "claim_outcome"
     OFFER_TO_PROVIDER = "offer_to_provider"
     OFFER_ANSWERED = "offer_answered"
+    SCHEME_CLOSED = "scheme_closed"
 
 
 @dataclass(frozen=True)
@@ -57,5 +58,8 @@ KINDS: dict[EmailKind, KindInfo] = {
     ),
     EmailKind.OFFER_ANSWERED: KindInfo(
         "A provider rejected a scheme's offer, or asked for it again"
+    ),
+    EmailKind.SCHEME_CLOSED: KindInfo(
+        "A scheme your organisation has claims in progress under was closed"
     ),
 }

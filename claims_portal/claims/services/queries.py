@@ -12,6 +12,7 @@ from sqlalchemy.orm import object_session, selectinload
 from claims_portal.access.services.people import organisations_under
 from claims_portal.claims.models import (
     COUNTED_STATUSES,
+    SENT_BACK_STATUSES,
     Claim,
     ClaimLine,
     ClaimStatus,
@@ -86,11 +87,44 @@ def claims_from(session: DbSession, scheme: Scheme, period_start: dt.date) -> in
     )
 
 
+#: Claims not yet finished: drafts, those being reviewed and those sent back to the practice.
+FINISHED_STATUSES = frozenset(
+    {ClaimStatus.APPROVED_FOR_PAYMENT, ClaimStatus.PAID, ClaimStatus.WITHDRAWN}
+)
+
+
+def _stage(status: ClaimStatus) -> str:
+    if status is ClaimStatus.DRAFT:
+        return "draft"
+    if status in SENT_BACK_STATUSES:
+        return "sent_back"
+    return "review"
+
+
+def claims_in_progress(
+    session: DbSession, scheme: Scheme
+) -> list[schemes_claims_usage.ClaimInProgress]:
+    """The scheme's claims not yet finished (closing it warns of them), by practice."""
+    claims = session.scalars(
+        select(Claim)
+        .options(selectinload(Claim.provider))
+        .where(Claim.scheme_id == scheme.id, Claim.status.not_in(FINISHED_STATUSES))
+        .order_by(Claim.provider_id, Claim.id)
+    ).all()
+    return [
+        schemes_claims_usage.ClaimInProgress(
+            claim.provider, claim.reference, claim.status.value, _stage(claim.status)
+        )
+        for claim in claims
+    ]
+
+
 # The scheme rules ask these of claims without importing the claims package.
 schemes_claims_usage.register(
     schemes_claims_usage.ClaimsUsage(
         claimed_period_starts=claimed_period_starts,
         tariff_used=tariff_used_by_submitted_claim,
         claims_from=claims_from,
+        claims_in_progress=claims_in_progress,
     )
 )

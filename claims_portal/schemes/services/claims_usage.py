@@ -3,7 +3,8 @@
 ``schemes`` sits below ``claims`` (claims import schemes, never the reverse: the import
 contracts in pyproject.toml), yet three scheme rules depend on claims made: a tariff a
 submitted claim was priced with cannot change, a window already claimed for shows as
-claimed, and a back-dated tariff warns of the claims already made for its periods.
+claimed, a back-dated tariff warns of the claims already made for its periods, and closing
+a scheme warns of (and tells the practices about) its claims still in progress.
 ``claims_portal.claims.services.queries`` registers the answers here when it is
 imported (``create_app`` always imports it).
 """
@@ -20,6 +21,19 @@ from claims_portal.schemes.models import Scheme, Tariff
 
 
 @dataclass(frozen=True)
+class ClaimInProgress:
+    """A claim of a scheme not yet finished (neither approved for payment, paid nor
+    withdrawn), as closing the scheme reports it."""
+
+    provider: Organisation
+    reference: str
+    #: The status as people read it ("Draft", "Awaiting commissioner review").
+    status: str
+    #: "draft", "review" (being reviewed) or "sent_back" (declined or returned).
+    stage: str
+
+
+@dataclass(frozen=True)
 class ClaimsUsage:
     #: The period starts ``provider`` has submitted a claim for under ``scheme``.
     claimed_period_starts: Callable[[DbSession, Scheme, Organisation], set[dt.date]]
@@ -28,6 +42,8 @@ class ClaimsUsage:
     #: How many submitted or approved claims of ``scheme`` are for periods starting on or
     #: after the date (a back-dated tariff's warning).
     claims_from: Callable[[DbSession, Scheme, dt.date], int]
+    #: The scheme's claims in progress, by provider then reference.
+    claims_in_progress: Callable[[DbSession, Scheme], list[ClaimInProgress]]
 
 
 _registered: list[ClaimsUsage] = []

@@ -27,6 +27,7 @@ from claims_portal.schemes.models import (
     SchemeShare,
     SchemeStatus,
 )
+from claims_portal.schemes.services import closing
 from claims_portal.schemes.services._common import (
     _CODE,
     _PAYCODE,
@@ -402,11 +403,20 @@ def _already(session: DbSession, scheme: Scheme, *, also: str = "") -> SchemeCon
     )
 
 
-def take_step(session: DbSession, scheme: Scheme, name: str, *, actor: User) -> None:
+def take_step(
+    session: DbSession,
+    scheme: Scheme,
+    name: str,
+    *,
+    actor: User,
+    base_url: str | None = None,
+) -> closing.InProgress:
     """Take the step ``name`` of :data:`SCHEME` (the one way a scheme's status changes):
     locks the row, re-checks the status (:class:`SchemeConflict` says who moved it first;
     :class:`SchemeError` for a step that never fitted), checks publication, moves the status
-    and records the audit event. Flushes; the caller commits."""
+    and records the audit event; closing tells each practice with claims in progress
+    (``closing.py``; emailed links start with ``base_url``). Returns the claims in progress
+    the step found (closing only). Flushes; the caller commits."""
     step = SCHEME.step(name)
     ensure_can_configure(actor, scheme)
     _lock(session, scheme)
@@ -425,8 +435,12 @@ def take_step(session: DbSession, scheme: Scheme, name: str, *, actor: User) -> 
     if step.target is SchemeStatus.PUBLISHED:
         scheme.published_at = utcnow()
         after["paycode"] = scheme.paycode
+    claims = closing.InProgress()
     if step.target is SchemeStatus.CLOSED:
         scheme.closed_at = utcnow()
+        claims = closing.in_progress(session, scheme)
+        after["claims_in_progress"] = claims.count
+        after["practices_told"] = [p.ods_code for p in claims.practices]
     session.flush()
     _audit(
         session,
@@ -437,6 +451,9 @@ def take_step(session: DbSession, scheme: Scheme, name: str, *, actor: User) -> 
         before={"status": before.name},
         after=after,
     )
+    if claims.count:
+        closing.tell_practices(session, scheme, claims, actor=actor, base_url=base_url)
+    return claims
 
 
 def publish_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
@@ -445,7 +462,10 @@ def publish_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
     take_step(session, scheme, "publish", actor=actor)
 
 
-def close_scheme(session: DbSession, scheme: Scheme, *, actor: User) -> None:
+def close_scheme(
+    session: DbSession, scheme: Scheme, *, actor: User, base_url: str | None = None
+) -> closing.InProgress:
     """Close a published scheme: it stays, with its offers, as history
-    (:class:`SchemeConflict` if someone closed it first)."""
-    take_step(session, scheme, "close", actor=actor)
+    (:class:`SchemeConflict` if someone closed it first). Returns the claims that were in
+    progress (their practices were told)."""
+    return take_step(session, scheme, "close", actor=actor, base_url=base_url)
