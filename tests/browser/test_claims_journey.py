@@ -141,6 +141,14 @@ def _start_claim(page: Any, code: str) -> str:
     return match.group(1)
 
 
+def _choose_files(page: Any, *paths: Any) -> None:
+    """Choose files in the claim page's file upload (the NHS component hides the input
+    behind its own button; the files go to the input)."""
+    page.locator('input[type="file"][name="evidence-file"]').set_input_files(
+        [str(path) for path in paths]
+    )
+
+
 def _error_summary(page: Any) -> Any:
     summary = page.locator(".nhsuk-error-summary")
     expect(summary).to_be_visible()
@@ -154,22 +162,34 @@ def test_two_step_claim_with_a_pdf_through_every_approval(browser, live_server, 
     _see(page.locator("body"), "No patient-identifiable information")
     assert_accessible(page)
 
-    # A renamed program is refused with its reason; nothing is added.
+    # A renamed program chosen with a real file: it is listed with its reason, the real file
+    # is added.
     program = tmp_path / "setup.pdf"
     program.write_bytes(samples.WINDOWS_PROGRAM)
-    page.get_by_label("Add an evidence file").set_input_files(str(program))
-    page.get_by_role("button", name="Upload file").click()
-    _see(_error_summary(page), "This file is named .pdf but it is a Windows program")
+    notes = tmp_path / "clinic-notes.docx"
+    notes.write_bytes(samples.docx())
+    _choose_files(page, program, notes)
+    page.get_by_role("button", name="Upload files").click()
+    _see(_error_summary(page), "setup.pdf: This file is named .pdf but it is a Windows program")
+    _see(page.locator(".nhsuk-notification-banner--success"), "clinic-notes.docx")
+    _see(page.get_by_test_id("evidence-files"), "clinic-notes.docx")
+    page.screenshot(path=str(tmp_path / "one-file-refused.png"), full_page=True)
     assert_accessible(page)
 
-    # One figure and a real PDF, then Submit with the second figure missing.
+    # One figure and two real files chosen at once (the NHS file upload), then Submit with
+    # the second figure missing.
     page.get_by_label("NHS Health Check (HC1)").fill("10")
     pdf = tmp_path / "health-checks-october.pdf"
     pdf.write_bytes(samples.pdf())
-    page.get_by_label("Add an evidence file").set_input_files(str(pdf))
-    page.get_by_role("button", name="Upload file").click()
-    _see(page.locator("body"), "File added: health-checks-october.pdf")
+    sheet = tmp_path / "clinic-list.xlsx"
+    sheet.write_bytes(samples.xlsx())
+    _choose_files(page, pdf, sheet)
+    _see(page.locator(".nhsuk-file-upload"), "2 files chosen")
+    page.get_by_role("button", name="Upload files").click()
+    _see(page.locator("body"), "2 files added: health-checks-october.pdf, clinic-list.xlsx")
     _see(page.get_by_test_id("evidence-files"), "health-checks-october.pdf")
+    _see(page.get_by_test_id("evidence-files"), "clinic-list.xlsx")
+    page.screenshot(path=str(tmp_path / "two-files-added.png"), full_page=True)
     _see(page.get_by_test_id("claim-total"), "£250.00")
     page.get_by_role("button", name="Submit claim").click()
     summary = _error_summary(page)
@@ -289,7 +309,7 @@ def test_evidence_required_by_the_scheme_is_listed_before_submission(
     summary = _error_summary(page)
     _see(summary, "Add an evidence file: this scheme needs evidence with every claim")
     summary.get_by_role("link").first.click()
-    expect(page.get_by_label("Add an evidence file")).to_be_focused()
+    expect(page.locator("#evidence-file")).to_be_focused()
     page.context.close()
 
 
@@ -300,18 +320,18 @@ def test_a_file_over_the_request_limit_comes_back_with_the_reason(
     page = _as(browser, live_server, AISHA)
     _start_claim(page, code)
     big = tmp_path / "scan-of-everything.pdf"
-    big.write_bytes(b"%PDF-1.7\n" + b"0" * (6 * 1024 * 1024) + b"\n%%EOF\n")
+    big.write_bytes(b"%PDF-1.7\n" + b"0" * live_app.config["MAX_CONTENT_LENGTH"] + b"\n%%EOF\n")
     page.get_by_label("NHS Health Check (HC1)").fill("12")
-    page.get_by_label("Add an evidence file").set_input_files(str(big))
-    page.get_by_role("button", name="Upload file").click()
+    _choose_files(page, big)
+    page.get_by_role("button", name="Upload files").click()
     _see(_error_summary(page), "The selected file must be smaller than 5MB")
     expect(page.get_by_label("NHS Health Check (HC1)")).to_have_value("12")  # kept
     assert_accessible(page)
     # A file of 5 MB and one byte reaches the checks and is refused by them.
     limit = tmp_path / "just-over.pdf"
     limit.write_bytes(b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024 + 1 - 9))
-    page.get_by_label("Add an evidence file").set_input_files(str(limit))
-    page.get_by_role("button", name="Upload file").click()
+    _choose_files(page, limit)
+    page.get_by_role("button", name="Upload files").click()
     _see(_error_summary(page), "The selected file must be smaller than 5MB")
     expect(page.get_by_label("NHS Health Check (HC1)")).to_have_value("12")
     expect(page.get_by_test_id("evidence-files")).to_have_count(0)
@@ -360,5 +380,47 @@ def test_the_icb_administrator_sees_the_finance_threshold_page(browser, live_ser
     page.get_by_label("Finance threshold, in pounds").fill("not a number")
     page.get_by_role("button", name="Save").click()
     _see(_error_summary(page), "Enter the threshold in pounds")
+    assert_accessible(page)
+    page.context.close()
+
+
+def test_files_for_a_part_of_the_claim_when_the_scheme_asks_per_component(
+    browser, live_server, live_app, tmp_path
+):
+    from claims_portal.schemes.models import Component, Scheme
+
+    code, _ = fresh_scheme(
+        live_app, "Y90002", AISHA, evidence_requirement=EvidenceRequirement.PER_COMPONENT
+    )
+    with live_app.app_context():
+        follow_up = db.session.scalar(
+            select(Component).join(Scheme).where(Scheme.code == code, Component.code == "HC2")
+        )
+        follow_up.evidence_required = True
+        db.session.commit()
+        db.session.remove()
+    page = _as(browser, live_server, AISHA)
+    _start_claim(page, code)
+    page.get_by_label("NHS Health Check (HC1)").fill("2")
+    page.get_by_label("Follow-up of raised risk (HC2)").fill("1")
+    letters, register = tmp_path / "follow-up-letters.pdf", tmp_path / "follow-up-register.pdf"
+    letters.write_bytes(samples.pdf())
+    register.write_bytes(samples.pdf())
+    # Not saying which part the files are for: none is added, and the summary leads there.
+    _choose_files(page, letters, register)
+    page.get_by_role("button", name="Upload files").click()
+    summary = _error_summary(page)
+    _see(summary, "Select which part of the claim the files are for")
+    assert_accessible(page)
+    summary.get_by_role("link").first.click()
+    question = page.get_by_label("Which part of the claim are these files for?")
+    expect(question).to_be_focused()
+    question.select_option(label="Follow-up of raised risk (HC2)")
+    _choose_files(page, letters, register)
+    page.get_by_role("button", name="Upload files").click()
+    _see(page.locator("body"), "2 files added: follow-up-letters.pdf, follow-up-register.pdf")
+    files = page.get_by_test_id("evidence-files")
+    expect(files.get_by_text("For Follow-up of raised risk")).to_have_count(2)
+    page.screenshot(path=str(tmp_path / "files-per-component.png"), full_page=True)
     assert_accessible(page)
     page.context.close()

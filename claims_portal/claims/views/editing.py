@@ -2,20 +2,21 @@
 
 One form carries everything, so nothing typed is lost whichever button is pressed:
 
-- *Upload file* saves the figures and adds the chosen file;
+- *Upload files* saves the figures and adds the chosen files (up to 10 at a time);
 - *Remove* (a file) saves the figures, then asks whether to remove it (below);
-- *Save draft* saves the figures (and adds a chosen file);
+- *Save draft* saves the figures (and adds chosen files);
 - *Continue* saves and checks everything submission checks, then shows *Check your answers*
-  (``views/submitting.py``), or changes nothing and lists every problem.
+  (``views/submitting.py``), or lists every problem, keeping nothing but files that passed.
 
-A file is checked (``inspect_upload``) before anything is saved; a refused file changes nothing and
-its reason is shown in the error summary. A file is stored first, then its row is written
-(``services.save_claim_page``, every change of the post in one transaction); the object is deleted
-again if the request does not commit (``unit_of_work.after_rollback``). A request larger than
-``MAX_CONTENT_LENGTH`` is refused by Werkzeug before the form is read: the handler below reads the
-form's fields again, throwing the file's bytes away as they arrive (up to ``OVERSIZE_READ_LIMIT``),
-and shows the page again with what was typed and "The selected file must be smaller than 5MB".
-Nothing is saved.
+Each file is checked on its own and, when it passes, stored at once (``views/uploads.py``); the
+rows are written by ``services.save_claim_page``, every change of the post in one transaction,
+and each object is deleted again if the request does not commit (``unit_of_work.after_rollback``).
+A refused file is listed with its reason in the error summary; the files that passed are kept
+even so (``FilesKept``, committed with ``keep_on_refusal``) and the rest of the post is not
+saved, what was typed shown again. A request larger than ``MAX_CONTENT_LENGTH`` is refused by
+Werkzeug before the form is read: the handler below reads the form's fields again, throwing the
+files' bytes away as they arrive (up to ``OVERSIZE_READ_LIMIT``), and shows the page again with
+what was typed and "The selected file must be smaller than 5MB". Nothing is saved.
 """
 
 from __future__ import annotations
