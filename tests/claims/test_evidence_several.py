@@ -360,3 +360,23 @@ def test_a_component_needing_evidence_is_satisfied_only_by_a_file_tied_to_it(
     response = client.post(f"/claims/{claim.id}/edit", data=form_of(page, action="check", **units))
     assert response.status_code == 302, error_links(text(response))
     assert response.headers["Location"].endswith(f"/claims/{claim.id}/check-your-answers")
+
+
+def test_check_your_answers_says_which_part_each_file_is_for(
+    client, db_session, per_component, real_files
+):
+    scene, claim = per_component
+    first, second = claim.lines
+    name = second.component.name
+    sign_in(client, scene.user.email)
+    units = {f"units-{first.id}": "2", f"units-{second.id}": "1"}
+    upload_files(
+        client,
+        claim,
+        [("second.pdf", real_files["scan.pdf"])],
+        **units,
+        **{"evidence-component": str(second.component_id)},
+    )
+    page = client.get(f"/claims/{claim.id}/edit")
+    client.post(f"/claims/{claim.id}/edit", data=form_of(page, action="check", **units))
+    assert f"second.pdf (for {name})" in text(client.get(f"/claims/{claim.id}/check-your-answers"))
