@@ -8,6 +8,8 @@ date that does not exist, an NHS number in free text) is refused and nothing is 
 
 from __future__ import annotations
 
+from typing import Any
+
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import ensure_capability
@@ -58,10 +60,14 @@ def save_draft(
     claim = lock_for_change(session, claim_id, actor, expected_version=expected_version)
     if entries.problems:
         raise ClaimInvalid(entries.problems)
+    before = figures(claim)
     changed = apply_entries(session, claim, entries, actor=actor)
     if changed:
         touch(claim, actor)
         session.flush()
+        # Each changed figure before and after: the claim page's history reads them
+        # (``changes.py``), so every change between rounds is told with who and when.
+        after = figures(claim)
         record_event(
             session,
             action="claim.saved",
@@ -69,6 +75,25 @@ def save_draft(
             object_id=claim.id,
             actor=actor,
             organisation=claim.provider,
-            after={"changed": changed, "version": claim.version},
+            before=_only_changed(before, after),
+            after={"changed": changed, "version": claim.version, **_only_changed(after, before)},
         )
     return claim
+
+
+def figures(claim: Claim) -> dict[str, dict[str, Any]]:
+    """The claim's units (by component code) and answers (by question id), as stored."""
+    return {
+        "units": {line.component.code: line.units for line in claim.lines},
+        "answers": {str(a.question_id): a.value for a in claim.answers},
+    }
+
+
+def _only_changed(
+    these: dict[str, dict[str, Any]], others: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    return {
+        kind: {key: value for key, value in values.items() if others[kind].get(key) != value}
+        | {key: None for key in others[kind] if key not in values}
+        for kind, values in these.items()
+    }

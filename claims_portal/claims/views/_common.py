@@ -20,7 +20,7 @@ from claims_portal.claims import services
 from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.claims.forms import StepForm
 from claims_portal.claims.models import Claim, ClaimAction, ClaimEvent
-from claims_portal.claims.services import ClaimNotFound, Problem, timing
+from claims_portal.claims.services import ClaimNotFound, Problem, changes, timing
 from claims_portal.claims.services.explaining import ValueAccount, present
 from claims_portal.claims.services.lifecycle import SUBMISSIONS, TRANSITIONS
 from claims_portal.claims.services.pricing import explanation_of, price_as_it_stands
@@ -217,6 +217,8 @@ def render_claim(
         "can_withdraw": ClaimAction.WITHDRAW in actions,
         "can_edit": can_edit(claim, user),
         "deadline": timing.submission_deadline(claim, today()),
+        # Steps, and every change between them (figures, evidence), in one history.
+        "timeline": changes.timeline(events, changes.changes_of(db.session, claim)),
         "blocked": services.blocked_by_duties(db.session, claim, user, events=events),
         "labels": {action: rule.label for (_, action), rule in TRANSITIONS.items()},
         "value": value_view(claim, events),
