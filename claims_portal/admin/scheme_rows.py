@@ -97,7 +97,8 @@ def _inline_rows(field: InlineModelFormList, existing: list[Any]) -> list[tuple[
     by_id = {str(row.id): row for row in existing}
     rows = []
     for entry in field.entries:
-        pk = (entry.form.id.data or "").strip()
+        # Text as posted, or the row's own id (an int) when the form was filled from it.
+        pk = str(entry.form.id.data or "").strip()
         model = None
         if pk:
             model = by_id.get(pk)
