@@ -156,6 +156,7 @@ def test_unreadable_filters_are_dropped_and_said(app, db_session, one_step):
         "Enter the period as a month and year, like 2026-10: “soon” is not applied"
     )
     assert "<title>Error: Claims" in body
+    assert list(summary) == ["#filter-scheme", "#filter-status", "#filter-period-from"]
     assert 'id="filter-status-error"' in body
     assert "nhsuk-form-group--error" in body
     assert len(references(body)) == 1

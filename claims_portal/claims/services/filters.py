@@ -30,6 +30,14 @@ SORTS: dict[str, str] = {
     "submitted": "Submitted",
 }
 DEFAULT_SORT = "submitted"
+#: The filters' fields in the order the page shows them.
+FIELD_ORDER = (
+    "filter-scheme",
+    "filter-practice",
+    "filter-status",
+    "filter-period-from",
+    "filter-period-to",
+)
 
 
 @dataclass(frozen=True)
@@ -183,6 +191,6 @@ def offered_only(chosen: ClaimFilter, options: FilterOptions) -> ClaimFilter:
                 "filter-practice" if options.providers else None,  # a practice's own list
             )
         )
-    if not changes:
-        return chosen
+    # In the order of the fields on the page, as the error summary lists them.
+    problems.sort(key=lambda p: FIELD_ORDER.index(p.field) if p.field in FIELD_ORDER else 0)
     return replace(chosen, **changes, problems=tuple(problems))
