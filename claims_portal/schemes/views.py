@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from claims_portal.access import current
@@ -112,10 +112,18 @@ def _act(offer: Offer, action: str) -> ResponseReturnValue:
     return redirect(url_for("schemes.detail", scheme_id=scheme_id))
 
 
-@bp.post("/schemes/<int:scheme_id>/accept")
+@bp.route("/schemes/<int:scheme_id>/accept", methods=["GET", "POST"])
 @requires_on(OFFER, Capability.RESPOND_TO_OFFER)
 def accept(scheme_id: int, offer: Offer) -> ResponseReturnValue:
-    return _act(offer, "accept")
+    """GET asks first ("Are you sure you want to accept ...?"); POST accepts."""
+    if request.method == "POST":
+        return _act(offer, "accept")
+    if not offer_services.can_take(offer, "accept"):
+        problem = Problem(f"This offer is {offer.status.lower()}: it can no longer be accepted")
+        return _detail_page(offer, [problem], 409)
+    return render_template(
+        "schemes/accept.html", form=ConfirmForm(), offer=offer, scheme=offer.scheme
+    )
 
 
 @bp.post("/schemes/<int:scheme_id>/request-again")

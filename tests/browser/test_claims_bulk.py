@@ -61,7 +61,10 @@ def claim_waiting_for_tier_1(app: Any, code: str) -> str:
     return reference
 
 
-def test_tier_1_filters_the_list_and_approves_ticked_claims(browser, live_server, live_app):
+def test_tier_1_filters_the_list_and_approves_ticked_claims(
+    browser, live_server, live_app, tmp_path_factory
+):
+    screenshots = tmp_path_factory.mktemp("bulk")
     references = []
     for _ in range(2):
         code, _name = fresh_scheme(live_app, "Y90002", AISHA)
@@ -83,6 +86,14 @@ def test_tier_1_filters_the_list_and_approves_ticked_claims(browser, live_server
     for reference in references:
         page.get_by_label(f"Select {reference}").check()
     page.get_by_role("button", name="Approve selected claims").click()
+    # Asked first: how many claims and their total value (4 + 4 units of each: £150.00 each).
+    _see(page.locator("h1"), "Are you sure you want to approve 2 claims?")
+    _see(page.get_by_test_id("bulk-confirm-summary"), "£300.00")
+    for reference in references:
+        _see(page.get_by_test_id("bulk-confirm-claims"), reference)
+    page.screenshot(path=str(screenshots / "bulk-confirm.png"), full_page=True)
+    assert_accessible(page)
+    page.get_by_role("button", name="Approve 2 claims").click()
     _see(page.get_by_test_id("bulk-summary"), "2 claims approved, 0 not approved.")
     approved = page.get_by_test_id("bulk-approved")
     for reference in references:

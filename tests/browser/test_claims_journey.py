@@ -155,6 +155,24 @@ def _error_summary(page: Any) -> Any:
     return summary
 
 
+DECLARATION = re.compile("I confirm the information in this claim is accurate")
+
+
+def _check_and_submit(page: Any, *, accessible: bool = False) -> None:
+    """Continue, Check your answers, tick the declaration and submit; then the claim page
+    (from the confirmation page's link)."""
+    page.get_by_role("button", name="Continue").click()
+    _see(page.locator("h1"), "Check your answers")
+    if accessible:
+        assert_accessible(page)
+    page.get_by_label(DECLARATION).check()
+    page.get_by_role("button", name="Submit claim").click()
+    _see(page.locator(".nhsuk-panel"), "Your claim reference is")
+    if accessible:
+        assert_accessible(page)
+    page.get_by_role("link", name="View the claim").click()
+
+
 def test_two_step_claim_with_a_pdf_through_every_approval(browser, live_server, live_app, tmp_path):
     code, name = fresh_scheme(live_app, "Y90001", SARAH)
     page = _as(browser, live_server, JAMES)
@@ -191,7 +209,7 @@ def test_two_step_claim_with_a_pdf_through_every_approval(browser, live_server, 
     _see(page.get_by_test_id("evidence-files"), "clinic-list.xlsx")
     page.screenshot(path=str(tmp_path / "two-files-added.png"), full_page=True)
     _see(page.get_by_test_id("claim-total"), "£250.00")
-    page.get_by_role("button", name="Submit claim").click()
+    page.get_by_role("button", name="Continue").click()
     summary = _error_summary(page)
     _see(summary, "Enter the units for Follow-up of raised risk (0 if none)")
     assert_accessible(page)
@@ -206,9 +224,29 @@ def test_two_step_claim_with_a_pdf_through_every_approval(browser, live_server, 
     page.get_by_text("The rules used and their sources").click()
     _see(page.locator("body"), "units \u00d7 tariff, rounded half up to the penny")
     assert_accessible(page)
+    # Check your answers: the lines, values, files and total, each with a Change link.
+    page.get_by_role("button", name="Continue").click()
+    _see(page.locator("h1"), "Check your answers before submitting your claim")
+    _see(page.get_by_test_id("check-lines"), "£300.00")
+    _see(page.get_by_test_id("check-evidence"), "health-checks-october.pdf")
+    _see(page.get_by_test_id("check-next"), "provider approver")
+    page.screenshot(path=str(tmp_path / "check-your-answers.png"), full_page=True)
+    assert_accessible(page)
+    # Not ticking the declaration submits nothing and says why.
     page.get_by_role("button", name="Submit claim").click()
+    _see(_error_summary(page), "Confirm that the information in this claim is accurate")
+    assert_accessible(page)
+    _error_summary(page).get_by_role("link").first.click()
+    expect(page.get_by_label(DECLARATION)).to_be_focused()
+    page.get_by_label(DECLARATION).check()
+    page.get_by_role("button", name="Submit claim").click()
+    _see(page.locator(".nhsuk-panel"), "Claim submitted")
+    _see(page.locator(".nhsuk-panel"), f"CLM-{int(claim_id):06d}")
+    _see(page.get_by_test_id("claim-next"), "provider approver")
+    page.screenshot(path=str(tmp_path / "claim-submitted.png"), full_page=True)
+    assert_accessible(page)
+    page.get_by_role("link", name="View the claim").click()
     _see(page.get_by_test_id("claim-status"), "Awaiting provider approval")
-    _see(page.locator("body"), "You submitted")
     assert_accessible(page)
     page.context.close()
 
@@ -246,7 +284,7 @@ def test_one_step_claim_goes_to_the_commissioner_is_declined_and_resubmitted(
     claim_id = _start_claim(page, code)
     page.get_by_label("NHS Health Check (HC1)").fill("12")
     page.get_by_label("Follow-up of raised risk (HC2)").fill("0")
-    page.get_by_role("button", name="Submit claim").click()
+    _check_and_submit(page)
     # No provider approval step in a one-step practice.
     _see(page.get_by_test_id("claim-status"), "Awaiting commissioner review")
     page.context.close()
@@ -274,7 +312,12 @@ def test_one_step_claim_goes_to_the_commissioner_is_declined_and_resubmitted(
     assert_accessible(page)
     page.get_by_role("link", name="Change and resubmit").click()
     page.get_by_label("NHS Health Check (HC1)").fill("10")
+    page.get_by_role("button", name="Continue").click()
+    _see(page.locator("h1"), "Check your answers before resubmitting your claim")
+    page.get_by_label(DECLARATION).check()
     page.get_by_role("button", name="Submit claim").click()
+    _see(page.locator(".nhsuk-panel"), "Claim resubmitted")
+    page.get_by_role("link", name="View the claim").click()
     _see(page.get_by_test_id("claim-status"), "Awaiting commissioner review")
     _see(page.get_by_test_id("claim-history"), "round 2")
     _see(page.get_by_test_id("claim-value"), "£250.00")
@@ -305,7 +348,7 @@ def test_evidence_required_by_the_scheme_is_listed_before_submission(
     _start_claim(page, code)
     page.get_by_label("NHS Health Check (HC1)").fill("1")
     page.get_by_label("Follow-up of raised risk (HC2)").fill("1")
-    page.get_by_role("button", name="Submit claim").click()
+    page.get_by_role("button", name="Continue").click()
     summary = _error_summary(page)
     _see(summary, "Add an evidence file: this scheme needs evidence with every claim")
     summary.get_by_role("link").first.click()
@@ -346,7 +389,7 @@ def test_the_provider_approver_returns_a_claim_and_the_practice_withdraws_it(
     claim_id = _start_claim(page, code)
     page.get_by_label("NHS Health Check (HC1)").fill("3")
     page.get_by_label("Follow-up of raised risk (HC2)").fill("1")
-    page.get_by_role("button", name="Submit claim").click()
+    _check_and_submit(page, accessible=True)
     _see(page.get_by_test_id("claim-status"), "Awaiting provider approval")
     page.context.close()
 
@@ -422,5 +465,29 @@ def test_files_for_a_part_of_the_claim_when_the_scheme_asks_per_component(
     files = page.get_by_test_id("evidence-files")
     expect(files.get_by_text("For Follow-up of raised risk")).to_have_count(2)
     page.screenshot(path=str(tmp_path / "files-per-component.png"), full_page=True)
+    assert_accessible(page)
+    page.context.close()
+
+
+def test_removing_a_file_asks_first(browser, live_server, live_app, tmp_path):
+    code, _ = fresh_scheme(live_app, "Y90002", AISHA)
+    page = _as(browser, live_server, AISHA)
+    _start_claim(page, code)
+    pdf = tmp_path / "wrong-month.pdf"
+    pdf.write_bytes(samples.pdf())
+    page.locator('input[type="file"][name="evidence-file"]').set_input_files(str(pdf))
+    page.get_by_role("button", name=re.compile("^Upload file")).click()
+    _see(page.get_by_test_id("evidence-files"), "wrong-month.pdf")
+    page.get_by_label("NHS Health Check (HC1)").fill("7")
+    page.get_by_role("button", name=re.compile("^Remove")).click()
+    _see(page.locator("h1"), "Are you sure you want to remove wrong-month.pdf?")
+    assert_accessible(page)
+    page.get_by_role("link", name="No, keep it").click()
+    _see(page.get_by_test_id("evidence-files"), "wrong-month.pdf")
+    expect(page.get_by_label("NHS Health Check (HC1)")).to_have_value("7")  # saved on the way
+    page.get_by_role("button", name=re.compile("^Remove")).click()
+    page.get_by_role("button", name="Yes, remove it").click()
+    _see(page.locator("body"), "File removed: wrong-month.pdf")
+    expect(page.get_by_test_id("evidence-files")).to_have_count(0)
     assert_accessible(page)
     page.context.close()

@@ -141,6 +141,16 @@ def _list_form(browser, query: str = ""):
     return page, re.findall(r'name="claim" type="checkbox" value="(\d+:\d+)"', body)
 
 
+def _confirm(browser, confirmation):
+    """Post the confirmation page's form (its hidden fields): the approval itself."""
+    body = confirmation.get_data(as_text=True)
+    form = body.split('action="/claims/bulk-approval"', 1)[1].split("</form>", 1)[0]
+    data: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form):
+        data.setdefault(name, []).append(html.unescape(value))
+    return browser.post("/claims/bulk-approval", data=data)
+
+
 def test_ticked_claims_are_approved_from_the_list(app, db_session, one_step):
     claims = waiting_claims(db_session, one_step.icb, 3)
     browser = signed_in(app, one_step.tier_1)
@@ -158,6 +168,18 @@ def test_ticked_claims_are_approved_from_the_list(app, db_session, one_step):
             "filter": "",
         },
     )
+    # Asked first: how many claims and their total value; nothing approved yet.
+    assert response.status_code == 200
+    body = text(response)
+    assert "Are you sure you want to approve 3 claims?" in body
+    total = sum(c.value for c in claims)
+    assert f"£{total:,.2f}" in body
+    assert "1 of them changed since you selected them" in body
+    db_session.expire_all()
+    assert [db_session.get(Claim, c.id).status for c in claims[1:]] == [
+        S.AWAITING_COMMISSIONER_REVIEW
+    ] * 2
+    response = _confirm(browser, response)
     assert response.status_code == 200
     body = text(response)
     assert "2 claims approved, 1 not approved." in body
@@ -187,6 +209,10 @@ def test_all_claims_on_the_filter_are_resolved_on_the_server(app, db_session, on
         },
     )
     body = text(response)
+    assert "Are you sure you want to approve 3 claims?" in body
+    assert elsewhere.reference not in body
+    assert draft.reference not in body
+    body = text(_confirm(browser, response))
     assert "3 claims approved, 0 not approved." in body
     db_session.expire_all()
     assert {db_session.get(Claim, c.id).status for c in claims} == {S.AWAITING_PAYMENT_APPROVAL}
@@ -231,3 +257,16 @@ def test_events_record_each_approval_once(db_session, one_step):
         )
     ).all()
     assert len(events) == 2
+
+
+def test_the_confirmation_counts_only_claims_the_approver_may_see(db_session, one_step):
+    from claims_portal.claims.services.bulk import selection
+
+    claims = waiting_claims(db_session, one_step.icb, 2)
+    elsewhere = at_tier_1(db_session, claim_scene(two_step=False))
+    targets = [(c.id, c.version) for c in [*claims, elsewhere]]
+    chosen = selection(db_session, one_step.tier_1, A.TIER_1_APPROVE, targets)
+    assert [item.claim_id for item in chosen.items] == sorted(c.id for c in claims)
+    assert chosen.total == sum(c.value for c in claims)
+    assert not any(item.changed for item in chosen.items)
+    assert {c.status for c in claims} == {S.AWAITING_COMMISSIONER_REVIEW}  # nothing approved

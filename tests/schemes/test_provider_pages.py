@@ -48,7 +48,12 @@ def test_accepting_shows_the_claim_windows(client, db_session, ours, offer, toda
     assert "How many invitations were sent?" in page
     assert "£25.00" in page
     assert "You can claim once the offer is active" in page
-    response = client.post(f"{url}/accept", data={"csrf_token": csrf_token(client.get(url))})
+    # Asked first: the offer stays pending until the person says yes.
+    question = client.get(f"{url}/accept")
+    assert "Are you sure you want to accept NHS health checks?" in question.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Offer, offer.id).status is OfferStatus.PENDING
+    response = client.post(f"{url}/accept", data={"csrf_token": csrf_token(question)})
     assert response.headers["Location"] == url
     page = _page(client, url)
     assert "You accepted NHS health checks" in page
@@ -72,6 +77,7 @@ def test_rejecting_with_a_reason_then_asking_again(client, db_session, ours, off
     url = f"/schemes/{offer.scheme_id}"
     form = client.get(f"{url}/reject")
     assert form.status_code == 200
+    assert "Are you sure you want to reject NHS health checks?" in form.get_data(as_text=True)
     response = client.post(
         f"{url}/reject", data={"reason": "No nurse until spring", "csrf_token": csrf_token(form)}
     )
@@ -84,6 +90,15 @@ def test_rejecting_with_a_reason_then_asking_again(client, db_session, ours, off
     db_session.expire_all()
     assert db_session.get(Offer, offer.id).status is OfferStatus.RE_REQUESTED
     assert "You asked for this offer again" in _page(client, url)
+
+
+def test_an_offer_answered_meanwhile_is_not_asked_about(client, db_session, ours, offer):
+    offer.status = OfferStatus.REJECTED  # answered by a colleague since the page was shown
+    db_session.commit()
+    sign_in(client, ours.provider.email)
+    response = client.get(f"/schemes/{offer.scheme_id}/accept")
+    assert response.status_code == 409
+    assert "it can no longer be accepted" in response.get_data(as_text=True)
 
 
 def test_a_too_long_reason_shows_the_error_summary(client, ours, offer):
@@ -107,6 +122,7 @@ def test_users_who_cannot_answer_offers_only_see_them(client, db_session, ours, 
     assert "waiting for an answer" in page
     token = csrf_token(client.get("/"))
     assert client.post(f"{url}/accept", data={"csrf_token": token}).status_code == 403
+    assert client.get(f"{url}/accept").status_code == 403
     assert client.get(f"{url}/reject").status_code == 403
     db_session.expire_all()
     assert db_session.get(Offer, offer.id).status is OfferStatus.PENDING

@@ -20,8 +20,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
@@ -33,6 +35,7 @@ from claims_portal.claims.services._common import (
     ClaimError,
     ClaimNotFound,
     ClaimRefused,
+    can_view,
 )
 from claims_portal.claims.services.lifecycle import transition
 from claims_portal.claims.services.settings import ClaimsSettings
@@ -234,3 +237,63 @@ def _approve_one(
         return Outcome(claim_id, reference, True, claim.status)
     status = claim.status if claim is not None else None
     return Outcome(claim_id, reference, False, status, failure, reason)
+
+
+# --- The confirmation before a bulk approval -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selected:
+    """A claim of a bulk approval as the confirmation shows it, with its value now."""
+
+    claim_id: int
+    reference: str
+    provider: str
+    value: Decimal | None
+    #: The version selected (from the list, or now for "all on this filter").
+    version: int
+    #: Changed since it was selected (another version, or no longer at the step): it will
+    #: be reported as not approved, saying why.
+    changed: bool
+
+
+@dataclass
+class Selection:
+    action: ClaimAction
+    items: list[Selected] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((item.value or Decimal(0) for item in self.items), Decimal(0))
+
+
+def selection(
+    session: DbSession, actor: User, action: ClaimAction, targets: Sequence[tuple[int, int]]
+) -> Selection:
+    """The claims of ``targets`` that ``actor`` may see, how many and their total value, for
+    the confirmation before :func:`bulk_approve`. Reads only; claims the actor may not see
+    are left out (they would not be found). Raises ``ValueError`` as :func:`bulk_approve`."""
+    step = step_for(action)
+    if step is None:
+        raise ValueError(f"{action} cannot be given in bulk")
+    versions: dict[int, int] = {}
+    for claim_id, version in targets:
+        versions.setdefault(claim_id, version)
+    if len(versions) > MAX_BULK:
+        raise ValueError(f"at most {MAX_BULK} claims can be approved at once")
+    claims = session.scalars(
+        select(Claim)
+        .where(Claim.id.in_(list(versions)))
+        .options(selectinload(Claim.provider))
+        .order_by(Claim.id)
+    ).all()
+    result = Selection(action)
+    for claim in claims:
+        if not can_view(actor, claim):
+            continue
+        seen = versions[claim.id]
+        changed = claim.version != seen or claim.status is not step.from_status
+        result.items.append(
+            Selected(claim.id, claim.reference, claim.provider.name, claim.value, seen, changed)
+        )
+    return result

@@ -3,8 +3,10 @@ spreadsheet (tier 1 commissioners).
 
 Bulk approval posts the ticked claims (``<id>:<version>`` each, the version the list
 showed) or "all claims on this filter" (the list's query string, resolved here to the claims
-at the chosen step, with the versions they have now). The result page lists what was
-approved and, for each claim that was not, why.
+at the chosen step, with the versions they have now). A confirmation shows how many claims
+and their total value first, and posts exactly those claims and versions again
+(``confirmed``). The result page lists what was approved and, for each claim that was not,
+why.
 """
 
 from __future__ import annotations
@@ -66,7 +68,10 @@ def bulk_approve() -> ResponseReturnValue:
         )
     else:
         targets = _targets()[: bulk_services.MAX_BULK]
-    if not targets:
+    selection = None
+    if request.form.get("confirmed") != "1":  # ask first: how many claims, and their value
+        selection = bulk_services.selection(db.session, user, step.action, targets)
+    if not targets or (selection is not None and not selection.items):
         return render_template(
             "claims/bulk_result.html",
             result=None,
@@ -74,6 +79,14 @@ def bulk_approve() -> ResponseReturnValue:
             back=_back(chosen),
             problems=[Problem("Select at least one claim to approve")],
         ), 400
+    if selection is not None:
+        return render_template(
+            "claims/bulk_confirm.html",
+            selection=selection,
+            step=step,
+            filter=request.form.get("filter", ""),
+            back=_back(chosen),
+        )
     result = bulk_services.bulk_approve(
         db.session, user, step.action, targets, base_url=base_url(), settings=claims_settings()
     )
