@@ -39,7 +39,6 @@ _DONE = {
     ClaimAction.FINANCE_DECLINE: "You declined {ref}. It has gone back to {provider}.",
     ClaimAction.PROVIDER_RETURN: "You returned {ref} to the practice.",
     ClaimAction.WITHDRAW: "You withdrew {ref}.",
-    ClaimAction.SUBMIT: "You submitted {ref}. It is now {status}.",
 }
 
 
