@@ -15,7 +15,9 @@ pytestmark = pytest.mark.browser
 
 def test_demo_user_signs_in_sees_organisation_and_signs_out(page, browser, live_server):
     page.goto("/")
-    expect(page).to_have_url(re.compile(r"/sign-in\?next=%2F$"))
+    # A first visit to the home page is a plain sign-in page: no "next", no banner.
+    expect(page).to_have_url(re.compile(r"/sign-in$"))
+    expect(page.locator(".nhsuk-notification-banner")).to_have_count(0)
     assert_accessible(page)
 
     sign_in_as(page, "sarah.bennett@example.nhs.net", DEMO_PASSWORD)
