@@ -348,9 +348,7 @@ class ClaimEvidence(db.Model):  # type: ignore[name-defined,misc]
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: The component the file is evidence for (one of the claim's lines), when the scheme
     #: asks for evidence per component; null for a file about the whole claim.
-    component_id: Mapped[int | None] = mapped_column(
-        ForeignKey("scheme_component.id"), index=True
-    )
+    component_id: Mapped[int | None] = mapped_column(ForeignKey("scheme_component.id"), index=True)
 
     claim: Mapped[Claim] = relationship(back_populates="evidence")
     component: Mapped[Component | None] = relationship()

@@ -29,9 +29,7 @@ def _limit_health_checks(app: Any, code: str, limit: int) -> None:
         db.session.remove()
 
 
-def test_the_limit_on_save_and_the_value_in_plain_words(
-    browser, live_app, live_server, tmp_path
-):
+def test_the_limit_on_save_and_the_value_in_plain_words(browser, live_app, live_server, tmp_path):
     code, _name = fresh_scheme(live_app, "Y90002", AISHA)
     _limit_health_checks(live_app, code, 150)
     page = _as(browser, live_server, AISHA)
