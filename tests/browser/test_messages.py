@@ -96,7 +96,7 @@ def test_an_offer_to_the_pcn_is_answered_there_and_the_icb_is_told(browser, live
     page.get_by_test_id("offers-to-answer").get_by_role("link").first.click()
     page.get_by_role("link", name="Reject offer").click()
     page.get_by_label(re.compile("Why are you rejecting")).fill("The PCN does not cover care homes")
-    page.get_by_role("button", name="Reject offer").click()
+    page.get_by_role("button", name="Yes, reject the offer").click()
     _see(page.locator("body"), "You rejected")
     _shot(page, "pcn-rejected")
     page.context.close()
