@@ -44,9 +44,10 @@ def _build_and_publish(page, code: str, name: str) -> str:
     page.locator("#code").fill(code)
     page.locator("#name").fill(name)
     page.locator("#description").fill("Made by the browser test")
-    page.locator("#financial_year").select_option("2026/27")
-    page.locator("#start_date").fill("2026-04-01")
-    page.locator("#end_date").fill("2027-03-31")
+    year = financial_year_start(today())  # the financial year of the moment the suite runs as
+    page.locator("#financial_year").select_option(f"{year}/{(year + 1) % 100:02d}")
+    page.locator("#start_date").fill(f"{year}-04-01")
+    page.locator("#end_date").fill(f"{year + 1}-03-31")
     page.locator("#claim_frequency").select_option("MONTHLY")
     page.locator("#paycode").fill("E2E01")
     # Inline component (Flask-Admin's "Add" button, bound by the CSP-safe script).
@@ -55,7 +56,7 @@ def _build_and_publish(page, code: str, name: str) -> str:
     page.locator("#components-0-name").fill("Health check")
     page.locator("#components-0-unit_label").fill("health check completed")
     page.locator("#components-0-new_unit_value").fill("25.00")
-    page.locator("#components-0-new_effective_from").fill("2026-04-01")
+    page.locator("#components-0-new_effective_from").fill(f"{year}-04-01")
     page.get_by_role("button", name="Save", exact=True).click()
     panel = page.get_by_test_id("scheme-panel")
     _see(panel, f"{code} is Draft")
@@ -107,9 +108,9 @@ def test_icb_builds_publishes_and_offers_a_scheme_the_practice_accepts(page, bro
     page.get_by_role("button", name="Yes, accept the offer").click()
     _see(page.locator("body"), f"You accepted {name}")
     windows = page.locator("table").filter(has_text="Window opens")
-    _see(windows, "October 2026")
+    _see(windows, f"October {financial_year_start(today())}")
     text = windows.inner_text()
-    assert "October 2026" in text
+    assert f"October {financial_year_start(today())}" in text
     assert re.search(r"Open", text) or re.search(r"Upcoming", text)
     assert "Not claimed" in text
     assert_accessible(page)
