@@ -9,6 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from claims_portal.audit.models import AuditEvent
+from claims_portal.clock import today
+from claims_portal.schemes.demo import financial_year_start
 from claims_portal.schemes.models import (
     ClaimFrequency,
     Offer,
@@ -21,13 +23,18 @@ from tests.admin.helpers import post
 from tests.factories.schemes import ComponentFactory, SchemeFactory, ready_scheme
 from tests.helpers import csrf_token, sign_in
 
+#: The financial year of the moment the suite runs as (``--today``): the admin offers the
+#: years around it.
+YEAR = financial_year_start(today())
+YEAR_LABEL = f"{YEAR}/{(YEAR + 1) % 100:02d}"
+
 SCHEME_FORM = {
     "code": "les-hc-2627",
     "name": "NHS health checks",
     "description": "Checks for people aged 40 to 74",
-    "financial_year": "2026/27",
-    "start_date": "2026-04-01",
-    "end_date": "2027-03-31",
+    "financial_year": YEAR_LABEL,
+    "start_date": f"{YEAR}-04-01",
+    "end_date": f"{YEAR + 1}-03-31",
     "claim_frequency": "MONTHLY",
     "window_days": "30",
     "evidence_requirement": "NOT_REQUIRED",
@@ -38,7 +45,7 @@ SCHEME_FORM = {
     "components-0-unit_label": "health check completed",
     "components-0-max_units_per_claim": "200",
     "components-0-new_unit_value": "25.50",
-    "components-0-new_effective_from": "2026-04-01",
+    "components-0-new_effective_from": f"{YEAR}-04-01",
     "questions-0-text": "How many invitations were sent?",
     "questions-0-kind": "NUMBER",
     "questions-0-required": "y",
@@ -128,10 +135,12 @@ def test_publish_shows_every_problem(client, db_session, ours):
 
 def test_create_form_errors_come_back_from_the_service(client, db_session, ours):
     sign_in(client, ours.admin.email)
-    data = {**SCHEME_FORM, "commissioner_id": ours.icb.id, "end_date": "2027-05-31"}
+    data = {**SCHEME_FORM, "commissioner_id": ours.icb.id, "end_date": f"{YEAR + 1}-05-31"}
     response = post(client, "/admin/schemes/new/", data)
     assert response.status_code == 200
-    assert "inside the financial year 2026/27" in html.unescape(response.get_data(as_text=True))
+    assert f"inside the financial year {YEAR_LABEL}" in html.unescape(
+        response.get_data(as_text=True)
+    )
     assert db_session.scalar(select(Scheme).where(Scheme.code == "LES-HC-2627")) is None
 
 
