@@ -21,12 +21,24 @@ def audit_group() -> None:
     """Inspect the audit trail."""
 
 
+@audit_group.command("seal")
+@with_appcontext
+def audit_seal() -> None:
+    """Chain the committed audit events that have no seal yet (those of CLI commands, of a
+    request whose own seal failed); safe to run at any time, by a scheduler."""
+    from claims_portal.audit.services import seal_and_commit
+
+    count = seal_and_commit(db.session)
+    click.echo(f"Sealed {count} audit event{'' if count == 1 else 's'}.")
+
+
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Check every audit event's hash chain, and the trail against its anchors
-    (AUDIT_ANCHOR_TARGET); exit 1 at the first broken link or missing event."""
-    from claims_portal.audit.services import verify_chain
+    """Seal what is left, then check every seal's hash and link against its event, the
+    chain against its anchors (AUDIT_ANCHOR_TARGET), and that no event is left unsealed;
+    exit 1 at the first broken link or missing event."""
+    from claims_portal.audit.services import seal_and_commit, verify_chain
     from claims_portal.audit.services.anchors import AnchorError, anchor_target_from_config
 
     try:
@@ -35,6 +47,7 @@ def audit_verify() -> None:
     except AnchorError as exc:
         click.echo(f"Audit trail NOT VERIFIED: {exc}.", err=True)
         sys.exit(1)
+    seal_and_commit(db.session)
     report = verify_chain(db.session, anchors)
     if not report.ok:
         _report_broken(report)
@@ -55,16 +68,18 @@ def audit_verify() -> None:
 @audit_group.command("anchor")
 @with_appcontext
 def audit_anchor() -> None:
-    """Verify the trail, then record its newest event's id and hash outside the database
-    (AUDIT_ANCHOR_TARGET), so that `audit verify` can tell if events are removed later."""
+    """Seal what is left, verify the trail, then record its newest seal's event id, hash and
+    position outside the database (AUDIT_ANCHOR_TARGET), so that `audit verify` can tell if
+    events are removed later."""
     from claims_portal import clock
-    from claims_portal.audit.services import verify_chain
+    from claims_portal.audit.services import seal_and_commit, verify_chain
     from claims_portal.audit.services.anchors import Anchor, AnchorError, anchor_target_from_config
 
     try:
         target = anchor_target_from_config(current_app.config)
         if target is None:
             raise AnchorError("AUDIT_ANCHOR_TARGET is not set (a file path or s3://bucket/prefix)")
+        seal_and_commit(db.session)
         report = verify_chain(db.session, target.read())
         if not report.ok:
             _report_broken(report, anchoring=True)

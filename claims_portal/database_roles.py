@@ -5,8 +5,8 @@ connects as another login role (``DATABASE_URL``) given exactly the privileges b
 ``claims-portal db grant-app-role NAME``, run as the owner. Owning no table, the
 application's role cannot disable, drop or replace the triggers that keep ``audit_event``
 append-only, nor alter or drop any table; holding neither UPDATE, DELETE nor TRUNCATE on
-``audit_event``, it cannot change or remove events either (PostgreSQL checks privileges
-before any trigger runs).
+``audit_event`` and ``audit_seal``, it cannot change or remove events or seals either
+(PostgreSQL checks privileges before any trigger runs).
 
 The statements are idempotent: each table's privileges are revoked and granted afresh, so
 running the command again after a migration brings every table to exactly this policy.
@@ -25,12 +25,13 @@ from sqlalchemy import Connection, text
 #: Privileges on every table of the schema but those named in ``TABLE_PRIVILEGES``.
 DEFAULT_TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
-#: Tables the application may use less than the default: the audit trail is appended to
-#: and read, never changed; the migration version is only read; the page generation is
+#: Tables the application may use less than the default: the audit trail and its seals are
+#: appended to and read, never changed; the migration version is only read; the page generation is
 #: read by pages and moved on by the trigger every writer fires (triggers run with the
 #: writer's privileges).
 TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "audit_event": ("SELECT", "INSERT"),
+    "audit_seal": ("SELECT", "INSERT"),
     "alembic_version": ("SELECT",),
     "page_generation": ("SELECT", "UPDATE"),
 }

@@ -16,7 +16,10 @@ it dispatches, so views and services never commit or roll back by hand:
   refused request, and is said where it is used.
 
 Services flush only. Emails queued in the transaction are sent after the commit
-(``mail.services``; an ``after_request`` hook, which runs after this). A page stored by the
+(``mail.services``; an ``after_request`` hook, which runs after this). Audit events the
+request recorded are chained (sealed) right after its commit, in a short transaction of
+their own (``audit.services.seal``), so that no request holds the chain's lock while it
+works. A page stored by the
 page cache is stored only after its request committed (``core.page_cache`` finishes the unit
 of work itself before storing). Evidence files stored before their rows are written are
 deleted again by an :func:`after_rollback` callback. The admin is dispatched the same way
@@ -114,13 +117,30 @@ def finish(response: Response) -> None:
         work.committed = True
         _run(work.after_commit)
         return
+    from claims_portal.audit.services import recorded_event_ids
+
+    recorded = recorded_event_ids(db.session)
     try:
         db.session.commit()
     except BaseException:
         _roll_back(work)
         raise
     work.committed = True
+    if recorded:
+        _seal(recorded)
     _run(work.after_commit)
+
+
+def _seal(recorded: list[int]) -> None:
+    """Chain the audit events the request committed, in a short transaction of its own.
+    Never fails the request: a seal that fails is logged, and the next one (or
+    ``claims-portal audit seal``) chains them."""
+    from claims_portal.audit.services import seal_and_commit
+
+    try:
+        seal_and_commit(db.session, recorded)
+    except Exception:
+        log.exception("unit of work: could not seal the audit events %s", recorded)
 
 
 def fail() -> None:

@@ -17,10 +17,12 @@ from claims_portal.organisations.models import Organisation
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     """One decision or change, never updated or deleted.
 
-    ``event_hash`` is the SHA-256 of this event's content together with ``previous_hash``,
-    the hash of the event before it, so the rows form a chain: changing, removing or
-    reordering a row breaks it (``claims-portal audit verify``). On PostgreSQL a trigger
-    refuses UPDATE, DELETE and TRUNCATE on this table.
+    Inserted by the transaction that made the decision, without taking any lock; chained
+    after that transaction commits by its :class:`AuditSeal`. On PostgreSQL a trigger refuses
+    UPDATE, DELETE and TRUNCATE on this table.
+
+    ``previous_hash`` and ``event_hash`` are the chain as events recorded before revision
+    0013 held it (copied to their seals then); newer events leave them empty.
     """
 
     __tablename__ = "audit_event"
@@ -44,8 +46,36 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(64))
-    previous_hash: Mapped[str] = mapped_column(String(64))
-    event_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    previous_hash: Mapped[str | None] = mapped_column(String(64))
+    event_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     actor: Mapped[User | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class AuditSeal(db.Model):  # type: ignore[name-defined,misc]
+    """An event's place in the chain, written by the sealer after the event committed.
+
+    ``position`` counts 1, 2, 3, ... without gaps: it, not the event's id, is the chain's
+    order (an event committed late is sealed late). ``event_hash`` is the SHA-256 of the
+    event's content together with ``previous_hash``, the seal before it's hash, so
+    changing, removing or reordering an event or a seal breaks the chain
+    (``claims-portal audit verify``). Never updated or deleted: on PostgreSQL a trigger
+    refuses UPDATE, DELETE and TRUNCATE.
+    """
+
+    __tablename__ = "audit_seal"
+
+    position: Mapped[int] = mapped_column(
+        BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(db.Integer, "sqlite"),
+        ForeignKey("audit_event.id"),
+        unique=True,
+    )
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    event_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sealed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    event: Mapped[AuditEvent] = relationship()

@@ -7,7 +7,6 @@ import ast
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from claims_portal.access.services.access_requests import ACCESS_REQUEST
 from claims_portal.access.services.tokens import INVITATION
@@ -19,7 +18,7 @@ from claims_portal.audit.actions import (
     recorded_names,
 )
 from claims_portal.audit.models import AuditEvent
-from claims_portal.audit.services import GENESIS_HASH, compute_hash, record_event, verify_chain
+from claims_portal.audit.services import record_event, seal_and_commit, verify_chain
 from claims_portal.claims.models import ClaimAction
 from claims_portal.claims.services.lifecycle import AUDIT_VERBS, audit_action
 from claims_portal.db import utcnow
@@ -105,8 +104,7 @@ def test_past_tenses_regular_and_irregular_are_accepted(action):
 
 
 def _recorded_long_ago(db_session, action: str, organisation) -> AuditEvent:
-    """An event as an older release recorded it (under a name no longer used), chained."""
-    previous = db_session.scalar(select(AuditEvent.event_hash).order_by(AuditEvent.id.desc()))
+    """An event as an older release recorded it (under a name no longer used)."""
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=None,
@@ -116,9 +114,7 @@ def _recorded_long_ago(db_session, action: str, organisation) -> AuditEvent:
         object_type="claim",
         object_id="1",
         reason="reason-of-the-old-event",
-        previous_hash=previous or GENESIS_HASH,
     )
-    event.event_hash = compute_hash(event)
     db_session.add(event)
     db_session.flush()
     return event
@@ -146,6 +142,7 @@ def test_the_audit_trail_shows_and_filters_old_events_by_todays_names(client, db
         organisation=ours.icb,
     )
     db_session.commit()
+    seal_and_commit(db_session)
     assert verify_chain(db_session).broken_event_id is None
     sign_in(client, ours.admin.email)
 

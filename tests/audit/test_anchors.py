@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, text
 
 from claims_portal import clock
-from claims_portal.audit.models import AuditEvent
-from claims_portal.audit.services import compute_hash, record_event, verify_chain
+from claims_portal.audit.models import AuditSeal
+from claims_portal.audit.services import compute_hash, record_event, seal_and_commit, verify_chain
 from claims_portal.audit.services.anchors import (
     Anchor,
     AnchorError,
@@ -30,14 +30,23 @@ def _events(session, count):
         for n in range(count)
     ]
     session.commit()
+    seal_and_commit(session)
     return events
 
 
+def _seal_of(session, event):
+    return session.scalar(select(AuditSeal).where(AuditSeal.event_id == event.id))
+
+
 def _as_owner(session, sql, **params):
-    """What only the owner can do: change the trail with its triggers off."""
-    session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
-    session.execute(text(sql), params)
-    session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+    """What only the owner can do: change the trail (statements separated by "; ") with its
+    triggers off."""
+    for table in ("audit_event", "audit_seal"):
+        session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+    for statement in sql.split("; "):
+        session.execute(text(statement), params)
+    for table in ("audit_event", "audit_seal"):
+        session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
     session.expire_all()
 
 
@@ -74,11 +83,13 @@ def test_anchor_appends_the_head_to_the_file_and_verify_reads_it(app, db_session
     result = _run(app, audit_anchor)
     assert result.exit_code == 0, result.output
     assert f"Anchored event {events[-1].id}" in result.output
-    count = db_session.scalar(select(text("count(*)")).select_from(AuditEvent))
+    count = db_session.scalar(select(text("count(*)")).select_from(AuditSeal))
+    newest = _seal_of(db_session, events[-1])
+    assert newest.position == count
     (line,) = anchor_file.read_text().splitlines()
     recorded = json.loads(line)
     assert recorded["event_id"] == events[-1].id
-    assert recorded["event_hash"] == events[-1].event_hash
+    assert recorded["event_hash"] == newest.event_hash
     assert recorded["count"] == count
     assert dt.datetime.fromisoformat(recorded["anchored_at"]) <= clock.now()
 
@@ -94,7 +105,11 @@ def test_removing_the_newest_events_after_an_anchor_is_detected(app, owner_db_se
     ids = [event.id for event in _events(owner_db_session, 4)]
     assert _run(app, audit_anchor).exit_code == 0
     assert _run(app, audit_verify).exit_code == 0
-    _as_owner(owner_db_session, "DELETE FROM audit_event WHERE id >= :id", id=ids[2])
+    _as_owner(
+        owner_db_session,
+        "DELETE FROM audit_seal WHERE event_id >= :id; DELETE FROM audit_event WHERE id >= :id",
+        id=ids[2],
+    )
     assert verify_chain(owner_db_session).ok  # the chain alone cannot tell
     result = _run(app, audit_verify)
     assert result.exit_code == 1
@@ -109,12 +124,14 @@ def test_a_rewritten_event_whose_hash_was_recomputed_is_detected(
     events = _events(owner_db_session, 2)
     assert _run(app, audit_anchor).exit_code == 0
     newest = events[-1]
+    previous = _seal_of(owner_db_session, newest).previous_hash
     owner_db_session.expunge(newest)  # a copy to forge from, never flushed
     newest.reason = "never happened"
-    forged = compute_hash(newest)
+    forged = compute_hash(newest, previous)
     _as_owner(
         owner_db_session,
-        "UPDATE audit_event SET reason = 'never happened', event_hash = :hash WHERE id = :id",
+        "UPDATE audit_event SET reason = 'never happened' WHERE id = :id; "
+        "UPDATE audit_seal SET event_hash = :hash WHERE event_id = :id",
         hash=forged,
         id=newest.id,
     )
@@ -126,11 +143,12 @@ def test_a_rewritten_event_whose_hash_was_recomputed_is_detected(
 
 def test_events_removed_before_an_anchored_one_are_counted(db_session):
     events = _events(db_session, 3)
-    total = len(db_session.scalars(select(AuditEvent.id)).all())
+    newest = _seal_of(db_session, events[-1])
+    total = newest.position
     at = clock.now()
-    ok = Anchor(events[-1].id, events[-1].event_hash, total, at, "here")
+    ok = Anchor(events[-1].id, newest.event_hash, total, at, "here")
     assert verify_chain(db_session, [ok]).anchors_checked == 1
-    more = Anchor(events[-1].id, events[-1].event_hash, total + 1, at, "here")
+    more = Anchor(events[-1].id, newest.event_hash, total + 1, at, "here")
     report = verify_chain(db_session, [ok, more])
     assert report.broken_event_id == events[-1].id
     assert f"{total} events lead up to it, but {total + 1} did" in report.problem
@@ -148,7 +166,7 @@ def test_a_broken_chain_is_not_anchored(app, owner_db_session, anchor_file):
 
 
 def test_an_empty_trail_is_not_anchored(app, owner_db_session, anchor_file):
-    _as_owner(owner_db_session, "DELETE FROM audit_event")
+    _as_owner(owner_db_session, "DELETE FROM audit_seal; DELETE FROM audit_event")
     result = _run(app, audit_anchor)
     assert result.exit_code == 0, result.output
     assert "nothing anchored" in result.output
@@ -198,7 +216,10 @@ def test_each_anchor_is_a_new_s3_object(app, db_session, anchor_bucket):
     assert keys[1].startswith(f"{PREFIX}{second.id:020d}-")
     assert f"s3://{BUCKET}/{keys[1]}" in result.output
     body = json.loads(anchor_bucket.get_object(Bucket=BUCKET, Key=keys[1])["Body"].read())
-    assert (body["event_id"], body["event_hash"]) == (second.id, second.event_hash)
+    assert (body["event_id"], body["event_hash"]) == (
+        second.id,
+        _seal_of(db_session, second).event_hash,
+    )
     head = anchor_bucket.head_object(Bucket=BUCKET, Key=keys[1])
     assert head["ServerSideEncryption"] == "aws:kms"
     result = _run(app, audit_verify)
@@ -208,13 +229,14 @@ def test_each_anchor_is_a_new_s3_object(app, db_session, anchor_bucket):
 
 def test_an_s3_anchor_is_never_overwritten(app, db_session, anchor_bucket):
     event = _events(db_session, 1)[-1]
+    event_hash = _seal_of(db_session, event).event_hash
     target = anchor_target_from_config(app.config)
     assert isinstance(target, S3AnchorTarget)
-    anchor = Anchor(event.id, event.event_hash, 1, clock.now())
+    anchor = Anchor(event.id, event_hash, 1, clock.now())
     target.record(anchor)
     (key,) = _keys(anchor_bucket)
     original = anchor_bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read()
-    later = Anchor(event.id, event.event_hash, 1, anchor.anchored_at)  # the same key
+    later = Anchor(event.id, event_hash, 1, anchor.anchored_at)  # the same key
     with pytest.raises(AnchorError, match="never overwritten"):
         target.record(later)
     assert anchor_bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read() == original
@@ -228,7 +250,11 @@ def test_removing_the_newest_events_is_detected_from_s3_anchors(
     assert _run(app, audit_anchor).exit_code == 0
     anchor_bucket.put_object(Bucket=BUCKET, Key=f"{PREFIX}README.txt", Body=b"not an anchor")
     assert _run(app, audit_verify).exit_code == 0
-    _as_owner(owner_db_session, "DELETE FROM audit_event WHERE id = :id", id=newest)
+    _as_owner(
+        owner_db_session,
+        "DELETE FROM audit_seal WHERE event_id = :id; DELETE FROM audit_event WHERE id = :id",
+        id=newest,
+    )
     result = _run(app, audit_verify)
     assert result.exit_code == 1
     assert f"BROKEN at event {newest}: it is missing" in result.output

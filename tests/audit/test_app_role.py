@@ -8,11 +8,12 @@ and cannot do.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-from claims_portal.audit.services import record_event, verify_chain
+from claims_portal.audit.models import AuditSeal
+from claims_portal.audit.services import record_event, seal_and_commit, verify_chain
 from claims_portal.cli import grant_app_role_command
 from claims_portal.database_roles import TABLE_PRIVILEGES, app_role_statements
 from tests.helpers import APP_ROLE
@@ -42,6 +43,12 @@ LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$
         "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
         "SET session_replication_role = replica",  # would skip every trigger
         "CREATE TABLE audit_event_copy (id bigint)",
+        "UPDATE audit_seal SET event_hash = event_hash",
+        "DELETE FROM audit_seal",
+        "TRUNCATE audit_seal",
+        "ALTER TABLE audit_seal DISABLE TRIGGER USER",
+        "DROP TRIGGER audit_seal_no_update_or_delete ON audit_seal",
+        "DROP FUNCTION audit_seal_append_only() CASCADE",
         "ALTER TABLE page_generation DISABLE TRIGGER ALL",
         "DROP TRIGGER page_generation ON claim",
     ],
@@ -61,6 +68,12 @@ LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$
         "create-trigger",
         "replication-role",
         "create-table",
+        "update-seal",
+        "delete-seal",
+        "truncate-seal",
+        "disable-seal-triggers",
+        "drop-seal-trigger",
+        "drop-seal-trigger-function",
         "disable-generation-trigger",
         "drop-generation-trigger",
     ],
@@ -95,21 +108,30 @@ def test_the_application_role_appends_and_reads_events(db_session):
     first = record_event(db_session, action="test.happened", object_type="thing", object_id=1)
     second = record_event(db_session, action="test.happened", object_type="thing", object_id=2)
     db_session.commit()
-    assert second.previous_hash == first.event_hash
+    assert seal_and_commit(db_session) >= 2
+    seals = {
+        seal.event_id: seal
+        for seal in db_session.scalars(
+            select(AuditSeal).where(AuditSeal.event_id.in_([first.id, second.id]))
+        )
+    }
+    assert seals[second.id].previous_hash == seals[first.id].event_hash
     assert verify_chain(db_session).ok
 
 
-def test_privileges_on_audit_event_are_insert_and_select_only(db_session):
+@pytest.mark.parametrize("table", ["audit_event", "audit_seal"])
+def test_privileges_on_the_audit_trail_are_insert_and_select_only(db_session, table):
     granted = set(
         db_session.scalars(
             text(
                 "SELECT privilege_type FROM information_schema.role_table_grants "
-                "WHERE grantee = current_user AND table_name = 'audit_event'"
-            )
+                "WHERE grantee = current_user AND table_name = :table"
+            ),
+            {"table": table},
         )
     )
     assert granted == {"INSERT", "SELECT"}
-    assert TABLE_PRIVILEGES["audit_event"] == ("SELECT", "INSERT")
+    assert TABLE_PRIVILEGES[table] == ("SELECT", "INSERT")
 
 
 # --- claims-portal db grant-app-role ------------------------------------------------------
@@ -120,8 +142,9 @@ def test_the_grant_command_is_idempotent_and_prints_what_it_ran(app, owner_datab
     for _ in range(2):
         result = runner.invoke(grant_app_role_command, [APP_ROLE])
         assert result.exit_code == 0, result.output
-        assert f"GRANT SELECT, INSERT ON TABLE public.audit_event TO {APP_ROLE};" in result.output
-        assert "UPDATE" not in _lines_about(result.output, "audit_event")
+        for table in ("audit_event", "audit_seal"):
+            assert f"GRANT SELECT, INSERT ON TABLE public.{table} TO {APP_ROLE};" in result.output
+            assert "UPDATE" not in _lines_about(result.output, table)
         assert "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public" in result.output
     dry = runner.invoke(grant_app_role_command, [APP_ROLE, "--dry-run"])
     assert dry.exit_code == 0, dry.output

@@ -2,10 +2,12 @@
 
 The hash chain shows any event changed, removed or inserted before the newest one, but not
 the newest events removed from its end. ``claims-portal audit anchor`` therefore records
-the newest event's id and hash, and how many events there were, somewhere the database's
-users cannot rewrite (``AUDIT_ANCHOR_TARGET``); ``audit verify`` reads every anchor back
-and reports an anchored event that is missing, whose hash differs, or before which events
-are missing.
+the newest seal's event id and hash, and its position (how many events the chain held),
+somewhere the database's users cannot rewrite (``AUDIT_ANCHOR_TARGET``); ``audit verify``
+reads every anchor back and reports an anchored event that is missing, whose hash differs,
+or that is no longer at the same position (events before it removed or added). Anchors
+recorded before events were sealed after commit (revision 0013) counted events in id
+order, which is the position that revision gave them.
 
 Two targets:
 
@@ -44,11 +46,11 @@ class AnchorError(RuntimeError):
 
 @dataclass(frozen=True)
 class Anchor:
-    """The chain's head at one moment: its newest event and how many events it held."""
+    """The chain's head at one moment: its newest seal's event, hash and position."""
 
     event_id: int
     event_hash: str
-    #: Events with ids up to and including ``event_id``.
+    #: The seal's position: events chained up to and including ``event_id``.
     count: int
     #: Aware UTC.
     anchored_at: dt.datetime
