@@ -169,10 +169,6 @@ class BaseConfig:
 
     SERVICE_NAME = "Claims portal"
 
-    #: Rendered pages kept per worker until the data under them changes (core.page_cache);
-    #: 0 switches the cache off.
-    PAGE_CACHE_MAX_MB = 64
-
     @classmethod
     def from_environment(cls) -> dict[str, Any]:
         """Read this class's settings, overridden by environment variables of the same name."""

@@ -26,14 +26,11 @@ from sqlalchemy import Connection, text
 DEFAULT_TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 #: Tables the application may use less than the default: the audit trail and its seals are
-#: appended to and read, never changed; the migration version is only read; the page generation is
-#: read by pages and moved on by the trigger every writer fires (triggers run with the
-#: writer's privileges).
+#: appended to and read, never changed; the migration version is only read.
 TABLE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "audit_event": ("SELECT", "INSERT"),
     "audit_seal": ("SELECT", "INSERT"),
     "alembic_version": ("SELECT",),
-    "page_generation": ("SELECT", "UPDATE"),
 }
 
 

@@ -19,12 +19,10 @@ Services flush only. Emails queued in the transaction are sent after the commit
 (``mail.services``; an ``after_request`` hook, which runs after this). Audit events the
 request recorded are chained (sealed) right after its commit, in a short transaction of
 their own (``audit.services.seal``), so that no request holds the chain's lock while it
-works. A page stored by the
-page cache is stored only after its request committed (``core.page_cache`` finishes the unit
-of work itself before storing). Evidence files stored before their rows are written are
-deleted again by an :func:`after_rollback` callback. The admin is dispatched the same way
-(Flask-Admin commits its own writes; the unit of work then finds nothing left to do). CLI
-commands and demo loaders are not requests: they commit explicitly. The signed-in person's
+works. Evidence files stored before their rows are written are deleted again by an
+:func:`after_rollback` callback. The admin is dispatched the same way (Flask-Admin commits
+its own writes; the unit of work then finds nothing left to do). CLI commands and demo
+loaders are not requests: they commit explicitly. The signed-in person's
 ``last_seen_at`` (set by the user loader) is part of the request's unit of work: it is kept
 when the request commits, and written again by the person's next successful request when not.
 """

@@ -11,7 +11,6 @@ from flask_login import current_user
 from claims_portal import session_timeout
 from claims_portal.access import services as access_services
 from claims_portal.access.models import Membership, User
-from claims_portal.core import page_cache
 from claims_portal.db import utcnow
 from claims_portal.extensions import db, login_manager
 from claims_portal.organisations.models import Organisation
@@ -93,7 +92,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "access.sign_in"
     login_manager.session_protection = None  # the server-side session token does this job
     app.before_request(_start_request)
-    page_cache.init_app(app)  # stored pages are served before the organisation is resolved
     app.before_request(_resolve_organisation)
     # Signed-out requests go to sign in (a first visit with no message, an ended session
     # saying so and keeping a posted form); the timeout warning's settings.

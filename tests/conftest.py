@@ -20,7 +20,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from claims_portal.core.page_cache import page_cache
 from claims_portal.extensions import db
 from tests.helpers import (
     NetworkGuardError,
@@ -163,9 +162,6 @@ def _rolled_back_session(app: Flask, engine: Any) -> Iterator[Any]:
         )
     )
     event.listen(session.session_factory, "after_commit", _commit_point(connection))
-    cache = page_cache(app)
-    if cache is not None:
-        cache.clear()  # generations repeat between rolled-back tests
     original = db.session
     db.session = session
     try:
@@ -178,17 +174,14 @@ def _rolled_back_session(app: Flask, engine: Any) -> Iterator[Any]:
 
 
 def _commit_point(connection: Any) -> Any:
-    """What a real COMMIT does that releasing a savepoint does not: run the deferred
-    triggers (the page generation's) and end the transaction-local settings they keep."""
+    """What a real COMMIT does that releasing a savepoint does not: check the deferred
+    constraints."""
 
     def after_commit(session: Any) -> None:
         if session.get_nested_transaction() is not None:
             return  # a savepoint inside the request's own transaction
         connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
         connection.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
-        connection.exec_driver_sql(
-            "SELECT set_config('claims_portal.page_generation_bumped', '', true)"
-        )
 
     return after_commit
 

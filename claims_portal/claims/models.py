@@ -192,6 +192,12 @@ class Claim(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[intpk]
     #: The practice (or PCN, federation) claiming.
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: The commissioners the claim is made to, kept on the claim when it is started (from
+    #: the provider's place in the tree then, ``organisations.services.commissioners_of``):
+    #: the ICB and the sub-location above the provider. A commissioner's lists and tasks
+    #: are scoped by one of them, through an index, instead of walking the tree per query.
+    icb_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    sub_location_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"), index=True)
     window_id: Mapped[int] = mapped_column(ForeignKey("claim_window.id"), index=True)
     period_start: Mapped[dt.date] = mapped_column(Date)
@@ -460,3 +466,26 @@ class BulkUploadClaim(db.Model):  # type: ignore[name-defined,misc]
 #: this index gives a commissioner's first page of tens of thousands of claims without
 #: sorting them all (about 2 ms instead of 20 ms for 20,000 claims).
 Index("ix_claim_submitted_at_id", Claim.submitted_at, Claim.id)
+#: A commissioner's list in the default order, by its scope (``services.listing``): the
+#: first page of 100,000 claims read from the index's end.
+_REACHED = text("reached_commissioner_at IS NOT NULL")
+Index(
+    "ix_claim_icb_submitted",
+    Claim.icb_id,
+    Claim.submitted_at,
+    Claim.id,
+    postgresql_where=_REACHED,
+    sqlite_where=_REACHED,
+)
+Index(
+    "ix_claim_sub_location_submitted",
+    Claim.sub_location_id,
+    Claim.submitted_at,
+    Claim.id,
+    postgresql_where=_REACHED,
+    sqlite_where=_REACHED,
+)
+#: A list filtered by scheme and status (a scheme's claims waiting for tier 1, say).
+Index(
+    "ix_claim_scheme_status_submitted", Claim.scheme_id, Claim.status, Claim.submitted_at, Claim.id
+)

@@ -26,7 +26,6 @@ from wtforms.fields.choices import SelectChoice
 
 from claims_portal.core import bp
 from claims_portal.core.forms import SwitchOrganisationForm
-from claims_portal.core.page_cache import cached_page
 from claims_portal.extensions import db
 from claims_portal.request_context import CURRENT_ORGANISATION_KEY
 from claims_portal.routes import public, signed_in
@@ -34,7 +33,6 @@ from claims_portal.routes import public, signed_in
 
 @bp.get("/")
 @signed_in
-@cached_page
 def home() -> ResponseReturnValue:
     return render_template("core/home.html")
 

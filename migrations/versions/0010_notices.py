@@ -8,13 +8,38 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-from claims_portal.core.models import drop_trigger_sql, trigger_sql
 from claims_portal.db import UTCDateTime
 
 revision = "0010_notices"
 down_revision = "0009_lockouts_end"
 branch_labels = None
 depends_on = None
+
+
+# Frozen here (the page cache and its generation were removed in 0012): the trigger SQL as
+# it was at this revision, not imported from application code.
+def trigger_sql(table, dialect, update_of=()):
+    update = f"UPDATE OF {', '.join(update_of)}" if update_of else "UPDATE"
+    if dialect == "postgresql":
+        return [
+            f"CREATE CONSTRAINT TRIGGER page_generation AFTER INSERT OR {update} OR DELETE "
+            f"ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            f"EXECUTE FUNCTION page_generation_bump()"
+        ]
+    bump = "UPDATE page_generation SET generation = generation + 1 WHERE id = 1"
+    return [
+        f"CREATE TRIGGER page_generation_{table}_{name} AFTER {event} ON {table} BEGIN {bump}; END"
+        for name, event in (("insert", "INSERT"), ("update", update), ("delete", "DELETE"))
+    ]
+
+
+def drop_trigger_sql(table, dialect):
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS page_generation ON {table}"]
+    return [
+        f"DROP TRIGGER IF EXISTS page_generation_{table}_{event}"
+        for event in ("insert", "update", "delete")
+    ]
 
 
 def upgrade():

@@ -49,8 +49,7 @@ LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$
         "ALTER TABLE audit_seal DISABLE TRIGGER USER",
         "DROP TRIGGER audit_seal_no_update_or_delete ON audit_seal",
         "DROP FUNCTION audit_seal_append_only() CASCADE",
-        "ALTER TABLE page_generation DISABLE TRIGGER ALL",
-        "DROP TRIGGER page_generation ON claim",
+        "ALTER TABLE claim DISABLE TRIGGER ALL",
     ],
     ids=[
         "disable-user-triggers",
@@ -74,8 +73,7 @@ LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$
         "disable-seal-triggers",
         "drop-seal-trigger",
         "drop-seal-trigger-function",
-        "disable-generation-trigger",
-        "drop-generation-trigger",
+        "disable-claim-triggers",
     ],
 )
 def test_the_application_role_cannot_touch_the_audit_trail(db_session, statement):

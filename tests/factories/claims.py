@@ -21,6 +21,7 @@ from claims_portal.claims.models import Claim, ClaimLine, ClaimStatus
 from claims_portal.clock import today as clock_today
 from claims_portal.db import utcnow
 from claims_portal.organisations.models import ApprovalMode, Organisation
+from claims_portal.organisations.services import commissioners_of
 from claims_portal.schemes.models import (
     ClaimFrequency,
     ClaimWindow,
@@ -191,6 +192,10 @@ class ClaimFactory(BaseFactory):
         model = Claim
 
     provider = factory.SubFactory(PracticeFactory)
+    icb_id = factory.LazyAttribute(lambda claim: commissioners_of(claim.provider).icb_id)
+    sub_location_id = factory.LazyAttribute(
+        lambda claim: commissioners_of(claim.provider).sub_location_id
+    )
     scheme = factory.SubFactory(SchemeFactory, status=SchemeStatus.PUBLISHED)
     window = factory.SubFactory(ClaimWindowFactory, scheme=factory.SelfAttribute("..scheme"))
     period_start = factory.SelfAttribute("window.period_start")

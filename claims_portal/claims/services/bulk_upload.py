@@ -48,6 +48,7 @@ from claims_portal.formatting import long_date
 from claims_portal.mail.kinds import EmailKind
 from claims_portal.mail.services import enqueue
 from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.services import commissioners_of
 from claims_portal.schemes.models import (
     ClaimFrequency,
     ClaimWindow,
@@ -276,8 +277,11 @@ def _create_one(
     """A Draft claim for the row, submitted through the lifecycle (``BULK_SUBMIT``)."""
     scheme, window = parsed.option.scheme, parsed.option.window
     now = utcnow()
+    path = commissioners_of(row.provider)
     claim = Claim(
         provider_id=row.provider.id,
+        icb_id=path.icb_id,
+        sub_location_id=path.sub_location_id,
         scheme_id=scheme.id,
         window_id=window.id,
         period_start=window.period_start,

@@ -9,8 +9,9 @@ rows (one joined ``SELECT`` of the columns the table shows) and the count - howe
 rows there are; :func:`iter_rows` walks the whole filtered list in chunks for the exports
 (:func:`csv_chunks`, :func:`xlsx_file`).
 
-Providers "under" a commissioner are found with a recursive CTE (ICB -> sub-locations ->
-providers, whatever the depth), so scoping is part of the one query and works on SQLite too.
+A commissioner's claims are those whose ``icb_id`` or ``sub_location_id`` (kept on each
+claim when it is started) is the commissioner: one indexed predicate
+(:func:`commissioner_claims`), not a walk of the organisation tree in every query.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import IO, Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
@@ -41,7 +41,7 @@ from claims_portal.claims.services.filters import (
 )
 from claims_portal.db import DbSession
 from claims_portal.formatting import england, long_date, month_year
-from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.schemes.models import Offer, OfferStatus, Scheme
 
 PAGE_SIZE = 50
@@ -58,11 +58,13 @@ class ListScope:
     """Whose claims a list holds.
 
     ``side`` is ``provider`` (the organisation's own claims, drafts included) or
-    ``commissioner`` (claims that reached the commissioner, from providers under it).
+    ``commissioner`` (claims that reached the commissioner, from providers under it);
+    ``kind`` is the organisation's kind (which of a claim's commissioners it is).
     """
 
     side: str
     organisation_id: int
+    kind: OrganisationKind | None = None
 
     @property
     def is_commissioner(self) -> bool:
@@ -74,28 +76,29 @@ def scope_for(user: User, organisation: Organisation | None) -> ListScope:
     if organisation is None:
         raise ListNotAllowed
     if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
-        return ListScope("provider", organisation.id)
+        return ListScope("provider", organisation.id, organisation.kind)
     if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
-        return ListScope("commissioner", organisation.id)
+        return ListScope("commissioner", organisation.id, organisation.kind)
     raise ListNotAllowed
 
 
-@functools.lru_cache(maxsize=256)
-def providers_under(root_id: int) -> Any:
-    """``SELECT id`` of ``root_id`` and every organisation below it (recursive CTE; the
-    statement is cached per root: it is immutable and costs more to build than to run)."""
-    tree = select(Organisation.id).where(Organisation.id == root_id).cte("tree", recursive=True)
-    child = aliased(Organisation)
-    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
-    return select(tree.c.id)
+def commissioner_claims(organisation_id: int, kind: OrganisationKind | None) -> ColumnElement[bool]:
+    """Claims sent to this commissioner: by the claim's ICB or sub-location (indexed,
+    ``ix_claim_icb_submitted``, ``ix_claim_sub_location_submitted``); every claim for the
+    national commissioner."""
+    reached = Claim.reached_commissioner_at.is_not(None)
+    if kind is OrganisationKind.ICB:
+        return and_(Claim.icb_id == organisation_id, reached)
+    if kind is OrganisationKind.ICB_SUB_LOCATION:
+        return and_(Claim.sub_location_id == organisation_id, reached)
+    if kind is OrganisationKind.NATIONAL_COMMISSIONER:
+        return and_(true(), reached)
+    return false()
 
 
 def scoped(statement: Any, scope: ListScope) -> Any:
     if scope.is_commissioner:
-        return statement.where(
-            Claim.provider_id.in_(providers_under(scope.organisation_id)),
-            Claim.reached_commissioner_at.is_not(None),
-        )
+        return statement.where(commissioner_claims(scope.organisation_id, scope.kind))
     return statement.where(Claim.provider_id == scope.organisation_id)
 
 
@@ -341,15 +344,10 @@ def _option_selects(scope: ListScope) -> tuple[Any, Any]:
     )
     if not scope.is_commissioner:
         return schemes, None
-    provider_claims = select(Claim.id).where(
-        Claim.provider_id == Organisation.id, Claim.reached_commissioner_at.is_not(None)
-    )
+    provider_claims = scoped(select(Claim.id).where(Claim.provider_id == Organisation.id), scope)
     providers = (
         select(Organisation.id, Organisation.name, Organisation.ods_code)
-        .where(
-            Organisation.id.in_(providers_under(scope.organisation_id)),
-            provider_claims.exists(),
-        )
+        .where(provider_claims.exists())
         .order_by(Organisation.name, Organisation.id)
     )
     return schemes, providers
@@ -465,6 +463,7 @@ __all__ = [
     "FilterOptions",
     "ListNotAllowed",
     "ListScope",
+    "commissioner_claims",
     "csv_file",
     "export_filename",
     "filter_options",

@@ -35,6 +35,7 @@ from claims_portal.claims.models import (
 from claims_portal.claims.services._common import ClaimError, Problem
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.services import commissioners_of
 from claims_portal.schemes.models import (
     ClaimFrequency,
     ClaimWindow,
@@ -173,8 +174,11 @@ def start_claim(
         session, provider, scheme, window, actor, today, component
     )
     now = utcnow()
+    path = commissioners_of(provider)
     claim = Claim(
         provider_id=provider.id,
+        icb_id=path.icb_id,
+        sub_location_id=path.sub_location_id,
         scheme_id=scheme.id,
         window_id=window.id,
         period_start=window.period_start,

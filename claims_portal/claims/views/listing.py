@@ -28,7 +28,6 @@ from claims_portal.claims.services import listing
 from claims_portal.claims.services.bulk import MAX_BULK, steps_for
 from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
 from claims_portal.clock import today
-from claims_portal.core.page_cache import cached_page
 from claims_portal.extensions import db
 from claims_portal.messages import services as message_services
 from claims_portal.organisations.models import Organisation
@@ -88,7 +87,6 @@ def sort_links(chosen: ClaimFilter) -> dict[str, dict[str, str]]:
 
 @bp.get("/claims")
 @requires(Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS)
-@cached_page
 def index() -> ResponseReturnValue:
     user, organisation, scope = list_scope()
     options = listing.filter_options(db.session, scope)

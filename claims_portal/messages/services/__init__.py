@@ -41,14 +41,14 @@ from claims_portal.claims.services.lifecycle import COMMISSIONER_APPROVALS
 from claims_portal.claims.services.listing import (
     ROW_COLUMNS,
     ClaimRow,
+    commissioner_claims,
     period_label,
-    providers_under,
     row_from,
 )
 from claims_portal.db import DbSession, utcnow
 from claims_portal.mail.services import notices
 from claims_portal.messages.models import MessageReadPosition
-from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.schemes.models import Scheme
 
 S = ClaimStatus
@@ -85,12 +85,12 @@ def _task_condition(user: User, organisation: Organisation) -> Any:
         for status, (capability, _) in TASK_STATUSES.items()
         if has_capability(user, capability, organisation)
     )
-    return _condition_for(user.id, organisation.id, organisation.kind.is_commissioner, held)
+    return _condition_for(user.id, organisation.id, organisation.kind, held)
 
 
 @functools.lru_cache(maxsize=1024)
 def _condition_for(
-    user_id: int, organisation_id: int, commissioner: bool, held: tuple[ClaimStatus, ...]
+    user_id: int, organisation_id: int, kind: OrganisationKind, held: tuple[ClaimStatus, ...]
 ) -> Any:
     """The condition for these statuses (cached: immutable, and dearer to build than run)."""
     conditions = []
@@ -117,8 +117,8 @@ def _condition_for(
     if not conditions:
         return None
     where: Any
-    if commissioner:
-        where = Claim.provider_id.in_(providers_under(organisation_id))
+    if kind.is_commissioner:
+        where = commissioner_claims(organisation_id, kind)
     else:
         where = Claim.provider_id == organisation_id
     return and_(where, or_(*conditions))
@@ -251,7 +251,7 @@ def _messages_select(user: User, organisation: Organisation) -> Any:
     if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
         mine = aliased(ClaimEvent)
         return statement.where(
-            Claim.provider_id.in_(providers_under(organisation.id)),
+            commissioner_claims(organisation.id, organisation.kind),
             exists().where(
                 mine.claim_id == ClaimEvent.claim_id,
                 mine.actor_id == user.id,

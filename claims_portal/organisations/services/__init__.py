@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -287,12 +288,42 @@ def practices_of(session: DbSession, commissioner: Organisation) -> list[Organis
     )
 
 
+@dataclass(frozen=True)
+class CommissionerPath:
+    """The commissioners above a provider: its ICB and its sub-location (None where the
+    provider is not under one)."""
+
+    icb_id: int | None
+    sub_location_id: int | None
+
+
+def commissioners_of(provider: Organisation) -> CommissionerPath:
+    """Walk up from ``provider`` (parents are loaded with it) to its sub-location and ICB."""
+    icb_id = sub_location_id = None
+    node = provider.parent
+    for _ in range(_MAX_DEPTH):
+        if node is None:
+            break
+        if node.kind is OrganisationKind.ICB_SUB_LOCATION and sub_location_id is None:
+            sub_location_id = node.id
+        elif node.kind is OrganisationKind.ICB and icb_id is None:
+            icb_id = node.id
+        node = node.parent
+    return CommissionerPath(icb_id, sub_location_id)
+
+
+#: Deeper than any real tree (national -> ICB -> sub-location -> PCN -> practice).
+_MAX_DEPTH = 8
+
+
 __all__ = [
+    "CommissionerPath",
     "OrganisationConflict",
     "OrganisationError",
     "PermissionDenied",
     "add_network_membership",
     "change_approval_mode",
+    "commissioners_of",
     "create_organisation",
     "ensure_can_change_approval_mode",
     "practices_of",
