@@ -98,14 +98,16 @@ pytest: install-test postgres redis chromium
 test: lint typecheck pytest
 
 # Benchmarks (not part of `make test`): the calculation core, then the claims pages under
-# gunicorn against PostgreSQL with wrk (docs/benchmarks.md). Results in bench/results/.
+# gunicorn against PostgreSQL with wrk, then real use at the scale of a large ICB (many
+# signed-in people browsing and writing at once; docs/benchmarks.md). Results in bench/results/.
 wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "Could not install wrk (apt-get install -y wrk)."; exit 1; }
 
-bench: install-test postgres wrk
+bench: install-test postgres redis wrk
 	$(BIN)/python bench/national_run.py
 	$(BIN)/python bench/claims_http.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache .coverage
