@@ -169,6 +169,12 @@ class BaseConfig:
 
     SERVICE_NAME = "Claims portal"
 
+    #: The header's counts ("Messages (3)", "Pending actions (12)") are kept in the
+    #: person's session this many seconds (navigation.py): counting on every page is most
+    #: of a page's database time. Their own changes (any POST) count afresh at once; other
+    #: people's show within this time. 0 counts on every page.
+    HEADER_COUNTS_SECONDS = 30
+
     @classmethod
     def from_environment(cls) -> dict[str, Any]:
         """Read this class's settings, overridden by environment variables of the same name."""
@@ -267,6 +273,9 @@ class TestConfig(BaseConfig):
     # Throttling is switched on by the tests that check it
     # (tests/access/test_throttling_and_links.py).
     RATELIMIT_ENABLED = False
+    # Counted on every page, so that a test sees another person's change at once
+    # (tests/test_navigation.py switches the keeping on to check it).
+    HEADER_COUNTS_SECONDS = 0
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

@@ -50,6 +50,19 @@ def time_and_day(moment: dt.datetime, *, today: dt.date | None = None) -> str:
     return f"{clock} on {local.day} {local:%B %Y}"
 
 
+#: Counts stop here: past it a page says "more than 1,000" (an exact count of 100,000
+#: claims on every page would cost more than the rest of the page).
+COUNTED_UP_TO = 1000
+
+
+def how_many(number: int, *, short: bool = False) -> str:
+    """``1,234``; a count that went past :data:`COUNTED_UP_TO` reads ``more than 1,000``
+    (``1,000+`` where space is short: the header)."""
+    if number > COUNTED_UP_TO:
+        return f"{COUNTED_UP_TO:,}+" if short else f"more than {COUNTED_UP_TO:,}"
+    return f"{number:,}"
+
+
 def money(amount: Any) -> str:
     """``£1,234.50``; empty for no amount."""
     return "" if amount is None else f"£{amount:,.2f}"
@@ -62,6 +75,7 @@ FILTERS = {
     "england_time": england_time,
     "time_and_day": time_and_day,
     "money": money,
+    "how_many": how_many,
 }
 
 

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, request, session, url_for
 from flask_login import current_user
 
 from claims_portal.access import current
 from claims_portal.access.models import Membership, User
+from claims_portal.clock import now
 from claims_portal.extensions import db
+from claims_portal.formatting import how_many
 from claims_portal.messages import services as message_services
 from claims_portal.messages.services import waiting
 from claims_portal.organisations.models import Organisation
@@ -28,13 +30,56 @@ from claims_portal.routes import requirements
 Count = Callable[[User, Organisation | None], int | None]
 
 
+#: Where the header's counts are kept between pages (``HEADER_COUNTS_SECONDS``).
+KEPT_COUNTS = "header_counts"
+
+
+def _kept(name: str, organisation: Organisation | None) -> tuple[bool, int | None]:
+    """A count kept in the session for this organisation and not yet too old."""
+    seconds = current_app.config.get("HEADER_COUNTS_SECONDS", 0)
+    kept = session.get(KEPT_COUNTS)
+    if not seconds or not isinstance(kept, dict):
+        return False, None
+    if kept.get("organisation") != (organisation.id if organisation else None):
+        return False, None
+    entry = kept.get(name)
+    if not isinstance(entry, list) or len(entry) != 2:
+        return False, None
+    value, at = entry
+    if not 0 <= now().timestamp() - float(at) < seconds:
+        return False, None
+    return True, value if value is None else int(value)
+
+
+def _keep(name: str, organisation: Organisation | None, value: int | None) -> None:
+    """Keep a count just made (with the moment it was made)."""
+    if not current_app.config.get("HEADER_COUNTS_SECONDS", 0):
+        return
+    organisation_id = organisation.id if organisation else None
+    kept = session.get(KEPT_COUNTS)
+    if not isinstance(kept, dict) or kept.get("organisation") != organisation_id:
+        kept = {"organisation": organisation_id}
+    session[KEPT_COUNTS] = {**kept, name: [value, now().timestamp()]}
+
+
+def forget_counts(response: Any) -> Any:
+    """After a person's own change (any request but GET and HEAD), the header counts
+    afresh: what they just did shows at once."""
+    if request.method not in ("GET", "HEAD") and KEPT_COUNTS in session:
+        session.pop(KEPT_COUNTS)
+    return response
+
+
 def unread_messages(user: User, organisation: Organisation | None) -> int | None:
     """Messages not yet read (claim outcomes and offer news); ``None`` for people who never
     have messages here."""
     if "messages_navigation" not in g:
-        count = None
-        if organisation is not None and message_services.may_have_tasks(user, organisation):
-            count = message_services.unread_count(db.session, user, organisation)
+        found, count = _kept("messages", organisation)
+        if not found:
+            count = None
+            if organisation is not None and message_services.may_have_tasks(user, organisation):
+                count = message_services.unread_count(db.session, user, organisation)
+            _keep("messages", organisation, count)
         g.messages_navigation = count
     return cast(int | None, g.messages_navigation)
 
@@ -43,9 +88,15 @@ def pending_actions(user: User, organisation: Organisation | None) -> int | None
     """Everything waiting for the person (claims, bulk uploads, offers, access requests:
     what the Pending actions page lists, or the number that page already counted into
     ``g.pending_actions_count``); ``None`` for people nothing can wait for."""
-    if "pending_actions_count" not in g:
-        memberships: list[Membership] = g.get("memberships", [])
-        g.pending_actions_count = waiting.pending_count(db.session, user, organisation, memberships)
+    if "pending_actions_count" in g:  # the Pending actions page counted them just now
+        _keep("pending", organisation, g.pending_actions_count)
+    else:
+        found, count = _kept("pending", organisation)
+        if not found:
+            memberships: list[Membership] = g.get("memberships", [])
+            count = waiting.pending_count(db.session, user, organisation, memberships)
+            _keep("pending", organisation, count)
+        g.pending_actions_count = count
     return cast(int | None, g.pending_actions_count)
 
 
@@ -97,7 +148,7 @@ def links_for(user: Any, organisation: Organisation | None, app: Flask) -> list[
             count = link.count(user, organisation)
             if count is None:
                 continue
-            text = f"{link.label} ({count})"
+            text = f"{link.label} ({how_many(count, short=True)})"
         items.append(
             {
                 "href": url_for(link.endpoint),
@@ -118,3 +169,4 @@ def _template_context() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_template_context)
+    app.after_request(forget_counts)

@@ -53,7 +53,7 @@ def _resolve_organisation() -> None:
         return
     from claims_portal.clock import today
 
-    memberships = access_services.active_memberships(db.session, current_user, today())
+    memberships = access_services.active_memberships(current_user, today())
     g.memberships = memberships
     organisations: dict[int, Organisation] = {}
     for membership in memberships:

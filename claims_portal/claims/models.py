@@ -376,7 +376,7 @@ class ClaimEvent(db.Model):  # type: ignore[name-defined,misc]
     )
     to_status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus, "claim_status"))
     #: Null for the system (the payments batch).
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     #: The claim's value after the step (set from submission on).
     value: Mapped[Decimal | None] = mapped_column(Money)
@@ -484,6 +484,11 @@ Index(
     Claim.id,
     postgresql_where=_REACHED,
     sqlite_where=_REACHED,
+)
+#: The claims a person acted on, and their approvals (task counts, messages).
+Index("ix_claim_event_actor_claim", ClaimEvent.actor_id, ClaimEvent.claim_id)
+Index(
+    "ix_claim_event_actor_action_claim", ClaimEvent.actor_id, ClaimEvent.action, ClaimEvent.claim_id
 )
 #: A list filtered by scheme and status (a scheme's claims waiting for tier 1, say).
 Index(

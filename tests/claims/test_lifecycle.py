@@ -111,9 +111,9 @@ def test_the_whole_two_step_chain_to_approved_for_payment(db_session, scene):
     assert [e.version for e in events] == [1, 2, 3, 4, 5, 6]
     assert events[-1].actor_id is None
     audit = db_session.scalars(
-        select(AuditEvent.action).where(
-            AuditEvent.object_type == "claim", AuditEvent.object_id == str(claim.id)
-        )
+        select(AuditEvent.action)
+        .where(AuditEvent.object_type == "claim", AuditEvent.object_id == str(claim.id))
+        .order_by(AuditEvent.id)
     ).all()
     assert audit == [
         "claim.started",

@@ -147,14 +147,14 @@ def grant_membership(
     return membership
 
 
-def active_memberships(session: DbSession, user: User, today: dt.date) -> list[Membership]:
-    """The user's memberships in force today, in organisations active today."""
-    memberships = session.scalars(
-        select(Membership)
-        .where(Membership.user_id == user.id, Membership.revoked_at.is_(None))
-        .order_by(Membership.id)
-    ).all()
-    return [m for m in memberships if m.is_active_on(today) and m.organisation.is_active_on(today)]
+def active_memberships(user: User, today: dt.date) -> list[Membership]:
+    """The user's memberships in force today, in organisations active today.
+
+    Read from ``user.memberships`` (one query, with their organisations, the first time), the
+    collection the capability checks read too: a request loads them once."""
+    return [
+        m for m in user.memberships if m.is_active_on(today) and m.organisation.is_active_on(today)
+    ]
 
 
 # --- Sign-in -------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from sqlalchemy.orm import joinedload, selectinload
+
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability, holders  # noqa: F401 - holders re-exported
-from claims_portal.claims.models import Claim
+from claims_portal.claims.models import Claim, ClaimLine
 from claims_portal.db import DbSession
 from claims_portal.decisions import when  # noqa: F401 - re-exported (conflict messages)
 from claims_portal.rules import Problem, RuleError
@@ -87,9 +89,20 @@ def ensure_can_view(user: User, claim: Claim) -> None:
         raise ClaimNotFound(claim.id)
 
 
+_CLAIM_WITH_PARTS = (
+    joinedload(Claim.provider),
+    joinedload(Claim.scheme),
+    joinedload(Claim.window),
+    selectinload(Claim.lines).joinedload(ClaimLine.component),
+)
+
+
 def get_claim(session: DbSession, claim_id: int, user: User) -> Claim:
-    """The claim, if ``user`` may see it; else :class:`ClaimNotFound`."""
-    claim = session.get(Claim, claim_id)
+    """The claim, if ``user`` may see it; else :class:`ClaimNotFound`.
+
+    Its provider, scheme and window come in the same query, and its lines with their
+    components in a second (every claim page and step reads them)."""
+    claim = session.get(Claim, claim_id, options=_CLAIM_WITH_PARTS)
     if claim is None:
         raise ClaimNotFound(claim_id)
     ensure_can_view(user, claim)

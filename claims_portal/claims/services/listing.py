@@ -45,6 +45,9 @@ from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.schemes.models import Offer, OfferStatus, Scheme
 
 PAGE_SIZE = 50
+#: A list counts its rows up to this many past the page shown, then says "more than": an
+#: exact total of 100,000 claims would cost a scan of them all on every page.
+COUNT_AHEAD = 1000
 #: Rows fetched at a time by the exports (memory stays flat whatever the list's length).
 EXPORT_CHUNK = 1000
 
@@ -231,13 +234,21 @@ def _rows_select(scope: ListScope, chosen: ClaimFilter) -> Any:
     return filtered(statement, scope, chosen).order_by(*_order(chosen))
 
 
-def count(session: DbSession, scope: ListScope, chosen: ClaimFilter) -> int:
-    return int(session.scalar(_count_select(scope, replace(chosen, page=1))) or 0)
+def count(session: DbSession, scope: ListScope, chosen: ClaimFilter, *, at_most: int) -> int:
+    """How many claims are on the filter, counting no further than ``at_most``."""
+    return count_at_most(session, _ids_select(scope, replace(chosen, page=1)), at_most)
+
+
+def count_at_most(session: DbSession, ids: Any, at_most: int) -> int:
+    """The rows of ``ids`` (a ``SELECT`` of one column), counted up to ``at_most``: the
+    database stops reading there."""
+    limited = ids.limit(at_most).subquery()
+    return int(session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
 @functools.lru_cache(maxsize=512)
-def _count_select(scope: ListScope, chosen: ClaimFilter) -> Any:
-    statement = select(func.count(Claim.id)).select_from(Claim)
+def _ids_select(scope: ListScope, chosen: ClaimFilter) -> Any:
+    statement = select(Claim.id)
     if chosen.search:
         statement = statement.join(Organisation, Organisation.id == Claim.provider_id)
     return filtered(statement, scope, chosen)
@@ -246,10 +257,14 @@ def _count_select(scope: ListScope, chosen: ClaimFilter) -> Any:
 @dataclass(frozen=True)
 class ClaimPage:
     rows: list[ClaimRow]
+    #: Claims on the filter, or (``more``) how many were counted before counting stopped.
     total: int
     page: int
+    #: Pages, or (``more``) the pages known so far: there are more after them.
     pages: int
     filter: ClaimFilter
+    #: There are more than ``total`` claims on the filter.
+    more: bool = False
 
     @property
     def first_number(self) -> int:
@@ -263,16 +278,21 @@ class ClaimPage:
 def list_page(session: DbSession, scope: ListScope, chosen: ClaimFilter) -> ClaimPage:
     """One page of the list (two queries: the count, then the page's rows).
 
-    A page past the end shows the last page.
+    Rows are counted up to :data:`COUNT_AHEAD` past the page asked for; beyond that the
+    page says "more than" (``ClaimPage.more``) and its paging runs to the pages counted, with
+    a next page. A page past the end shows the last page.
     """
-    total = count(session, scope, chosen)
-    pages = max(1, -(-total // PAGE_SIZE))
+    horizon = (chosen.page - 1) * PAGE_SIZE + COUNT_AHEAD
+    counted = count(session, scope, chosen, at_most=horizon + 1)
+    more = counted > horizon
+    total = horizon if more else counted
+    pages = max(1, -(-total // PAGE_SIZE)) + (1 if more and total % PAGE_SIZE == 0 else 0)
     page = min(chosen.page, pages)
     result = session.execute(
         rows_select(scope, chosen).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     )
     rows = [row_from(row) for row in result]
-    return ClaimPage(rows, total, page, pages, replace(chosen, page=page))
+    return ClaimPage(rows, total, page, pages, replace(chosen, page=page), more)
 
 
 def iter_rows(
@@ -455,6 +475,7 @@ def export_filename(extension: str, today: dt.date) -> str:
 
 
 __all__ = [
+    "COUNT_AHEAD",
     "PAGE_SIZE",
     "SORTS",
     "ClaimFilter",
@@ -464,6 +485,7 @@ __all__ = [
     "ListNotAllowed",
     "ListScope",
     "commissioner_claims",
+    "count_at_most",
     "csv_file",
     "export_filename",
     "filter_options",

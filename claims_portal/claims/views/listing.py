@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
-from flask import Response, abort, g, render_template, request
+from flask import Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from claims_portal.access import current
@@ -27,6 +27,7 @@ from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services import listing
 from claims_portal.claims.services.bulk import MAX_BULK, steps_for
 from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
+from claims_portal.claims.views.list_rows import render_rows
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.messages import services as message_services
@@ -93,12 +94,12 @@ def index() -> ResponseReturnValue:
     # What could not be read, or is not offered, is left out and listed in the error summary.
     chosen = listing.offered_only(listing.parse_filter(request.args), options)
     page = listing.list_page(db.session, scope, chosen)
-    tasks, waiting_count = message_services.tasks_and_count(
-        db.session, user, organisation, limit=WAITING_SHOWN + 1
-    )
-    g.messages_navigation = waiting_count  # the header's count: no second query
+    # The first few only: the header counts them all, the message centre lists them all.
+    tasks = message_services.tasks(db.session, user, organisation, limit=WAITING_SHOWN + 1)
     icb = icb_of(organisation)
     steps = steps_for(user, organisation)  # provider approvers' too
+    actionable = {s.from_status for s in steps}
+    claims_base = url_for("claims.index")
     return render_template(
         "claims/list.html",
         side=scope.side,
@@ -115,7 +116,13 @@ def index() -> ResponseReturnValue:
         waiting=tasks[:WAITING_SHOWN],
         more_waiting=len(tasks) > WAITING_SHOWN,
         steps=steps,
-        actionable={s.from_status for s in steps},
+        rows_html=render_rows(
+            page.rows,
+            claims_base=claims_base,
+            commissioner=scope.is_commissioner,
+            bulk=bool(steps),
+            actionable=actionable,
+        ),
         max_bulk=MAX_BULK,
         can_start=has_capability(user, Capability.CREATE_CLAIM, organisation),
         can_bulk_claim=scope.is_commissioner

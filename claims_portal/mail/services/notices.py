@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from claims_portal.access.models import User
 from claims_portal.db import DbSession, utcnow
@@ -74,15 +74,6 @@ def notices_for(session: DbSession, user: User, *, limit: int = 50) -> list[Noti
         session.scalars(
             select(Notice).where(Notice.user_id == user.id).order_by(Notice.id.desc()).limit(limit)
         )
-    )
-
-
-def unread_count(session: DbSession, user: User) -> int:
-    return int(
-        session.scalar(
-            select(func.count(Notice.id)).where(Notice.user_id == user.id, Notice.read_at.is_(None))
-        )
-        or 0
     )
 
 

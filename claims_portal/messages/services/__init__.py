@@ -42,11 +42,13 @@ from claims_portal.claims.services.listing import (
     ROW_COLUMNS,
     ClaimRow,
     commissioner_claims,
+    count_at_most,
     period_label,
     row_from,
 )
 from claims_portal.db import DbSession, utcnow
-from claims_portal.mail.services import notices
+from claims_portal.formatting import COUNTED_UP_TO
+from claims_portal.mail.models import Notice
 from claims_portal.messages.models import MessageReadPosition
 from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.schemes.models import Scheme
@@ -105,12 +107,15 @@ def _condition_for(
                 or_(Claim.submitted_by_id.is_(None), Claim.submitted_by_id != user_id),
             )
             if approval in COMMISSIONER_APPROVALS and earlier:
+                # NOT IN the person's own approvals: PostgreSQL reads those once (an index
+                # scan of ix_claim_event_actor_action_claim) and checks each claim against
+                # them, instead of a merge against every event of every claim.
                 condition = and_(
                     condition,
-                    ~exists().where(
-                        ClaimEvent.claim_id == Claim.id,
-                        ClaimEvent.actor_id == user_id,
-                        ClaimEvent.action.in_(earlier),
+                    Claim.id.not_in(
+                        select(ClaimEvent.claim_id).where(
+                            ClaimEvent.actor_id == user_id, ClaimEvent.action.in_(earlier)
+                        )
                     ),
                 )
         conditions.append(condition)
@@ -135,11 +140,12 @@ def may_have_tasks(user: User, organisation: Organisation | None) -> bool:
 
 
 def task_count(session: DbSession, user: User, organisation: Organisation) -> int:
-    """How many claims wait for ``user`` (one ``COUNT`` query, none if nothing can)."""
+    """How many claims wait for ``user``, counted up to ``COUNTED_UP_TO + 1`` (one query,
+    none if nothing can)."""
     condition = _task_condition(user, organisation)
     if condition is None:
         return 0
-    return int(session.scalar(_task_selects(condition)[1]) or 0)
+    return count_at_most(session, _task_selects(condition)[1], COUNTED_UP_TO + 1)
 
 
 @dataclass(frozen=True)
@@ -152,8 +158,9 @@ def tasks_and_count(
     session: DbSession, user: User, organisation: Organisation, *, limit: int = TASKS_SHOWN
 ) -> tuple[list[Task], int]:
     """The first ``limit`` claims waiting for ``user`` (the longest waiting first) and how
-    many there are: the count is a second query only when there are more than ``limit``
-    (the first page of tasks is read in index order, ``ix_claim_status_changed``)."""
+    many there are (up to ``COUNTED_UP_TO + 1``): the count is a second query only when
+    there are more than ``limit`` (the first page of tasks is read in index order,
+    ``ix_claim_status_changed``)."""
     condition = _task_condition(user, organisation)
     if condition is None:
         return [], 0
@@ -162,7 +169,7 @@ def tasks_and_count(
     found = [Task(row, TASK_LABELS[row.status]) for row in rows]
     if len(found) < limit:
         return found, len(found)
-    return found, int(session.scalar(count_select) or 0)
+    return found, max(limit, count_at_most(session, count_select, COUNTED_UP_TO + 1))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -174,14 +181,18 @@ def _task_selects(condition: Any) -> tuple[Any, Any]:
         .where(condition)
         .order_by(Claim.status_changed_at, Claim.id)
     )
-    return rows, select(func.count(Claim.id)).where(condition)
+    return rows, select(Claim.id).where(condition)
 
 
 def tasks(
     session: DbSession, user: User, organisation: Organisation, *, limit: int = TASKS_SHOWN
 ) -> list[Task]:
-    """Claims waiting for ``user``, oldest change first (those waited longest)."""
-    return tasks_and_count(session, user, organisation, limit=limit)[0]
+    """Claims waiting for ``user``, oldest change first (those waited longest); no count."""
+    condition = _task_condition(user, organisation)
+    if condition is None:
+        return []
+    rows = session.execute(_task_selects(condition)[0].limit(limit))
+    return [Task(row, TASK_LABELS[row.status]) for row in map(row_from, rows)]
 
 
 # --- Messages ------------------------------------------------------------------------------
@@ -249,16 +260,27 @@ def _messages_select(user: User, organisation: Organisation) -> Any:
     if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
         return statement.where(Claim.provider_id == organisation.id)
     if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
-        mine = aliased(ClaimEvent)
         return statement.where(
             commissioner_claims(organisation.id, organisation.kind),
-            exists().where(
-                mine.claim_id == ClaimEvent.claim_id,
-                mine.actor_id == user.id,
-                mine.id < ClaimEvent.id,
-            ),
+            *_after_own_events(user.id),
         )
     return None
+
+
+def _after_own_events(user_id: int) -> tuple[Any, Any]:
+    """A commissioner's messages: events on claims the person acted on, after one of their
+    own events there. Written so that PostgreSQL starts from the person's own events
+    (``ix_claim_event_actor_claim``), not from every event."""
+    mine = aliased(ClaimEvent)
+    earlier = aliased(ClaimEvent)
+    return (
+        ClaimEvent.claim_id.in_(select(mine.claim_id).where(mine.actor_id == user_id)),
+        exists().where(
+            earlier.claim_id == ClaimEvent.claim_id,
+            earlier.actor_id == user_id,
+            earlier.id < ClaimEvent.id,
+        ),
+    )
 
 
 def _message(values: Any, position: int) -> Message:
@@ -318,16 +340,57 @@ def messages(
 
 def unread_count(session: DbSession, user: User, organisation: Organisation | None) -> int:
     """The header's "Messages (N)": claim outcomes not yet read, and unread offer news
-    (``mail.services.notices``)."""
-    count = notices.unread_count(session, user)
-    statement = _messages_select(user, organisation) if organisation is not None else None
-    if statement is not None:
-        position = read_position(session, user)
-        counted = statement.with_only_columns(func.count(ClaimEvent.id)).where(
-            ClaimEvent.id > position
+    (``mail.services.notices``), counted up to ``COUNTED_UP_TO + 1``: one query."""
+    side = None
+    if organisation is not None:
+        if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
+            side = "provider"
+        elif has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
+            side = "commissioner"
+    if organisation is None or side is None:
+        statement = _unread_select(user.id, None, None, None)
+    else:
+        statement = _unread_select(user.id, organisation.id, organisation.kind, side)
+    return min(int(session.scalar(statement) or 0), COUNTED_UP_TO + 1)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unread_select(
+    user_id: int, organisation_id: int | None, kind: OrganisationKind | None, side: str | None
+) -> Any:
+    """Unread notices plus unread claim outcomes (the events of :func:`_messages_select`
+    after the person's reading position), as one scalar ``SELECT`` (cached: dearer to build
+    than to run)."""
+    notices_unread: Any = (
+        select(func.count(Notice.id))
+        .where(Notice.user_id == user_id, Notice.read_at.is_(None))
+        .scalar_subquery()
+    )
+    if side is None or organisation_id is None:
+        return select(notices_unread)
+    position = func.coalesce(
+        select(MessageReadPosition.last_read_event_id)
+        .where(MessageReadPosition.user_id == user_id)
+        .scalar_subquery(),
+        0,
+    )
+    events = select(ClaimEvent.id).where(
+        ClaimEvent.id > position,
+        ClaimEvent.to_status.in_(OUTCOME_STATUSES),
+        or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user_id),
+    )
+    if side == "provider":
+        events = events.join(Claim, Claim.id == ClaimEvent.claim_id).where(
+            Claim.provider_id == organisation_id
         )
-        count += int(session.scalar(counted.order_by(None)) or 0)
-    return count
+    else:
+        in_scope = select(Claim.id).where(
+            Claim.id == ClaimEvent.claim_id, commissioner_claims(organisation_id, kind)
+        )
+        events = events.where(*_after_own_events(user_id), in_scope.exists())
+    limited = events.limit(COUNTED_UP_TO + 1).subquery()
+    outcomes_unread = select(func.count()).select_from(limited).scalar_subquery()
+    return select(notices_unread + outcomes_unread)
 
 
 def mark_read(session: DbSession, user: User, up_to_event_id: int) -> None:

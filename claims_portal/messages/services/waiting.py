@@ -27,6 +27,7 @@ from claims_portal.access.services import access_requests
 from claims_portal.access.services.permissions import has_capability
 from claims_portal.claims.models import BulkUpload, BulkUploadClaim, Claim, ClaimStatus
 from claims_portal.db import DbSession
+from claims_portal.formatting import COUNTED_UP_TO
 from claims_portal.messages.services import (
     TASKS_SHOWN,
     Task,
@@ -175,7 +176,8 @@ def waiting_for(
         reviews = [t.claim.id for t in tasks if t.claim.status is REVIEW]
         grouped = _upload_claim_ids(session, reviews) if in_uploads else set()
         waiting.claims = [t for t in tasks if t.claim.id not in grouped][:limit]
-        waiting.claim_count = count - in_uploads
+        # A count that stopped (more than COUNTED_UP_TO) stays as it is: "more than".
+        waiting.claim_count = count if count > COUNTED_UP_TO else count - in_uploads
     waiting.offers_to_answer, waiting.offers_asked_again = _offers(session, user, organisation)
     return waiting
 
@@ -187,7 +189,8 @@ def pending_count(
     memberships: Sequence[Membership],
 ) -> int | None:
     """The header's "Pending actions (N)": the number of items :func:`waiting_for` lists,
-    by counting queries; ``None`` for people nothing can wait for here."""
+    by counting queries (up to ``COUNTED_UP_TO + 1``); ``None`` for people nothing can wait
+    for here."""
     if not may_have_any(user, organisation, memberships):
         return None
     count = len(access_requests.pending_for(session, user))
@@ -195,10 +198,12 @@ def pending_count(
         return count
     if may_have_tasks(user, organisation):
         uploads = _uploads(session, user, organisation)
-        count += task_count(session, user, organisation) - sum(u.claims for u in uploads)
-        count += len(uploads)
+        claims = task_count(session, user, organisation)
+        if claims <= COUNTED_UP_TO:
+            claims -= sum(u.claims for u in uploads)
+        count += claims + len(uploads)
     to_answer, asked_again = _offers(session, user, organisation)
-    return count + len(to_answer) + len(asked_again)
+    return min(count + len(to_answer) + len(asked_again), COUNTED_UP_TO + 1)
 
 
 def _upload_claim_ids(session: DbSession, claim_ids: list[int]) -> set[int]:
