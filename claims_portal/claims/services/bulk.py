@@ -38,6 +38,7 @@ from claims_portal.claims.services._common import (
     can_view,
 )
 from claims_portal.claims.services.lifecycle import transition
+from claims_portal.claims.services.notifications import Audience
 from claims_portal.claims.services.settings import ClaimsSettings
 from claims_portal.db import DbSession
 from claims_portal.organisations.models import Organisation
@@ -136,6 +137,7 @@ def lock_in_order(session: DbSession, claim_ids: Sequence[int]) -> dict[int, Cla
         .where(Claim.id.in_(list(claim_ids)))
         .order_by(Claim.id)
         .with_for_update(of=Claim)
+        .options(selectinload(Claim.provider))  # not locked; read once for all the claims
         .execution_options(populate_existing=True)
     ).all()
     return {claim.id: claim for claim in claims}
@@ -169,6 +171,8 @@ def bulk_approve(
     ordered = sorted(versions)
     locked = lock_in_order(session, ordered)
     result = BulkResult(action)
+    # Who to tell next and their preferences: looked up once for all the claims.
+    audience = Audience(list({c.provider_id: c.provider for c in locked.values()}.values()))
     for claim_id in ordered:
         result.outcomes.append(
             _approve_one(
@@ -180,6 +184,7 @@ def bulk_approve(
                 locked.get(claim_id),
                 base_url,
                 settings,
+                audience,
             )
         )
     record_event(
@@ -206,6 +211,7 @@ def _approve_one(
     claim: Claim | None,
     base_url: str,
     settings: ClaimsSettings | None,
+    audience: Audience,
 ) -> Outcome:
     reference = f"CLM-{claim_id:06d}"
     failure: Failure
@@ -219,6 +225,7 @@ def _approve_one(
                 expected_version=version,
                 base_url=base_url,
                 settings=settings,
+                audience=audience,
             )
     except ClaimNotFound:
         return Outcome(claim_id, reference, False, None, Failure.NOT_FOUND, "No such claim")

@@ -55,7 +55,7 @@ from claims_portal.claims.services._common import (
 )
 from claims_portal.claims.services.content import apply_entries, problems_before_submission
 from claims_portal.claims.services.entries import MAX_REASON, ClaimEntries, free_text_problem
-from claims_portal.claims.services.notifications import notify
+from claims_portal.claims.services.notifications import Audience, notify
 from claims_portal.claims.services.settings import ClaimsSettings, finance_threshold
 from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession, utcnow
@@ -335,6 +335,7 @@ def transition(
     bulk: Mapping[str, object] | None = None,
     settings: ClaimsSettings | None = None,
     declaration: str | None = None,
+    audience: Audience | None = None,
 ) -> ClaimEvent:
     """Take one step of the claim's life (see the module doc). Flushes; the caller commits.
 
@@ -345,7 +346,8 @@ def transition(
     (``SUBMIT``) the words the submitter confirmed on the check-your-answers page, kept there
     too. ``settings`` (the
     finance threshold's default) is needed by the steps that may route a claim to finance
-    (tier 2 approval). Raises
+    (tier 2 approval). ``audience`` (a bulk approval's, for all its claims) keeps who may
+    act next and their email preferences between claims. Raises
     :class:`ClaimNotFound`, :class:`ClaimConflict`, ``PermissionDenied``, :class:`ClaimRefused` or
     :class:`ClaimInvalid`; on any of them the caller rolls back.
     """
@@ -397,6 +399,7 @@ def transition(
         events=events,
         base_url=base_url,
         settings=settings,
+        audience=audience,
     )
 
 
@@ -509,6 +512,7 @@ def _apply(
     events: list[ClaimEvent],
     base_url: str,
     settings: ClaimsSettings | None,
+    audience: Audience | None = None,
 ) -> ClaimEvent:
     before = claim.status
     after = _target(session, claim, action, actor, settings)
@@ -566,7 +570,15 @@ def _apply(
         return awaited is None or duty_problem(claim, awaited, person, all_events) is None
 
     if rule.notifies:
-        notify(session, claim, actor=actor, reason=reason, may_act=may_act, base_url=base_url)
+        notify(
+            session,
+            claim,
+            actor=actor,
+            reason=reason,
+            may_act=may_act,
+            base_url=base_url,
+            audience=audience,
+        )
     return event
 
 

@@ -6,21 +6,26 @@
   (``CLAIM_OUTCOME``), with the reason when there is one.
 
 The person who took the step is never emailed about it. Everyone's notification preferences
-apply (``mail.services.enqueue``).
+apply (``mail.services.enqueue_many``: one query for the preferences of everyone told, one
+insert for their emails). A bulk approval passes one :class:`Audience` for all its claims, so
+who may act next and their preferences are looked up once, not once a claim.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
+from claims_portal.access.services.permissions import holders_in
 from claims_portal.claims.models import Claim, ClaimStatus
 from claims_portal.claims.services._common import holders
 from claims_portal.db import DbSession
 from claims_portal.formatting import money
 from claims_portal.mail.kinds import EmailKind
-from claims_portal.mail.services import enqueue
+from claims_portal.mail.services import Outgoing, enqueue_many, wanting
+from claims_portal.organisations.models import Organisation
 
 SIGN_OFF = "\n\nClaims portal\nThis is an automatic email: replies are not read."
 
@@ -61,6 +66,40 @@ def _describe(claim: Claim) -> str:
     )
 
 
+@dataclass
+class Audience:
+    """Who may be told about claims, and whether they want each kind of email, looked up once
+    for many claims in one unit of work (a bulk approval): people's roles and preferences do
+    not change while it runs. Without one, :func:`notify` looks them up for each claim.
+
+    ``organisations`` (the providers of the claims) are looked up together the first time
+    any of them is asked about for a capability."""
+
+    organisations: list[Organisation] = field(default_factory=list)
+    _holders: dict[tuple[int, Capability], list[User]] = field(default_factory=dict)
+    _wants: dict[tuple[int, EmailKind], bool] = field(default_factory=dict)
+
+    def holders(
+        self, session: DbSession, organisation: Organisation, capability: Capability
+    ) -> list[User]:
+        key = (organisation.id, capability)
+        if key not in self._holders:
+            wanted = {
+                o.id: o for o in self.organisations if (o.id, capability) not in self._holders
+            }
+            wanted[organisation.id] = organisation
+            found = holders_in(session, wanted.values(), capability)
+            self._holders.update(((org_id, capability), people) for org_id, people in found.items())
+        return self._holders[key]
+
+    def wanting(self, session: DbSession, people: list[User], kind: EmailKind) -> set[int]:
+        unknown = [p for p in people if (p.id, kind) not in self._wants]
+        if unknown:
+            wanted = wanting(session, unknown, kind)
+            self._wants.update(((p.id, kind), p.id in wanted) for p in unknown)
+        return {p.id for p in people if self._wants[(p.id, kind)]}
+
+
 def _send(
     session: DbSession,
     people: Iterable[User],
@@ -69,22 +108,23 @@ def _send(
     body_for: str,
     *,
     skip: set[int],
+    audience: Audience | None,
     may_act: Callable[[User], bool] = lambda person: True,
 ) -> int:
-    sent = 0
-    for person in people:
-        if person.id in skip or not may_act(person):
-            continue
-        message = enqueue(
-            session,
-            to=person.email,
-            subject=subject,
-            body=f"Dear {person.full_name},\n\n{body_for}{SIGN_OFF}",
-            kind=kind,
-            user=person,
-        )
-        sent += message is not None
-    return sent
+    chosen = [p for p in people if p.id not in skip and may_act(p)]
+    if not chosen:
+        return 0
+    wanted = (
+        audience.wanting(session, chosen, kind)
+        if audience is not None
+        else wanting(session, chosen, kind)
+    )
+    outgoing = [
+        Outgoing(person, subject, f"Dear {person.full_name},\n\n{body_for}{SIGN_OFF}")
+        for person in chosen
+        if person.id in wanted
+    ]
+    return len(enqueue_many(session, outgoing, kind, wanted=wanted))
 
 
 def notify(
@@ -95,17 +135,20 @@ def notify(
     reason: str | None,
     may_act: Callable[[User], bool],
     base_url: str,
+    audience: Audience | None = None,
 ) -> int:
     """Queue the emails for the status ``claim`` has just reached; returns how many.
 
     ``may_act(person)`` is False for someone separation of duties stops at the next step.
+    ``audience`` (a bulk approval's) keeps who may act and their preferences between claims.
     """
+    find = audience.holders if audience is not None else holders
     link = claim_url(base_url, claim)
     skip = {actor.id} if actor is not None else set()
     status = claim.status
     if status in WAITING_FOR:
         capability, step = WAITING_FOR[status]
-        people = holders(session, claim.provider, capability)
+        people = find(session, claim.provider, capability)
         return _send(
             session,
             people,
@@ -113,10 +156,11 @@ def notify(
             f"Claim {claim.reference} is waiting for {step.split(' before')[0]}",
             f"{_describe(claim)} is waiting for {step}.\n\nOpen the claim:\n{link}",
             skip=skip,
+            audience=audience,
             may_act=may_act,
         )
     if status in OUTCOMES:
-        people = holders(session, claim.provider, Capability.VIEW_PROVIDER_CLAIMS)
+        people = find(session, claim.provider, Capability.VIEW_PROVIDER_CLAIMS)
         if status is ClaimStatus.APPROVED_FOR_PAYMENT:
             subject = f"Claim {claim.reference} is approved for payment"
             text = f"{_describe(claim)} is approved for payment."
@@ -139,5 +183,6 @@ def notify(
             subject,
             f"{text}\n\nOpen the claim:\n{link}",
             skip=skip,
+            audience=audience,
         )
     return 0

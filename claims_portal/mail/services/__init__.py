@@ -13,12 +13,12 @@ from __future__ import annotations
 import email.message
 import email.utils
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from claims_portal.access.models import User
@@ -47,6 +47,28 @@ def wants_email(session: DbSession, user: User, kind: EmailKind) -> bool:
         )
     )
     return info.default if chosen is None else bool(chosen)
+
+
+def wanting(session: DbSession, users: Iterable[User], kind: EmailKind) -> set[int]:
+    """The ids of ``users`` who should be emailed about ``kind``: :func:`wants_email` for
+    many people in one query."""
+    people = {user.id: user for user in users}
+    info = KINDS[kind]
+    if info.always or not people:
+        return set(people)
+    chosen = dict(
+        session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.email_enabled).where(
+                NotificationPreference.user_id.in_(list(people)),
+                NotificationPreference.kind == kind.value,
+            )
+        ).all()
+    )
+    return {
+        user_id
+        for user_id in people
+        if (info.default if chosen.get(user_id) is None else bool(chosen[user_id]))
+    }
 
 
 def preferences_of(session: DbSession, user: User) -> dict[EmailKind, bool]:
@@ -126,6 +148,82 @@ def enqueue(
     session.flush()
     session.info.setdefault(_PENDING, []).append(message.id)
     return message
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One email of :func:`enqueue_many`, to a person."""
+
+    user: User
+    subject: str
+    body: str
+
+
+def enqueue_many(
+    session: DbSession,
+    outgoing: Sequence[Outgoing],
+    kind: EmailKind,
+    *,
+    wanted: Collection[int] | None = None,
+) -> list[int]:
+    """Queue many emails of one ``kind`` in the caller's unit of work, as :func:`enqueue`
+    does for each, leaving out the people who turned ``kind`` off; returns the ids queued.
+    ``wanted``, when given, is :func:`wanting` for these people already worked out (a caller
+    queueing the same kind to the same people many times asks once).
+
+    On PostgreSQL one statement of a fixed shape inserts them all (``unnest`` of one array
+    a column), so it is parsed and planned once however many people are told."""
+    if wanted is None:
+        wanted = wanting(session, (item.user for item in outgoing), kind)
+    chosen = [item for item in outgoing if item.user.id in wanted]
+    if not chosen:
+        return []
+    now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            session.scalars(
+                _INSERT_MANY,
+                {
+                    "recipients": [item.user.email for item in chosen],
+                    "subjects": [item.subject[:200] for item in chosen],
+                    "bodies": [item.body for item in chosen],
+                    "user_ids": [item.user.id for item in chosen],
+                    "kind": kind.value,
+                    "status": EmailStatus.QUEUED.name,
+                    "created_at": now,
+                },
+            )
+        )
+    else:
+        messages = [
+            EmailMessage(
+                recipient=item.user.email,
+                subject=item.subject[:200],
+                body=item.body,
+                kind=kind.value,
+                user_id=item.user.id,
+                status=EmailStatus.QUEUED,
+                attempts=0,
+                created_at=now,
+            )
+            for item in chosen
+        ]
+        session.add_all(messages)
+        session.flush()
+        ids = [message.id for message in messages]
+    session.info.setdefault(_PENDING, []).extend(ids)
+    return ids
+
+
+_INSERT_MANY = text(
+    "INSERT INTO email_message (recipient, subject, body, user_id, kind, status, attempts,"
+    " created_at)"
+    " SELECT recipient, subject, body, user_id, :kind, :status, 0, :created_at"
+    " FROM unnest(CAST(:recipients AS varchar[]), CAST(:subjects AS varchar[]),"
+    " CAST(:bodies AS text[]), CAST(:user_ids AS integer[]))"
+    " AS t(recipient, subject, body, user_id)"
+    " RETURNING id"
+)
 
 
 # --- Delivery ------------------------------------------------------------------------------
