@@ -64,12 +64,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     web.init_app(app)
     _register_blueprints(app)
 
-    from claims_portal import mail, navigation
+    from claims_portal import fragments, mail, navigation
     from claims_portal.access import throttling
     from claims_portal.access import views as access_views
 
     access_views.install(app)  # two-factor enrolment guard
     navigation.init_app(app)  # the header's links, from one table
+    fragments.init_app(app)  # the NHS header and footer, rendered once per set of inputs
 
     throttling.init_app(app)  # counters shared by every worker (Redis in production)
     mail.init_app(app)

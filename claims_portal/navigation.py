@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import Flask, current_app, g, request, session, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 
+from claims_portal import kept_counts
 from claims_portal.access import current
 from claims_portal.access.models import Membership, User
 from claims_portal.clock import now
@@ -30,43 +31,43 @@ from claims_portal.routes import requirements
 Count = Callable[[User, Organisation | None], int | None]
 
 
-#: Where the header's counts are kept between pages (``HEADER_COUNTS_SECONDS``).
-KEPT_COUNTS = "header_counts"
-
-
 def _kept(name: str, organisation: Organisation | None) -> tuple[bool, int | None]:
-    """A count kept in the session for this organisation and not yet too old."""
+    """A count kept for the person in this organisation and not yet too old
+    (``HEADER_COUNTS_SECONDS``, by the app's clock)."""
     seconds = current_app.config.get("HEADER_COUNTS_SECONDS", 0)
-    kept = session.get(KEPT_COUNTS)
-    if not seconds or not isinstance(kept, dict):
+    if not seconds:
         return False, None
-    if kept.get("organisation") != (organisation.id if organisation else None):
+    entry = kept_counts.store().get(current_user.id, organisation.id if organisation else None)
+    if not entry or name not in entry:
         return False, None
-    entry = kept.get(name)
-    if not isinstance(entry, list) or len(entry) != 2:
+    if not 0 <= now().timestamp() - float(entry.get("at", 0)) < seconds:
         return False, None
-    value, at = entry
-    if not 0 <= now().timestamp() - float(at) < seconds:
-        return False, None
+    value = entry[name]
     return True, value if value is None else int(value)
 
 
 def _keep(name: str, organisation: Organisation | None, value: int | None) -> None:
-    """Keep a count just made (with the moment it was made)."""
-    if not current_app.config.get("HEADER_COUNTS_SECONDS", 0):
+    """Keep a count just made, with the moment it was made (a stale entry starts again)."""
+    seconds = current_app.config.get("HEADER_COUNTS_SECONDS", 0)
+    if not seconds:
         return
     organisation_id = organisation.id if organisation else None
-    kept = session.get(KEPT_COUNTS)
-    if not isinstance(kept, dict) or kept.get("organisation") != organisation_id:
-        kept = {"organisation": organisation_id}
-    session[KEPT_COUNTS] = {**kept, name: [value, now().timestamp()]}
+    moment = now().timestamp()
+    entry = kept_counts.store().get(current_user.id, organisation_id) or {}
+    if not 0 <= moment - float(entry.get("at", 0)) < seconds:
+        entry = {"at": moment}
+    kept_counts.store().put(current_user.id, organisation_id, {**entry, name: value})
 
 
 def forget_counts(response: Any) -> Any:
     """After a person's own change (any request but GET and HEAD), the header counts
     afresh: what they just did shows at once."""
-    if request.method not in ("GET", "HEAD") and KEPT_COUNTS in session:
-        session.pop(KEPT_COUNTS)
+    if (
+        request.method not in ("GET", "HEAD")
+        and current_app.config.get("HEADER_COUNTS_SECONDS", 0)
+        and current_user.is_authenticated
+    ):
+        kept_counts.store().forget(current_user.id)
     return response
 
 
@@ -168,5 +169,6 @@ def _template_context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
+    kept_counts.init_app(app)
     app.context_processor(_template_context)
     app.after_request(forget_counts)

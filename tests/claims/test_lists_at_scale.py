@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import uuid
 
-from claims_portal import navigation
+import pytest
+
+from claims_portal import kept_counts, navigation
 from claims_portal.access.roles import Role
 from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services import listing
@@ -156,3 +159,35 @@ def test_with_no_keeping_every_page_counts(app, db_session, one_step, monkeypatc
     assert _pending(text(browser.get("/"))) == "Pending actions (0)"
     add_claims(one_step, 1)
     assert _pending(text(browser.get("/"))) == "Pending actions (1)"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def count_store(request):
+    if request.param == "memory":
+        return kept_counts.MemoryStore()
+    store = kept_counts.RedisStore("redis://127.0.0.1:6379/0", f"test-{uuid.uuid4().hex}")
+    try:
+        store.forget(1)
+        store._redis.ping()
+    except Exception as error:
+        pytest.fail(f"Redis is not answering on 127.0.0.1:6379 ({error}): run `make redis`")
+    return store
+
+
+def test_a_count_store_keeps_entries_per_person_and_organisation(count_store):
+    count_store.put(1, 10, {"at": 5.0, "pending": 3})
+    count_store.put(1, None, {"at": 6.0, "messages": None})
+    count_store.put(2, 10, {"at": 7.0, "pending": 9})
+    assert count_store.get(1, 10) == {"at": 5.0, "pending": 3}
+    assert count_store.get(1, None) == {"at": 6.0, "messages": None}
+    assert count_store.get(1, 11) is None
+    count_store.forget(1)
+    assert count_store.get(1, 10) is None
+    assert count_store.get(2, 10) == {"at": 7.0, "pending": 9}
+
+
+def test_redis_out_of_reach_is_a_miss_not_an_error():
+    store = kept_counts.RedisStore("redis://127.0.0.1:1/0", "test")  # nothing listens there
+    store.put(1, 10, {"at": 1.0})
+    assert store.get(1, 10) is None
+    store.forget(1)

@@ -110,3 +110,15 @@ def render_rows(
 def _register(state: BlueprintSetupState) -> None:
     """The colours are the claim templates' ``claim_status_colours`` too."""
     state.app.jinja_env.globals["claim_status_colours"] = STATUS_COLOURS
+
+
+def render_options(choices: Iterable[tuple[object, str]], selected: object) -> Markup:
+    """``<option>`` elements for a filter's ``<select>`` (a commissioner's practice filter
+    holds every practice of the ICB: rendered here for the same reason as the rows)."""
+    return Markup(  # noqa: S704 - every value is escaped
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in choices
+        )
+    )

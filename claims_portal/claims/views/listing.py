@@ -27,7 +27,7 @@ from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services import listing
 from claims_portal.claims.services.bulk import MAX_BULK, steps_for
 from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
-from claims_portal.claims.views.list_rows import render_rows
+from claims_portal.claims.views.list_rows import render_options, render_rows
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.messages import services as message_services
@@ -107,7 +107,12 @@ def index() -> ResponseReturnValue:
         page=page,
         chosen=chosen,
         options=options,
-        statuses=list(ClaimStatus),
+        scheme_options=render_options(options.schemes, chosen.scheme_id),
+        practice_options=render_options(options.providers, chosen.provider_id),
+        status_options=render_options(
+            [(status.name, status.value) for status in ClaimStatus],
+            chosen.status.name if chosen.status else None,
+        ),
         sort_links=sort_links(chosen),
         pagination=pagination_items(page),
         previous_url=_url(page.filter, page=page.page - 1) if page.page > 1 else None,
