@@ -154,3 +154,18 @@ def test_enqueue_many_writes_one_email_a_person_who_wants_it(db_session):
     assert all(m.status.name == "QUEUED" and m.attempts == 0 for m in messages)
     assert messages[0].subject == f"Subject {scene.tier_1.id}"
     assert enqueue_many(db_session, [], EmailKind.CLAIM_TO_APPROVE) == []
+
+
+def test_the_seal_after_each_commit_reads_one_seal_not_all(db_session, one_step):
+    from claims_portal.audit.services import recorded_event_ids, seal
+
+    claim = at_tier_1(db_session, one_step)
+    act(db_session, claim, A.TIER_1_APPROVE, one_step.tier_1)
+    recorded = recorded_event_ids(db_session)
+    db_session.commit()
+    with statements(db_session) as seen:
+        assert seal(db_session, recorded) >= 1
+    db_session.commit()
+    newest = [s for s in seen if "FROM audit_seal ORDER BY" in " ".join(s.split())]
+    assert newest
+    assert all("LIMIT" in s for s in newest)  # not every seal on each commit
