@@ -37,7 +37,7 @@ def _kept(name: str, organisation: Organisation | None) -> tuple[bool, int | Non
     seconds = current_app.config.get("HEADER_COUNTS_SECONDS", 0)
     if not seconds:
         return False, None
-    entry = kept_counts.store().get(current_user.id, organisation.id if organisation else None)
+    entry = _entry(organisation)
     if not entry or name not in entry:
         return False, None
     if not 0 <= now().timestamp() - float(entry.get("at", 0)) < seconds:
@@ -53,10 +53,19 @@ def _keep(name: str, organisation: Organisation | None, value: int | None) -> No
         return
     organisation_id = organisation.id if organisation else None
     moment = now().timestamp()
-    entry = kept_counts.store().get(current_user.id, organisation_id) or {}
+    entry = _entry(organisation) or {}
     if not 0 <= moment - float(entry.get("at", 0)) < seconds:
         entry = {"at": moment}
-    kept_counts.store().put(current_user.id, organisation_id, {**entry, name: value})
+    g.kept_counts = entry = {**entry, name: value}
+    kept_counts.store().put(current_user.id, organisation_id, entry)
+
+
+def _entry(organisation: Organisation | None) -> dict[str, Any] | None:
+    """The person's kept counts for ``organisation``, read once a request."""
+    if "kept_counts" not in g:
+        organisation_id = organisation.id if organisation else None
+        g.kept_counts = kept_counts.store().get(current_user.id, organisation_id)
+    return cast(dict[str, Any] | None, g.kept_counts)
 
 
 def forget_counts(response: Any) -> Any:
