@@ -65,7 +65,50 @@ def nhs_component(component: str, params: dict[str, Any]) -> Markup:
     return Markup(html)  # noqa: S704 - rendered by the NHS macros, which escape
 
 
+_PLAIN_ROW_PARTS = frozenset({"key", "value"})
+_PLAIN_CELL_PARTS = frozenset({"text", "html"})
+
+
+def _cell(cell: Any) -> str | None:
+    """A key or value cell (``{"text": ...}`` escaped, or ``{"html": ...}`` as given, as the
+    NHS macro does), or None for anything else."""
+    if not isinstance(cell, dict) or len(cell) != 1 or not cell.keys() <= _PLAIN_CELL_PARTS:
+        return None
+    if "html" in cell:
+        return str(cell["html"])
+    return str(escape(cell["text"]))
+
+
+def summary_list(params: dict[str, Any]) -> Markup:
+    """The NHS summary list: plain rows (a key and a value, no actions) in Python, the same
+    markup as the macro, which is dozens of macro calls and imports per row; anything else
+    through the NHS macro itself."""
+    rows = params.get("rows") or []
+    cells = []
+    if params.keys() <= {"rows"}:
+        for row in rows:
+            if not isinstance(row, dict) or row.keys() != _PLAIN_ROW_PARTS:
+                break
+            key, value = _cell(row["key"]), _cell(row["value"])
+            if key is None or value is None:
+                break
+            cells.append((key, value))
+        else:
+            return Markup(  # noqa: S704 - text escaped above, html given as markup
+                '<dl class="nhsuk-summary-list">'
+                + "".join(
+                    f'<div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">'
+                    f'{key}</dt><dd class="nhsuk-summary-list__value">{value}</dd></div>'
+                    for key, value in cells
+                )
+                + "</dl>"
+            )
+    module = current_app.jinja_env.get_template("nhsuk/components/summary-list/macro.jinja").module
+    return Markup(getattr(module, "summaryList")(params))  # noqa: S704, B009 - the NHS macro escapes
+
+
 def init_app(app: Flask) -> None:
     app.extensions["fragments"] = _Fragments()
     app.jinja_env.globals["nhs_component"] = nhs_component
     app.jinja_env.globals["csrf_slot"] = CSRF_SLOT
+    app.jinja_env.globals["summary_list"] = summary_list
