@@ -1,4 +1,5 @@
-"""The NHS header and footer rendered once per set of inputs, then reused.
+"""NHS components rendered once per set of inputs, then reused (the header, the footer, a
+list's pagination), and the summary list rendered in Python.
 
 Every page renders the NHS.UK header and footer macros (``nhsuk_frontend_jinja``): dozens of
 macro calls and attribute lookups, the same output for the same inputs. ``nhs_component``
@@ -26,7 +27,7 @@ CSRF_SLOT = f"cp-csrf-slot-{secrets.token_hex(12)}"
 #: Fragments kept per process.
 _KEPT = 4096
 #: component -> macro name in ``nhsuk/components/<component>/macro.jinja``.
-_MACROS = {"header": "header", "footer": "footer"}
+_MACROS = {"header": "header", "footer": "footer", "pagination": "pagination"}
 
 
 class _Fragments:
