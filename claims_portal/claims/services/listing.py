@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true, union_all
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
@@ -337,21 +337,18 @@ def filter_options(session: DbSession, scope: ListScope) -> FilterOptions:
     to it or accepted by it, claimed yet or not) and (commissioners) practices with claims.
 
     Each is a semi-join (``EXISTS``) probing the claim indexes: a few dozen lookups, not a
-    ``DISTINCT`` over every claim in the scope."""
-    schemes_select, providers_select = _option_selects(scope)
-    schemes = session.execute(schemes_select).all()
+    ``DISTINCT`` over every claim in the scope; both lists in one statement."""
+    schemes: list[tuple[int, str]] = []
     providers: list[tuple[int, str]] = []
-    if providers_select is not None:
-        providers = [
-            (row.id, f"{row.name} ({row.ods_code})") for row in session.execute(providers_select)
-        ]
-    return FilterOptions(
-        schemes=[(row.id, f"{row.name} ({row.code})") for row in schemes], providers=providers
-    )
+    for kind, id_, name, code in session.execute(_options_select(scope)):
+        (schemes if kind == 0 else providers).append((id_, f"{name} ({code})"))
+    return FilterOptions(schemes=schemes, providers=providers)
 
 
 @functools.lru_cache(maxsize=256)
-def _option_selects(scope: ListScope) -> tuple[Any, Any]:
+def _options_select(scope: ListScope) -> Any:
+    """(0, scheme id, name, code) rows, then (1, practice id, name, ODS code) rows, each in
+    name order."""
     scheme_claims = scoped(select(Claim.id).where(Claim.scheme_id == Scheme.id), scope).exists()
     offered = select(Offer.id).where(
         Offer.scheme_id == Scheme.id,
@@ -359,18 +356,15 @@ def _option_selects(scope: ListScope) -> tuple[Any, Any]:
         Offer.status.in_((OfferStatus.PENDING, OfferStatus.ACTIVE)),
     )
     shown = scheme_claims if scope.is_commissioner else or_(scheme_claims, offered.exists())
-    schemes = (
-        select(Scheme.id, Scheme.name, Scheme.code).where(shown).order_by(Scheme.name, Scheme.id)
-    )
+    schemes = select(literal(0).label("kind"), Scheme.id, Scheme.name, Scheme.code).where(shown)
     if not scope.is_commissioner:
-        return schemes, None
+        return schemes.order_by(Scheme.name, Scheme.id)
     provider_claims = scoped(select(Claim.id).where(Claim.provider_id == Organisation.id), scope)
-    providers = (
-        select(Organisation.id, Organisation.name, Organisation.ods_code)
-        .where(provider_claims.exists())
-        .order_by(Organisation.name, Organisation.id)
-    )
-    return schemes, providers
+    providers = select(
+        literal(1).label("kind"), Organisation.id, Organisation.name, Organisation.ods_code
+    ).where(provider_claims.exists())
+    both = union_all(schemes, providers).subquery()
+    return select(both).order_by(both.c.kind, both.c.name, both.c.id)
 
 
 # --- Export --------------------------------------------------------------------------------
