@@ -20,8 +20,10 @@ gave another commissioner approval on it) are left out: someone else must act on
 or reissued; for the commissioner, rejected or asked for again) and claim outcomes -
 returned, declined, approved for payment, paid - from claim history (``ClaimEvent``),
 newest first: for provider users, their organisation's claims; for
-commissioners, claims they took a step on. Someone's own steps are not messages to them.
-Events up to the person's reading position are read.
+commissioners, claims they took a step on (after that step: kept as rows in
+``claim_message`` by a trigger on ``claim_event``, see ``messages.models.ClaimMessage``).
+Someone's own steps are not messages to them. Events up to the person's reading position
+are read.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from claims_portal.access.models import User
@@ -49,7 +51,7 @@ from claims_portal.claims.services.listing import (
 from claims_portal.db import DbSession, utcnow
 from claims_portal.formatting import COUNTED_UP_TO
 from claims_portal.mail.models import Notice
-from claims_portal.messages.models import MessageReadPosition
+from claims_portal.messages.models import ClaimMessage, MessageReadPosition
 from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.schemes.models import Scheme
 
@@ -232,54 +234,77 @@ class Message:
         return f"{self.reference} {what}"
 
 
-def _messages_select(user: User, organisation: Organisation) -> Any:
+def _message_columns(actor: Any) -> tuple[Any, ...]:
+    return (
+        ClaimEvent.id,
+        ClaimEvent.claim_id,
+        ClaimEvent.to_status,
+        ClaimEvent.action,
+        ClaimEvent.reason,
+        ClaimEvent.occurred_at,
+        actor.full_name,
+        Organisation.name,
+        Scheme.name,
+        Claim.period_start,
+        Claim.period_end,
+    )
+
+
+def _messages_select(user: User, organisation: Organisation) -> tuple[Any, str | None]:
+    """The person's claim messages and whose they are: ``"provider"`` (the organisation's
+    outcomes from the history, unordered), ``"commissioner"`` (the ids of the person's rows
+    in ``claim_message``, :func:`_inbox_ids`), or None (no claim messages)."""
     actor = aliased(User)
-    statement = (
-        select(
-            ClaimEvent.id,
-            ClaimEvent.claim_id,
-            ClaimEvent.to_status,
-            ClaimEvent.action,
-            ClaimEvent.reason,
-            ClaimEvent.occurred_at,
-            actor.full_name,
-            Organisation.name,
-            Scheme.name,
-            Claim.period_start,
-            Claim.period_end,
+    if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
+        statement = (
+            select(*_message_columns(actor))
+            .join(Claim, Claim.id == ClaimEvent.claim_id)
+            .join(Organisation, Organisation.id == Claim.provider_id)
+            .join(Scheme, Scheme.id == Claim.scheme_id)
+            .outerjoin(actor, actor.id == ClaimEvent.actor_id)
+            .where(
+                ClaimEvent.to_status.in_(OUTCOME_STATUSES),
+                or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user.id),
+                Claim.provider_id == organisation.id,
+            )
         )
+        return statement, "provider"
+    if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
+        return _inbox_ids(user.id, organisation.id, organisation.kind), "commissioner"
+    return None, None
+
+
+def _inbox_ids(user_id: int, organisation_id: int, kind: OrganisationKind | None) -> Any:
+    """The ids of a commissioner's claim messages in scope, newest first: the rows the
+    trigger wrote for each outcome after the person's own step (not theirs), read along
+    ``claim_message``'s primary key. The scope is a scalar subquery on purpose: PostgreSQL
+    checks each of the person's rows by the claim's primary key (as far as a ``LIMIT``
+    needs), instead of hashing every claim of a large ICB."""
+    in_scope = (
+        select(commissioner_claims(organisation_id, kind))
+        .where(Claim.id == ClaimMessage.claim_id)
+        .correlate(ClaimMessage)
+        .scalar_subquery()
+    )
+    return (
+        select(ClaimMessage.claim_event_id.label("id"))
+        .where(ClaimMessage.user_id == user_id, in_scope)
+        .order_by(ClaimMessage.claim_event_id.desc())
+    )
+
+
+def _inbox_rows(ids: Any) -> Any:
+    """The messages of ``ids`` (a subquery of event ids), newest first."""
+    actor = aliased(User)
+    return (
+        select(*_message_columns(actor))
+        .select_from(ids)
+        .join(ClaimEvent, ClaimEvent.id == ids.c.id)
         .join(Claim, Claim.id == ClaimEvent.claim_id)
         .join(Organisation, Organisation.id == Claim.provider_id)
         .join(Scheme, Scheme.id == Claim.scheme_id)
         .outerjoin(actor, actor.id == ClaimEvent.actor_id)
-        .where(
-            ClaimEvent.to_status.in_(OUTCOME_STATUSES),
-            or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user.id),
-        )
-    )
-    if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
-        return statement.where(Claim.provider_id == organisation.id)
-    if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
-        return statement.where(
-            commissioner_claims(organisation.id, organisation.kind),
-            *_after_own_events(user.id),
-        )
-    return None
-
-
-def _after_own_events(user_id: int) -> tuple[Any, Any]:
-    """A commissioner's messages: events on claims the person acted on, after one of their
-    own events there. Written so that PostgreSQL starts from the person's own events
-    (``ix_claim_event_actor_claim``), not from every event."""
-    mine = aliased(ClaimEvent)
-    earlier = aliased(ClaimEvent)
-    return (
-        ClaimEvent.claim_id.in_(select(mine.claim_id).where(mine.actor_id == user_id)),
-        exists().where(
-            earlier.claim_id == ClaimEvent.claim_id,
-            earlier.actor_id == user_id,
-            earlier.id < ClaimEvent.id,
-        ),
+        .order_by(ids.c.id.desc())
     )
 
 
@@ -302,39 +327,70 @@ def read_position(session: DbSession, user: User) -> int:
 @dataclass(frozen=True)
 class MessagePage:
     messages: list[Message]
+    #: Messages, or (``more``) how many were counted before counting stopped.
     total: int
+    #: Unread messages, or (``unread_more``) how many were counted.
     unread: int
     page: int
+    #: Pages, or (``more``) the pages known so far: there are more after them.
     pages: int
     newest_id: int
+    #: There are more than ``total`` messages (a commissioner's are counted up to
+    #: ``COUNTED_UP_TO`` past the page shown).
+    more: bool = False
+    #: There are more than ``unread`` unread messages.
+    unread_more: bool = False
 
 
 def messages(
     session: DbSession, user: User, organisation: Organisation, *, page: int = 1
 ) -> MessagePage:
-    """A page of messages (newest first) and how many are unread."""
-    statement = _messages_select(user, organisation)
+    """A page of messages (newest first) and how many there are, and are unread: three
+    queries (the reading position, the counts, the page's rows).
+
+    A commissioner's are counted up to ``COUNTED_UP_TO`` past the page asked for (as the
+    claim lists are): beyond that the page says "more than" and its paging runs to the pages
+    counted, with a next page."""
+    statement, side = _messages_select(user, organisation)
     if statement is None:
         return MessagePage([], 0, 0, 1, 1, 0)
     position = read_position(session, user)
-    counted = statement.with_only_columns(
-        func.count(ClaimEvent.id),
-        func.count(ClaimEvent.id).filter(ClaimEvent.id > position),
-        func.max(ClaimEvent.id),
-    ).order_by(None)
-    total, unread, newest = session.execute(counted).one()
-    pages = max(1, -(-int(total or 0) // PAGE_SIZE))
+    more = unread_more = False
+    if side == "commissioner":
+        horizon = (max(1, page) - 1) * PAGE_SIZE + COUNTED_UP_TO
+        limited = statement.limit(horizon + 1).subquery()
+        counted = select(
+            func.count(), func.count().filter(limited.c.id > position), func.max(limited.c.id)
+        )
+        total, unread, newest = session.execute(counted).one()
+        total, unread = int(total or 0), int(unread or 0)
+        more, unread_more = total > horizon, unread > horizon
+        total, unread = min(total, horizon), min(unread, horizon)
+    else:
+        counted = statement.with_only_columns(
+            func.count(ClaimEvent.id),
+            func.count(ClaimEvent.id).filter(ClaimEvent.id > position),
+            func.max(ClaimEvent.id),
+        )
+        total, unread, newest = session.execute(counted).one()
+        total, unread = int(total or 0), int(unread or 0)
+    pages = max(1, -(-total // PAGE_SIZE)) + (1 if more and total % PAGE_SIZE == 0 else 0)
     page = max(1, min(page, pages))
-    rows = session.execute(
-        statement.order_by(ClaimEvent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    offset = (page - 1) * PAGE_SIZE
+    if side == "commissioner":
+        rows_select = _inbox_rows(statement.limit(PAGE_SIZE).offset(offset).subquery())
+    else:
+        rows_select = statement.order_by(ClaimEvent.id.desc()).limit(PAGE_SIZE).offset(offset)
+    rows = session.execute(rows_select).all()
     return MessagePage(
         [_message(row, position) for row in rows],
-        int(total or 0),
-        int(unread or 0),
+        total,
+        unread,
         page,
         pages,
         int(newest or 0),
+        more,
+        unread_more,
     )
 
 
@@ -374,20 +430,23 @@ def _unread_select(
         .scalar_subquery(),
         0,
     )
-    events = select(ClaimEvent.id).where(
-        ClaimEvent.id > position,
-        ClaimEvent.to_status.in_(OUTCOME_STATUSES),
-        or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user_id),
-    )
+    events: Any
     if side == "provider":
-        events = events.join(Claim, Claim.id == ClaimEvent.claim_id).where(
-            Claim.provider_id == organisation_id
+        events = (
+            select(ClaimEvent.id)
+            .join(Claim, Claim.id == ClaimEvent.claim_id)
+            .where(
+                ClaimEvent.id > position,
+                ClaimEvent.to_status.in_(OUTCOME_STATUSES),
+                or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user_id),
+                Claim.provider_id == organisation_id,
+            )
         )
     else:
-        in_scope = select(Claim.id).where(
-            Claim.id == ClaimEvent.claim_id, commissioner_claims(organisation_id, kind)
+        # The person's rows after the position: a range of claim_message's primary key.
+        events = _inbox_ids(user_id, organisation_id, kind).where(
+            ClaimMessage.claim_event_id > position
         )
-        events = events.where(*_after_own_events(user_id), in_scope.exists())
     limited = events.limit(COUNTED_UP_TO + 1).subquery()
     outcomes_unread = select(func.count()).select_from(limited).scalar_subquery()
     return select(notices_unread + outcomes_unread)
