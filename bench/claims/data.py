@@ -362,7 +362,7 @@ def _submitters(session, data, icb, practice_ids, fy_start, fy_end, day, year_st
     for n, practice_id in enumerate(practice_ids):
         practice = session.get(Organisation, practice_id)
         assert practice is not None
-        email = f"bench.practice{n:02d}@example.nhs.net"
+        email = f"sam.lee{n:02d}@example.nhs.net"
         _person(session, email, f"Bench Practice User {n:02d}", practice, Role.PROVIDER_USER_SINGLE)
         session.add(
             Offer(

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability, Role
@@ -420,10 +421,14 @@ def cancel_offer(
 
 
 def offers_to(session: DbSession, provider: Organisation) -> list[Offer]:
-    """Every offer made to ``provider``, newest first."""
+    """Every offer made to ``provider``, newest first, with their schemes and the schemes'
+    commissioners in the same query: the schemes page lists them all."""
     return list(
         session.scalars(
-            select(Offer).where(Offer.provider_id == provider.id).order_by(Offer.id.desc())
+            select(Offer)
+            .where(Offer.provider_id == provider.id)
+            .options(joinedload(Offer.scheme))
+            .order_by(Offer.id.desc())
         )
     )
 
