@@ -254,24 +254,43 @@ def _messages_select(user: User, organisation: Organisation) -> tuple[Any, str |
     """The person's claim messages and whose they are: ``"provider"`` (the organisation's
     outcomes from the history, unordered), ``"commissioner"`` (the ids of the person's rows
     in ``claim_message``, :func:`_inbox_ids`), or None (no claim messages)."""
-    actor = aliased(User)
-    if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
+    side = _side(user, organisation)
+    if side == "provider":
+        actor = aliased(User)
         statement = (
             select(*_message_columns(actor))
             .join(Claim, Claim.id == ClaimEvent.claim_id)
             .join(Organisation, Organisation.id == Claim.provider_id)
             .join(Scheme, Scheme.id == Claim.scheme_id)
             .outerjoin(actor, actor.id == ClaimEvent.actor_id)
-            .where(
-                ClaimEvent.to_status.in_(OUTCOME_STATUSES),
-                or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user.id),
-                Claim.provider_id == organisation.id,
-            )
+            .where(*_provider_outcomes(user.id, organisation.id))
         )
-        return statement, "provider"
-    if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
-        return _inbox_ids(user.id, organisation.id, organisation.kind), "commissioner"
+        return statement, side
+    if side == "commissioner":
+        return _inbox_ids(user.id, organisation.id, organisation.kind), side
     return None, None
+
+
+def _side(user: User, organisation: Organisation | None) -> str | None:
+    """Whose claim messages the person gets here: ``"provider"``, ``"commissioner"`` or
+    None."""
+    if organisation is None:
+        return None
+    if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
+        return "provider"
+    if has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
+        return "commissioner"
+    return None
+
+
+def _provider_outcomes(user_id: int, organisation_id: int) -> tuple[Any, ...]:
+    """A provider's messages (over ``ClaimEvent`` joined to ``Claim``): its claims'
+    outcomes, but the person's own."""
+    return (
+        ClaimEvent.to_status.in_(OUTCOME_STATUSES),
+        or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user_id),
+        Claim.provider_id == organisation_id,
+    )
 
 
 def _inbox_ids(user_id: int, organisation_id: int, kind: OrganisationKind | None) -> Any:
@@ -397,12 +416,7 @@ def messages(
 def unread_count(session: DbSession, user: User, organisation: Organisation | None) -> int:
     """The header's "Messages (N)": claim outcomes not yet read, and unread offer news
     (``mail.services.notices``), counted up to ``COUNTED_UP_TO + 1``: one query."""
-    side = None
-    if organisation is not None:
-        if has_capability(user, Capability.VIEW_PROVIDER_CLAIMS, organisation):
-            side = "provider"
-        elif has_capability(user, Capability.VIEW_COMMISSIONER_CLAIMS, organisation):
-            side = "commissioner"
+    side = _side(user, organisation)
     if organisation is None or side is None:
         statement = _unread_select(user.id, None, None, None)
     else:
@@ -435,12 +449,7 @@ def _unread_select(
         events = (
             select(ClaimEvent.id)
             .join(Claim, Claim.id == ClaimEvent.claim_id)
-            .where(
-                ClaimEvent.id > position,
-                ClaimEvent.to_status.in_(OUTCOME_STATUSES),
-                or_(ClaimEvent.actor_id.is_(None), ClaimEvent.actor_id != user_id),
-                Claim.provider_id == organisation_id,
-            )
+            .where(ClaimEvent.id > position, *_provider_outcomes(user_id, organisation_id))
         )
     else:
         # The person's rows after the position: a range of claim_message's primary key.
