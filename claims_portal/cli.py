@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from claims_portal.extensions import db
+from claims_portal.logs import as_job
 from claims_portal.request_context import new_request_id
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ def audit_group() -> None:
 
 @audit_group.command("seal")
 @with_appcontext
+@as_job("audit.seal")
 def audit_seal() -> None:
     """Chain the committed audit events that have no seal yet (those of CLI commands, of a
     request whose own seal failed); safe to run at any time, by a scheduler."""
@@ -34,6 +36,7 @@ def audit_seal() -> None:
 
 @audit_group.command("verify")
 @with_appcontext
+@as_job("audit.verify")
 def audit_verify() -> None:
     """Seal what is left, then check every seal's hash and link against its event, the
     chain against its anchors (AUDIT_ANCHOR_TARGET), and that no event is left unsealed;
@@ -67,6 +70,7 @@ def audit_verify() -> None:
 
 @audit_group.command("anchor")
 @with_appcontext
+@as_job("audit.anchor")
 def audit_anchor() -> None:
     """Seal what is left, verify the trail, then record its newest seal's event id, hash and
     position outside the database (AUDIT_ANCHOR_TARGET), so that `audit verify` can tell if

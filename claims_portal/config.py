@@ -169,6 +169,12 @@ class BaseConfig:
 
     SERVICE_NAME = "Claims portal"
 
+    #: Logs on standard output (claims_portal/logs.py, docs/operations.md): the lowest level
+    #: written (DEBUG, INFO, WARNING, ERROR or CRITICAL) and the format, ``json`` (one
+    #: object a line) or ``text`` (for people; ``make run``).
+    LOG_LEVEL = "INFO"
+    LOG_FORMAT = "json"
+
     #: The header's counts ("Messages (3)", "Pending actions (12)") are kept in the
     #: person's session this many seconds (navigation.py): counting on every page is most
     #: of a page's database time. Their own changes (any POST) count afresh at once; other
@@ -212,6 +218,7 @@ class BaseConfig:
 
             if problem := base_url_problem(settings["PUBLIC_BASE_URL"]):
                 raise ConfigurationError(problem)
+        _check_logging(settings)
         for name in [key for key in settings if key.startswith("PROXY_FIX_")]:
             if settings[name] < 0:
                 raise ConfigurationError(f"{name} must be 0 or more, not {settings[name]}")
@@ -223,6 +230,21 @@ class BaseConfig:
             except BadKeys as exc:
                 raise ConfigurationError(str(exc)) from None
         return settings
+
+
+def _check_logging(settings: dict[str, Any]) -> None:
+    from claims_portal.logs import FORMATS, LEVELS
+
+    settings["LOG_LEVEL"] = str(settings["LOG_LEVEL"]).upper()
+    settings["LOG_FORMAT"] = str(settings["LOG_FORMAT"]).lower()
+    if settings["LOG_LEVEL"] not in LEVELS:
+        raise ConfigurationError(
+            f"LOG_LEVEL must be one of {', '.join(LEVELS)}, not {settings['LOG_LEVEL']!r}"
+        )
+    if settings["LOG_FORMAT"] not in FORMATS:
+        raise ConfigurationError(
+            f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {settings['LOG_FORMAT']!r}"
+        )
 
 
 def _normalise_database_url(url: str) -> str:
@@ -249,6 +271,7 @@ class DevelopmentConfig(BaseConfig):
     PREFERRED_URL_SCHEME = "http"
     HSTS_ENABLED = False
     MAIL_BACKEND = "outbox"
+    LOG_FORMAT = "text"
     # Demo users sign in without an authenticator app; production and tests enforce it.
     MFA_ENFORCED = False
 

@@ -223,3 +223,8 @@ class PortalFlask(Flask):
     def handle_user_exception(self, e: Exception) -> Any:
         fail()
         return super().handle_user_exception(e)
+
+    def log_exception(self, exc_info: Any) -> None:
+        # errors.py logs an unhandled error once, with its reference (the request id) and
+        # without Flask's "Exception on <path>": a path can hold a reset link's token.
+        return None

@@ -5,20 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, request, request_started, session
 from flask_login import current_user
 
-from claims_portal import session_timeout
+from claims_portal import request_context, session_timeout
 from claims_portal.access import services as access_services
 from claims_portal.access.models import Membership, User
 from claims_portal.db import utcnow
 from claims_portal.extensions import db, login_manager
 from claims_portal.organisations.models import Organisation
-from claims_portal.request_context import (
-    CURRENT_ORGANISATION_KEY,
-    new_request_id,
-    set_request_id,
-)
+from claims_portal.request_context import CURRENT_ORGANISATION_KEY
 
 
 def _load_user(token: str) -> User | None:
@@ -41,8 +37,10 @@ def _load_user(token: str) -> User | None:
     return user
 
 
-def _start_request() -> None:
-    g.request_id = new_request_id()
+def _start_request(_sender: Flask, **_extra: Any) -> None:
+    """Before every ``before_request`` (a refused host's request has an id too): the
+    request's id, a proxy's ``X-Request-ID`` when it is safe to keep."""
+    g.request_id = request_context.adopt_request_id(request.headers.get("X-Request-ID"))
 
 
 def _resolve_organisation() -> None:
@@ -65,12 +63,18 @@ def _resolve_organisation() -> None:
     elif organisations:
         g.current_organisation = next(iter(organisations.values()))
         session[CURRENT_ORGANISATION_KEY] = g.current_organisation.id
+    current = g.current_organisation
+    request_context.set_acting(current_user.id, current.id if current is not None else None)
 
 
 def _end_request(response: Any) -> Any:
-    response.headers["X-Request-Id"] = g.get("request_id", "")
-    set_request_id(None)
+    response.headers["X-Request-ID"] = g.get("request_id", "")
     return response
+
+
+def _forget_request(_error: BaseException | None) -> None:
+    # After the access line (logs.py): nothing of this request is left for the thread's next.
+    request_context.forget()
 
 
 def _template_context() -> dict[str, Any]:
@@ -91,10 +95,11 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.login_view = "access.sign_in"
     login_manager.session_protection = None  # the server-side session token does this job
-    app.before_request(_start_request)
+    request_started.connect(_start_request, app)
     app.before_request(_resolve_organisation)
     # Signed-out requests go to sign in (a first visit with no message, an ended session
     # saying so and keeping a posted form); the timeout warning's settings.
     session_timeout.init_app(app)
     app.after_request(_end_request)
+    app.teardown_request(_forget_request)
     app.context_processor(_template_context)

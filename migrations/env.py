@@ -1,7 +1,6 @@
 """Alembic environment, run through Flask-Migrate inside the application's context."""
 
 import logging
-from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
@@ -11,8 +10,8 @@ from sqlalchemy.pool import NullPool
 from claims_portal.db import UTCDateTime
 
 config = context.config
-if config.config_file_name:
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Logging is the application's (claims_portal/logs.py, configured by create_app): Alembic's
+# own logging set-up would replace its handler and drop INFO for the rest of the process.
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import socket
 import threading
 import time
@@ -80,6 +81,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[Controller]:
+    # aiosmtpd logs every exchange at INFO, addresses and bodies included: the portal's
+    # logging (INFO on standard output) would print them with the tests' output.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller

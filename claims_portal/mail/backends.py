@@ -81,7 +81,8 @@ class OutboxBackend:
             f"\n--- email to {message['To']} ({self.folder / name})\n"
             f"Subject: {message['Subject']}\n\n{body}\n---\n"
         )
-        log.info("Email to %s written to %s", message["To"], self.folder / name)
+        # The terminal shows the message itself; the log names the outbox row, not the person.
+        log.info("Email %s written to %s", message["X-Claims-Portal-Message"], self.folder / name)
 
     def close(self) -> None:
         pass

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from claims_portal.extensions import db
+from claims_portal.logs import as_job, without_email_addresses
 
 
 @click.group("mail")
@@ -22,6 +23,7 @@ def mail_group() -> None:
     "--retry-failed", is_flag=True, help="Also retry messages that had used up their attempts."
 )
 @with_appcontext
+@as_job("mail.send-queued")
 def send_queued(retry_failed: bool) -> None:
     """Deliver every queued message; exit 1 if any has now failed for good."""
     from claims_portal.mail.models import EmailMessage, EmailStatus
@@ -43,9 +45,10 @@ def send_queued(retry_failed: bool) -> None:
             f"{len(failed)} messages could not be sent (retry with --retry-failed):", err=True
         )
         for message in failed:
+            # Scheduled runs' output ends up in logs: the row and the person's id, no address.
             click.echo(
-                f"  #{message.id} to {message.recipient} ({message.kind}), "
-                f"{message.attempts} attempts: {message.last_error}",
+                f"  #{message.id} ({message.kind}, user {message.user_id}), "
+                f"{message.attempts} attempts: {without_email_addresses(message.last_error or '')}",
                 err=True,
             )
         sys.exit(1)

@@ -82,7 +82,8 @@ def test_the_command_lists_failed_messages_and_can_retry_them(app, db_session, m
     with app.app_context():
         result = runner.invoke(send_queued, [])
     assert result.exit_code == 1
-    assert f"#{message.id} to aisha.rahman@nhs.net" in result.output
+    assert f"#{message.id} (password_reset, user None), 5 attempts" in result.output
+    assert "@" not in result.output  # the row's id, never the address
     message = db_session.get(EmailMessage, message.id)
     with app.app_context():
         result = runner.invoke(send_queued, ["--retry-failed"])

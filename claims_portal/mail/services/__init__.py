@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from claims_portal.access.models import User
 from claims_portal.db import DbSession, utcnow
+from claims_portal.logs import without_email_addresses
 from claims_portal.mail.backends import MailBackend, make_backend
 from claims_portal.mail.kinds import KINDS, EmailKind
 from claims_portal.mail.models import EmailMessage, EmailStatus, NotificationPreference
@@ -302,21 +303,22 @@ def deliver(
                 message.status = EmailStatus.FAILED
                 report.gave_up.append(message)
                 log.error(
-                    "Email %s to %s (%s) failed %s times and will not be retried: %s",
+                    "Email %s (%s, user %s) failed %s times and will not be retried: %s",
                     message.id,
-                    message.recipient,
                     message.kind,
+                    message.user_id,
                     message.attempts,
-                    error,
+                    without_email_addresses(error),
                 )
             else:
                 report.retrying.append(message.id)
                 log.warning(
-                    "Email %s to %s not sent (attempt %s): %s",
+                    "Email %s (%s, user %s) not sent (attempt %s): %s",
                     message.id,
-                    message.recipient,
+                    message.kind,
+                    message.user_id,
                     message.attempts,
-                    error,
+                    without_email_addresses(error),
                 )
     finally:
         if opened_error is None:
