@@ -20,7 +20,8 @@
    (a) the ceiling (``/bench/ceiling``: one query, 50 rows, a minimal template);
    (b) each page kind alone, rendered: the commissioner's claim list (default sort; and
        filtered by status and scheme), claim pages (one commissioner, many claims), the
-       home page;
+       home page, and the signed-in floor (a page of static text in the signed-in layout:
+       what every signed-in page costs before its own content);
    (c) the mix: wrk rotating through the (cookie, path) file while this script's writer
        threads, as other people, save drafts, submit claims, approve and decline at
        ``--writes-per-second`` through the real forms (page read, its form posted with its
@@ -988,6 +989,9 @@ def main() -> None:
                 "list-filtered": [f"/claims?status=AWAITING_PAYMENT_APPROVAL&scheme={scheme}"],
                 "claim": [f"/claims/{i}" for i in catalogue.commissioner_claims[:500]],
                 "home": ["/"],
+                # The floor for any signed-in page: the layout (header with its counts,
+                # navigation, footer) around static text, the person and their session read.
+                "signed-in-floor": ["/accessibility"],
             }
             results["pages"] = {}
             for kind, paths in alone.items():

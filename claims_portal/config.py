@@ -180,6 +180,9 @@ class BaseConfig:
     #: of a page's database time. Their own changes (any POST) count afresh at once; other
     #: people's show within this time. 0 counts on every page.
     HEADER_COUNTS_SECONDS = 30
+    #: How long a process keeps a list's scheme and practice filter options (0: read on
+    #: every page).
+    FILTER_OPTIONS_SECONDS = 60
 
     @classmethod
     def from_environment(cls) -> dict[str, Any]:
@@ -299,6 +302,7 @@ class TestConfig(BaseConfig):
     # Counted on every page, so that a test sees another person's change at once
     # (tests/test_navigation.py switches the keeping on to check it).
     HEADER_COUNTS_SECONDS = 0
+    FILTER_OPTIONS_SECONDS = 0
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

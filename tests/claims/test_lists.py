@@ -322,3 +322,25 @@ def test_the_list_offers_waiting_claims_and_bulk_approval_to_approvers(app, db_s
     draft = start(db_session, claim_scene(icb=one_step.icb))
     db_session.commit()
     assert draft.reference not in text(signed_in(app, one_step.tier_1).get("/claims"))
+
+
+def test_a_claim_page_costs_the_same_queries_however_many_people_took_its_steps(app, db_session):
+    from claims_portal.claims.models import ClaimAction
+    from tests.claims.helpers import act
+
+    scene = claim_scene(two_step=False)
+    few_steps = at_tier_1(db_session, scene)  # one step, one person
+    other = claim_scene(two_step=True, icb=scene.icb)
+    many_steps = at_tier_1(db_session, other)  # submitted, then the provider approver
+    act(db_session, many_steps, ClaimAction.TIER_1_APPROVE, other.tier_1)  # a third person
+    db_session.commit()
+    browser = signed_in(app, scene.tier_1)
+    browser.get(f"/claims/{few_steps.id}")  # warm: first-request work is not the page's
+
+    with counted_queries() as few:
+        assert browser.get(f"/claims/{few_steps.id}").status_code == 200
+    with counted_queries() as many:
+        body = text(browser.get(f"/claims/{many_steps.id}"))
+    assert other.approver.full_name in body
+    assert other.tier_1.full_name in body
+    assert len(few) == len(many), "\n".join(many)

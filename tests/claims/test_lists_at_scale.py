@@ -14,6 +14,7 @@ from claims_portal import kept_counts, navigation
 from claims_portal.access.roles import Role
 from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services import listing
+from claims_portal.claims.views import listing as list_view
 from claims_portal.formatting import COUNTED_UP_TO, how_many
 from claims_portal.organisations.services import commissioners_of
 from tests.claims.helpers import at_tier_1, signed_in, start
@@ -151,6 +152,34 @@ def test_the_header_counts_are_kept_a_while_and_made_again_after_the_persons_own
     add_claims(one_step, 1)
     browser.post("/switch-organisation", data={})  # any change of the person's own
     assert _pending(text(browser.get("/"))) == "Pending actions (3)"
+
+
+def test_the_filter_options_are_kept_a_while_for_everyone_in_the_scope(
+    app, db_session, monkeypatch
+):
+    monkeypatch.setitem(app.config, "FILTER_OPTIONS_SECONDS", 60)
+    monkeypatch.setattr(list_view, "_options_kept", {})
+    moment = [dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)]
+    monkeypatch.setattr(list_view, "now", lambda: moment[0])
+    north = claim_scene(two_step=False)
+    add_claims(north, 1)
+    db_session.commit()
+    browser = signed_in(app, north.tier_1)
+
+    def offered(scene) -> bool:
+        return f'<option value="{scene.practice.id}"' in browser.get("/claims").get_data(
+            as_text=True
+        )
+
+    assert offered(north)
+    newcomer = claim_scene(two_step=False, icb=north.icb)
+    add_claims(newcomer, 1)  # a practice's first claim reaches the ICB
+    db_session.commit()
+    assert not offered(newcomer)  # the options read a moment ago
+    moment[0] += dt.timedelta(seconds=61)
+    assert offered(newcomer)  # read again
+    moment[0] -= dt.timedelta(hours=1)  # a clock set back never keeps them for longer
+    assert offered(newcomer)
 
 
 def test_with_no_keeping_every_page_counts(app, db_session, one_step, monkeypatch):

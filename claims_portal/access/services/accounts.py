@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from claims_portal.access.models import Membership, User, UserSession
 from claims_portal.access.passwords import hash_password, needs_rehash, verify_password
@@ -349,10 +350,21 @@ def load_session(
     """The live session for ``token``. Raises :class:`SessionExpired`.
 
     ``last_seen_at`` is refreshed at most once a ``touch_after`` so that reading a page does
-    not always write to the database.
+    not always write to the database. The user's memberships, with their organisations,
+    come in the same query: every signed-in page reads them (:func:`active_memberships`).
     """
-    user_session = session.scalar(
-        select(UserSession).where(UserSession.token_hash == hash_token(token))
+    user_session = (
+        session.execute(
+            select(UserSession)
+            .options(
+                joinedload(UserSession.user)
+                .joinedload(User.memberships)
+                .joinedload(Membership.organisation)
+            )
+            .where(UserSession.token_hash == hash_token(token))
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if user_session is None or user_session.revoked_at is not None:
         raise SessionExpired

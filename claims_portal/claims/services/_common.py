@@ -10,10 +10,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import has_capability, holders  # noqa: F401 - holders re-exported
-from claims_portal.claims.models import Claim, ClaimLine
+from claims_portal.claims.models import Claim, ClaimEvidence, ClaimLine
 from claims_portal.db import DbSession
 from claims_portal.decisions import when  # noqa: F401 - re-exported (conflict messages)
+from claims_portal.organisations.models import Organisation
 from claims_portal.rules import Problem, RuleError
+from claims_portal.schemes.models import Scheme
 
 
 class ClaimError(RuleError):
@@ -90,19 +92,30 @@ def ensure_can_view(user: User, claim: Claim) -> None:
 
 
 _CLAIM_WITH_PARTS = (
-    joinedload(Claim.provider),
+    # The provider's parent: who may see the claim is decided from the provider up.
+    joinedload(Claim.provider).joinedload(Organisation.parent),
     joinedload(Claim.scheme),
     joinedload(Claim.window),
     selectinload(Claim.lines).joinedload(ClaimLine.component),
 )
 
+#: What the claim page shows besides: answers with the scheme's questions, and evidence
+#: with who uploaded it (each one query, instead of one lazy load per use).
+_CLAIM_FOR_PAGE = (
+    *_CLAIM_WITH_PARTS,
+    selectinload(Claim.answers),
+    joinedload(Claim.scheme).selectinload(Scheme.questions),
+    selectinload(Claim.evidence).joinedload(ClaimEvidence.uploaded_by),
+)
 
-def get_claim(session: DbSession, claim_id: int, user: User) -> Claim:
+
+def get_claim(session: DbSession, claim_id: int, user: User, *, whole: bool = False) -> Claim:
     """The claim, if ``user`` may see it; else :class:`ClaimNotFound`.
 
     Its provider, scheme and window come in the same query, and its lines with their
-    components in a second (every claim page and step reads them)."""
-    claim = session.get(Claim, claim_id, options=_CLAIM_WITH_PARTS)
+    components in a second (every claim page and step reads them); ``whole`` adds what
+    only the claim page shows (answers, questions, evidence)."""
+    claim = session.get(Claim, claim_id, options=_CLAIM_FOR_PAGE if whole else _CLAIM_WITH_PARTS)
     if claim is None:
         raise ClaimNotFound(claim_id)
     ensure_can_view(user, claim)

@@ -62,13 +62,24 @@ def _visible_claim(user: User, claim_id: int) -> Claim | None:
         return None
 
 
+def _visible_whole_claim(user: User, claim_id: int) -> Claim | None:
+    try:
+        return services.get_claim(db.session, claim_id, user, whole=True)
+    except ClaimNotFound:
+        return None
+
+
 #: A claim the person may see (another organisation's, or one not yet sent to the
 #: commissioner, is not found).
 CLAIM: Target[Claim] = Target("claim", "claim_id", "claim", _visible_claim, lambda c: c.provider)
+#: The same, with all the claim page shows, for the pages that show it.
+WHOLE_CLAIM: Target[Claim] = Target(
+    "claim", "claim_id", "claim", _visible_whole_claim, lambda c: c.provider
+)
 
 #: Seeing the claim: its practice's users, or the commissioners above it once sent to them.
 seen_claim = requires_on(
-    CLAIM, Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS
+    WHOLE_CLAIM, Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS
 )
 
 #: A step on the claim: seeing it, then the step's own capability from the lifecycle table.
@@ -205,7 +216,7 @@ def render_claim(
 ) -> ResponseReturnValue:
     """The claim page, with ``problems`` in the error summary (a conflict, a refusal)."""
     user = current.person()
-    events = services.history(db.session, claim.id)
+    events = services.history(db.session, claim.id, with_actors=True)
     actions = services.available_actions(db.session, claim, user, events=events)
     answers = {a.question_id: a.value for a in claim.answers}
     context = {

@@ -10,11 +10,13 @@ queries whatever its length (``tests/claims/test_lists.py``).
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from collections.abc import Iterator
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from claims_portal.access import current
@@ -28,7 +30,7 @@ from claims_portal.claims.services import listing
 from claims_portal.claims.services.bulk import MAX_BULK, steps_for
 from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
 from claims_portal.claims.views.list_rows import render_options, render_rows
-from claims_portal.clock import today
+from claims_portal.clock import now, today
 from claims_portal.extensions import db
 from claims_portal.messages import services as message_services
 from claims_portal.organisations.models import Organisation
@@ -37,6 +39,29 @@ from claims_portal.service_settings import claims_settings
 
 #: Tasks shown above the list (the message centre has them all).
 WAITING_SHOWN = 10
+
+#: The filters' scheme and practice options, per list scope, with when they were read: the
+#: same for everyone in an organisation and slow to change, so each process reads them at
+#: most once every ``FILTER_OPTIONS_SECONDS`` (by the app's clock).
+_options_kept: dict[ListScope, tuple[dt.datetime, listing.FilterOptions]] = {}
+_options_lock = threading.Lock()
+_OPTIONS_SCOPES = 1_000
+
+
+def filter_options(scope: ListScope) -> listing.FilterOptions:
+    seconds = current_app.config.get("FILTER_OPTIONS_SECONDS", 0)
+    moment = now()
+    with _options_lock:
+        kept = _options_kept.get(scope)
+    if kept is not None and dt.timedelta(0) <= moment - kept[0] < dt.timedelta(seconds=seconds):
+        return kept[1]
+    options = listing.filter_options(db.session, scope)
+    if seconds:
+        with _options_lock:
+            if len(_options_kept) >= _OPTIONS_SCOPES:
+                _options_kept.clear()
+            _options_kept[scope] = (moment, options)
+    return options
 
 
 def list_scope() -> tuple[User, Organisation, ListScope]:
@@ -90,7 +115,7 @@ def sort_links(chosen: ClaimFilter) -> dict[str, dict[str, str]]:
 @requires(Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS)
 def index() -> ResponseReturnValue:
     user, organisation, scope = list_scope()
-    options = listing.filter_options(db.session, scope)
+    options = filter_options(scope)
     # What could not be read, or is not offered, is left out and listed in the error summary.
     chosen = listing.offered_only(listing.parse_filter(request.args), options)
     page = listing.list_page(db.session, scope, chosen)
