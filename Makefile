@@ -14,7 +14,7 @@ REDIS_START := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --
   --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start
 
-.PHONY: run test install install-test assets libmagic postgres redis chromium lint typecheck pytest clean bench wrk
+.PHONY: run test install install-test assets libmagic postgres redis chromium clamav lint typecheck pytest clean bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,14 @@ chromium:
 	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "Could not install chromium (apt-get install -y chromium)."; exit 1; }
 
+# ClamAV's daemon (Debian's clamav-daemon) for the virus-check tests, which start a clamd of
+# their own with a signature database made in the test (tests/claims/evidence/clamav.py).
+clamav:
+	@if command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ]; then exit 0; fi; \
+	echo "Installing Debian's clamav-daemon for the virus-check tests..."; \
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon >/dev/null) \
+	  || { echo "Could not install clamav-daemon (apt-get install -y clamav-daemon)."; exit 1; }
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -89,7 +97,7 @@ typecheck: install-test
 
 # The date-sensitive suites also run as of awkward moments (month ends, 31 March / 1 April,
 # 29 February, both clock changes): scripts/awkward_moments.py --list shows them.
-pytest: install-test postgres redis chromium
+pytest: install-test postgres redis chromium clamav
 	$(BIN)/pytest tests/calculation -q --cov=claims_portal.calculation --cov-report=term \
 	  --cov-fail-under=100
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/awkward_moments.py

@@ -91,6 +91,17 @@ class BaseConfig:
     EVIDENCE_S3_REGION: str | None = None
     EVIDENCE_S3_ENDPOINT_URL: str | None = None
     EVIDENCE_S3_SSE: str | None = "aws:kms"
+    #: The virus check of every evidence file (claims/evidence/scanning.py): ``clamd``
+    #: (ClamAV's daemon, on ``CLAMD_SOCKET``, or on ``CLAMD_HOST``:``CLAMD_PORT`` over TCP
+    #: when a host is set; ``CLAMD_TIMEOUT_SECONDS`` for each file) or ``none`` (nothing
+    #: scanned: development machines). With ``VIRUS_SCAN_REQUIRED`` (production) ``none``
+    #: is refused at start-up.
+    VIRUS_SCANNER = "none"
+    VIRUS_SCAN_REQUIRED = False
+    CLAMD_SOCKET = "/run/clamav/clamd.ctl"
+    CLAMD_HOST: str | None = None
+    CLAMD_PORT = 3310
+    CLAMD_TIMEOUT_SECONDS = 30
 
     #: Mail: SMTP in production; an outbox folder in development.
     MAIL_BACKEND = "smtp"
@@ -232,6 +243,7 @@ class BaseConfig:
                 parse_keys(settings["MFA_SECRET_KEYS"], None)
             except BadKeys as exc:
                 raise ConfigurationError(str(exc)) from None
+        _check_virus_scanner(settings)
         return settings
 
 
@@ -250,6 +262,29 @@ def _check_logging(settings: dict[str, Any]) -> None:
         )
 
 
+#: What ``VIRUS_SCANNER`` may name (``claims.evidence.scanning.scanner_from_config``).
+VIRUS_SCANNERS = ("none", "clamd")
+
+
+def _check_virus_scanner(settings: dict[str, Any]) -> None:
+    scanner = str(settings["VIRUS_SCANNER"] or "none").lower()
+    settings["VIRUS_SCANNER"] = scanner
+    if scanner not in VIRUS_SCANNERS:
+        raise ConfigurationError(
+            f"VIRUS_SCANNER must be one of {', '.join(VIRUS_SCANNERS)}, not {scanner!r}"
+        )
+    if scanner == "none" and settings["VIRUS_SCAN_REQUIRED"]:
+        raise ConfigurationError(
+            "VIRUS_SCANNER is none but VIRUS_SCAN_REQUIRED is set: evidence files must be "
+            "scanned here. Set VIRUS_SCANNER=clamd (docs/configuration.md)."
+        )
+    if scanner == "clamd" and not (settings["CLAMD_HOST"] or settings["CLAMD_SOCKET"]):
+        raise ConfigurationError("VIRUS_SCANNER is clamd: set CLAMD_SOCKET or CLAMD_HOST")
+    for name in ("CLAMD_PORT", "CLAMD_TIMEOUT_SECONDS"):
+        if settings[name] <= 0:
+            raise ConfigurationError(f"{name} must be more than 0, not {settings[name]}")
+
+
 def _normalise_database_url(url: str) -> str:
     # Heroku-style URLs say postgres://; SQLAlchemy 2.1 reads postgresql:// as psycopg 3.
     if url.startswith("postgres://"):
@@ -266,6 +301,9 @@ class ProductionConfig(BaseConfig):
         "PUBLIC_BASE_URL",
         "REDIS_URL",
     )
+    #: Every evidence file is scanned by ClamAV's daemon; ``none`` is refused.
+    VIRUS_SCANNER = "clamd"
+    VIRUS_SCAN_REQUIRED = True
 
 
 class DevelopmentConfig(BaseConfig):

@@ -69,6 +69,8 @@ class Capability(enum.StrEnum):
 
     VIEW_ORGANISATION = "view organisation"
     VIEW_AUDIT_TRAIL = "view audit trail"
+    #: Told when the virus check quarantines a file uploaded to a claim made to the ICB.
+    HEAR_OF_QUARANTINED_FILES = "be told of files the virus check quarantined"
     CHANGE_APPROVAL_MODE = "change a practice's approval mode"
     ADMINISTER_USERS = "administer users"
     APPROVE_PRACTICE_ACCESS = "approve access requests for a two-step practice"
@@ -99,6 +101,7 @@ _COMMISSIONER_ANY = {Role.ADMINISTRATOR, Role.APPROVER_TIER_1, Role.APPROVER_TIE
 ROLE_CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_ORGANISATION: frozenset(Role),
     Capability.VIEW_AUDIT_TRAIL: frozenset({Role.ADMINISTRATOR}),
+    Capability.HEAR_OF_QUARANTINED_FILES: frozenset({Role.ADMINISTRATOR}),
     Capability.CHANGE_APPROVAL_MODE: frozenset({Role.ADMINISTRATOR}),
     Capability.ADMINISTER_USERS: frozenset({Role.ADMINISTRATOR}),
     Capability.APPROVE_PRACTICE_ACCESS: frozenset({Role.PROVIDER_APPROVER}),

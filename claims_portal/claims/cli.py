@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from claims_portal.claims import bp
 from claims_portal.claims.evidence import DEFAULT_GRACE, store_from_config, sweep_orphans
-from claims_portal.claims.models import ClaimEvidence
+from claims_portal.claims.models import ClaimEvidence, QuarantinedEvidence
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
 
@@ -34,8 +34,10 @@ from claims_portal.extensions import db
 )
 @with_appcontext
 def sweep_evidence(grace_hours: int) -> None:
-    """Delete evidence objects without a claim_evidence row; exit 1 if a delete failed."""
+    """Delete evidence objects without a claim_evidence (or quarantined_evidence) row; exit
+    1 if a delete failed."""
     known = set(db.session.scalars(select(ClaimEvidence.key)))
+    known |= set(db.session.scalars(select(QuarantinedEvidence.key)))
     store = store_from_config(current_app.config)
     try:
         report = sweep_orphans(store, known, timedelta(hours=grace_hours), utcnow())

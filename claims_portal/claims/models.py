@@ -1,4 +1,5 @@
-"""Claims against local schemes: the claim, its lines, answers, evidence and history;
+"""Claims against local schemes: the claim, its lines, answers, evidence (and files the
+virus check quarantined) and history;
 bulk uploads (the claims a spreadsheet made); the index the claim lists sort by.
 
 A :class:`Claim` is made by a provider (a practice, or a PCN or federation offered a scheme)
@@ -360,6 +361,34 @@ class ClaimEvidence(db.Model):  # type: ignore[name-defined,misc]
     component: Mapped[Component | None] = relationship()
     uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
     removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
+
+
+class QuarantinedEvidence(db.Model):  # type: ignore[name-defined,misc]
+    """A file uploaded to a claim that the virus check found infected: refused, never part of
+    the claim, and kept in the evidence store's quarantine folder under ``key`` (no
+    ``claim_evidence`` row points there, so nothing serves it) for the ICB's administrators,
+    who were told (``claims.services.quarantine``)."""
+
+    __tablename__ = "quarantined_evidence"
+    __table_args__ = (CheckConstraint("size > 0", name="size_positive"),)
+
+    id: Mapped[intpk]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    #: The ICB whose administrators were told (the claim's, when it was uploaded).
+    icb_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: Which scanner found it ("clamav") and the engine's name for what it found.
+    scanner: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    claim: Mapped[Claim] = relationship()
+    uploaded_by: Mapped[User] = relationship()
 
 
 class ClaimEvent(db.Model):  # type: ignore[name-defined,misc]

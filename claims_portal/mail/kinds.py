@@ -23,6 +23,7 @@ class EmailKind(enum.StrEnum):
     OFFER_TO_PROVIDER = "offer_to_provider"
     OFFER_ANSWERED = "offer_answered"
     SCHEME_CLOSED = "scheme_closed"
+    EVIDENCE_QUARANTINED = "evidence_quarantined"
 
 
 @dataclass(frozen=True)
@@ -61,5 +62,10 @@ KINDS: dict[EmailKind, KindInfo] = {
     ),
     EmailKind.SCHEME_CLOSED: KindInfo(
         "A scheme your organisation has claims in progress under was closed"
+    ),
+    # A security event: the administrators are told whatever their preferences.
+    EmailKind.EVIDENCE_QUARANTINED: KindInfo(
+        "A file uploaded to one of your ICB's claims was quarantined by the virus check",
+        always=True,
     ),
 }

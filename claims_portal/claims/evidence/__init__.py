@@ -10,13 +10,17 @@ Checking an upload (``validation``, ``containers``, ``scanning``)
     name, scan verdict, the bytes), or raise :class:`EvidenceRejected` with a plain
     ``reason`` and a :class:`RejectionCode`. Accepted: doc, docx, xls, xlsx, odt, ods, pdf
     (:class:`EvidenceType`), at most 5 MB, decided from the content.
-    :class:`VirusScanner` is the hook for a real scanner (default :class:`NoVirusScanner`).
+    :class:`VirusScanner`: :func:`scanner_from_config` gives :class:`ClamdScanner` (ClamAV's
+    daemon) or :class:`NoVirusScanner` (``VIRUS_SCANNER``); an infected file raises
+    :class:`EvidenceInfected` (holding the file, for quarantine), a scanner that is down
+    :class:`VirusScanUnavailable`.
 
 Storing (``storage``)
     :class:`EvidenceStore` protocol (put, open, delete, exists, list_objects, close) with
     :class:`LocalEvidenceStore` and :class:`S3EvidenceStore`; :func:`store_from_config`
     picks one from the app's ``EVIDENCE_*`` settings. Keys come from
-    :func:`new_evidence_key`: ``{prefix}{yyyy}/{mm}/{uuid4 hex}``. Failures raise
+    :func:`new_evidence_key`: ``{prefix}{yyyy}/{mm}/{uuid4 hex}``; quarantined files from
+    :func:`quarantine_key`: ``{prefix}quarantine/{yyyy}/{mm}/{uuid4 hex}``. Failures raise
     :class:`EvidenceStorageError` (:class:`EvidenceNotFound` for a missing key).
 
 Keeping the store and the database in step (``lifecycle``)
@@ -51,10 +55,12 @@ from claims_portal.claims.evidence.lifecycle import (
     sweep_orphans,
 )
 from claims_portal.claims.evidence.scanning import (
+    ClamdScanner,
     NoVirusScanner,
     ScanResult,
     VirusScanner,
     VirusScanUnavailable,
+    scanner_from_config,
 )
 from claims_portal.claims.evidence.serving import attachment_disposition, evidence_response
 from claims_portal.claims.evidence.storage import (
@@ -64,10 +70,12 @@ from claims_portal.claims.evidence.storage import (
     S3EvidenceStore,
     StoredObject,
     new_evidence_key,
+    quarantine_key,
     store_from_config,
 )
 from claims_portal.claims.evidence.validation import (
     DEFAULT_MAX_BYTES,
+    EvidenceInfected,
     InspectedEvidence,
     inspect_evidence,
     inspect_upload,
@@ -80,8 +88,10 @@ __all__ = [
     "ALLOWED_TYPES_MESSAGE",
     "DEFAULT_GRACE",
     "DEFAULT_MAX_BYTES",
+    "ClamdScanner",
     "ContainerLimits",
     "EvidenceError",
+    "EvidenceInfected",
     "EvidenceNotFound",
     "EvidenceRejected",
     "EvidenceStorageError",
@@ -105,9 +115,11 @@ __all__ = [
     "inspect_upload",
     "new_evidence_key",
     "put_evidence",
+    "quarantine_key",
     "read_upload",
     "safe_filename",
     "save_evidence_atomically",
+    "scanner_from_config",
     "store_from_config",
     "stored_evidence",
     "sweep_orphans",

@@ -34,6 +34,7 @@ from claims_portal.claims.evidence.storage import (
     StoredObject,
     is_generated_key,
     new_evidence_key,
+    quarantine_key,
 )
 from claims_portal.claims.evidence.validation import InspectedEvidence
 
@@ -46,11 +47,13 @@ DEFAULT_GRACE = timedelta(hours=24)
 
 
 def put_evidence(
-    store: EvidenceStore, evidence: InspectedEvidence, *, now: datetime
+    store: EvidenceStore, evidence: InspectedEvidence, *, now: datetime, quarantine: bool = False
 ) -> StoredObject:
-    """Store an inspected file under a new key (the caller deletes it again if its row is not
-    committed). Raises :class:`EvidenceStorageError` when the put fails."""
-    return store.put(new_evidence_key(store.key_prefix, now), evidence.data, evidence.content_type)
+    """Store an inspected file under a new key, with ``quarantine`` under the quarantine
+    folder (:func:`quarantine_key`: an infected file); the caller deletes it again if its row
+    is not committed. Raises :class:`EvidenceStorageError` when the put fails."""
+    make_key = quarantine_key if quarantine else new_evidence_key
+    return store.put(make_key(store.key_prefix, now), evidence.data, evidence.content_type)
 
 
 @contextmanager

@@ -123,9 +123,24 @@ def new_evidence_key(prefix: str, now: datetime) -> str:
     return f"{normalise_prefix(prefix)}{moment:%Y}/{moment:%m}/{uuid.uuid4().hex}"
 
 
+#: Where infected files are kept, under the store's prefix (never served: no
+#: ``claim_evidence`` row points there).
+QUARANTINE_FOLDER = "quarantine/"
+
+
+def quarantine_key(prefix: str, now: datetime) -> str:
+    """A fresh key for an infected file: ``{prefix}quarantine/{yyyy}/{mm}/{uuid4 hex}``."""
+    return new_evidence_key(normalise_prefix(prefix) + QUARANTINE_FOLDER, now)
+
+
 def is_generated_key(key: str, prefix: str) -> bool:
-    """Whether ``key`` has the shape :func:`new_evidence_key` gives under ``prefix``."""
-    pattern = re.escape(normalise_prefix(prefix)) + r"\d{4}/\d{2}/[0-9a-f]{32}"
+    """Whether ``key`` has the shape :func:`new_evidence_key` (or :func:`quarantine_key`)
+    gives under ``prefix``."""
+    pattern = (
+        re.escape(normalise_prefix(prefix))
+        + f"(?:{re.escape(QUARANTINE_FOLDER)})?"
+        + r"\d{4}/\d{2}/[0-9a-f]{32}"
+    )
     return re.fullmatch(pattern, key) is not None
 
 

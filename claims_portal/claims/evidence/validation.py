@@ -9,9 +9,11 @@ The pipeline runs on the whole file (at most 5 MB, held in memory):
 4. the container is opened and checked (``containers.py``, ``pdf.py``): no macros, no
    passwords, no zip bombs, no scripts in PDFs, and the content is really the kind of
    document it is named;
-5. the virus scanner (a no-op by default: ``scanning.py``) gives its verdict.
+5. the virus scanner (``VIRUS_SCANNER``: ``scanning.py``) gives its verdict.
 
-Each refusal raises :class:`EvidenceRejected` with a reason written for practice staff.
+Each refusal raises :class:`EvidenceRejected` with a reason written for practice staff; an
+infected file raises its subclass :class:`EvidenceInfected`, which carries the file so that
+it can be kept in quarantine.
 """
 
 from __future__ import annotations
@@ -170,6 +172,16 @@ class InspectedEvidence:
     data: bytes = field(repr=False, compare=False)
 
 
+class EvidenceInfected(EvidenceRejected):
+    """The virus scanner found something (``code`` ``VIRUS``): refused, and ``evidence``
+    (what was found out, the bytes, and the verdict with its signature) is kept so that the
+    file can go to quarantine rather than be thrown away."""
+
+    def __init__(self, evidence: InspectedEvidence) -> None:
+        super().__init__(RejectionCode.VIRUS, VIRUS_MESSAGE)
+        self.evidence = evidence
+
+
 def too_large_message(max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """ "The selected file must be smaller than 5MB" (the NHS design system's words, for
     this limit)."""
@@ -285,8 +297,8 @@ def inspect_evidence(
     Raises :class:`EvidenceRejected` with a plain reason and a :class:`RejectionCode`:
     ``EMPTY``, ``TOO_LARGE``, ``TYPE_NOT_ALLOWED``, ``CONTENT_MISMATCH`` ("This file is named
     .pdf but its content is HTML"), ``DAMAGED``, ``MACROS``, ``ACTIVE_CONTENT``,
-    ``PASSWORD_PROTECTED``, ``ZIP_BOMB``, ``VIRUS`` or ``PATIENT_DATA`` (an NHS number in
-    the file name). Raises
+    ``PASSWORD_PROTECTED``, ``ZIP_BOMB``, ``VIRUS`` (:class:`EvidenceInfected`, holding the
+    file) or ``PATIENT_DATA`` (an NHS number in the file name). Raises
     :class:`~claims_portal.claims.evidence.scanning.VirusScanUnavailable` when the scanner
     cannot give a verdict.
     """
@@ -318,10 +330,7 @@ def inspect_evidence(
         check_pdf(data, limits)
 
     verdict = (scanner or NoVirusScanner()).scan(data, filename=name)
-    if verdict.infected:
-        log.warning("evidence: virus scanner %s found %s", verdict.scanner, verdict.signature)
-        refuse(RejectionCode.VIRUS, VIRUS_MESSAGE)
-    return InspectedEvidence(
+    inspected = InspectedEvidence(
         type=expected,
         content_type=expected.content_type,
         size=len(data),
@@ -330,6 +339,10 @@ def inspect_evidence(
         scan=verdict,
         data=data,
     )
+    if verdict.infected:
+        log.warning("evidence: virus scanner %s found %s", verdict.scanner, verdict.signature)
+        raise EvidenceInfected(inspected)
+    return inspected
 
 
 def inspect_upload(
@@ -352,6 +365,7 @@ def inspect_upload(
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "EXPECTED_MIME_TYPES",
+    "EvidenceInfected",
     "EvidenceRejected",
     "InspectedEvidence",
     "detect_mime_type",

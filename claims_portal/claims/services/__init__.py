@@ -5,6 +5,8 @@
 - ``editing``: :func:`save_draft`; ``content``: :func:`submission_problems`;
 - ``pricing``: :func:`price_claim` (the calculation core with prior claims for caps);
 - ``attachments``: :func:`attach_evidence`, :func:`remove_evidence`;
+- ``quarantine``: ``quarantine_files`` - infected uploads kept in quarantine, audited, the
+  ICB's administrators told (called by :func:`save_claim_page`);
 - ``saving``: :func:`save_claim_page` - one post of the claim page (figures, a file, checked
   before *Check your answers*), :func:`next_review` (who reviews a submitted claim);
 - ``lifecycle``: :func:`transition` - the one way a status changes - and :func:`mark_paid`;

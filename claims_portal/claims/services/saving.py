@@ -17,12 +17,13 @@ from claims_portal.access.models import User
 from claims_portal.access.services.permissions import icb_of
 from claims_portal.claims.evidence import InspectedEvidence, StoredObject
 from claims_portal.claims.models import Claim, ClaimEvidence, ClaimStatus
-from claims_portal.claims.services._common import ClaimInvalid, Problem, holders
+from claims_portal.claims.services._common import ClaimError, ClaimInvalid, Problem, holders
 from claims_portal.claims.services.attachments import attach_evidence, ensure_room_for_files
 from claims_portal.claims.services.content import apply_entries, problems_before_submission
 from claims_portal.claims.services.editing import lock_for_change, save_draft
 from claims_portal.claims.services.entries import ClaimEntries
 from claims_portal.claims.services.notifications import WAITING_FOR
+from claims_portal.claims.services.quarantine import QuarantinedFile, quarantine_files
 from claims_portal.db import DbSession
 
 
@@ -56,6 +57,8 @@ def save_claim_page(
     entries: ClaimEntries,
     files: Sequence[NewFile] = (),
     refused: Sequence[Problem] = (),
+    quarantined: Sequence[QuarantinedFile] = (),
+    base_url: str | None = None,
     today: dt.date,
 ) -> list[ClaimEvidence]:
     """Save what the page sent: the files added, then the figures; with ``check``
@@ -63,15 +66,52 @@ def save_claim_page(
     rows of the files added.
 
     ``expected_version`` is the version the page showed; ``refused`` the problems of files
-    of the post that failed their checks. Raises what the steps raise (``ClaimError`` and
-    its subclasses, ``ClaimNotFound``, ``PermissionDenied``); with ``check``,
-    :class:`ClaimInvalid` listing every problem (figures that could not be read included).
-    The request then rolls back, so nothing of the post is kept, except that files which
-    passed their checks are kept even when the rest of the post is refused
-    (:class:`FilesKept`: the figures and the check are undone, to a savepoint). The room for
-    every file is checked first: a post with more files than the claim has room for adds
-    none. Submitting is the lifecycle's ``SUBMIT``, from the check-your-answers page.
+    of the post that failed their checks; ``quarantined`` the files among them the virus
+    check found infected, already in the quarantine folder. Raises what the steps raise
+    (``ClaimError`` and its subclasses, ``ClaimNotFound``, ``PermissionDenied``); with
+    ``check``, :class:`ClaimInvalid` listing every problem (figures that could not be read
+    included). The request then rolls back, so nothing of the post is kept, except that
+    files which passed their checks, and the quarantine records of infected files
+    (``quarantine.quarantine_files``: audited, the ICB's administrators told), are kept even
+    when the rest of the post is refused (:class:`FilesKept`: the rest is undone, to a
+    savepoint). The room for every file is checked first: a post with more files than the
+    claim has room for adds none. Submitting is the lifecycle's ``SUBMIT``, from the
+    check-your-answers page.
     """
+    if not quarantined:
+        return _save_page(
+            session, claim_id, actor, check, expected_version, entries, files, refused, today
+        )
+    quarantine_files(session, claim_id, quarantined, actor=actor, base_url=base_url)
+    savepoint = session.begin_nested()
+    try:
+        added = _save_page(
+            session, claim_id, actor, check, expected_version, entries, files, refused, today
+        )
+    except FilesKept:  # the files that passed are kept too, the rest undone already
+        savepoint.commit()
+        raise
+    except ClaimInvalid as error:  # the infected files are among ``refused``: always so
+        savepoint.rollback()
+        raise FilesKept(error.problems, []) from error
+    except ClaimError as error:  # someone changed the claim first: the quarantine stands
+        savepoint.rollback()
+        raise FilesKept([*refused, *error.problems], []) from error
+    savepoint.commit()
+    return added
+
+
+def _save_page(
+    session: DbSession,
+    claim_id: int,
+    actor: User,
+    check: bool,
+    expected_version: int,
+    entries: ClaimEntries,
+    files: Sequence[NewFile],
+    refused: Sequence[Problem],
+    today: dt.date,
+) -> list[ClaimEvidence]:
     added = _add_files(session, claim_id, files, actor=actor, expected_version=expected_version)
     version = _version(session, claim_id) if added else expected_version
     savepoint = session.begin_nested() if added else None

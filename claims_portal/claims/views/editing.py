@@ -11,6 +11,9 @@ One form carries everything, so nothing typed is lost whichever button is presse
 Each file is checked on its own and, when it passes, stored at once (``views/uploads.py``); the
 rows are written by ``services.save_claim_page``, every change of the post in one transaction,
 and each object is deleted again if the request does not commit (``unit_of_work.after_rollback``).
+A file the virus check finds infected is refused but kept in quarantine, and the ICB's
+administrators told, even though the post is refused; a virus check that is down refuses the
+whole post (503, "Try again later"), nothing saved.
 A refused file is listed with its reason in the error summary; the files that passed are kept
 even so (``FilesKept``, committed with ``keep_on_refusal``) and the rest of the post is not
 saved, what was typed shown again. A request larger than ``MAX_CONTENT_LENGTH`` is refused by
@@ -43,6 +46,7 @@ from claims_portal.claims import bp, services
 from claims_portal.claims.evidence import (
     EvidenceNotFound,
     EvidenceStorageError,
+    VirusScanUnavailable,
     discard_quietly,
     evidence_response,
     store_from_config,
@@ -68,6 +72,7 @@ from claims_portal.claims.services.entries import (
 from claims_portal.claims.services.saving import FilesKept
 from claims_portal.claims.views import uploads
 from claims_portal.claims.views._common import (
+    base_url,
     can_edit,
     claim_or_404,
     edited_claim,
@@ -216,13 +221,13 @@ def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
     entries = services.parse_entries(claim, form)
     try:
         posted = uploads.posted_files(claim, form)  # each checked, the good ones stored
-    except EvidenceStorageError as error:
+    except (EvidenceStorageError, VirusScanUnavailable) as error:  # nothing is kept
         refuse()
         return _edit_again(claim_id, [Problem(str(error), EVIDENCE_FIELD)], entries, status=503)
     problems = [*posted.refused, *entries.problems]
     if action == "upload" and not posted.chosen:
         problems.append(Problem("Choose a file to upload", EVIDENCE_FIELD))
-    if problems and not posted.files and action != "check":
+    if problems and not (posted.files or posted.quarantined) and action != "check":
         return render_edit(claim, problems=problems, entries=entries, status=400)
     try:
         added = services.save_claim_page(
@@ -234,13 +239,15 @@ def save(claim_id: int, claim: Claim) -> ResponseReturnValue:
             entries=entries,
             files=posted.files,
             refused=posted.refused,
+            quarantined=posted.quarantined,
+            base_url=base_url(),
             today=today(),
         )
     except ClaimNotFound:
         abort(404)
     except ClaimConflict as error:
         return render_claim(claim_or_404(claim_id), problems=refuse(error), status=409)
-    except FilesKept as error:  # the files that passed are kept, the rest is not saved
+    except FilesKept as error:  # files that passed (and quarantined ones) kept, not the rest
         unit_of_work.keep_on_refusal()
         return _edit_again(claim_id, refuse(error), entries, added=error.added)
     except ClaimError as error:
