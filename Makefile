@@ -14,7 +14,7 @@ REDIS_START := redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --
   --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 PG_START := pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start
 
-.PHONY: run test install install-test assets libmagic postgres redis chromium clamav lint typecheck pytest clean bench wrk
+.PHONY: run worker scheduler test install install-test assets libmagic postgres redis chromium clamav lint typecheck pytest clean bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,17 @@ run: install libmagic
 	@echo
 	@echo "The claims portal is at http://$(HOST):$(PORT)/ (sign in with a login above; Ctrl+C stops it)"
 	HOST=$(HOST) PORT=$(PORT) CLAIMS_PORTAL_ENV=development $(BIN)/claims-portal run --host $(HOST) --port $(PORT)
+
+# The jobs as production runs them (docs/operations.md), each in a terminal of its own, with
+# the portal started as `JOBS_RUN_IN_PROCESS=false REDIS_URL=$(JOBS_REDIS_URL) make run`.
+JOBS_REDIS_URL ?= redis://127.0.0.1:6379/0
+worker: install redis
+	CLAIMS_PORTAL_ENV=development JOBS_RUN_IN_PROCESS=false REDIS_URL=$(JOBS_REDIS_URL) \
+	  $(BIN)/claims-portal worker
+
+scheduler: install redis
+	CLAIMS_PORTAL_ENV=development JOBS_RUN_IN_PROCESS=false REDIS_URL=$(JOBS_REDIS_URL) \
+	  $(BIN)/claims-portal scheduler
 
 # PostgreSQL must answer on 127.0.0.1:5432; start the machine's cluster if it is down.
 postgres:

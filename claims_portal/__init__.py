@@ -78,6 +78,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     throttling.init_app(app)  # counters shared by every worker (Redis in production)
     mail.init_app(app)
 
+    from claims_portal import jobs
+
+    jobs.init_app(app)  # Celery (Redis), handing jobs over after commit, worker and scheduler
+
     from claims_portal.admin import init_admin
 
     init_admin(app)

@@ -128,11 +128,33 @@ class BaseConfig:
     #: Prefix of this deployment's keys in that Redis.
     RATELIMIT_KEY_PREFIX = "claims-portal"
 
-    #: Mail delivery: attempts before a message is reported as failed; SMTP timeout; send
-    #: right after the request's commit (else only ``claims-portal mail send-queued``).
+    #: Jobs (claims_portal/jobs, docs/operations.md): the Celery broker (``REDIS_URL``
+    #: when unset); the queue's name and a prefix for the broker's keys (deployments or
+    #: test runs sharing one Redis); seconds before a job taken by a worker that vanished
+    #: is delivered to another (longer than any job runs); ids per ``mail.deliver`` message.
+    CELERY_BROKER_URL: str | None = None
+    JOBS_QUEUE = "claims-portal"
+    JOBS_KEY_PREFIX: str | None = None
+    JOBS_VISIBILITY_TIMEOUT_SECONDS = 3600
+    JOBS_IDS_PER_MESSAGE = 100
+    #: Run jobs in the web process right after the request instead of on a worker (no
+    #: broker needed: ``make run``, and the test suite's default app). Refused in production.
+    JOBS_RUN_IN_PROCESS = False
+    #: What the scheduler runs when (claims_portal/jobs/schedule.py): ``KIND=WHEN; ...``,
+    #: WHEN ``daily at HH:MM`` (England) or ``every N minutes``.
+    JOBS_SCHEDULE = (
+        "mail.sweep-outbox=every 5 minutes; claims.sweep-evidence=daily at 02:00; "
+        "audit.verify=daily at 03:00"
+    )
+
+    #: Mail delivery: attempts before a message is reported as failed; SMTP timeout; hand
+    #: each message to ``mail.deliver`` after its commit (else only the outbox sweep and
+    #: ``claims-portal mail send-queued`` send it).
     MAIL_MAX_ATTEMPTS = 5
     MAIL_TIMEOUT_SECONDS = 10
     MAIL_SEND_IMMEDIATELY = True
+    #: A message marked sending by a delivery that then died is taken again after this.
+    MAIL_SENDING_LEASE_SECONDS = 300
     #: The portal's address as people reach it (e.g. https://claims.example.nhs.uk): every
     #: emailed link starts with it, never with the request's Host header (claims_portal/hosts.py).
     #: Required in production; TRUSTED_HOSTS defaults to its host.
@@ -244,6 +266,7 @@ class BaseConfig:
             except BadKeys as exc:
                 raise ConfigurationError(str(exc)) from None
         _check_virus_scanner(settings)
+        _check_jobs(settings, production=cls.ENV_NAME == "production")
         return settings
 
 
@@ -264,6 +287,30 @@ def _check_logging(settings: dict[str, Any]) -> None:
 
 #: What ``VIRUS_SCANNER`` may name (``claims.evidence.scanning.scanner_from_config``).
 VIRUS_SCANNERS = ("none", "clamd")
+
+
+def _check_jobs(settings: dict[str, Any], *, production: bool) -> None:
+    from claims_portal.jobs.schedule import ScheduleError, parse_schedule
+
+    if settings["JOBS_RUN_IN_PROCESS"] and production:
+        raise ConfigurationError(
+            "JOBS_RUN_IN_PROCESS is for development: production runs jobs on workers "
+            "(claims-portal worker; docs/operations.md)"
+        )
+    if not settings["JOBS_RUN_IN_PROCESS"] and not (
+        settings.get("CELERY_BROKER_URL") or settings.get("REDIS_URL")
+    ):
+        raise ConfigurationError(
+            "Jobs need a broker: set CELERY_BROKER_URL or REDIS_URL, or JOBS_RUN_IN_PROCESS "
+            "to run them in the web process (development)"
+        )
+    for name in ("JOBS_VISIBILITY_TIMEOUT_SECONDS", "JOBS_IDS_PER_MESSAGE"):
+        if settings[name] <= 0:
+            raise ConfigurationError(f"{name} must be more than 0, not {settings[name]}")
+    try:
+        parse_schedule(settings["JOBS_SCHEDULE"] or "")
+    except ScheduleError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def _check_virus_scanner(settings: dict[str, Any]) -> None:
@@ -315,6 +362,8 @@ class DevelopmentConfig(BaseConfig):
     LOG_FORMAT = "text"
     # Demo users sign in without an authenticator app; production and tests enforce it.
     MFA_ENFORCED = False
+    # No Redis needed: jobs run in the web process after the request.
+    JOBS_RUN_IN_PROCESS = True
 
 
 class TestConfig(BaseConfig):
@@ -334,6 +383,9 @@ class TestConfig(BaseConfig):
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
     MAIL_TIMEOUT_SECONDS = 5
+    # Email and other jobs run right after each request, as the suite's tests read them;
+    # the queue's own tests (tests/jobs) run a real worker against Redis instead.
+    JOBS_RUN_IN_PROCESS = True
     # Throttling is switched on by the tests that check it
     # (tests/access/test_throttling_and_links.py).
     RATELIMIT_ENABLED = False

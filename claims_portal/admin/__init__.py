@@ -24,6 +24,7 @@ from claims_portal.access.roles import Capability
 from claims_portal.admin import audit_objects
 from claims_portal.admin.audit_names import action_filter, action_name
 from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
+from claims_portal.admin.jobs import JobRunAdmin
 from claims_portal.admin.offers import OfferAdmin
 from claims_portal.admin.scheme_parts import (
     ClaimWindowAdmin,
@@ -34,6 +35,7 @@ from claims_portal.admin.scheme_parts import (
 from claims_portal.admin.schemes import SchemeAdmin
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
+from claims_portal.jobs.models import JobRun
 from claims_portal.organisations.models import Organisation
 from claims_portal.organisations.services import with_descendants
 from claims_portal.routes import declare, public
@@ -184,6 +186,9 @@ def init_admin(app: Flask) -> Admin:
         AuditEventAdmin(
             AuditEvent, db, name="Audit trail", endpoint="admin-audit", url="audit-trail"
         )
+    )
+    admin.add_view(
+        JobRunAdmin(JobRun, db, name="Job runs", endpoint="admin-job-runs", url="job-runs")
     )
     _serve_static_from_memory(app)
     _declare_requirements(app, admin)

@@ -31,7 +31,7 @@ def send_queued(retry_failed: bool) -> None:
 
     if retry_failed:
         click.echo(f"{requeue_failed(db.session)} failed messages queued again.")
-    report = deliver(db.session, current_app.config)
+    report = deliver(db.session, current_app.config, commit=db.session.commit)
     db.session.commit()
     click.echo(
         f"Sent {len(report.sent)}; {len(report.retrying)} failed and stay queued; "

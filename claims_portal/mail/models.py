@@ -14,6 +14,8 @@ from claims_portal.extensions import db
 
 class EmailStatus(enum.StrEnum):
     QUEUED = "Queued"
+    #: Taken by a delivery (``claimed_by``) and committed before the SMTP exchange.
+    SENDING = "Sending"
     SENT = "Sent"
     FAILED = "Failed"
 
@@ -22,7 +24,12 @@ class EmailMessage(db.Model):  # type: ignore[name-defined,misc]
     """One email, written in the same transaction as the decision it tells about.
 
     Queued until delivered; a failed attempt records the error and stays queued until
-    ``MAIL_MAX_ATTEMPTS`` attempts have failed, then it is ``FAILED`` and reported.
+    ``MAIL_MAX_ATTEMPTS`` attempts have failed, then it is ``FAILED`` and reported. A
+    delivery marks the row ``SENDING`` (with ``claimed_by`` and ``last_attempt_at``) and
+    commits before the SMTP exchange, then ``SENT`` after it: a delivery that dies between
+    the two leaves the row ``SENDING``, taken again once ``MAIL_SENDING_LEASE_SECONDS`` have
+    passed (or at once by the same job delivered again), so a crash costs at most one
+    duplicate and never a lost message (docs/operations.md).
     """
 
     __tablename__ = "email_message"
@@ -48,6 +55,9 @@ class EmailMessage(db.Model):  # type: ignore[name-defined,misc]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[created_at]
     last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: The delivery holding a ``SENDING`` row: a job's task id (its redelivery after a
+    #: worker died takes the row back at once) or a one-off id for other deliveries.
+    claimed_by: Mapped[str | None] = mapped_column(String(155))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 

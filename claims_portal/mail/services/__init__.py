@@ -1,11 +1,16 @@
 """Queueing and delivering email, and notification preferences.
 
 Services call :func:`enqueue` inside their unit of work, so the decision and the intent to
-email commit together. After the request's commit, :func:`install_hooks` delivers what was
-just queued; an SMTP failure is recorded on the message (error, attempt count) and never
-undoes the decision. ``claims-portal mail send-queued`` retries queued messages; after
-``MAIL_MAX_ATTEMPTS`` failed attempts a message is marked failed and reported (log error and
-the command's output).
+email commit together. After the commit, the job ``mail.deliver`` (``jobs.tasks``) delivers
+what was just queued, on a worker (or in the web process with ``JOBS_RUN_IN_PROCESS``); an
+SMTP failure is recorded on the message (error, attempt count) and never undoes the
+decision. The scheduled ``mail.sweep-outbox`` and ``claims-portal mail send-queued`` deliver
+what is left; after ``MAIL_MAX_ATTEMPTS`` failed attempts a message is marked failed and
+reported (log error and the command's output).
+
+A delivery marks each message ``SENDING`` and commits before the SMTP exchange, and marks it
+``SENT`` (committed) after it, so a delivery that dies half-way sends a message at most
+twice and never loses one (:func:`deliver`; docs/operations.md).
 """
 
 from __future__ import annotations
@@ -13,16 +18,17 @@ from __future__ import annotations
 import email.message
 import email.utils
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, text
 
 from claims_portal.access.models import User
 from claims_portal.db import DbSession, utcnow
+from claims_portal.jobs import services as jobs
 from claims_portal.logs import without_email_addresses
 from claims_portal.mail.backends import MailBackend, make_backend
 from claims_portal.mail.kinds import KINDS, EmailKind
@@ -30,8 +36,8 @@ from claims_portal.mail.models import EmailMessage, EmailStatus, NotificationPre
 
 log = logging.getLogger(__name__)
 
-_PENDING = "mail_pending_ids"
-_COMMITTED = "mail_committed_ids"
+#: The job delivering messages queued and committed (``jobs.tasks``).
+DELIVER_JOB = "mail.deliver"
 
 
 # --- Preferences ---------------------------------------------------------------------------
@@ -147,7 +153,7 @@ def enqueue(
     )
     session.add(message)
     session.flush()
-    session.info.setdefault(_PENDING, []).append(message.id)
+    jobs.enqueue_ids(session, DELIVER_JOB, [message.id])
     return message
 
 
@@ -212,7 +218,7 @@ def enqueue_many(
         session.add_all(messages)
         session.flush()
         ids = [message.id for message in messages]
-    session.info.setdefault(_PENDING, []).extend(ids)
+    jobs.enqueue_ids(session, DELIVER_JOB, ids)
     return ids
 
 
@@ -260,21 +266,25 @@ def deliver(
     *,
     ids: Sequence[int] | None = None,
     backend: MailBackend | None = None,
+    commit: Callable[[], None] | None = None,
+    holder: str | None = None,
 ) -> DeliveryReport:
-    """Send queued messages (those in ``ids``, or all); record each outcome (flush only)."""
+    """Send the messages due (those in ``ids``, or all): queued, or ``SENDING`` and held
+    by ``holder`` or past their lease (``MAIL_SENDING_LEASE_SECONDS``); record each
+    outcome.
+
+    With ``commit`` (a job, the command), the messages are marked ``SENDING`` and
+    committed before the SMTP exchange, and each outcome is committed as soon as it is
+    known: a delivery killed half-way leaves at most the message in flight to be sent
+    again, never one lost. Without it (flush only), the caller's transaction keeps all."""
     max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 5))
-    statement = (
-        select(EmailMessage)
-        .where(EmailMessage.status == EmailStatus.QUEUED)
-        .order_by(EmailMessage.id)
-        .with_for_update(skip_locked=True)
-    )
-    if ids is not None:
-        statement = statement.where(EmailMessage.id.in_(list(ids)))
-    messages = list(session.scalars(statement))
+    holder = holder or f"delivery-{uuid.uuid4()}"
+    messages = _take_due(session, config, ids, holder)
     report = DeliveryReport()
     if not messages:
         return report
+    if commit is not None:
+        commit()
     backend = backend or make_backend(config)
     sender = config.get("MAIL_DEFAULT_SENDER") or "claims-portal@localhost"
     opened_error: str | None = None
@@ -284,47 +294,113 @@ def deliver(
         opened_error = f"{type(exc).__name__}: {exc}"
     try:
         for message in messages:
-            message.attempts += 1
-            message.last_attempt_at = utcnow()
             error = opened_error
             if error is None:
                 try:
                     backend.send(_build(message, sender))
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
-            if error is None:
-                message.status = EmailStatus.SENT
-                message.sent_at = utcnow()
-                message.last_error = None
-                report.sent.append(message.id)
-                continue
-            message.last_error = error[:2000]
-            if message.attempts >= max_attempts:
-                message.status = EmailStatus.FAILED
-                report.gave_up.append(message)
-                log.error(
-                    "Email %s (%s, user %s) failed %s times and will not be retried: %s",
-                    message.id,
-                    message.kind,
-                    message.user_id,
-                    message.attempts,
-                    without_email_addresses(error),
-                )
-            else:
-                report.retrying.append(message.id)
-                log.warning(
-                    "Email %s (%s, user %s) not sent (attempt %s): %s",
-                    message.id,
-                    message.kind,
-                    message.user_id,
-                    message.attempts,
-                    without_email_addresses(error),
-                )
+            _record_outcome(message, error, max_attempts, report)
+            session.flush()
+            if commit is not None:
+                commit()
     finally:
         if opened_error is None:
             backend.close()
     session.flush()
     return report
+
+
+def _take_due(
+    session: DbSession, config: Mapping[str, Any], ids: Sequence[int] | None, holder: str
+) -> list[EmailMessage]:
+    """Lock the due messages (skipping those another delivery holds) and mark them
+    ``SENDING`` for ``holder``: one more attempt each."""
+    lease = timedelta(seconds=int(config.get("MAIL_SENDING_LEASE_SECONDS", 300)))
+    now = utcnow()
+    statement = (
+        select(EmailMessage)
+        .where(
+            or_(
+                EmailMessage.status == EmailStatus.QUEUED,
+                and_(
+                    EmailMessage.status == EmailStatus.SENDING,
+                    or_(
+                        EmailMessage.claimed_by == holder,
+                        EmailMessage.last_attempt_at < now - lease,
+                    ),
+                ),
+            )
+        )
+        .order_by(EmailMessage.id)
+        .with_for_update(skip_locked=True)
+    )
+    if ids is not None:
+        statement = statement.where(EmailMessage.id.in_(list(ids)))
+    messages = list(session.scalars(statement))
+    for message in messages:
+        message.status = EmailStatus.SENDING
+        message.claimed_by = holder
+        message.attempts += 1
+        message.last_attempt_at = now
+    session.flush()
+    return messages
+
+
+def _record_outcome(
+    message: EmailMessage, error: str | None, max_attempts: int, report: DeliveryReport
+) -> None:
+    message.claimed_by = None
+    if error is None:
+        message.status = EmailStatus.SENT
+        message.sent_at = utcnow()
+        message.last_error = None
+        report.sent.append(message.id)
+        return
+    message.last_error = error[:2000]
+    if message.attempts >= max_attempts:
+        message.status = EmailStatus.FAILED
+        report.gave_up.append(message)
+        log.error(
+            "Email %s (%s, user %s) failed %s times and will not be retried: %s",
+            message.id,
+            message.kind,
+            message.user_id,
+            message.attempts,
+            without_email_addresses(error),
+        )
+    else:
+        message.status = EmailStatus.QUEUED
+        report.retrying.append(message.id)
+        log.warning(
+            "Email %s (%s, user %s) not sent (attempt %s): %s",
+            message.id,
+            message.kind,
+            message.user_id,
+            message.attempts,
+            without_email_addresses(error),
+        )
+
+
+def due_for_delivery(session: DbSession, config: Mapping[str, Any]) -> list[int]:
+    """The ids of the messages a delivery would take now: queued, or left ``SENDING``
+    past their lease by a delivery that died (the outbox sweep hands them to workers)."""
+    lease = timedelta(seconds=int(config.get("MAIL_SENDING_LEASE_SECONDS", 300)))
+    return list(
+        session.scalars(
+            select(EmailMessage.id)
+            .where(
+                or_(
+                    EmailMessage.status == EmailStatus.QUEUED,
+                    and_(
+                        EmailMessage.status == EmailStatus.SENDING,
+                        EmailMessage.last_attempt_at < utcnow() - lease,
+                    ),
+                )
+            )
+            .order_by(EmailMessage.id)
+        )
+    )
 
 
 def requeue_failed(session: DbSession) -> int:
@@ -337,48 +413,3 @@ def requeue_failed(session: DbSession) -> int:
         message.attempts = 0
     session.flush()
     return len(failed)
-
-
-# --- After the request's commit ------------------------------------------------------------
-
-
-def _after_commit(session: DbSession) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        session.info.setdefault(_COMMITTED, []).extend(pending)
-
-
-def _after_rollback(session: DbSession, previous_transaction: Any) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(_PENDING, None)
-
-
-def deliver_committed(app: Flask) -> None:
-    """Deliver what this request queued and committed; failures are recorded, not raised."""
-    from claims_portal.extensions import db
-
-    ids = db.session.info.pop(_COMMITTED, None)
-    if not ids or not app.config.get("MAIL_SEND_IMMEDIATELY", True):
-        return
-    try:
-        deliver(db.session, app.config, ids=ids)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("Could not record email delivery; the queue keeps the messages")
-
-
-_listening = False
-
-
-def install_hooks(app: Flask) -> None:
-    global _listening
-    if not _listening:
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)
-        _listening = True
-
-    @app.after_request
-    def _deliver(response: Any) -> Any:
-        deliver_committed(app)
-        return response

@@ -1,0 +1,104 @@
+"""Jobs: work asked for inside a unit of work, done after its commit by a worker.
+
+A service calls :func:`enqueue` (or :func:`enqueue_ids`) in the caller's transaction; the
+job is handed to the queue only once that transaction commits, and forgotten if it rolls
+back (``jobs.dispatch``), so a job never sees work that was not committed. Jobs read their
+work from the database and record their outcome there: the queue's message only says
+which job to run, so a message lost delays the work (a sweep finds it) and a message run
+twice does no harm.
+
+Scheduled jobs record each run in ``job_run`` (:func:`claim_run`, :func:`finish_run`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from claims_portal.db import DbSession
+from claims_portal.jobs.models import JobOutcome, JobRun
+
+#: ``session.info`` key of the jobs asked for in the session's current transaction.
+PENDING = "jobs_pending"
+
+
+@dataclass
+class Pending:
+    """A job asked for and not yet handed to the queue. Jobs over ids (``ids`` set) of
+    one kind asked for in one transaction are merged into one."""
+
+    kind: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    ids: list[int] | None = None
+
+
+def enqueue(session: DbSession, kind: str, **kwargs: Any) -> None:
+    """Run job ``kind`` with ``kwargs`` (JSON values) once the caller's transaction has
+    committed; never if it rolls back."""
+    session.info.setdefault(PENDING, []).append(Pending(kind, dict(kwargs)))
+
+
+def enqueue_ids(session: DbSession, kind: str, ids: Iterable[int]) -> None:
+    """Run job ``kind`` over the rows ``ids`` after commit: the ids of every call in one
+    transaction go together (split into messages of ``JOBS_IDS_PER_MESSAGE`` ids)."""
+    pending: list[Pending] = session.info.setdefault(PENDING, [])
+    for job in pending:
+        if job.kind == kind and job.ids is not None:
+            job.ids.extend(ids)
+            return
+    pending.append(Pending(kind, ids=list(ids)))
+
+
+# --- Runs of scheduled jobs ----------------------------------------------------------------
+
+
+def claim_run(
+    session: DbSession, kind: str, scheduled_for: dt.datetime, task_id: str, now: dt.datetime
+) -> JobRun | None:
+    """The run of ``kind`` for the slot ``scheduled_for``, or ``None`` when another task
+    has it already (a second scheduler, a trigger sent twice). The same task delivered
+    again after its worker died (``task_id``) gets its unfinished run back. The caller
+    commits at once, so that other workers see the claim (flush only here)."""
+    try:
+        with session.begin_nested():
+            run = JobRun(
+                kind=kind,
+                scheduled_for=scheduled_for,
+                task_id=task_id,
+                started_at=now,
+                outcome=JobOutcome.RUNNING,
+            )
+            session.add(run)
+        return run
+    except IntegrityError:
+        pass
+    existing = session.scalars(
+        select(JobRun)
+        .where(JobRun.kind == kind, JobRun.scheduled_for == scheduled_for)
+        .with_for_update()
+    ).one()
+    if existing.task_id == task_id and existing.outcome is JobOutcome.RUNNING:
+        existing.started_at = now
+        session.flush()
+        return existing
+    return None
+
+
+def finish_run(
+    session: DbSession, run: JobRun, *, succeeded: bool, detail: str, now: dt.datetime
+) -> None:
+    """Record how ``run`` ended (flush only)."""
+    run.outcome = JobOutcome.SUCCEEDED if succeeded else JobOutcome.FAILED
+    run.finished_at = now
+    run.detail = detail[-4000:]
+    session.flush()
+
+
+def recent_runs(session: DbSession, limit: int = 50) -> list[JobRun]:
+    """The latest runs, newest first."""
+    return list(session.scalars(select(JobRun).order_by(JobRun.started_at.desc()).limit(limit)))
