@@ -78,9 +78,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     throttling.init_app(app)  # counters shared by every worker (Redis in production)
     mail.init_app(app)
 
-    from claims_portal import jobs
+    from claims_portal import jobs, metrics
 
     jobs.init_app(app)  # Celery (Redis), handing jobs over after commit, worker and scheduler
+    metrics.init_app(app)  # Prometheus figures at /metrics, for the scraper's token only
 
     from claims_portal.admin import init_admin
 

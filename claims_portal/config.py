@@ -207,6 +207,9 @@ class BaseConfig:
     #: object a line) or ``text`` (for people; ``make run``).
     LOG_LEVEL = "INFO"
     LOG_FORMAT = "json"
+    #: The bearer token the Prometheus scraper presents at ``/metrics`` (claims_portal/
+    #: metrics.py); unset, there is no metrics endpoint (404).
+    METRICS_TOKEN: str | None = None
 
     #: The header's counts ("Messages (3)", "Pending actions (12)") are kept in the
     #: person's session this many seconds (navigation.py): counting on every page is most

@@ -8,8 +8,8 @@
   check would leave the request without a URL adapter, so the error page itself failed
   (a 500): the WSGI guard below checks first, renders the refusal under the portal's own
   host, and a ``before_request`` raises :class:`UntrustedHost` before anything else runs.
-  ``/healthz`` and ``/readyz`` answer whatever the host: load balancers probe them by the
-  instance's own address, and they build no links.
+  ``/healthz``, ``/readyz`` and ``/metrics`` answer whatever the host: load balancers and
+  the metrics scraper reach them by the instance's own address, and they build no links.
 - Behind a load balancer the ``X-Forwarded-*`` headers are believed only as far as the
   ``PROXY_FIX_*`` counts say (Werkzeug's ProxyFix); unset, they are ignored. With
   ``PROXY_FIX_X_FOR`` right, ``request.remote_addr`` -- the throttling key and the address in
@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 #: Set in the WSGI environ (to the refused Host) when the host is not trusted.
 UNTRUSTED_HOST_KEY = "claims_portal.untrusted_host"
-#: Answered for any host: probes name the instance's own address and build no links.
-ANY_HOST_PATHS = frozenset({"/healthz", "/readyz"})
+#: Answered for any host: probes and the scraper name the instance's own address, and these
+#: build no links.
+ANY_HOST_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 #: ProxyFix's arguments, each read from ``PROXY_FIX_<NAME>`` (0: that header is ignored).
 PROXY_FIX_SETTINGS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
 

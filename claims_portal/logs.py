@@ -172,6 +172,9 @@ def as_job(kind: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                         outcome,
                         extra={"job": kind, "outcome": outcome, "duration_ms": _since(started)},
                     )
+                    from claims_portal import metrics  # the application's, loaded by now
+
+                    metrics.job_finished(kind, outcome, time.perf_counter() - started)
 
         return run
 

@@ -3,6 +3,9 @@
 Each view carries exactly one of:
 
 - ``@public``: anyone, signed in or not (sign-in pages, health probes, assets);
+- ``@token_holder("SETTING")``: a machine presenting the bearer token configured in
+  ``SETTING`` (the metrics scraper); the view checks the token, and is not there (404) when
+  the setting is empty;
 - ``@signed_in``: any signed-in person (signed-out people are sent to sign in);
 - ``@requires(Capability.X, ...)``: one of the capabilities in the current organisation
   (403 otherwise);
@@ -47,6 +50,7 @@ class Kind(enum.StrEnum):
     SIGNED_IN = "signed in"
     CAPABILITY = "capability"
     OBJECT = "capability on object"
+    TOKEN = "token"  # noqa: S105 - the kind of requirement, not a secret
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class Requirement:
         if self.kind is Kind.OBJECT:
             rule = "; ".join(p for p in (wanted, self.note) if p) or "visible"
             return f"{self.subject}: {rule}"
+        if self.kind is Kind.TOKEN:
+            return f"the bearer token in `{self.note}` (404 when unset)"
 
         return str(self.kind)
 
@@ -80,6 +86,8 @@ class Requirement:
             return False
         if self.kind is Kind.SIGNED_IN:
             return True
+        if self.kind is Kind.TOKEN:
+            return False  # for machines, never behind a link
         if self.kind is Kind.CAPABILITY:
             return organisation is not None and any(
                 has_capability(user, c, organisation) for c in self.capabilities
@@ -97,6 +105,17 @@ def public(view: F) -> F:
     """Anyone may reach this route, signed in or not."""
     _record(view, Requirement(Kind.PUBLIC))
     return view
+
+
+def token_holder(setting: str) -> Callable[[F], F]:
+    """A machine presenting the bearer token configured in ``setting``; the view checks it
+    (in constant time) and answers 404 when ``setting`` is empty."""
+
+    def decorator(view: F) -> F:
+        _record(view, Requirement(Kind.TOKEN, note=setting))
+        return view
+
+    return decorator
 
 
 def signed_in(view: F) -> F:

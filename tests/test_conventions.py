@@ -51,8 +51,14 @@ def test_docs_routes_md_is_current(app):
 def test_every_endpoint_needs_a_signed_in_user_except_public_ones(app, client):
     checked = 0
     public = _public(app)
+    # For machines, not people: without the token, 404 or 401 (tests/test_metrics.py).
+    tokens = {e for e, r in requirements(app).items() if r.kind is Kind.TOKEN}
+    assert tokens == {"metrics"}
     for rule in _rules(app):
         if rule.endpoint in public:
+            continue
+        if rule.endpoint in tokens:
+            assert client.get(_sample_url(rule)).status_code in {401, 404}
             continue
         url = _sample_url(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
