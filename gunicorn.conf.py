@@ -79,3 +79,22 @@ logconfig_dict = {
     },
     "root": {"handlers": [], "level": "WARNING"},
 }
+
+
+# Metrics (claims_portal/metrics.py): with PROMETHEUS_MULTIPROC_DIR set, each worker keeps its
+# counts in files there and a scrape adds them up. The folder starts empty (an earlier run's
+# counts are not this run's), and a worker that exits has its live gauges dropped.
+def on_starting(server: object) -> None:
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
+def child_exit(server: object, worker: object) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

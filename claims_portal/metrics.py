@@ -15,8 +15,8 @@ without ``METRICS_TOKEN`` set it is not there at all (404). What it serves:
   and ``claims_portal_queue_depth{queue}`` (jobs waiting in the broker's queue).
 
 Under gunicorn each worker is a process of its own: with ``PROMETHEUS_MULTIPROC_DIR`` set
-(an empty folder, made afresh at each start; ``gunicorn.conf.py`` marks a worker's files dead
-when it exits) the counters are kept in files there and a scrape of any worker adds up every
+(an empty folder: ``gunicorn.conf.py`` empties it at each start and marks a worker's files
+dead when it exits) the counters are kept in files there and a scrape of any worker adds up every
 process's, so the figures do not depend on which worker answers.
 """
 
@@ -198,15 +198,6 @@ def metrics() -> Response:
     response = Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def worker_exited(pid: int) -> None:
-    """gunicorn's ``child_exit`` hook (``gunicorn.conf.py``): a worker that has gone keeps
-    its counts, but its live gauges are dropped."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid)
 
 
 def init_app(app: Flask) -> None:

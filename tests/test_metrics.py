@@ -205,18 +205,15 @@ def test_under_gunicorn_a_scrape_adds_up_every_workers_requests(database_url, tm
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
     }
+    # The project's gunicorn.conf.py (its start and worker-exit hooks), with sync workers so
+    # that holding one worker busy below sends the next requests to the other.
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
-        "-w",
-        "2",
-        "-k",
-        "sync",
-        "-b",
-        f"127.0.0.1:{port}",
-        "--chdir",
-        str(ROOT),
-        "claims_portal:create_app()",
-    ]
+        "-c", str(ROOT / "gunicorn.conf.py"),
+        "-k", "sync", "-w", "2", "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+    ]  # fmt: skip
+    stale = folder / "counter_99999.db"
+    stale.write_bytes(b"an earlier run's counts")  # emptied at the start
     server = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
     try:
         deadline = time.monotonic() + 60
@@ -268,6 +265,7 @@ def test_under_gunicorn_a_scrape_adds_up_every_workers_requests(database_url, tm
         assert seen == {before + 40}
         writers = {p.name for p in folder.glob("counter_*.db")}
         assert len(writers) >= 2, writers  # more than one process counted
+        assert not stale.exists()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
