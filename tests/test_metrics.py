@@ -269,3 +269,29 @@ def test_under_gunicorn_a_scrape_adds_up_every_workers_requests(database_url, tm
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
+
+
+def test_a_job_run_by_the_queue_is_counted_with_its_outcome(app, scraped, monkeypatch):
+    from claims_portal.jobs import registry
+
+    monkeypatch.setattr(registry, "JOBS", dict(registry.JOBS))
+
+    @registry.job("test.metrics-ok")
+    def _ok(context):
+        return "done"
+
+    @registry.job("test.metrics-broken")
+    def _broken(context):
+        raise RuntimeError("broken")
+
+    def runs(kind: str, outcome: str) -> float:
+        body = _scrape(scraped).get_data(as_text=True)
+        return _value(body, "claims_portal_job_runs_total", kind=kind, outcome=outcome) or 0
+
+    ok, broken = runs("test.metrics-ok", "succeeded"), runs("test.metrics-broken", "failed")
+    with app.app_context():
+        assert registry.execute("test.metrics-ok", {}, "task-1", app.config) == "done"
+        with pytest.raises(RuntimeError):
+            registry.execute("test.metrics-broken", {}, "task-2", app.config)
+    assert runs("test.metrics-ok", "succeeded") == ok + 1
+    assert runs("test.metrics-broken", "failed") == broken + 1

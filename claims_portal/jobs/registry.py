@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,14 +58,23 @@ def job(
 def execute(name: str, kwargs: Mapping[str, Any], task_id: str, config: Mapping[str, Any]) -> Any:
     """Run job ``name`` in the current app context. Raises what the job raises (an
     unscheduled job; a scheduled one records the failure in its run instead)."""
+    from claims_portal import metrics
+
     spec = JOBS[name]
     context = JobContext(task_id, config)
+    started = time.perf_counter()
+    outcome = "failed"
     with request_context.job(name):  # every line it logs carries a job id
         log.info("job %s started (task %s)", name, task_id, extra={"job": name})
-        if not spec.scheduled:
-            result = spec.function(context, **kwargs)
-        else:
-            result = _run_scheduled(spec, context, dict(kwargs))
+        try:
+            if not spec.scheduled:
+                result = spec.function(context, **kwargs)
+                outcome = "succeeded"
+            else:
+                result = _run_scheduled(spec, context, dict(kwargs))
+                outcome = str(result)  # succeeded, failed or skipped
+        finally:
+            metrics.job_finished(name, outcome, time.perf_counter() - started)
         log.info("job %s: %s", name, result, extra={"job": name, "outcome": result})
         return result
 
