@@ -31,11 +31,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, overrides.pop("CLAIMS_PORTAL_ENV", None)))
     app.config.update(overrides)
 
-    from claims_portal import hosts, logs
+    from claims_portal import hosts, logs, static_files
 
     # Logging first, so that everything below can log (INFO and above, on standard output).
     logs.init_app(app)
 
+    # Static files answered before the app (no session, no database), inside the host guard.
+    static_files.init_app(app)
     # First: a request for a host the portal does not answer to reaches nothing else.
     hosts.init_app(app)
 

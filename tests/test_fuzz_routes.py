@@ -63,6 +63,7 @@ from claims_portal.schemes.models import (
     Tariff,
 )
 from claims_portal.service_settings import access_settings
+from claims_portal.static_files import FOLDERS as STATIC_ENDPOINTS
 from tests.claims.helpers import entries, start
 from tests.factories.access import user_with_role
 from tests.factories.claims import claim_scene
@@ -641,7 +642,12 @@ def test_no_route_answers_a_server_error(app, db_session, person):
         f"{browser.failed} requests failed, {len(browser.failures)} ways:\n\n"
         + "\n\n".join(browser.failures.values())
     )
-    missed = sorted({(rule.rule, method) for rule, method in pairs} - reached)
+    # A static file that exists is answered before the app (static_files.StaticFilesMiddleware),
+    # so its route is reached only by the names that are no file.
+    missed = sorted(
+        {(rule.rule, method) for rule, method in pairs if rule.endpoint not in STATIC_ENDPOINTS}
+        - reached
+    )
     assert not missed, f"the fuzz did not reach {missed}"
 
 

@@ -1,29 +1,21 @@
 from __future__ import annotations
 
-import functools
-import hashlib
-import io
-import mimetypes
-from pathlib import Path
-
 from flask import (
-    abort,
     current_app,
     flash,
     g,
     jsonify,
     redirect,
     render_template,
-    send_file,
     session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.security import safe_join
 from wtforms.fields.choices import SelectChoice
 
+from claims_portal import static_files
 from claims_portal.core import bp
 from claims_portal.core.forms import SwitchOrganisationForm
 from claims_portal.extensions import db
@@ -71,54 +63,27 @@ def readyz() -> ResponseReturnValue:
     return jsonify(status="ok", database="ok"), 200
 
 
-@functools.lru_cache(maxsize=128)
-def _cached_file(folders: tuple[str, ...], filename: str) -> tuple[bytes, str, float] | None:
-    """A file's bytes, ETag and modification time, read once per process.
-
-    Assets are small and fixed for a release; holding them in memory means no file handle
-    outlives a response that a client abandons half-way. ``safe_join`` refuses ``..``.
-    """
-    for folder in folders:
-        path = safe_join(folder, filename)
-        try:
-            if path is None or not Path(path).is_file():
-                continue
-            data = Path(path).read_bytes()
-            modified = Path(path).stat().st_mtime
-        except OSError:  # a name the file system refuses (too long, say) is no file
-            continue
-        return data, hashlib.sha256(data).hexdigest()[:32], modified
-    return None
-
-
 def send_cached_file(folders: tuple[str, ...], filename: str) -> ResponseReturnValue:
-    """Serve ``filename`` from the first of ``folders`` holding it (404 otherwise)."""
-    found = _cached_file(folders, filename)
-    if found is None:
-        abort(404)
-    data, etag, modified = found
-    return send_file(
-        io.BytesIO(data),
-        mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream",
-        etag=etag,
-        last_modified=modified,
-        max_age=3600,
-        conditional=True,
-    )
+    """Serve ``filename`` from the first of ``folders`` holding it (404 otherwise), from
+    memory and compressed (claims_portal/static_files.py)."""
+    return static_files.send(folders, filename)
+
+
+# url_for of a static file or an asset names its fingerprint (?v=...), cached for a year.
+bp.app_url_defaults(static_files.add_fingerprint)
 
 
 @bp.get("/assets/<path:filename>")
 @public
 def assets(filename: str) -> ResponseReturnValue:
     """nhsuk-frontend's built CSS, JS and images, installed from npm by the set-up."""
-    root = Path(current_app.config["NHSUK_FRONTEND_DIR"])
-    return send_cached_file((str(root / "assets"), str(root)), filename)
+    return send_cached_file(static_files.folders_for("core.assets", current_app), filename)
 
 
 @public
 def static(filename: str) -> ResponseReturnValue:
     """The portal's own CSS and JavaScript (registered as Flask's ``static`` endpoint)."""
-    return send_cached_file((str(Path(__file__).resolve().parent.parent / "static"),), filename)
+    return send_cached_file(static_files.folders_for("static", current_app), filename)
 
 
 @bp.get("/accessibility")

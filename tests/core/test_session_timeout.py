@@ -122,7 +122,7 @@ def test_signed_in_pages_carry_the_warning_and_its_script(app, client, db_sessio
     assert 'data-warning-seconds="120"' in page
     assert 'data-stay-url="/stay-signed-in"' in page
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
-    assert f'src="/static/timeout.js" nonce="{nonce}"' in page
+    assert re.search(rf'src="/static/timeout\.js\?v=[0-9a-f]{{16}}" nonce="{nonce}"', page)
     assert "onclick" not in page
     script = client.get("/static/timeout.js")
     assert script.status_code == 200
