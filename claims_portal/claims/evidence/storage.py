@@ -22,6 +22,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from claims_portal import clock
 from claims_portal.claims.evidence.errors import EvidenceNotFound, EvidenceStorageError
+from claims_portal.claims.evidence.s3_clients import shared_s3_client
 from claims_portal.config import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -337,19 +338,16 @@ class S3EvidenceStore:
         self.bucket = bucket
         self.key_prefix = normalise_prefix(key_prefix)
         self.sse = sse
+        #: The process's shared client (s3_clients.py) unless one was given; only a given one
+        #: is closed by :meth:`close`.
+        self._shared_client = client is None
         if client is None:
-            import boto3
-            from botocore.config import Config
-
-            client = boto3.session.Session().client(
-                "s3",
-                region_name=region,
+            client = shared_s3_client(
+                region=region,
                 endpoint_url=endpoint_url,
-                config=Config(
-                    connect_timeout=connect_timeout,
-                    read_timeout=read_timeout,
-                    retries={"total_max_attempts": max(1, max_attempts), "mode": "standard"},
-                ),
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                max_attempts=max_attempts,
             )
         self.client = client
 
@@ -432,7 +430,8 @@ class S3EvidenceStore:
             raise self._fail("list", wanted, exc) from exc
 
     def close(self) -> None:
-        self.client.close()
+        if not self._shared_client:
+            self.client.close()
 
 
 def _error_code(exc: Exception) -> str:

@@ -86,13 +86,18 @@ def test_list_objects_pages_through_the_prefix(s3_store, s3_client):
     for key in keys:
         s3_store.put(key, b"abc", PDF)
     s3_client.put_object(Bucket=BUCKET, Key="elsewhere/file", Body=b"x")
-    s3_store.client.meta.events.register("before-parameter-build.s3.ListObjectsV2", _small_pages)
-
-    listed = list(s3_store.list_objects())
+    # The client is the process's shared one (s3_clients.py): the handler goes again after.
+    events = s3_store.client.meta.events
+    events.register("before-parameter-build.s3.ListObjectsV2", _small_pages)
+    try:
+        listed = list(s3_store.list_objects())
+        everything = {item.key for item in s3_store.list_objects(prefix="")}
+    finally:
+        events.unregister("before-parameter-build.s3.ListObjectsV2", _small_pages)
 
     assert {item.key for item in listed} == keys
     assert all(item.size == 3 and item.last_modified.tzinfo is UTC for item in listed)
-    assert {item.key for item in s3_store.list_objects(prefix="")} == keys | {"elsewhere/file"}
+    assert everything == keys | {"elsewhere/file"}
 
 
 def _small_pages(params, **kwargs):
@@ -180,3 +185,30 @@ def test_a_read_that_fails_midway_is_a_storage_error(s3_store):
             stream.read()
     finally:
         stream.close()
+
+
+def test_every_store_of_a_process_shares_one_client(s3_client, s3_config):
+    """Making a boto3 client took about 200 ms: each request's store reuses the process's."""
+    options = {"connect_timeout": 2, "read_timeout": 5, "max_attempts": 1}
+    first = store_from_config(s3_config, **options)
+    second = store_from_config(s3_config, **options)
+    assert first.client is second.client
+    first.close()  # a request's store closing leaves the shared client open for the next
+    key = new_evidence_key(second.key_prefix, NOW)
+    second.put(key, b"%PDF-1.7", PDF)
+    assert store_from_config(s3_config, **options).exists(key)
+    # Other connection settings (the audit anchors' region, say) get a client of their own.
+    elsewhere = store_from_config({**s3_config, "EVIDENCE_S3_REGION": "eu-west-1"}, **options)
+    assert elsewhere.client is not first.client
+
+
+def test_a_client_given_to_a_store_is_closed_with_it(s3_client):
+    class Client:
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    given = Client()
+    S3EvidenceStore(BUCKET, client=given).close()
+    assert given.closed
