@@ -30,8 +30,14 @@ def make_celery(app: Flask) -> Celery:
                 return super().__call__(*args, **kwargs)
 
     celery = Celery(app.import_name, task_cls=AppTask, set_as_current=False)
+    visibility = int(config["JOBS_VISIBILITY_TIMEOUT_SECONDS"])
     transport: dict[str, Any] = {
-        "visibility_timeout": int(config["JOBS_VISIBILITY_TIMEOUT_SECONDS"]),
+        # A message a vanished worker took comes back after this (Redis keeps it unacked).
+        "visibility_timeout": visibility,
+        # Workers look for such messages every third of it (at most a minute), not kombu's
+        # 100 seconds, so a short timeout is honoured.
+        "unacked_restore_interval": max(1, min(60, visibility // 3)),
+        "unacked_restore_throttle": 1,
     }
     if config.get("JOBS_KEY_PREFIX"):
         transport["global_keyprefix"] = config["JOBS_KEY_PREFIX"]

@@ -255,3 +255,42 @@ def test_two_schedulers_give_one_run_per_slot(queue_db, worker_env, worker, log_
     assert sum(sends) > len(runs)
     assert {r.outcome for r in runs} == {JobOutcome.SUCCEEDED}
     assert all(s.timestamp() % 2 == 0 for s in slots)
+
+
+def test_a_whole_worker_killed_mid_job_is_redelivered_to_the_next_worker(
+    queue_db, queue_app, worker_env, holding_smtp, log_dir, redis_prefix
+):
+    """The worker and its pool killed at once (a host lost, an OOM kill): the message,
+    taken but never acknowledged, goes to a worker started later, once the visibility
+    timeout has passed; the same task takes its row back and delivers it."""
+    handler, port = holding_smtp
+    env = {
+        **worker_env,
+        "MAIL_PORT": str(port),
+        "JOBS_QUEUE": f"{redis_prefix}vanishing",
+        "JOBS_VISIBILITY_TIMEOUT_SECONDS": "3",
+    }
+    first = start_worker(env, log_dir / "first.log", concurrency=1)
+    handler.hold_at = "rcpt"
+    message_id = _insert_unannounced(queue_db, "vanished@nhs.net")
+    _deliver_on(queue_app, f"{redis_prefix}vanishing", message_id)
+    try:
+        wait_until(lambda: handler.holding, "the SMTP exchange", process=first)
+    finally:
+        os.killpg(first.popen.pid, signal.SIGKILL)
+        first.popen.wait(timeout=10)
+        first.stop()
+    handler.release()
+    assert _status(queue_db, message_id).status is EmailStatus.SENDING
+    second = start_worker(env, log_dir / "second.log", concurrency=1)
+    try:
+        wait_until(
+            lambda: _status(queue_db, message_id).status is EmailStatus.SENT,
+            "SENT by the next worker",
+            timeout=60,
+            process=second,
+        )
+    finally:
+        second.stop()
+    assert len(handler.messages) == 1
+    assert _status(queue_db, message_id).attempts == 2
