@@ -8,11 +8,12 @@ them.
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
+
+from claims_portal import config_checks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +23,11 @@ class ConfigurationError(RuntimeError):
 
 
 def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
+    """``name`` from the environment, or from the file ``<name>_FILE`` names (config_checks)."""
+    try:
+        value = config_checks.environment_value(name)
+    except config_checks.SecretFileError as exc:
+        raise ConfigurationError(str(exc)) from None
     return value if value not in (None, "") else default
 
 
@@ -227,7 +232,7 @@ class BaseConfig:
             key: getattr(cls, key) for key in dir(cls) if key.isupper() and key != "REQUIRED"
         }
         for key, default in list(settings.items()):
-            if key not in os.environ:
+            if not config_checks.is_set(key):
                 continue
             if isinstance(default, bool):
                 settings[key] = _env_bool(key, default)
@@ -270,6 +275,9 @@ class BaseConfig:
                 raise ConfigurationError(str(exc)) from None
         _check_virus_scanner(settings)
         _check_jobs(settings, production=cls.ENV_NAME == "production")
+        defaults = {key: getattr(cls, key) for key in settings if hasattr(cls, key)}
+        if problems := config_checks.problems(settings, defaults, cls.ENV_NAME):
+            raise ConfigurationError("; ".join(problems))
         return settings
 
 
