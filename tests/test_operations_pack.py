@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ import yaml
 
 from claims_portal.access.sealing import new_key
 from claims_portal.config import PROJECT_ROOT
+from tests.helpers import migrated_app
+from tests.jobs.helpers import forget_keys, redis_problem
 
 PROCESSES = ("release", "web", "worker", "scheduler")
 
@@ -157,8 +160,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def production_env(database_url: str, port: int, **settings: str) -> dict[str, str]:
-    """A production configuration as bench/claims_http.server_env gives one."""
+def production_env(released: Any, port: int = 0, **settings: str) -> dict[str, str]:
+    """A production configuration as bench/claims_http.server_env gives one, on the
+    ``released`` app's database and this run's own queue and Redis keys."""
+    prefix = f"claims-portal-ops-test-{os.getpid()}:"
     env = {
         key: value
         for key, value in os.environ.items()
@@ -169,8 +174,11 @@ def production_env(database_url: str, port: int, **settings: str) -> dict[str, s
         SECRET_KEY="operations-pack-test-key-0123456789abcdef",
         MFA_SECRET_KEYS=new_key(),
         PUBLIC_BASE_URL="http://127.0.0.1",
-        DATABASE_URL=database_url,
+        DATABASE_URL=released.config["SQLALCHEMY_DATABASE_URI"],
+        MIGRATION_DATABASE_URL=released.config["MIGRATION_DATABASE_URL"],
         REDIS_URL="redis://127.0.0.1:6379/0",
+        JOBS_QUEUE=f"{prefix}jobs",
+        JOBS_KEY_PREFIX=prefix,
         MAIL_SEND_IMMEDIATELY="false",
         HOST="127.0.0.1",
         PORT=str(port),
@@ -186,20 +194,47 @@ def get(port: int, path: str) -> tuple[int, Any]:
         return response.status, json.loads(response.read())
 
 
-def test_the_web_process_starts_from_the_procfile_and_answers(
-    app: Any, database_url: str, tmp_path: Path
-) -> None:
-    port = free_port()
-    log = tmp_path / "web.log"
+@pytest.fixture(scope="module")
+def released() -> Iterator[Any]:
+    """A database of its own, migrated as the release step does, whose rows the processes
+    really commit; the processes' Redis keys and queue are this run's own."""
+    if problem := redis_problem():
+        pytest.fail(problem, pytrace=False)
+    with migrated_app("_ops") as application:
+        yield application
+    forget_keys(f"claims-portal-ops-test-{os.getpid()}:")
+
+
+def start(kind: str, env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """The Procfile's ``kind`` line (with ``extra`` arguments after it), logging to ``log``."""
     with log.open("wb") as out:
-        server = subprocess.Popen(  # noqa: S603 - the Procfile's own command line
-            shlex.split(procfile()["web"]),
+        return subprocess.Popen(  # noqa: S603 - the Procfile's own command line
+            [*shlex.split(procfile()[kind]), *extra],
             cwd=PROJECT_ROOT,
-            env=production_env(database_url, port),
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM (a graceful stop) to the process we started, by its pid."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+        raise
+
+
+def test_the_web_process_starts_from_the_procfile_and_answers(
+    released: Any, tmp_path: Path
+) -> None:
+    port = free_port()
+    log = tmp_path / "web.log"
+    server = start("web", production_env(released, port), log)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -213,13 +248,7 @@ def test_the_web_process_starts_from_the_procfile_and_answers(
         assert answer == (200, {"status": "ok"})
         assert get(port, "/readyz") == (200, {"database": "ok", "status": "ok"})
     finally:
-        server.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
-        try:
-            code = server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=5)
-            raise
+        code = stop(server)  # graceful: the master stops its workers
     assert code == 0
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     messages = [line["message"] for line in lines]
@@ -241,3 +270,42 @@ def test_the_worker_and_scheduler_lines_are_the_portals_own_commands(kind: str) 
     result = CliRunner().invoke(main, [*arguments, "--help"], env={"CLAIMS_PORTAL_ENV": "test"})
     assert result.exit_code == 0, result.output
     assert "Celery" in result.output
+
+
+def test_the_worker_and_scheduler_start_from_the_procfile_and_run_the_schedule(
+    released: Any, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from claims_portal.extensions import db
+    from claims_portal.jobs.models import JobOutcome, JobRun
+
+    env = production_env(released, JOBS_SCHEDULE="mail.sweep-outbox=every 2 seconds")
+    worker = start("worker", env, tmp_path / "worker.log", "--concurrency=1")
+    # The scheduler's state file in the test's folder, not the checkout's instance/.
+    scheduler = start(
+        "scheduler", env, tmp_path / "scheduler.log", f"--schedule={tmp_path / 'beat'}"
+    )
+    try:
+        deadline = time.monotonic() + 60
+        with released.app_context():
+            while True:
+                kinds = set(
+                    db.session.scalars(
+                        select(JobRun.kind).where(JobRun.outcome == JobOutcome.SUCCEEDED)
+                    )
+                )
+                db.session.rollback()
+                if kinds:
+                    break
+                if time.monotonic() > deadline or None not in (worker.poll(), scheduler.poll()):
+                    pytest.fail(
+                        "no scheduled run succeeded:\n"
+                        + (tmp_path / "worker.log").read_text()
+                        + (tmp_path / "scheduler.log").read_text()
+                    )
+                time.sleep(0.5)
+    finally:
+        codes = [stop(scheduler), stop(worker)]
+    assert kinds == {"mail.sweep-outbox"}
+    assert codes == [0, 0]
