@@ -96,12 +96,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from claims_portal import access, claims, core, messages, organisations, schemes
+    from claims_portal import access, claims, core, jobs, messages, organisations, schemes
 
     # Importing the views attaches their routes to each package's blueprint ``bp``.
     from claims_portal.access import views as _access_views  # noqa: F401
     from claims_portal.claims import views as _claim_views  # noqa: F401
     from claims_portal.core import views as _core_views
+    from claims_portal.jobs import views as _job_views  # noqa: F401
     from claims_portal.messages import views as _message_views  # noqa: F401
     from claims_portal.organisations import views as _organisation_views  # noqa: F401
     from claims_portal.schemes import views as _scheme_views  # noqa: F401
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(schemes.bp)
     app.register_blueprint(claims.bp)
     app.register_blueprint(messages.bp)
+    app.register_blueprint(jobs.bp)
 
 
 def _migrations_dir() -> Any:

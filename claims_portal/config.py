@@ -224,6 +224,9 @@ class BaseConfig:
     #: How long a process keeps a list's scheme and practice filter options (0: read on
     #: every page).
     FILTER_OPTIONS_SECONDS = 60
+    #: The most claims a bulk approval approves while the page waits; more are approved by
+    #: a job on a worker, with a page of its own (claims/services/bulk_job.py).
+    BULK_APPROVAL_IN_REQUEST = 20
 
     @classmethod
     def from_environment(cls) -> dict[str, Any]:
@@ -315,7 +318,11 @@ def _check_jobs(settings: dict[str, Any], *, production: bool) -> None:
             "Jobs need a broker: set CELERY_BROKER_URL or REDIS_URL, or JOBS_RUN_IN_PROCESS "
             "to run them in the web process (development)"
         )
-    for name in ("JOBS_VISIBILITY_TIMEOUT_SECONDS", "JOBS_IDS_PER_MESSAGE"):
+    for name in (
+        "JOBS_VISIBILITY_TIMEOUT_SECONDS",
+        "JOBS_IDS_PER_MESSAGE",
+        "BULK_APPROVAL_IN_REQUEST",
+    ):
         if settings[name] <= 0:
             raise ConfigurationError(f"{name} must be more than 0, not {settings[name]}")
     try:

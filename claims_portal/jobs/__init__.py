@@ -6,6 +6,8 @@ scheduler (Celery beat) that starts the periodic ones.
 - ``dispatch``: after commit, to the queue, or in this process (``JOBS_RUN_IN_PROCESS``).
 - ``registry``, ``tasks``: the jobs and how one runs; ``celery_app``: the Celery app made
   from the Flask app's configuration; ``schedule``: ``JOBS_SCHEDULE``.
+- ``views``: ``/jobs/<id>``, the page of a job a person started (its progress, then what
+  it did, item by item), for its owner only;
 - ``cli``: ``claims-portal worker``, ``claims-portal scheduler``, ``claims-portal jobs``;
   ``worker``: the module ``celery -A claims_portal.jobs.worker`` loads.
 
@@ -14,7 +16,10 @@ docs/operations.md says how to run them and why a job may run twice but never be
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask
+
+#: The page of a job a person started (``/jobs/<id>``: progress, then outcome).
+bp = Blueprint("jobs", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:

@@ -1,14 +1,16 @@
-"""Runs of scheduled jobs, as the database keeps them (one row a run, visible to admins)."""
+"""Runs of scheduled jobs, as the database keeps them (one row a run, visible to admins),
+and jobs people start (a bulk approval too big to wait for), with their progress."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from claims_portal.db import UTCDateTime, enum_column, intpk
+from claims_portal.db import UTCDateTime, created_at, enum_column, intpk
 from claims_portal.extensions import db
 
 
@@ -51,3 +53,69 @@ class JobRun(db.Model):  # type: ignore[name-defined,misc]
     )
     #: What the job reported (its command's output, or the error).
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "Waiting to start"
+    RUNNING = "In progress"
+    SUCCEEDED = "Finished"
+    FAILED = "Failed"
+
+
+class Job(db.Model):  # type: ignore[name-defined,misc]
+    """Work a person started that runs on a worker (a bulk approval of many claims): its
+    page (``/jobs/<id>``) shows its progress, then its outcome; the person is told in their
+    messages when it ends.
+
+    ``params`` is what to do (JSON); the work is done in steps, each step's items recorded
+    in ``job_item`` in the same transaction as their effect, so a job run again after its
+    worker died carries on where the last committed step ended (each item done once).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_owner_id", "owner_id", "id"),
+        CheckConstraint("done >= 0 AND done <= total", name="done_within_total"),
+        CheckConstraint(
+            "(status IN ('SUCCEEDED', 'FAILED')) = (finished_at IS NOT NULL)",
+            name="finished_when_ended",
+        ),
+    )
+
+    id: Mapped[intpk]
+    #: The job's name in the registry (``claims.bulk-approve``).
+    kind: Mapped[str] = mapped_column(String(60))
+    #: Who started it: the only person who sees its page.
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    #: The organisation they acted for.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    #: What its page calls it ("Approving 500 claims at tier 1").
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[JobStatus] = mapped_column(
+        enum_column(JobStatus, "job_status"), default=JobStatus.QUEUED
+    )
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The outcome in a sentence, once ended ("480 approved, 20 not approved").
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[created_at]
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def ended(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class JobItem(db.Model):  # type: ignore[name-defined,misc]
+    """One item a job has done (a claim approved, or why not), written with its effect."""
+
+    __tablename__ = "job_item"
+    __table_args__ = (Index("ix_job_item_job_id_item_id", "job_id", "item_id", unique=True),)
+
+    id: Mapped[intpk]
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"))
+    #: The item's own id (a claim's id).
+    item_id: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -24,6 +24,7 @@ class EmailKind(enum.StrEnum):
     OFFER_ANSWERED = "offer_answered"
     SCHEME_CLOSED = "scheme_closed"
     EVIDENCE_QUARANTINED = "evidence_quarantined"
+    JOB_FINISHED = "job_finished"
 
 
 @dataclass(frozen=True)
@@ -68,4 +69,5 @@ KINDS: dict[EmailKind, KindInfo] = {
         "A file uploaded to one of your ICB's claims was quarantined by the virus check",
         always=True,
     ),
+    EmailKind.JOB_FINISHED: KindInfo("Work you started, such as a bulk approval, has finished"),
 }

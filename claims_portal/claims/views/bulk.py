@@ -6,7 +6,8 @@ showed) or "all claims on this filter" (the list's query string, resolved here t
 at the chosen step, with the versions they have now). A confirmation shows how many claims
 and their total value first, and posts exactly those claims and versions again
 (``confirmed``). The result page lists what was approved and, for each claim that was not,
-why.
+why. More than ``BULK_APPROVAL_IN_REQUEST`` claims are approved by a job on a worker
+(``services.bulk_job``) and the person is taken to its page (``/jobs/<id>``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import io
 from typing import cast
 from urllib.parse import parse_qsl
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -25,7 +26,14 @@ from claims_portal.access.services.permissions import current_organisation
 from claims_portal.claims import bp
 from claims_portal.claims.evidence import attachment_disposition
 from claims_portal.claims.models import ClaimAction
-from claims_portal.claims.services import ClaimInvalid, Problem, bulk_reading, bulk_upload, listing
+from claims_portal.claims.services import (
+    ClaimInvalid,
+    Problem,
+    bulk_job,
+    bulk_reading,
+    bulk_upload,
+    listing,
+)
 from claims_portal.claims.services import bulk as bulk_services
 from claims_portal.claims.views._common import base_url
 from claims_portal.claims.views.listing import list_scope
@@ -87,6 +95,9 @@ def bulk_approve() -> ResponseReturnValue:
             filter=request.form.get("filter", ""),
             back=_back(chosen),
         )
+    if bulk_job.runs_as_job(targets, current_app.config["BULK_APPROVAL_IN_REQUEST"]):
+        job = bulk_job.start_bulk_approval(db.session, user, organisation, step.action, targets)
+        return redirect(url_for("jobs.job_page", job_id=job.id))  # a worker takes it on
     result = bulk_services.bulk_approve(
         db.session, user, step.action, targets, base_url=base_url(), settings=claims_settings()
     )

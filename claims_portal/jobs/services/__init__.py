@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from claims_portal.db import DbSession
-from claims_portal.jobs.models import JobOutcome, JobRun
+from claims_portal.jobs.models import Job, JobItem, JobOutcome, JobRun, JobStatus
 
 #: ``session.info`` key of the jobs asked for in the session's current transaction.
 PENDING = "jobs_pending"
@@ -102,3 +102,102 @@ def finish_run(
 def recent_runs(session: DbSession, limit: int = 50) -> list[JobRun]:
     """The latest runs, newest first."""
     return list(session.scalars(select(JobRun).order_by(JobRun.started_at.desc()).limit(limit)))
+
+
+# --- Jobs people start ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One item a job did, as its page lists it: done (``ok``) or not, and why."""
+
+    item_id: int
+    ok: bool
+    label: str
+    link: str | None = None
+    detail: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "label": self.label, "link": self.link, "detail": self.detail}
+
+
+def start_job(
+    session: DbSession,
+    kind: str,
+    *,
+    owner_id: int,
+    organisation_id: int | None,
+    title: str,
+    total: int,
+    params: dict[str, Any],
+) -> Job:
+    """A job for its owner, handed to a worker once the caller commits (flushes)."""
+    job = Job(
+        kind=kind,
+        owner_id=owner_id,
+        organisation_id=organisation_id,
+        title=title[:200],
+        status=JobStatus.QUEUED,
+        total=total,
+        done=0,
+        params=params,
+    )
+    session.add(job)
+    session.flush()
+    enqueue(session, kind, job_id=job.id)
+    return job
+
+
+def job_of(session: DbSession, job_id: int, owner_id: int) -> Job | None:
+    """The job, if ``owner_id`` started it (nobody else sees it)."""
+    job = session.get(Job, job_id)
+    return job if job is not None and job.owner_id == owner_id else None
+
+
+def take_job(session: DbSession, job_id: int, now: dt.datetime) -> tuple[Job, set[int]] | None:
+    """Lock the job for one step of its work (a second worker given the same job waits
+    here, then sees what the first did), mark it started, and return it with the items
+    already done; ``None`` when it has ended or does not exist."""
+    job = session.scalars(select(Job).where(Job.id == job_id).with_for_update()).one_or_none()
+    if job is None or job.ended:
+        return None
+    if job.status is JobStatus.QUEUED:
+        job.status = JobStatus.RUNNING
+        job.started_at = now
+    done = set(session.scalars(select(JobItem.item_id).where(JobItem.job_id == job_id)))
+    return job, done
+
+
+def record_items(session: DbSession, job: Job, outcomes: Iterable[ItemOutcome]) -> None:
+    """Record items done in this step, in the transaction of their effect (flushes)."""
+    added = 0
+    for outcome in outcomes:
+        session.add(JobItem(job_id=job.id, item_id=outcome.item_id, outcome=outcome.as_json()))
+        added += 1
+    job.done = min(job.total, job.done + added)
+    session.flush()
+
+
+def end_job(
+    session: DbSession, job: Job, *, succeeded: bool, summary: str, now: dt.datetime
+) -> None:
+    job.status = JobStatus.SUCCEEDED if succeeded else JobStatus.FAILED
+    job.summary = summary
+    job.finished_at = now
+    session.flush()
+
+
+def items_of(session: DbSession, job: Job) -> list[ItemOutcome]:
+    """What the job did, item by item, in the order it did them."""
+    return [
+        ItemOutcome(
+            item.item_id,
+            bool(item.outcome.get("ok")),
+            str(item.outcome.get("label", item.item_id)),
+            item.outcome.get("link"),
+            item.outcome.get("detail"),
+        )
+        for item in session.scalars(
+            select(JobItem).where(JobItem.job_id == job.id).order_by(JobItem.id)
+        )
+    ]

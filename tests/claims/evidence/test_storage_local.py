@@ -199,9 +199,9 @@ def test_local_is_the_default(tmp_path):
 
 
 def test_the_app_config_defaults_choose_the_uploads_folder():
-    from claims_portal.config import BaseConfig
+    from claims_portal.config import DevelopmentConfig
 
-    store = store_from_config(BaseConfig.from_environment())
+    store = store_from_config(DevelopmentConfig.from_environment())
     assert isinstance(store, LocalEvidenceStore)
     assert store.root.name == "uploads"
 
