@@ -73,7 +73,7 @@ def test_a_big_bulk_approval_runs_as_a_job_with_a_page_of_its_own(
     assert all(c.reference in done for c in claims[1:])
     assert stale.reference in not_done
     assert "Changed by someone else" in not_done
-    assert 'http-equiv="refresh"' not in page  # ended: no more refreshing
+    assert "job_progress.js" not in page  # ended: nothing more to follow
     db_session.expire_all()
     assert {db_session.get(Claim, c.id).status for c in claims[1:]} == {S.AWAITING_PAYMENT_APPROVAL}
     # Told in their messages and by email, with a link to the job's page.
@@ -114,13 +114,21 @@ def test_the_page_of_a_job_not_yet_done_shows_progress_and_refreshes(app, db_ses
     db_session.commit()
     browser = signed_in(app, one_step.tier_1)
     page = text(browser.get(f"/jobs/{job.id}"))
-    assert 'http-equiv="refresh" content="3"' in page
+    assert "job_progress.js" in page
+    assert f'data-progress-url="/jobs/{job.id}/progress"' in page
     assert "Waiting to start." in page
     assert "You can leave this page." in page
     running = db_session.get(Job, job.id)
     running.status, running.done = JobStatus.RUNNING, 2
     db_session.commit()
     assert "2 of 3 done so far." in text(browser.get(f"/jobs/{job.id}"))
+    progress = browser.get(f"/jobs/{job.id}/progress").get_json()
+    assert progress == {
+        "status": "RUNNING", "outcome": "In progress", "done": 2, "total": 3,
+        "ended": False, "summary": None,
+    }  # fmt: skip
+    other = signed_in(app, user_with_role(Role.APPROVER_TIER_1, one_step.icb))
+    assert other.get(f"/jobs/{job.id}/progress").status_code == 404
 
 
 class WorkerDied(BaseException):

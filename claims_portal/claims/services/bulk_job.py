@@ -68,6 +68,7 @@ def start_bulk_approval(
         params={
             "action": action.name,
             "targets": [[c, v] for c, v in sorted(versions.items())],
+            "item_heading": "Claim",
             "done_heading": "Approved",
             "not_done_heading": "Not approved",
         },
