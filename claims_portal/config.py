@@ -227,6 +227,12 @@ class BaseConfig:
     #: The most claims a bulk approval approves while the page waits; more are approved by
     #: a job on a worker, with a page of its own (claims/services/bulk_job.py).
     BULK_APPROVAL_IN_REQUEST = 20
+    #: The most rows a claim list's CSV or XLSX export writes while the page waits; a
+    #: longer list is written by a job into the evidence store (``exports/``), downloaded
+    #: from the job's page (claims/services/export_job.py), and its file removed by the
+    #: nightly evidence sweep once older than ``EXPORT_KEEP_DAYS``.
+    EXPORT_IN_REQUEST = 5000
+    EXPORT_KEEP_DAYS = 7
 
     @classmethod
     def from_environment(cls) -> dict[str, Any]:
@@ -322,6 +328,8 @@ def _check_jobs(settings: dict[str, Any], *, production: bool) -> None:
         "JOBS_VISIBILITY_TIMEOUT_SECONDS",
         "JOBS_IDS_PER_MESSAGE",
         "BULK_APPROVAL_IN_REQUEST",
+        "EXPORT_IN_REQUEST",
+        "EXPORT_KEEP_DAYS",
     ):
         if settings[name] <= 0:
             raise ConfigurationError(f"{name} must be more than 0, not {settings[name]}")

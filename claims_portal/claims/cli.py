@@ -20,6 +20,7 @@ from sqlalchemy import select
 from claims_portal.claims import bp
 from claims_portal.claims.evidence import DEFAULT_GRACE, store_from_config, sweep_orphans
 from claims_portal.claims.models import ClaimEvidence, QuarantinedEvidence
+from claims_portal.claims.services.export_job import expire_exports
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
 
@@ -34,13 +35,16 @@ from claims_portal.extensions import db
 )
 @with_appcontext
 def sweep_evidence(grace_hours: int) -> None:
-    """Delete evidence objects without a claim_evidence (or quarantined_evidence) row; exit
-    1 if a delete failed."""
+    """Delete evidence objects without a claim_evidence (or quarantined_evidence) row, and
+    export files older than EXPORT_KEEP_DAYS; exit 1 if a delete failed."""
     known = set(db.session.scalars(select(ClaimEvidence.key)))
     known |= set(db.session.scalars(select(QuarantinedEvidence.key)))
     store = store_from_config(current_app.config)
     try:
         report = sweep_orphans(store, known, timedelta(hours=grace_hours), utcnow())
+        keep = timedelta(days=current_app.config["EXPORT_KEEP_DAYS"])
+        expired = expire_exports(db.session, store, keep=keep, now=utcnow())
+        db.session.commit()
     finally:
         store.close()
     click.echo(
@@ -48,5 +52,9 @@ def sweep_evidence(grace_hours: int) -> None:
         f"{report.too_recent} too recent, {report.ignored} not ours, "
         f"{len(report.failed)} failed."
     )
-    if report.failed:
+    click.echo(
+        f"Export files: {len(expired.deleted)} expired and deleted, {expired.kept} kept, "
+        f"{len(expired.failed)} failed."
+    )
+    if report.failed or expired.failed:
         sys.exit(1)

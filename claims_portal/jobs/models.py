@@ -1,5 +1,6 @@
 """Runs of scheduled jobs, as the database keeps them (one row a run, visible to admins),
-and jobs people start (a bulk approval too big to wait for), with their progress."""
+and jobs people start (a bulk approval too big to wait for, an export of a long list), with
+their progress."""
 
 from __future__ import annotations
 
@@ -99,6 +100,12 @@ class Job(db.Model):  # type: ignore[name-defined,misc]
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: The outcome in a sentence, once ended ("480 approved, 20 not approved").
     summary: Mapped[str | None] = mapped_column(Text)
+    #: Where the evidence store keeps the file the job made (an export of a long list,
+    #: under ``exports/``), once it has succeeded; cleared when the file expires
+    #: (``EXPORT_KEEP_DAYS``). Its owner downloads it at ``/jobs/<id>/file``.
+    result_key: Mapped[str | None] = mapped_column(String(512))
+    #: The name the file is downloaded under (``claims-2026-12-01.csv``).
+    result_filename: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[created_at]
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

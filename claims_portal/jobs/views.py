@@ -5,18 +5,24 @@ region by ``static/job_progress.js`` (a module with the page's CSP nonce, readin
 ``/jobs/<id>/progress``; not a timed page refresh, which WCAG 2.2.1 and axe refuse; without
 scripts the page's own link updates it); once ended, what the job did, item by item. The
 person may leave it: they are told in their messages when the job ends, with a link back
-here. Only the person who started it sees it (404 for anyone else).
+here. Only the person who started it sees it (404 for anyone else). A job that made a file
+(an export of a long list) offers it for download at ``/jobs/<id>/file`` once it has
+finished, to its owner only, until the file expires.
 """
 
 from __future__ import annotations
 
-from flask import abort, jsonify, render_template
+from flask import abort, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from claims_portal.access import current
+from claims_portal.claims.evidence.errors import EvidenceNotFound
+from claims_portal.claims.evidence.serving import evidence_response
+from claims_portal.claims.evidence.storage import store_from_config
 from claims_portal.extensions import db
 from claims_portal.jobs import bp
 from claims_portal.jobs import services as jobs
+from claims_portal.jobs.models import JobStatus
 from claims_portal.routes import signed_in
 
 #: Seconds between the running page's progress updates.
@@ -37,7 +43,40 @@ def job_page(job_id: int) -> ResponseReturnValue:
         done=[i for i in items if i.ok],
         not_done=[i for i in items if not i.ok],
         refresh=None if job.ended else REFRESH_SECONDS,
+        keep_days=current_app.config.get("EXPORT_KEEP_DAYS"),
     )
+
+
+@bp.get("/jobs/<int:job_id>/file")
+@signed_in
+def job_file(job_id: int) -> ResponseReturnValue:
+    """The file the owner's job made, as an attachment (404 for anyone else's job, before
+    it has finished, and once the file has expired)."""
+    job = jobs.job_of(db.session, job_id, current.person().id)
+    if (
+        job is None
+        or job.status is not JobStatus.SUCCEEDED
+        or not job.result_key
+        or not job.result_filename
+    ):
+        abort(404)
+    store = store_from_config(current_app.config)
+    try:
+        response = evidence_response(
+            store,
+            job.result_key,
+            filename=job.result_filename,
+            content_type=str(job.params.get("content_type") or "application/octet-stream"),
+        )
+    except EvidenceNotFound:
+        abort(404)
+    finally:
+        store.close()
+    # Our own file of a known type (evidence_response serves only evidence types as such).
+    response.headers["Content-Type"] = str(
+        job.params.get("content_type") or "application/octet-stream"
+    )
+    return response
 
 
 @bp.get("/jobs/<int:job_id>/progress")

@@ -1,4 +1,5 @@
-"""The claim list (``/claims``) with filters, sorting and paging, and its CSV and XLSX exports;
+"""The claim list (``/claims``) with filters, sorting and paging, and its CSV and XLSX exports
+(a list longer than ``EXPORT_IN_REQUEST`` rows is written by a job: ``services.export_job``);
 whether the header shows "Claims".
 
 A practice sees its own claims; a commissioner sees the claims sent to it by the providers
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from typing import IO, Any, cast
 from urllib.parse import urlencode
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from claims_portal.access import current
@@ -26,7 +27,7 @@ from claims_portal.access.services.permissions import current_organisation, has_
 from claims_portal.claims import bp, services
 from claims_portal.claims.evidence import attachment_disposition
 from claims_portal.claims.models import ClaimStatus
-from claims_portal.claims.services import listing
+from claims_portal.claims.services import export_job, listing
 from claims_portal.claims.services.bulk import MAX_BULK, steps_for
 from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
 from claims_portal.claims.views.list_rows import render_options, render_rows
@@ -183,26 +184,58 @@ def _file_response(spooled: IO[bytes], mimetype: str) -> Response:
     return response
 
 
-@bp.get("/claims/export-csv")
+@bp.route("/claims/export-csv", methods=["GET", "POST"])
 @requires(Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS)
 def export_csv() -> ResponseReturnValue:
-    _, _, scope = list_scope()
+    user, organisation, scope = list_scope()
     chosen = listing.parse_filter(request.args)
+    as_job = _export_as_job(user, organisation, scope, chosen, "csv")
+    if as_job is not None:
+        return as_job
     response = _file_response(listing.csv_file(_export_rows(scope, chosen)), "text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     return _as_attachment(response, listing.export_filename("csv", today()))
 
 
-@bp.get("/claims/export-xlsx")
+@bp.route("/claims/export-xlsx", methods=["GET", "POST"])
 @requires(Capability.VIEW_PROVIDER_CLAIMS, Capability.VIEW_COMMISSIONER_CLAIMS)
 def export_xlsx() -> ResponseReturnValue:
-    _, _, scope = list_scope()
+    user, organisation, scope = list_scope()
     chosen = listing.parse_filter(request.args)
+    as_job = _export_as_job(user, organisation, scope, chosen, "xlsx")
+    if as_job is not None:
+        return as_job
     response = _file_response(
         listing.xlsx_file(_export_rows(scope, chosen)),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     return _as_attachment(response, listing.export_filename("xlsx", today()))
+
+
+def _export_as_job(
+    user: User, organisation: Organisation, scope: ListScope, chosen: ClaimFilter, fmt: str
+) -> ResponseReturnValue | None:
+    """A list longer than ``EXPORT_IN_REQUEST`` rows is written by a job: the link (a GET)
+    shows a page saying so, whose button (a POST, so following a link starts nothing)
+    starts the job and goes to its page. ``None``: export it now. A POST for a short list
+    exports it now too."""
+    in_request = current_app.config["EXPORT_IN_REQUEST"]
+    if not export_job.runs_as_job(db.session, scope, chosen, in_request=in_request):
+        return None
+    if request.method == "POST":
+        job = export_job.start_export(
+            db.session, user, organisation, chosen, fmt, at_least=in_request + 1
+        )
+        return redirect(url_for("jobs.job_page", job_id=job.id))  # a worker takes it on
+    query = urlencode(chosen.query_args(page=1))
+    return render_template(
+        "claims/export_job.html",
+        file_format=fmt.upper(),
+        in_request=in_request,
+        keep_days=current_app.config["EXPORT_KEEP_DAYS"],
+        action=request.path + ("?" + query if query else ""),
+        back=url_for("claims.index") + ("?" + query if query else ""),
+    )
 
 
 def _as_attachment(response: Response, filename: str) -> Response:
