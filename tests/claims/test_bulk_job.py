@@ -101,16 +101,9 @@ def test_a_small_bulk_approval_is_done_while_the_page_waits(app, db_session, one
     assert db_session.scalar(select(func.count()).select_from(Job)) == 0
 
 
-def test_the_page_of_a_job_not_yet_done_shows_progress_and_refreshes(app, db_session, one_step):
+def test_the_page_of_a_job_not_yet_done_shows_its_progress(app, db_session, one_step):
     claims = waiting_claims(db_session, one_step.icb, 3)
-    job = bulk_job.start_bulk_approval(
-        db_session,
-        one_step.tier_1,
-        one_step.icb,
-        A.TIER_1_APPROVE,
-        [(c.id, c.version) for c in claims],
-    )
-    db_session.info.pop(jobs.PENDING, None)  # not handed over: a worker has not taken it yet
+    job = _not_yet_run(db_session, one_step, claims)
     db_session.commit()
     browser = signed_in(app, one_step.tier_1)
     page = text(browser.get(f"/jobs/{job.id}"))
@@ -131,6 +124,15 @@ def test_the_page_of_a_job_not_yet_done_shows_progress_and_refreshes(app, db_ses
     assert other.get(f"/jobs/{job.id}/progress").status_code == 404
 
 
+def _not_yet_run(db_session, scene, claims) -> Job:
+    """A job approving ``claims`` at tier 1, not handed over: a worker has not taken it."""
+    job = bulk_job.start_bulk_approval(
+        db_session, scene.tier_1, scene.icb, A.TIER_1_APPROVE, [(c.id, c.version) for c in claims]
+    )
+    db_session.info.pop(jobs.PENDING, None)
+    return job
+
+
 class WorkerDied(BaseException):
     """What a worker killed mid-step leaves: no handler runs, the transaction is lost."""
 
@@ -140,14 +142,7 @@ def test_a_job_run_again_after_its_worker_died_approves_each_claim_once(
 ):
     monkeypatch.setattr(bulk_job, "STEP", 2)
     claims = waiting_claims(db_session, one_step.icb, 5)
-    job = bulk_job.start_bulk_approval(
-        db_session,
-        one_step.tier_1,
-        one_step.icb,
-        A.TIER_1_APPROVE,
-        [(c.id, c.version) for c in claims],
-    )
-    db_session.info.pop(jobs.PENDING, None)
+    job = _not_yet_run(db_session, one_step, claims)
     db_session.commit()
     real = bulk_job.bulk_approve
     steps = []
@@ -193,14 +188,7 @@ def test_a_job_run_again_after_its_worker_died_approves_each_claim_once(
 def test_an_error_stops_the_job_and_says_so(app, db_session, one_step, monkeypatch):
     monkeypatch.setattr(bulk_job, "STEP", 2)
     claims = waiting_claims(db_session, one_step.icb, 4)
-    job = bulk_job.start_bulk_approval(
-        db_session,
-        one_step.tier_1,
-        one_step.icb,
-        A.TIER_1_APPROVE,
-        [(c.id, c.version) for c in claims],
-    )
-    db_session.info.pop(jobs.PENDING, None)
+    job = _not_yet_run(db_session, one_step, claims)
     db_session.commit()
     real = bulk_job.bulk_approve
     calls = []

@@ -130,6 +130,23 @@ class BulkResult:
         return [o for o in self.outcomes if not o.approved]
 
 
+def checked_selection(
+    action: ClaimAction, targets: Sequence[tuple[int, int]]
+) -> tuple[BulkStep, dict[int, int]]:
+    """The step of ``action`` and each claim's version seen (the first given for a claim
+    listed twice). Raises ``ValueError`` for an action that cannot be given in bulk or more
+    than :data:`MAX_BULK` claims."""
+    step = step_for(action)
+    if step is None:
+        raise ValueError(f"{action} cannot be given in bulk")
+    versions: dict[int, int] = {}
+    for claim_id, version in targets:
+        versions.setdefault(claim_id, version)
+    if len(versions) > MAX_BULK:
+        raise ValueError(f"at most {MAX_BULK} claims can be approved at once")
+    return step, versions
+
+
 def lock_in_order(session: DbSession, claim_ids: Sequence[int]) -> dict[int, Claim]:
     """Lock every claim of the selection, by ascending id (see the module doc)."""
     claims = session.scalars(
@@ -160,14 +177,7 @@ def bulk_approve(
     :class:`Outcome`. The caller commits (one commit for all) and audits nothing more: each
     approval is audited by the transition and the summary here.
     """
-    step = step_for(action)
-    if step is None:
-        raise ValueError(f"{action} cannot be given in bulk")
-    versions: dict[int, int] = {}
-    for claim_id, version in targets:
-        versions.setdefault(claim_id, version)
-    if len(versions) > MAX_BULK:
-        raise ValueError(f"at most {MAX_BULK} claims can be approved at once")
+    step, versions = checked_selection(action, targets)
     ordered = sorted(versions)
     locked = lock_in_order(session, ordered)
     result = BulkResult(action)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from claims_portal.access.models import User
 from claims_portal.claims.models import ClaimAction
-from claims_portal.claims.services.bulk import MAX_BULK, Outcome, bulk_approve, step_for
+from claims_portal.claims.services.bulk import Outcome, bulk_approve, checked_selection
 from claims_portal.claims.services.settings import ClaimsSettings
 from claims_portal.clock import now
 from claims_portal.db import DbSession
@@ -49,14 +49,7 @@ def start_bulk_approval(
     """The job approving ``targets`` (``(claim id, version seen)``) with ``action``, handed
     to a worker once the caller commits (flushes). Raises ``ValueError`` as
     :func:`~.bulk.bulk_approve` does."""
-    step = step_for(action)
-    if step is None:
-        raise ValueError(f"{action} cannot be given in bulk")
-    versions: dict[int, int] = {}
-    for claim_id, version in targets:
-        versions.setdefault(claim_id, version)
-    if len(versions) > MAX_BULK:
-        raise ValueError(f"at most {MAX_BULK} claims can be approved at once")
+    step, versions = checked_selection(action, targets)
     count = len(versions)
     return jobs.start_job(
         session,
