@@ -149,7 +149,7 @@ class BaseConfig:
     #: WHEN ``daily at HH:MM`` (England) or ``every N minutes``.
     JOBS_SCHEDULE = (
         "mail.sweep-outbox=every 5 minutes; claims.sweep-evidence=daily at 02:00; "
-        "audit.verify=daily at 03:00"
+        "audit.verify=daily at 03:00; mail.daily-digest=daily at 07:00"
     )
 
     #: Mail delivery: attempts before a message is reported as failed; SMTP timeout; hand

@@ -13,6 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from claims_portal.access.services.policy import MAX_PASSWORD_LENGTH
@@ -198,3 +199,13 @@ class PasswordConfirmForm(FlaskForm):
 
 class NotificationPreferencesForm(FlaskForm):
     kinds = SelectMultipleField("Email me when", validate_choice=True)
+    #: How claims waiting for the person's approval are emailed (``mail.kinds.Delivery``).
+    approvals = RadioField(
+        "Claims waiting for your approval",
+        choices=[
+            SelectChoice("each", "One email for each claim"),
+            SelectChoice("digest", "One email a day listing them"),
+            SelectChoice("off", "No emails"),
+        ],
+        validators=[InputRequired("Select how you want to hear about claims to approve")],
+    )

@@ -1,6 +1,6 @@
-"""The jobs workers run: email delivery, the outbox sweep, and the nightly work (the
-evidence sweep, the audit trail's check with a new anchor), each reading its work from the
-database and safe to run twice."""
+"""The jobs workers run: email delivery, the outbox sweep, the daily email, and the nightly
+work (the evidence sweep, the audit trail's check with a new anchor), each reading its work
+from the database and safe to run twice."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import click
 from flask import current_app
 
 from claims_portal.extensions import db
+from claims_portal.hosts import public_base_url
 from claims_portal.jobs import services as jobs
 from claims_portal.jobs.registry import JobContext, job
 from claims_portal.mail import services as mail
@@ -39,6 +40,17 @@ def sweep_outbox(context: JobContext) -> str:
         jobs.enqueue_ids(db.session, mail.DELIVER_JOB, ids)
     db.session.commit()  # handed to the queue after this commit (jobs.dispatch)
     return f"{len(ids)} message(s) handed to mail.deliver"
+
+
+@job("mail.daily-digest", scheduled=True)
+def send_daily_emails(context: JobContext) -> str:
+    """One email to each person listing what was gathered for their daily email (claims
+    waiting for their approval, for those who chose one email a day), the items marked
+    with it in the same commit: a run again sends nothing twice (``mail.services.digests``).
+    Links start with ``PUBLIC_BASE_URL``."""
+    ids = mail.send_daily_emails(db.session, base_url=public_base_url())
+    db.session.commit()  # handed to mail.deliver after this commit (jobs.dispatch)
+    return f"{len(ids)} daily email(s) queued"
 
 
 @job("claims.sweep-evidence", scheduled=True)

@@ -1,7 +1,9 @@
 """The kinds of email the portal sends, and whether people may turn each one off.
 
 Later features add kinds here. ``always`` kinds (security and account set-up messages, and
-the outcome of a person's own access request) ignore notification preferences.
+the outcome of a person's own access request) ignore notification preferences. A kind with a
+``digest`` heading may instead be gathered into one email a day (``mail.daily-digest``), when
+the person chose that (:class:`Delivery`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,16 @@ class EmailKind(enum.StrEnum):
     SCHEME_CLOSED = "scheme_closed"
     EVIDENCE_QUARANTINED = "evidence_quarantined"
     JOB_FINISHED = "job_finished"
+    #: The daily email listing what a person chose to get that way (``mail.daily-digest``).
+    DAILY_DIGEST = "daily_digest"
+
+
+class Delivery(enum.StrEnum):
+    """How a person gets email of a kind that may be gathered into the daily email."""
+
+    EACH = "each"
+    DIGEST = "digest"
+    OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,12 @@ class KindInfo:
     default: bool = True
     #: Sent whatever the preferences say.
     always: bool = False
+    #: The heading its items have in the daily email, for a kind people may have gathered
+    #: into one email a day instead of one email each (``None``: one email each or none).
+    digest: str | None = None
+    #: Listed on the "Email notifications" page (the daily email itself is not: it is sent
+    #: only to people who chose it for another kind).
+    listed: bool = True
 
 
 KINDS: dict[EmailKind, KindInfo] = {
@@ -51,7 +69,9 @@ KINDS: dict[EmailKind, KindInfo] = {
     EmailKind.ACCESS_CHANGED: KindInfo(
         "Your access to an organisation was given or removed by an administrator"
     ),
-    EmailKind.CLAIM_TO_APPROVE: KindInfo("A claim is waiting for your approval"),
+    EmailKind.CLAIM_TO_APPROVE: KindInfo(
+        "A claim is waiting for your approval", digest="Claims waiting for your approval"
+    ),
     EmailKind.CLAIM_OUTCOME: KindInfo(
         "A claim of your organisation was approved for payment, declined or returned"
     ),
@@ -70,4 +90,10 @@ KINDS: dict[EmailKind, KindInfo] = {
         always=True,
     ),
     EmailKind.JOB_FINISHED: KindInfo("Work you started, such as a bulk approval, has finished"),
+    EmailKind.DAILY_DIGEST: KindInfo(
+        "The daily email listing what you chose to get once a day", always=True, listed=False
+    ),
 }
+
+#: The kinds people may have gathered into the daily email.
+DIGEST_KINDS = tuple(kind for kind, info in KINDS.items() if info.digest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from claims_portal.db import UTCDateTime, created_at, enum_column, intpk
@@ -62,17 +62,47 @@ class EmailMessage(db.Model):  # type: ignore[name-defined,misc]
 
 
 class NotificationPreference(db.Model):  # type: ignore[name-defined,misc]
-    """Whether a person wants email of one kind; without a row the kind's default applies."""
+    """Whether a person wants email of one kind, and for a kind that may be gathered into
+    the daily email (``KindInfo.digest``) whether they want it that way; without a row the
+    kind's default applies (one email each)."""
 
     __tablename__ = "notification_preference"
     __table_args__ = (
         Index("ix_notification_preference_user_kind", "user_id", "kind", unique=True),
+        CheckConstraint("email_enabled OR NOT daily_digest", name="digest_only_when_enabled"),
     )
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(String(60))
     email_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: Gathered into one email a day (``mail.daily-digest``) instead of one email each.
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class EmailDigestItem(db.Model):  # type: ignore[name-defined,misc]
+    """One line of a person's next daily email, written instead of an email of its own, in
+    the same transaction as the decision it tells about (``mail.services.enqueue``).
+
+    ``mail.daily-digest`` writes one outbox email per person listing their unsent items and
+    sets ``sent_in`` to that email in the same transaction, so an item is never listed twice.
+    """
+
+    __tablename__ = "email_digest_item"
+    #: The job's question (unsent items, person by person) and the foreign key's both.
+    __table_args__ = (Index("ix_email_digest_item_sent_in", "sent_in", "user_id", "id"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    #: The :class:`~claims_portal.mail.kinds.EmailKind` it would have been emailed as.
+    kind: Mapped[str] = mapped_column(String(60))
+    #: One line of plain text (``Claim C-12, ... is waiting for commissioner review``).
+    summary: Mapped[str] = mapped_column(String(300))
+    #: A path in the portal (``/claims/12``); the email puts ``PUBLIC_BASE_URL`` before it.
+    link: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[created_at]
+    #: The outbox email that listed it (``None``: waiting for the next daily email).
+    sent_in: Mapped[int | None] = mapped_column(ForeignKey("email_message.id"))
 
 
 class Notice(db.Model):  # type: ignore[name-defined,misc]

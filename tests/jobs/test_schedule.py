@@ -63,6 +63,7 @@ def test_the_default_schedule():
         "mail.sweep-outbox": Every(300),
         "claims.sweep-evidence": DailyAt(2, 0),
         "audit.verify": DailyAt(3, 0),
+        "mail.daily-digest": DailyAt(7, 0),
     }
 
 
@@ -71,6 +72,7 @@ def test_an_entry_can_be_taken_out_or_replaced():
     assert parse_schedule(text) == {
         "mail.sweep-outbox": Every(3600),
         "claims.sweep-evidence": DailyAt(2, 0),
+        "mail.daily-digest": DailyAt(7, 0),
     }
 
 

@@ -154,7 +154,7 @@ def test_pages_render_the_email_preferences(client, db_session):
     assert "Password reset links" in html  # listed as always sent
     response = client.post(
         "/account/email-notifications",
-        data={"kinds": ["access_changed"], "csrf_token": csrf_token(page)},
+        data={"approvals": "each", "kinds": ["access_changed"], "csrf_token": csrf_token(page)},
     )
     assert response.status_code == 302
     assert mail.preferences_of(db.session, user)[EmailKind.ACCESS_REQUEST_TO_DECIDE] is False

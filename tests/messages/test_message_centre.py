@@ -123,5 +123,6 @@ def test_a_draft_is_no_task_and_the_list_shows_the_same_tasks(app, db_session, o
 
 def test_email_preferences_list_the_claim_emails(app, db_session, one_step):
     body = text(signed_in(app, one_step.tier_1).get("/account/email-notifications"))
-    assert "A claim is waiting for your approval" in body
+    assert "Claims waiting for your approval" in body  # one email each, one a day or none
+    assert "One email a day listing them" in body
     assert "A claim of your organisation was approved for payment, declined or returned" in body

@@ -21,10 +21,12 @@ from claims_portal.access.views._common import links, show_error
 from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.mail import services as mail_services
-from claims_portal.mail.kinds import KINDS, EmailKind
+from claims_portal.mail.kinds import KINDS, Delivery, EmailKind
 from claims_portal.routes import signed_in
 from claims_portal.service_settings import access_settings
 
+#: The kind the "Email notifications" page offers one email a day for.
+APPROVALS = EmailKind.CLAIM_TO_APPROVE
 #: Flask-session key of the secret shown on the set-up page until it is confirmed.
 MFA_SETUP_SECRET = "mfa_setup_secret"  # noqa: S105 - a session key, not a secret
 
@@ -142,16 +144,22 @@ def recovery_codes() -> str | Response:
 @signed_in
 def email_notifications() -> str | Response:
     user = current.person()
-    chosen = mail_services.preferences_of(db.session, user)
+    chosen = mail_services.deliveries_of(db.session, user)
     form = NotificationPreferencesForm()
-    form.kinds.choices = [SelectChoice(kind.value, KINDS[kind].description) for kind in chosen]
+    # Approval emails have a radio of their own (one each, one a day, off).
+    listed = [kind for kind in chosen if kind is not APPROVALS]
+    form.kinds.choices = [SelectChoice(kind.value, KINDS[kind].description) for kind in listed]
     if request.method == "POST" and form.validate():
-        mail_services.set_preferences(
-            db.session, user, [EmailKind(k) for k in form.kinds.data or []]
-        )
+        approvals = Delivery(form.approvals.data)
+        enabled = [EmailKind(k) for k in form.kinds.data or []]
+        if approvals is not Delivery.OFF:
+            enabled.append(APPROVALS)
+        daily = [APPROVALS] if approvals is Delivery.DIGEST else []
+        mail_services.set_preferences(db.session, user, enabled, daily=daily)
         flash("Your email notification choices are saved.", "success")
         return redirect(url_for("access.account"))
     if request.method == "GET":
-        form.kinds.data = [kind.value for kind, on in chosen.items() if on]
-    always = [info.description for info in KINDS.values() if info.always]
+        form.kinds.data = [kind.value for kind in listed if chosen[kind] is not Delivery.OFF]
+        form.approvals.data = chosen[APPROVALS].value
+    always = [info.description for info in KINDS.values() if info.always and info.listed]
     return render_template("access/email_notifications.html", form=form, always=always)

@@ -46,7 +46,7 @@ from claims_portal.claims.services.lifecycle import record_start, transition
 from claims_portal.db import DbSession, utcnow
 from claims_portal.formatting import long_date
 from claims_portal.mail.kinds import EmailKind
-from claims_portal.mail.services import enqueue
+from claims_portal.mail.services import DigestEntry, enqueue
 from claims_portal.organisations.models import Organisation
 from claims_portal.organisations.services import commissioners_of
 from claims_portal.schemes.models import (
@@ -360,7 +360,13 @@ def _tell_reviewers(
         for person in holders(session, provider, Capability.APPROVE_CLAIM_TIER_1):
             people.setdefault(person.id, person)
     people.pop(actor.id, None)
-    link = f"{base_url.rstrip('/')}/claims?status=AWAITING_COMMISSIONER_REVIEW&scheme={scheme.id}"
+    path = f"/claims?status=AWAITING_COMMISSIONER_REVIEW&scheme={scheme.id}"
+    link = f"{base_url.rstrip('/')}{path}"
+    digest = DigestEntry(
+        f"{actor.full_name} uploaded {len(claims)} claims under {scheme.name} for "
+        f"{window.period_label}, waiting for commissioner review (tier 1).",
+        path,
+    )
     for person in people.values():
         enqueue(
             session,
@@ -375,6 +381,7 @@ def _tell_reviewers(
             ),
             kind=EmailKind.CLAIM_TO_APPROVE,
             user=person,
+            digest=digest,
         )
 
 

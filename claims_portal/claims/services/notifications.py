@@ -7,8 +7,10 @@
 
 The person who took the step is never emailed about it. Everyone's notification preferences
 apply (``mail.services.enqueue_many``: one query for the preferences of everyone told, one
-insert for their emails). A bulk approval passes one :class:`Audience` for all its claims, so
-who may act next and their preferences are looked up once, not once a claim.
+insert for their emails); an approver who chose one email a day for claims waiting for them
+gets a line in their next daily email instead (``mail.services.digests``). A bulk approval
+passes one :class:`Audience` for all its claims, so who may act next and their preferences
+are looked up once, not once a claim.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from claims_portal.claims.models import Claim, ClaimStatus
 from claims_portal.claims.services._common import holders
 from claims_portal.db import DbSession
 from claims_portal.formatting import money
-from claims_portal.mail.kinds import EmailKind
-from claims_portal.mail.services import Outgoing, enqueue_many, wanting
+from claims_portal.mail.kinds import Delivery, EmailKind
+from claims_portal.mail.services import DigestEntry, Outgoing, deliveries, enqueue_many
 from claims_portal.organisations.models import Organisation
 
 SIGN_OFF = "\n\nClaims portal\nThis is an automatic email: replies are not read."
@@ -54,8 +56,12 @@ OUTCOMES = frozenset(
 )
 
 
+def claim_path(claim: Claim) -> str:
+    return f"/claims/{claim.id}"
+
+
 def claim_url(base_url: str, claim: Claim) -> str:
-    return f"{base_url.rstrip('/')}/claims/{claim.id}"
+    return f"{base_url.rstrip('/')}{claim_path(claim)}"
 
 
 def _describe(claim: Claim) -> str:
@@ -77,7 +83,7 @@ class Audience:
 
     organisations: list[Organisation] = field(default_factory=list)
     _holders: dict[tuple[int, Capability], list[User]] = field(default_factory=dict)
-    _wants: dict[tuple[int, EmailKind], bool] = field(default_factory=dict)
+    _wants: dict[tuple[int, EmailKind], Delivery] = field(default_factory=dict)
 
     def holders(
         self, session: DbSession, organisation: Organisation, capability: Capability
@@ -92,12 +98,14 @@ class Audience:
             self._holders.update(((org_id, capability), people) for org_id, people in found.items())
         return self._holders[key]
 
-    def wanting(self, session: DbSession, people: list[User], kind: EmailKind) -> set[int]:
-        unknown = [p for p in people if (p.id, kind) not in self._wants]
+    def deliveries(
+        self, session: DbSession, people: list[User], kind: EmailKind
+    ) -> dict[int, Delivery]:
+        unknown = {p.id for p in people if (p.id, kind) not in self._wants}
         if unknown:
-            wanted = wanting(session, unknown, kind)
-            self._wants.update(((p.id, kind), p.id in wanted) for p in unknown)
-        return {p.id for p in people if self._wants[(p.id, kind)]}
+            found = deliveries(session, unknown, kind)
+            self._wants.update(((user_id, kind), how) for user_id, how in found.items())
+        return {p.id: self._wants[(p.id, kind)] for p in people}
 
 
 def _send(
@@ -110,21 +118,25 @@ def _send(
     skip: set[int],
     audience: Audience | None,
     may_act: Callable[[User], bool] = lambda person: True,
+    digest: DigestEntry | None = None,
 ) -> int:
     chosen = [p for p in people if p.id not in skip and may_act(p)]
     if not chosen:
         return 0
-    wanted = (
-        audience.wanting(session, chosen, kind)
+    how = (
+        audience.deliveries(session, chosen, kind)
         if audience is not None
-        else wanting(session, chosen, kind)
+        else deliveries(session, {p.id for p in chosen}, kind)
     )
+    wanted = {user_id for user_id, d in how.items() if d is not Delivery.OFF}
+    daily = {user_id for user_id, d in how.items() if d is Delivery.DIGEST}
     outgoing = [
         Outgoing(person, subject, f"Dear {person.full_name},\n\n{body_for}{SIGN_OFF}")
         for person in chosen
         if person.id in wanted
     ]
-    return len(enqueue_many(session, outgoing, kind, wanted=wanted))
+    queued = enqueue_many(session, outgoing, kind, wanted=wanted, daily=daily, digest=digest)
+    return len(queued)
 
 
 def notify(
@@ -158,6 +170,7 @@ def notify(
             skip=skip,
             audience=audience,
             may_act=may_act,
+            digest=DigestEntry(f"{_describe(claim)} is waiting for {step}.", claim_path(claim)),
         )
     if status in OUTCOMES:
         people = find(session, claim.provider, Capability.VIEW_PROVIDER_CLAIMS)

@@ -31,8 +31,11 @@ from claims_portal.db import DbSession, utcnow
 from claims_portal.jobs import services as jobs
 from claims_portal.logs import without_email_addresses
 from claims_portal.mail.backends import MailBackend, make_backend
-from claims_portal.mail.kinds import KINDS, EmailKind
+from claims_portal.mail.kinds import KINDS, Delivery, EmailKind
 from claims_portal.mail.models import EmailMessage, EmailStatus, NotificationPreference
+from claims_portal.mail.services import digests
+from claims_portal.mail.services.digests import DigestEntry as DigestEntry
+from claims_portal.mail.services.digests import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -44,86 +47,102 @@ DELIVER_JOB = "mail.deliver"
 
 
 def wants_email(session: DbSession, user: User, kind: EmailKind) -> bool:
-    """Whether ``user`` should be emailed about ``kind`` (always for security kinds)."""
-    info = KINDS[kind]
-    if info.always:
-        return True
-    chosen = session.scalar(
-        select(NotificationPreference.email_enabled).where(
-            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind.value
-        )
-    )
-    return info.default if chosen is None else bool(chosen)
+    """Whether ``user`` should be emailed about ``kind`` (always for security kinds), one
+    email each or in the daily email."""
+    return deliveries(session, [user.id], kind)[user.id] is not Delivery.OFF
 
 
 def wanting(session: DbSession, users: Iterable[User], kind: EmailKind) -> set[int]:
     """The ids of ``users`` who should be emailed about ``kind``: :func:`wants_email` for
     many people in one query."""
-    people = {user.id: user for user in users}
-    info = KINDS[kind]
-    if info.always or not people:
-        return set(people)
-    chosen = dict(
-        session.execute(
-            select(NotificationPreference.user_id, NotificationPreference.email_enabled).where(
-                NotificationPreference.user_id.in_(list(people)),
-                NotificationPreference.kind == kind.value,
-            )
-        ).all()
-    )
-    return {
-        user_id
-        for user_id in people
-        if (info.default if chosen.get(user_id) is None else bool(chosen[user_id]))
+    chosen = deliveries(session, {user.id for user in users}, kind)
+    return {user_id for user_id, how in chosen.items() if how is not Delivery.OFF}
+
+
+def deliveries_of(session: DbSession, user: User) -> dict[EmailKind, Delivery]:
+    """Every optional kind and how ``user`` gets it."""
+    rows = {
+        kind: (bool(enabled), bool(digest))
+        for kind, enabled, digest in session.execute(
+            select(
+                NotificationPreference.kind,
+                NotificationPreference.email_enabled,
+                NotificationPreference.daily_digest,
+            ).where(NotificationPreference.user_id == user.id)
+        )
     }
+    chosen: dict[EmailKind, Delivery] = {}
+    for kind, info in KINDS.items():
+        if info.always:
+            continue
+        enabled, digest = rows.get(kind.value, (info.default, False))
+        chosen[kind] = (
+            Delivery.OFF
+            if not enabled
+            else Delivery.DIGEST
+            if digest and info.digest
+            else Delivery.EACH
+        )
+    return chosen
 
 
 def preferences_of(session: DbSession, user: User) -> dict[EmailKind, bool]:
-    """Every optional kind and whether ``user`` gets it."""
-    rows = dict(
-        session.execute(
-            select(NotificationPreference.kind, NotificationPreference.email_enabled).where(
-                NotificationPreference.user_id == user.id
-            )
-        ).all()
-    )
-    return {
-        kind: bool(rows.get(kind.value, info.default))
-        for kind, info in KINDS.items()
-        if not info.always
-    }
+    """Every optional kind and whether ``user`` gets it (one email each or daily)."""
+    return {kind: how is not Delivery.OFF for kind, how in deliveries_of(session, user).items()}
 
 
-def set_preferences(session: DbSession, user: User, enabled: Iterable[EmailKind]) -> None:
-    """Turn on exactly the optional kinds in ``enabled`` for ``user`` (flush only)."""
+def set_preferences(
+    session: DbSession,
+    user: User,
+    enabled: Iterable[EmailKind],
+    *,
+    daily: Iterable[EmailKind] = (),
+) -> None:
+    """Turn on exactly the optional kinds in ``enabled`` for ``user``, those of them in
+    ``daily`` (kinds with a digest heading) gathered into the daily email (flush only).
+    A change is audited: the kinds changed, each on or off, or for a kind that may be
+    gathered, ``each``, ``digest`` or ``off``."""
     from claims_portal.audit.services import record_event
 
     chosen = set(enabled)
-    before = preferences_of(session, user)
+    gathered = {kind for kind in daily if kind in chosen and KINDS[kind].digest}
+    before = deliveries_of(session, user)
+    after = {
+        kind: Delivery.OFF
+        if kind not in chosen
+        else Delivery.DIGEST
+        if kind in gathered
+        else Delivery.EACH
+        for kind in before
+    }
     existing = {
         row.kind: row
         for row in session.scalars(
             select(NotificationPreference).where(NotificationPreference.user_id == user.id)
         )
     }
-    for kind in before:
-        on = kind in chosen
+    for kind, how in after.items():
         row = existing.get(kind.value)
         if row is None:
-            session.add(NotificationPreference(user_id=user.id, kind=kind.value, email_enabled=on))
-        else:
-            row.email_enabled = on
+            row = NotificationPreference(user_id=user.id, kind=kind.value)
+            session.add(row)
+        row.email_enabled = how is not Delivery.OFF
+        row.daily_digest = how is Delivery.DIGEST
     session.flush()
-    after = {kind: kind in chosen for kind in before}
     if after != before:
+
+        def told(kind: EmailKind, how: Delivery) -> bool | str:
+            return how.value if KINDS[kind].digest else how is not Delivery.OFF
+
+        changed = [kind for kind in after if after[kind] is not before[kind]]
         record_event(
             session,
             action="notification_preferences.changed",
             object_type="user",
             object_id=user.id,
             actor=user,
-            before={k.value: v for k, v in before.items() if after[k] != v},
-            after={k.value: v for k, v in after.items() if before[k] != v},
+            before={kind.value: told(kind, before[kind]) for kind in changed},
+            after={kind.value: told(kind, after[kind]) for kind in changed},
         )
 
 
@@ -138,10 +157,18 @@ def enqueue(
     body: str,
     kind: EmailKind,
     user: User | None = None,
+    digest: DigestEntry | None = None,
 ) -> EmailMessage | None:
-    """Queue an email in the caller's unit of work; ``None`` if the person turned it off."""
-    if user is not None and not wants_email(session, user, kind):
-        return None
+    """Queue an email in the caller's unit of work; ``None`` if the person turned it off,
+    or chose the daily email for ``kind``: then ``digest`` is recorded for it instead
+    (without a ``digest`` the email is sent on its own)."""
+    if user is not None:
+        how = deliveries(session, [user.id], kind)[user.id]
+        if how is Delivery.OFF:
+            return None
+        if how is Delivery.DIGEST and digest is not None:
+            digests.gather(session, [user.id], kind, digest)
+            return None
     message = EmailMessage(
         recipient=to,
         subject=subject[:200],
@@ -172,16 +199,27 @@ def enqueue_many(
     kind: EmailKind,
     *,
     wanted: Collection[int] | None = None,
+    daily: Collection[int] | None = None,
+    digest: DigestEntry | None = None,
 ) -> list[int]:
     """Queue many emails of one ``kind`` in the caller's unit of work, as :func:`enqueue`
-    does for each, leaving out the people who turned ``kind`` off; returns the ids queued.
-    ``wanted``, when given, is :func:`wanting` for these people already worked out (a caller
-    queueing the same kind to the same people many times asks once).
+    does for each, leaving out the people who turned ``kind`` off, and recording ``digest``
+    instead for those who chose the daily email (when ``digest`` is given); returns the ids
+    queued. ``wanted`` and ``daily``, when given, are :func:`wanting` and the daily choosers
+    among these people already worked out (a caller queueing the same kind to the same
+    people many times asks once).
 
     On PostgreSQL one statement of a fixed shape inserts them all (``unnest`` of one array
     a column), so it is parsed and planned once however many people are told."""
-    if wanted is None:
-        wanted = wanting(session, (item.user for item in outgoing), kind)
+    if wanted is None or (digest is not None and daily is None):
+        how = deliveries(session, {item.user.id for item in outgoing}, kind)
+        if wanted is None:
+            wanted = {user_id for user_id, d in how.items() if d is not Delivery.OFF}
+        daily = {user_id for user_id, d in how.items() if d is Delivery.DIGEST}
+    if digest is not None and daily:
+        gathered = {item.user.id for item in outgoing if item.user.id in wanted} & set(daily)
+        digests.gather(session, sorted(gathered), kind, digest)
+        wanted = set(wanted) - gathered
     chosen = [item for item in outgoing if item.user.id in wanted]
     if not chosen:
         return []
@@ -231,6 +269,15 @@ _INSERT_MANY = text(
     " AS t(recipient, subject, body, user_id)"
     " RETURNING id"
 )
+
+
+def send_daily_emails(session: DbSession, *, base_url: str) -> list[int]:
+    """The daily email (``mail.daily-digest``): one outbox email per person listing what
+    was gathered for them (``digests.write_daily_emails``), handed to ``mail.deliver``
+    after the caller's commit; returns the emails' ids (flush only)."""
+    ids = digests.write_daily_emails(session, base_url=base_url)
+    jobs.enqueue_ids(session, DELIVER_JOB, ids)
+    return ids
 
 
 # --- Delivery ------------------------------------------------------------------------------
