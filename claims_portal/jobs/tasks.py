@@ -42,7 +42,7 @@ def sweep_outbox(context: JobContext) -> str:
     return f"{len(ids)} message(s) handed to mail.deliver"
 
 
-@job("mail.daily-digest", scheduled=True)
+@job(mail.digests.DIGEST_JOB, scheduled=True)
 def send_daily_emails(context: JobContext) -> str:
     """One email to each person listing what was gathered for their daily email (claims
     waiting for their approval, for those who chose one email a day), the items marked

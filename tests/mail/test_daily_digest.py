@@ -19,7 +19,7 @@ from claims_portal.jobs.models import JobRun
 from claims_portal.mail import services as mail
 from claims_portal.mail.kinds import Delivery, EmailKind
 from claims_portal.mail.models import EmailDigestItem, EmailMessage, NotificationPreference
-from tests.claims.helpers import act, at_tier_1, submitted
+from tests.claims.helpers import act, at_tier_1, signed_in, submitted
 from tests.factories.access import UserFactory
 from tests.factories.claims import claim_scene
 from tests.helpers import csrf_token, sign_in
@@ -169,6 +169,32 @@ def test_a_rolled_back_step_leaves_no_line(db_session, scene):
     submitted(db_session, scene)
     db_session.rollback()
     assert _items(db_session, scene.approver) == []
+
+
+def test_a_bulk_upload_is_one_line_for_a_daily_chooser(app, db_session, bulk_scene):
+    from tests.claims.test_bulk_claims import (
+        CLAIMS_SHEET,
+        as_bytes,
+        download_template,
+        rows_by_code,
+        upload,
+    )
+
+    second = bulk_scene.extra["second_tier_1"]
+    _choose(db_session, second, Delivery.DIGEST)
+    db_session.commit()
+    browser = signed_in(app, bulk_scene.tier_1)
+    workbook = download_template(browser, bulk_scene)
+    sheet = workbook[CLAIMS_SHEET]
+    sheet.cell(row=rows_by_code(sheet)[bulk_scene.practice.ods_code], column=3, value=10)
+    response = upload(browser, as_bytes(workbook))
+    assert response.status_code == 200
+    assert _emails(db_session, second) == []
+    [item] = _items(db_session, second)
+    scheme = bulk_scene.scheme
+    assert item.link == f"/claims?status=AWAITING_COMMISSIONER_REVIEW&scheme={scheme.id}"
+    assert item.summary.startswith(f"1 bulk claims under {scheme.name} for ")
+    assert bulk_scene.tier_1.full_name in item.summary
 
 
 # --- The daily email -----------------------------------------------------------------------

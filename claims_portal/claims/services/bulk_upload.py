@@ -363,8 +363,8 @@ def _tell_reviewers(
     path = f"/claims?status=AWAITING_COMMISSIONER_REVIEW&scheme={scheme.id}"
     link = f"{base_url.rstrip('/')}{path}"
     digest = DigestEntry(
-        f"{actor.full_name} uploaded {len(claims)} claims under {scheme.name} for "
-        f"{window.period_label}, waiting for commissioner review (tier 1).",
+        f"{len(claims)} bulk claims under {scheme.name} for {window.period_label}, uploaded "
+        f"by {actor.full_name}, are waiting for commissioner review (tier 1).",
         path,
     )
     for person in people.values():

@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select
 
 from claims_portal.access.models import User
 from claims_portal.db import DbSession, utcnow
+from claims_portal.decisions import lock_name
 from claims_portal.mail.kinds import KINDS, Delivery, EmailKind
 from claims_portal.mail.models import (
     EmailDigestItem,
@@ -33,6 +34,8 @@ from claims_portal.mail.models import (
     NotificationPreference,
 )
 
+#: The scheduled job sending the daily email (``jobs.tasks``).
+DIGEST_JOB = "mail.daily-digest"
 SIGN_OFF = "\n\nClaims portal\nThis is an automatic email: replies are not read."
 #: Where the daily email sends people to see what is still waiting.
 MESSAGES_PATH = "/messages"
@@ -108,14 +111,15 @@ def write_daily_emails(session: DbSession, *, base_url: str) -> list[int]:
     """One outbox email per person with unsent items, listing them (links start with
     ``base_url``, the portal's ``PUBLIC_BASE_URL``); the items are marked ``sent_in`` it.
     Returns the emails' ids (the caller hands them to ``mail.deliver``). Flush only: the
-    emails and the marks commit together. Items another run holds are skipped, not waited
-    for (``SKIP LOCKED``): that run sends them."""
+    emails and the marks commit together. Runs are serialised until the caller's commit (a
+    named lock, PostgreSQL), so a second run at once (``jobs run`` during the scheduled one)
+    waits and then finds the lines marked: never two emails for one person's lines."""
+    lock_name(session, DIGEST_JOB)
     items = list(
         session.scalars(
             select(EmailDigestItem)
             .where(EmailDigestItem.sent_in.is_(None))
             .order_by(EmailDigestItem.user_id, EmailDigestItem.id)
-            .with_for_update(skip_locked=True)
         )
     )
     by_person: dict[int, list[EmailDigestItem]] = {}
