@@ -233,6 +233,9 @@ class BaseConfig:
     #: nightly evidence sweep once older than ``EXPORT_KEEP_DAYS``.
     EXPORT_IN_REQUEST = 5000
     EXPORT_KEEP_DAYS = 7
+    #: The most rows of a bulk claims spreadsheet claimed while the page waits; a bigger
+    #: upload, once checked, is claimed by a job (claims/services/bulk_claims_job.py).
+    BULK_CLAIMS_IN_REQUEST = 50
 
     @classmethod
     def from_environment(cls) -> dict[str, Any]:
@@ -330,6 +333,7 @@ def _check_jobs(settings: dict[str, Any], *, production: bool) -> None:
         "BULK_APPROVAL_IN_REQUEST",
         "EXPORT_IN_REQUEST",
         "EXPORT_KEEP_DAYS",
+        "BULK_CLAIMS_IN_REQUEST",
     ):
         if settings[name] <= 0:
             raise ConfigurationError(f"{name} must be more than 0, not {settings[name]}")

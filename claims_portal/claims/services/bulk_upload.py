@@ -228,20 +228,36 @@ def create_bulk_claims(
 ) -> BulkUpload:
     """One claim per row, all or none (flush only; raises :class:`ClaimInvalid` if a
     claim cannot be made, e.g. someone started one for the provider meanwhile)."""
-    scheme, window = parsed.option.scheme, parsed.option.window
-    session.execute(
-        select(Offer.id)
-        .where(
-            Offer.scheme_id == scheme.id,
-            Offer.provider_id.in_([row.provider.id for row in parsed.rows]),
-            Offer.status == OfferStatus.ACTIVE,
+    lock_offers(session, parsed.option.scheme, parsed.rows)
+    upload = new_upload(session, actor, parsed)
+    claims = [create_row_claim(session, actor, parsed, upload, row) for row in parsed.rows]
+    finish_upload(session, actor, parsed, upload, claims, base_url=base_url)
+    return upload
+
+
+def lock_offers(session: DbSession, scheme: Scheme, rows: Sequence[BulkRow]) -> set[int]:
+    """Lock the Active offers of ``scheme`` to the rows' providers (so none is withdrawn
+    while their claims are made); the providers that have one."""
+    return {
+        int(provider_id)
+        for provider_id in session.scalars(
+            select(Offer.provider_id)
+            .where(
+                Offer.scheme_id == scheme.id,
+                Offer.provider_id.in_([row.provider.id for row in rows]),
+                Offer.status == OfferStatus.ACTIVE,
+            )
+            .order_by(Offer.id)
+            .with_for_update()
         )
-        .order_by(Offer.id)
-        .with_for_update()
-    ).all()
+    }
+
+
+def new_upload(session: DbSession, actor: User, parsed: ParsedUpload) -> BulkUpload:
+    """The upload's row, counting every row (flushes)."""
     upload = BulkUpload(
-        scheme_id=scheme.id,
-        window_id=window.id,
+        scheme_id=parsed.option.scheme.id,
+        window_id=parsed.option.window.id,
         uploaded_by_id=actor.id,
         filename=parsed.filename,
         sha256=parsed.sha256,
@@ -250,7 +266,21 @@ def create_bulk_claims(
     )
     session.add(upload)
     session.flush()
-    claims = [_create_one(session, actor, parsed, upload, row) for row in parsed.rows]
+    return upload
+
+
+def finish_upload(
+    session: DbSession,
+    actor: User,
+    parsed: ParsedUpload,
+    upload: BulkUpload,
+    claims: Sequence[Claim],
+    *,
+    base_url: str = "",
+) -> None:
+    """Once the upload's claims are made: its audit event, and one email to every other
+    tier 1 approver reaching the providers (flush only)."""
+    scheme, window = parsed.option.scheme, parsed.option.window
     record_event(
         session,
         action="claim.bulk_uploaded",
@@ -268,10 +298,9 @@ def create_bulk_claims(
         },
     )
     _tell_reviewers(session, actor, parsed, claims, base_url)
-    return upload
 
 
-def _create_one(
+def create_row_claim(
     session: DbSession, actor: User, parsed: ParsedUpload, upload: BulkUpload, row: BulkRow
 ) -> Claim:
     """A Draft claim for the row, submitted through the lifecycle (``BULK_SUBMIT``)."""

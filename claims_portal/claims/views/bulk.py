@@ -7,7 +7,9 @@ at the chosen step, with the versions they have now). A confirmation shows how m
 and their total value first, and posts exactly those claims and versions again
 (``confirmed``). The result page lists what was approved and, for each claim that was not,
 why. More than ``BULK_APPROVAL_IN_REQUEST`` claims are approved by a job on a worker
-(``services.bulk_job``) and the person is taken to its page (``/jobs/<id>``).
+(``services.bulk_job``) and the person is taken to its page (``/jobs/<id>``). So is a bulk
+claims spreadsheet of more than ``BULK_CLAIMS_IN_REQUEST`` rows, once checked whole here
+(``services.bulk_claims_job``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from claims_portal.claims.models import ClaimAction
 from claims_portal.claims.services import (
     ClaimInvalid,
     Problem,
+    bulk_claims_job,
     bulk_job,
     bulk_reading,
     bulk_upload,
@@ -172,6 +175,11 @@ def bulk_claims_upload() -> ResponseReturnValue:
             upload.filename,
             today=today(),
         )
+        if bulk_claims_job.runs_as_job(parsed, current_app.config["BULK_CLAIMS_IN_REQUEST"]):
+            job = bulk_claims_job.start_bulk_claims(
+                db.session, current.person(), organisation, parsed
+            )
+            return redirect(url_for("jobs.job_page", job_id=job.id))  # a worker takes it on
         created = bulk_upload.create_bulk_claims(
             db.session, current.person(), parsed, base_url=base_url()
         )
