@@ -279,3 +279,24 @@ def test_the_nightly_evidence_sweep_expires_export_files(app, db_session, one_st
     assert result.exit_code == 0, result.output
     assert "Export files: 0 expired and deleted, 1 kept, 0 failed." in result.output
     assert len(_export_files(store_dir)) == 1  # younger than EXPORT_KEEP_DAYS
+
+
+def test_export_files_go_to_s3_under_exports(
+    app, db_session, one_step, store_dir, s3_client, s3_config, monkeypatch
+):
+    from tests.claims.evidence.helpers import BUCKET
+
+    for key, value in s3_config.items():
+        monkeypatch.setitem(app.config, key, value)
+    add_claims(one_step, 4)
+    browser = signed_in(app, one_step.tier_1)
+    job_path = _ask(browser, "/claims/export-csv").headers["Location"]
+    db_session.expire_all()
+    job = db_session.get(Job, int(job_path.rsplit("/", 1)[1]))
+    assert re.fullmatch(r"evidence/exports/\d{4}/\d{2}/[0-9a-f]{32}", job.result_key)
+    stored = s3_client.get_object(Bucket=BUCKET, Key=job.result_key)
+    assert stored["ServerSideEncryption"] == "aws:kms"
+    body = stored["Body"].read()
+    with browser.get(f"{job_path}/file") as download:
+        assert download.get_data() == body
+    assert len(list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))) == 1 + 4
