@@ -142,13 +142,20 @@ class BaseConfig:
     JOBS_KEY_PREFIX: str | None = None
     JOBS_VISIBILITY_TIMEOUT_SECONDS = 3600
     JOBS_IDS_PER_MESSAGE = 100
+    #: A job a person started that no worker has taken this long after it was asked for
+    #: (its message lost: the broker down at commit, Redis restarted) is handed to the
+    #: workers again by the sweep (``jobs.sweep``); one still running twice
+    #: ``JOBS_VISIBILITY_TIMEOUT_SECONDS`` after it started is too (its worker and message
+    #: both gone). A job run twice does no harm.
+    JOBS_RESEND_AFTER_SECONDS = 300
     #: Run jobs in the web process right after the request instead of on a worker (no
     #: broker needed: ``make run``, and the test suite's default app). Refused in production.
     JOBS_RUN_IN_PROCESS = False
     #: What the scheduler runs when (claims_portal/jobs/schedule.py): ``KIND=WHEN; ...``,
     #: WHEN ``daily at HH:MM`` (England) or ``every N minutes``.
     JOBS_SCHEDULE = (
-        "mail.sweep-outbox=every 5 minutes; claims.sweep-evidence=daily at 02:00; "
+        "mail.sweep-outbox=every 5 minutes; jobs.sweep=every 5 minutes; "
+        "claims.sweep-evidence=daily at 02:00; "
         "audit.verify=daily at 03:00; mail.daily-digest=daily at 07:00"
     )
 
@@ -330,6 +337,7 @@ def _check_jobs(settings: dict[str, Any], *, production: bool) -> None:
     for name in (
         "JOBS_VISIBILITY_TIMEOUT_SECONDS",
         "JOBS_IDS_PER_MESSAGE",
+        "JOBS_RESEND_AFTER_SECONDS",
         "BULK_APPROVAL_IN_REQUEST",
         "EXPORT_IN_REQUEST",
         "EXPORT_KEEP_DAYS",

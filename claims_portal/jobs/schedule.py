@@ -23,7 +23,8 @@ from claims_portal.clock import ENGLAND
 
 #: The schedule when ``JOBS_SCHEDULE`` is not set (docs/operations.md lists it).
 DEFAULT_SCHEDULE = (
-    "mail.sweep-outbox=every 5 minutes; claims.sweep-evidence=daily at 02:00; "
+    "mail.sweep-outbox=every 5 minutes; jobs.sweep=every 5 minutes; "
+    "claims.sweep-evidence=daily at 02:00; "
     "audit.verify=daily at 03:00; mail.daily-digest=daily at 07:00"
 )
 

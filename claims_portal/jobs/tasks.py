@@ -5,12 +5,14 @@ from the database and safe to run twice."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 from typing import Any
 
 import click
 from flask import current_app
 
+from claims_portal import clock
 from claims_portal.extensions import db
 from claims_portal.hosts import public_base_url
 from claims_portal.jobs import services as jobs
@@ -51,6 +53,24 @@ def send_daily_emails(context: JobContext) -> str:
     ids = mail.send_daily_emails(db.session, base_url=public_base_url())
     db.session.commit()  # handed to mail.deliver after this commit (jobs.dispatch)
     return f"{len(ids)} daily email(s) queued"
+
+
+@job("jobs.sweep", scheduled=True)
+def sweep_jobs(context: JobContext) -> str:
+    """Hand to the workers again every job a person started whose message seems lost
+    (``jobs.services.due_again``): a job reads its work from its row, so a second message
+    does no harm, and a lost one only delays it."""
+    config = context.config
+    due = jobs.due_again(
+        db.session,
+        clock.now(),
+        waiting=dt.timedelta(seconds=int(config["JOBS_RESEND_AFTER_SECONDS"])),
+        running=dt.timedelta(seconds=2 * int(config["JOBS_VISIBILITY_TIMEOUT_SECONDS"])),
+    )
+    for job_row in due:
+        jobs.enqueue(db.session, job_row.kind, job_id=job_row.id)
+    db.session.commit()  # handed over after this commit (jobs.dispatch)
+    return f"{len(due)} job(s) handed to the workers again"
 
 
 @job("claims.sweep-evidence", scheduled=True)

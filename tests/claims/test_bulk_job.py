@@ -4,6 +4,7 @@ its worker died approves each claim once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
@@ -211,3 +212,33 @@ def test_an_error_stops_the_job_and_says_so(app, db_session, one_step, monkeypat
     assert "the rest were not approved" in page
     notice = db_session.scalars(select(Notice).where(Notice.user_id == one_step.tier_1.id)).one()
     assert notice.subject.endswith("stopped")
+
+
+def test_a_job_whose_message_was_lost_is_done_after_the_sweep(
+    app, db_session, one_step, monkeypatch
+):
+    from claims_portal.jobs import dispatch, tasks
+
+    claims = waiting_claims(db_session, one_step.icb, 2)
+    job = _not_yet_run(db_session, one_step, claims)  # its message never reached a worker
+    db_session.commit()
+    job_id = job.id
+    asked = db_session.get(Job, job_id).created_at
+    moment = [asked + dt.timedelta(minutes=2)]
+    monkeypatch.setattr(tasks.clock, "now", lambda: moment[0])
+
+    def sweep() -> str:
+        with app.app_context():
+            outcome = tasks.sweep_jobs(registry.JobContext("sweep", app.config))
+            dispatch.run_committed(app)  # what the workers would do with what it handed over
+        db_session.expire_all()
+        return outcome
+
+    assert sweep() == "0 job(s) handed to the workers again"  # not yet: it may be on its way
+    assert db_session.get(Job, job_id).status is JobStatus.QUEUED
+    moment[0] = asked + dt.timedelta(seconds=app.config["JOBS_RESEND_AFTER_SECONDS"] + 1)
+    assert sweep() == "1 job(s) handed to the workers again"
+    finished = db_session.get(Job, job_id)
+    assert finished.status is JobStatus.SUCCEEDED
+    assert finished.summary == "2 approved, 0 not approved"
+    assert sweep() == "0 job(s) handed to the workers again"  # ended: left alone

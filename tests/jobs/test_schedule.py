@@ -61,6 +61,7 @@ def test_the_default_schedule():
     assert BaseConfig.JOBS_SCHEDULE == DEFAULT_SCHEDULE
     assert parse_schedule(DEFAULT_SCHEDULE) == {
         "mail.sweep-outbox": Every(300),
+        "jobs.sweep": Every(300),
         "claims.sweep-evidence": DailyAt(2, 0),
         "audit.verify": DailyAt(3, 0),
         "mail.daily-digest": DailyAt(7, 0),
@@ -71,6 +72,7 @@ def test_an_entry_can_be_taken_out_or_replaced():
     text = DEFAULT_SCHEDULE + "; audit.verify=; mail.sweep-outbox=every 1 hour"
     assert parse_schedule(text) == {
         "mail.sweep-outbox": Every(3600),
+        "jobs.sweep": Every(300),
         "claims.sweep-evidence": DailyAt(2, 0),
         "mail.daily-digest": DailyAt(7, 0),
     }

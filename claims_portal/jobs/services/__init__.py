@@ -148,6 +148,23 @@ def start_job(
     return job
 
 
+def due_again(
+    session: DbSession, now: dt.datetime, *, waiting: dt.timedelta, running: dt.timedelta
+) -> list[Job]:
+    """Jobs to hand to the workers again: asked for more than ``waiting`` ago and never
+    taken, or started more than ``running`` ago and not ended."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(
+                ((Job.status == JobStatus.QUEUED) & (Job.created_at < now - waiting))
+                | ((Job.status == JobStatus.RUNNING) & (Job.started_at < now - running))
+            )
+            .order_by(Job.id)
+        )
+    )
+
+
 def job_of(session: DbSession, job_id: int, owner_id: int) -> Job | None:
     """The job, if ``owner_id`` started it (nobody else sees it)."""
     job = session.get(Job, job_id)
