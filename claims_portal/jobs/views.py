@@ -22,20 +22,26 @@ from claims_portal.claims.evidence.storage import store_from_config
 from claims_portal.extensions import db
 from claims_portal.jobs import bp
 from claims_portal.jobs import services as jobs
-from claims_portal.jobs.models import JobStatus
+from claims_portal.jobs.models import Job, JobStatus
 from claims_portal.routes import signed_in
 
 #: Seconds between the running page's progress updates.
 REFRESH_SECONDS = 3
 
 
+def _own_job(job_id: int) -> Job:
+    """The signed-in person's job; 404 for anyone else's (or none)."""
+    job = jobs.job_of(db.session, job_id, current.person().id)
+    if job is None:
+        abort(404)
+    return job
+
+
 @bp.get("/jobs/<int:job_id>")
 @signed_in
 def job_page(job_id: int) -> ResponseReturnValue:
     """The owner's job (404 for anyone else's)."""
-    job = jobs.job_of(db.session, job_id, current.person().id)
-    if job is None:
-        abort(404)
+    job = _own_job(job_id)
     items = jobs.items_of(db.session, job) if job.ended else []
     return render_template(
         "jobs/job.html",
@@ -52,13 +58,8 @@ def job_page(job_id: int) -> ResponseReturnValue:
 def job_file(job_id: int) -> ResponseReturnValue:
     """The file the owner's job made, as an attachment (404 for anyone else's job, before
     it has finished, and once the file has expired)."""
-    job = jobs.job_of(db.session, job_id, current.person().id)
-    if (
-        job is None
-        or job.status is not JobStatus.SUCCEEDED
-        or not job.result_key
-        or not job.result_filename
-    ):
+    job = _own_job(job_id)
+    if job.status is not JobStatus.SUCCEEDED or not job.result_key or not job.result_filename:
         abort(404)
     store = store_from_config(current_app.config)
     try:
@@ -83,9 +84,7 @@ def job_file(job_id: int) -> ResponseReturnValue:
 @signed_in
 def job_progress(job_id: int) -> ResponseReturnValue:
     """How far the owner's job has got, as JSON (404 for anyone else's)."""
-    job = jobs.job_of(db.session, job_id, current.person().id)
-    if job is None:
-        abort(404)
+    job = _own_job(job_id)
     return jsonify(
         status=job.status.name,
         outcome=job.status.value,
