@@ -145,6 +145,9 @@ def configure(level: str, log_format: str) -> None:
     handler.setFormatter(formatter)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Python's warnings (a library's, such as Celery's about running as root) become log
+    # lines too (logger ``py.warnings``), so that everything on standard output is JSON.
+    logging.captureWarnings(True)
 
 
 def as_job(kind: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -309,3 +309,13 @@ def test_the_worker_and_scheduler_start_from_the_procfile_and_run_the_schedule(
         codes = [stop(scheduler), stop(worker)]
     assert kinds == {"mail.sweep-outbox"}
     assert codes == [0, 0]
+    # Their output is log lines, as JSON: no start-up banner (Celery's --quiet), warnings
+    # (Celery's about running as root) logged; only Celery's own last word at a stop is not.
+    for log in ("worker.log", "scheduler.log"):
+        lines = [
+            line
+            for line in (tmp_path / log).read_text().splitlines()
+            if line.strip() and "Warm shutdown" not in line
+        ]
+        assert lines, log
+        assert all(isinstance(json.loads(line), dict) for line in lines), log

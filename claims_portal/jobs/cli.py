@@ -21,7 +21,8 @@ def worker_command(celery_args: tuple[str, ...]) -> None:
     e.g. `--concurrency 4`). Needs the broker (CELERY_BROKER_URL or REDIS_URL)."""
     _needs_broker()
     celery = current_app.extensions["celery"]
-    celery.worker_main(["worker", "--loglevel=INFO", *celery_args])
+    # Quiet: no start-up banner, so that every line on standard output is a log line (JSON).
+    celery.worker_main(["--quiet", "worker", "--loglevel=INFO", *celery_args])
 
 
 @click.command("scheduler", context_settings=_PASS_ON)
@@ -34,7 +35,7 @@ def scheduler_command(celery_args: tuple[str, ...]) -> None:
     celery = current_app.extensions["celery"]
     state = Path(current_app.instance_path) / "celerybeat-schedule"
     state.parent.mkdir(parents=True, exist_ok=True)
-    celery.start(["beat", "--loglevel=INFO", f"--schedule={state}", *celery_args])
+    celery.start(["--quiet", "beat", "--loglevel=INFO", f"--schedule={state}", *celery_args])
 
 
 def _needs_broker() -> None:
