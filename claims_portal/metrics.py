@@ -28,7 +28,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, abort, current_app, g, request, request_finished, request_started
 from prometheus_client import (
@@ -194,7 +194,7 @@ def metrics() -> Response:
     else:
         for collector in (REQUESTS, LATENCY, JOB_RUNS, JOB_DURATION):
             registry.register(collector)
-    registry.register(_Figures(current_app._get_current_object()))  # type: ignore[attr-defined]
+    registry.register(_Figures(cast(Flask, current_app)))  # collected within this request
     response = Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response

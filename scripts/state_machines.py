@@ -53,12 +53,13 @@ def _claims() -> list[str]:
 def render() -> str:
     from claims_portal.access.services.access_requests import ACCESS_REQUEST
     from claims_portal.access.services.tokens import INVITATION
+    from claims_portal.jobs.services import JOB
     from claims_portal.schemes.services.offers import OFFER
     from claims_portal.schemes.services.schemes import SCHEME
     from claims_portal.statemachine import table_rows
 
     lines = [BEGIN, "", *_claims()]
-    for machine in (OFFER, SCHEME, ACCESS_REQUEST, INVITATION):
+    for machine in (OFFER, SCHEME, ACCESS_REQUEST, INVITATION, JOB):
         lines += ["", f"**{machine.title}** (`{machine.object_type}`)", ""]
         lines += [_row(("step", "from", "to", "who", "audit")), _row(("---",) * 5)]
         for step, sources, target, who, action in table_rows(machine):

@@ -17,6 +17,8 @@ from claims_portal.access.services.tokens import INVITATION, LinkStatus
 from claims_portal.audit.actions import follows_grammar
 from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services.lifecycle import ROUTED_TARGETS, TRANSITIONS
+from claims_portal.jobs.models import JobStatus
+from claims_portal.jobs.services import JOB
 from claims_portal.schemes.models import OfferStatus, SchemeStatus
 from claims_portal.schemes.services import offers
 from claims_portal.schemes.services import schemes as scheme_services
@@ -34,6 +36,7 @@ MACHINES: dict[str, tuple[Machine[Any], type]] = {
     "scheme": (SCHEME, SchemeStatus),
     "access_request": (ACCESS_REQUEST, AccessRequestStatus),
     "invitation": (INVITATION, LinkStatus),
+    "job": (JOB, JobStatus),
 }
 
 

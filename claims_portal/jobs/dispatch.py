@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
@@ -33,7 +33,7 @@ def _after_commit(session: Session) -> None:
     if not pending:
         return
     if has_app_context() and not current_app.config.get("JOBS_RUN_IN_PROCESS"):
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = cast(Flask, current_app)  # used here, inside the app context
         for job in pending:
             publish(app, job)
     else:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from claims_portal.db import DbSession
 from claims_portal.jobs.models import Job, JobItem, JobOutcome, JobRun, JobStatus
+from claims_portal.statemachine import Machine, Step, set_status
 
 #: ``session.info`` key of the jobs asked for in the session's current transaction.
 PENDING = "jobs_pending"
@@ -106,6 +107,55 @@ def recent_runs(session: DbSession, limit: int = 50) -> list[JobRun]:
 
 # --- Jobs people start ---------------------------------------------------------------------
 
+#: A job's life: taken by a worker, then finished or stopped (by an error, or because its
+#: owner may no longer do it). Taken by the workers, not by people: no capability, and not
+#: audited itself (what the job does is: each claim's approval, the export's file).
+JOB = Machine(
+    object_type="job",
+    title="Job",
+    initial=JobStatus.QUEUED,
+    created="started",
+    creator=None,
+    creator_who="the person whose work it does (a bulk approval, bulk claims, an export)",
+    final=frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED}),
+    steps=(
+        Step(
+            "take",
+            frozenset({JobStatus.QUEUED}),
+            JobStatus.RUNNING,
+            None,
+            "taken",
+            who="a worker",
+            audit=None,
+        ),
+        Step(
+            "finish",
+            frozenset({JobStatus.RUNNING}),
+            JobStatus.SUCCEEDED,
+            None,
+            "finished",
+            who="a worker",
+            audit=None,
+        ),
+        Step(
+            "stop",
+            frozenset({JobStatus.QUEUED, JobStatus.RUNNING}),
+            JobStatus.FAILED,
+            None,
+            "stopped",
+            who="a worker",
+            audit=None,
+        ),
+    ),
+)
+
+
+def _step(job: Job, name: str) -> None:
+    """Take the step ``name`` of :data:`JOB` (the caller holds the job's row lock)."""
+    if not JOB.allows(job.status, name):
+        raise ValueError(f"job {job.id} is {job.status.value}: it cannot {name}")
+    set_status(job, JOB.step(name).target)
+
 
 @dataclass(frozen=True)
 class ItemOutcome:
@@ -179,7 +229,7 @@ def take_job(session: DbSession, job_id: int, now: dt.datetime) -> tuple[Job, se
     if job is None or job.ended:
         return None
     if job.status is JobStatus.QUEUED:
-        job.status = JobStatus.RUNNING
+        _step(job, "take")
         job.started_at = now
     done = set(session.scalars(select(JobItem.item_id).where(JobItem.job_id == job_id)))
     return job, done
@@ -198,7 +248,7 @@ def record_items(session: DbSession, job: Job, outcomes: Iterable[ItemOutcome]) 
 def end_job(
     session: DbSession, job: Job, *, succeeded: bool, summary: str, now: dt.datetime
 ) -> None:
-    job.status = JobStatus.SUCCEEDED if succeeded else JobStatus.FAILED
+    _step(job, "finish" if succeeded else "stop")
     job.summary = summary
     job.finished_at = now
     session.flush()
