@@ -169,9 +169,11 @@ def _answer(found: StaticFile, asked: WerkzeugRequest, response: WerkzeugRespons
     response.last_modified = found.modified  # type: ignore[assignment]
 
 
+_OWN_STATIC = str(Path(__file__).resolve().parent / "static")
+
 #: Where each static endpoint's files are, from the app's configuration.
 FOLDERS: dict[str, Callable[[Flask], tuple[str, ...]]] = {
-    "static": lambda app: (str(Path(__file__).resolve().parent / "static"),),
+    "static": lambda app: (_OWN_STATIC,),
     "core.assets": lambda app: (
         str(Path(app.config["NHSUK_FRONTEND_DIR"]) / "assets"),
         app.config["NHSUK_FRONTEND_DIR"],
@@ -180,7 +182,12 @@ FOLDERS: dict[str, Callable[[Flask], tuple[str, ...]]] = {
 
 
 def folders_for(endpoint: str, app: Flask) -> tuple[str, ...]:
-    return FOLDERS[endpoint](app)
+    """The endpoint's folders, worked out once per app (every page's ``url_for`` of a
+    stylesheet or script asks)."""
+    known: dict[str, tuple[str, ...]] = app.extensions.setdefault("static_folders", {})
+    if endpoint not in known:
+        known[endpoint] = FOLDERS[endpoint](app)
+    return known[endpoint]
 
 
 def add_fingerprint(endpoint: str, values: dict[str, Any]) -> None:
