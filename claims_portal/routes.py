@@ -43,6 +43,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 _EXTENSION = "route_requirements"
+_KEPT = "route_requirements_kept"
 
 
 class Kind(enum.StrEnum):
@@ -221,14 +222,23 @@ def declare(app: Flask, endpoint: str, requirement: Requirement) -> None:
 
 
 def requirements(app: Flask | None = None) -> dict[str, Requirement]:
-    """Every declared endpoint and what it needs; undeclared endpoints are absent."""
+    """Every declared endpoint and what it needs; undeclared endpoints are absent.
+
+    Built once per app and kept (the header's navigation asks on every page), and built
+    again if a route or a declaration has been added since. Callers do not change it."""
     app = app or cast(Flask, current_app)
+    declared = app.extensions.get(_EXTENSION, {})
+    size = (len(app.view_functions), len(declared))
+    kept = app.extensions.get(_KEPT)
+    if kept is not None and kept[0] == size:
+        return kept[1]  # type: ignore[no-any-return]
     found: dict[str, Requirement] = {}
     for endpoint, view in app.view_functions.items():
         requirement = getattr(view, "requirement", None)
         if isinstance(requirement, Requirement):
             found[endpoint] = requirement
-    found.update(app.extensions.get(_EXTENSION, {}))
+    found.update(declared)
+    app.extensions[_KEPT] = (size, found)
     return found
 
 
