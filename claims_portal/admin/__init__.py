@@ -26,6 +26,7 @@ from claims_portal.admin.audit_names import action_filter, action_name
 from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
 from claims_portal.admin.jobs import JobRunAdmin
 from claims_portal.admin.offers import OfferAdmin
+from claims_portal.admin.paycodes import PaycodeAdmin
 from claims_portal.admin.scheme_parts import (
     ClaimWindowAdmin,
     ComponentAdmin,
@@ -38,6 +39,7 @@ from claims_portal.extensions import db
 from claims_portal.jobs.models import JobRun
 from claims_portal.organisations.models import Organisation
 from claims_portal.organisations.services import with_descendants
+from claims_portal.payments.models import Paycode
 from claims_portal.routes import declare, public
 from claims_portal.schemes.models import (
     ClaimWindow,
@@ -173,6 +175,9 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(OfferAdmin(Offer, db, name="Offers", endpoint="admin-offers", url="offers"))
+    admin.add_view(
+        PaycodeAdmin(Paycode, db, name="Paycodes", endpoint="admin-paycodes", url="paycodes")
+    )
     admin.add_view(
         OrganisationAdmin(
             Organisation,

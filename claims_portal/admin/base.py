@@ -39,7 +39,8 @@ from claims_portal.admin import look
 from claims_portal.extensions import db
 from claims_portal.inputs import MAX_INT, parse_id
 from claims_portal.routes import Kind, Requirement
-from claims_portal.schemes.services import SchemeError, commissioner_scope
+from claims_portal.rules import RuleError
+from claims_portal.schemes.services import commissioner_scope
 
 
 def _allowed(capability: Capability) -> bool:
@@ -262,7 +263,7 @@ class ScopedModelView(SecureModelView):
         """Run ``work`` (service calls, flush only) and commit once; flash rule problems."""
         try:
             result = work()
-        except SchemeError as error:
+        except RuleError as error:  # a scheme's or a paycode's rule
             db.session.rollback()
             for message in error.messages:  # Flask-Admin's own way of showing them
                 flash(message, "error")
@@ -295,7 +296,7 @@ class ScopedModelView(SecureModelView):
         savepoint = db.session.begin_nested()
         try:
             self.update_with(form, model)
-        except SchemeError as error:
+        except RuleError as error:  # a scheme's or a paycode's rule
             return list(error.messages)
         except (PermissionDenied, HTTPException):
             return []

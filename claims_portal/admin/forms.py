@@ -324,3 +324,23 @@ class TariffInlineForm(wtforms.Form):
     effective_from = DayField(
         "Takes effect on", validators=[InputRequired("Enter the date it takes effect")]
     )
+
+
+class PaycodeForm(FlaskForm):
+    code = StringField(
+        "Paycode",
+        validators=[InputRequired("Enter the paycode"), Length(max=30)],
+        description="As the payments agency names it, for example LES-ANTICOAG",
+    )
+    description = StringField(
+        "Description", validators=[InputRequired("Enter what it is for"), Length(max=200)]
+    )
+    subjective_code = StringField(
+        "Subjective code (cost centre)",
+        validators=[InputRequired("Enter the subjective code"), Length(max=30)],
+    )
+    contract_types = MultiCheckboxField(
+        "Contract types it applies to",
+        choices=[SelectChoice(name, name) for name in ("GMS", "PMS", "APMS")],
+        validators=[AtLeastOne("Choose at least one contract type")],
+    )

@@ -1,0 +1,49 @@
+"""Payments reference data: the paycodes administrators keep (issue 15, "Set-up").
+
+A :class:`Paycode` is how the payments agency files a payment: the paycode a scheme is paid
+under, what it is for, the subjective code (cost centre) finance books it to, and the GP
+contract types it applies to (paycodes are determined by claim type and contract type:
+GMS/PMS, or APMS). Changes are recorded in the audit trail (``paycode.added``,
+``paycode.updated``), which is the paycode's history. The rules live in ``services/``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, CheckConstraint, String, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from claims_portal.db import created_at, intpk
+from claims_portal.extensions import db
+
+#: The GP contract types, in the order they are shown, with their column names.
+CONTRACT_TYPES = {"GMS": "applies_to_gms", "PMS": "applies_to_pms", "APMS": "applies_to_apms"}
+
+
+class Paycode(db.Model):  # type: ignore[name-defined,misc]
+    """One paycode of the payments agency's list (national reference data, not per ICB)."""
+
+    __tablename__ = "paycode"
+    __table_args__ = (
+        CheckConstraint(
+            "applies_to_gms OR applies_to_pms OR applies_to_apms", name="applies_to_a_contract"
+        ),
+    )
+
+    id: Mapped[intpk]
+    #: The agency's paycode (capital letters, digits and hyphens), unique.
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    description: Mapped[str] = mapped_column(String(200))
+    #: The subjective code (cost centre) finance books payments under this paycode to.
+    subjective_code: Mapped[str] = mapped_column(String(30))
+    applies_to_gms: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    applies_to_pms: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    applies_to_apms: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    created_at: Mapped[created_at]
+
+    @property
+    def contract_types(self) -> list[str]:
+        """The contract types it applies to, as users name them (``["GMS", "PMS"]``)."""
+        return [name for name, column in CONTRACT_TYPES.items() if getattr(self, column)]
+
+    def __str__(self) -> str:
+        return f"{self.code} - {self.description}"
