@@ -105,6 +105,9 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 	$(BIN)/mypy --strict --follow-imports=silent claims_portal/calculation
+	$(BIN)/mypy --strict --follow-imports=silent claims_portal/payments/_cells.py \
+		claims_portal/payments/files.py claims_portal/payments/responses.py \
+		claims_portal/payments/working_days.py
 
 # The date-sensitive suites also run as of awkward moments (month ends, 31 March / 1 April,
 # 29 February, both clock changes): scripts/awkward_moments.py --list shows them.
