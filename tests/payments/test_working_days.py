@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from claims_portal.clock import ENGLAND
 from claims_portal.payments.working_days import (
     bank_holidays,
     cut_off_moment,
@@ -175,3 +178,34 @@ def test_next_run_moment(after: dt.datetime, expected: dt.datetime) -> None:
 def test_next_run_moment_needs_an_aware_moment() -> None:
     with pytest.raises(ValueError, match="aware"):
         next_run_moment(dt.datetime(2026, 7, 1, 9))  # noqa: DTZ001 (the point of the test)
+
+
+days = st.dates(min_value=D(2000, 1, 1), max_value=D(2099, 12, 31))
+
+
+@given(days, st.integers(min_value=1, max_value=30))
+def test_working_days_before_counts_exactly_n_working_days(day: dt.date, count: int) -> None:
+    earlier = working_days_before(day, count)
+    assert is_working_day(earlier)
+    between = [earlier + dt.timedelta(days=n) for n in range((day - earlier).days)]
+    assert sum(is_working_day(d) for d in between) == count
+
+
+@given(days)
+def test_next_working_day_skips_only_days_off(day: dt.date) -> None:
+    following = next_working_day(day)
+    assert is_working_day(following)
+    gap = [day + dt.timedelta(days=n) for n in range(1, (following - day).days)]
+    assert not any(is_working_day(d) for d in gap)
+    assert (following - day).days <= 5  # the longest run of days off is four (Easter, Christmas)
+
+
+@given(days, st.times())
+def test_run_moment_reads_back_as_the_wall_clock_time(day: dt.date, at: dt.time) -> None:
+    moment = run_moment(day, at)
+    back = moment.astimezone(ENGLAND)
+    if back.date() == day and back.time() == at:
+        return
+    # Only a time in the spring change's missing hour cannot read back; it moves an hour on.
+    assert back.utcoffset() == dt.timedelta(hours=1)
+    assert (back - dt.timedelta(hours=1)).time() == at
