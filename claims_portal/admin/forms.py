@@ -182,6 +182,14 @@ class SchemeForm(FlaskForm):
     multi_service_claims = BooleanField("Several services may be claimed in one claim")
     participation_only = BooleanField("Participation only (no payment lines)")
     pay_through_agency = BooleanField("Pay through the payments agency", default=True)
+    agency_enrolment_date = DayField(
+        "Paid through the agency from (enrolment date)",
+        validators=[Optional()],
+        description=(
+            "Claims approved before this date are never paid through the agency; empty: the"
+            " scheme's start date. Locked once published"
+        ),
+    )
     paycode = StringField(
         "Paycode",
         validators=[Optional(), Length(max=20)],

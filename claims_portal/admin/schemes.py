@@ -64,7 +64,14 @@ class SchemeAdmin(ScopedModelView):
     column_formatters = {
         "commissioner": lambda v, c, m, p: m.commissioner.name,
     }
-    column_details_list = [*column_list, "description", "window_days", "evidence_requirement"]
+    column_details_list = [
+        *column_list,
+        "description",
+        "window_days",
+        "evidence_requirement",
+        "pay_through_agency",
+        "agency_enrolment_date",
+    ]
     column_export_list = column_list
     column_formatters_export = {"commissioner": lambda v, c, m, p: m.commissioner.ods_code}
     form_widget_args = {"shared_with_ids": {"class": "list-unstyled"}}
@@ -135,6 +142,7 @@ class SchemeAdmin(ScopedModelView):
             "multi_service_claims": form.multi_service_claims.data,
             "participation_only": form.participation_only.data,
             "pay_through_agency": form.pay_through_agency.data,
+            "agency_enrolment_date": form.agency_enrolment_date.data,
             "paycode": form.paycode.data,
         }
 

@@ -90,6 +90,10 @@ class Scheme(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("end_date >= start_date", name="dates_in_order"),
         CheckConstraint("window_days >= 1 AND window_days <= 366", name="window_days_range"),
         CheckConstraint("code = upper(code)", name="code_upper_case"),
+        CheckConstraint(
+            "pay_through_agency = (agency_enrolment_date IS NOT NULL)",
+            name="enrolment_date_when_paid_through_agency",
+        ),
     )
 
     id: Mapped[intpk]
@@ -121,6 +125,10 @@ class Scheme(db.Model):  # type: ignore[name-defined,misc]
     #: No payment lines: providers confirm they take part (claims total 0.00).
     participation_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     pay_through_agency: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: From when the payments agency pays the scheme's claims: claims approved before it are
+    #: never picked up by the payment run. Set exactly when paid through the agency (the
+    #: scheme's start date unless given); locked once the scheme is published.
+    agency_enrolment_date: Mapped[dt.date | None] = mapped_column(Date)
     #: The payments agency's code for this scheme; locked once the scheme is published.
     paycode: Mapped[str | None] = mapped_column(String(20))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

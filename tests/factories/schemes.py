@@ -49,6 +49,9 @@ class SchemeFactory(BaseFactory):
     multi_service_claims = False
     participation_only = False
     pay_through_agency = True
+    agency_enrolment_date = factory.LazyAttribute(
+        lambda o: o.start_date if o.pay_through_agency else None
+    )
     paycode = factory.Sequence(lambda n: f"PC{n:04d}")
 
 

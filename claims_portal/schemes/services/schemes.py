@@ -60,6 +60,7 @@ SCHEME_FIELDS = (
     "multi_service_claims",
     "participation_only",
     "pay_through_agency",
+    "agency_enrolment_date",
     "paycode",
 )
 #: Fixed once the scheme is published.
@@ -73,6 +74,7 @@ LOCKED_WHEN_PUBLISHED = frozenset(
         "claim_frequency",
         "participation_only",
         "pay_through_agency",
+        "agency_enrolment_date",
         "paycode",
     }
 )
@@ -119,10 +121,18 @@ def _clean_scheme_fields(values: dict[str, Any]) -> dict[str, Any]:
         problems.append(
             "The paycode can only hold capital letters, digits and hyphens (20 at most)"
         )
+    # Claims approved before the enrolment date are never paid through the agency: without
+    # one, a scheme paid through the agency is from its first day; other schemes have none.
+    enrolment = values.get("agency_enrolment_date")
+    if not values.get("pay_through_agency"):
+        enrolment = None
+    elif enrolment is None and isinstance(start, dt.date):
+        enrolment = start
     if problems:
         raise SchemeError(problems)
     return {
         **values,
+        "agency_enrolment_date": enrolment,
         "code": code,
         "name": name,
         "description": (values.get("description") or "").strip(),
@@ -173,6 +183,7 @@ def create_scheme(
     multi_service_claims: bool = False,
     participation_only: bool = False,
     pay_through_agency: bool = True,
+    agency_enrolment_date: dt.date | None = None,
     paycode: str | None = None,
     shared_with: Iterable[Organisation] = (),
 ) -> Scheme:
@@ -192,6 +203,7 @@ def create_scheme(
             "multi_service_claims": multi_service_claims,
             "participation_only": participation_only,
             "pay_through_agency": pay_through_agency,
+            "agency_enrolment_date": agency_enrolment_date,
             "paycode": paycode,
         }
     )
