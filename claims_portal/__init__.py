@@ -96,7 +96,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from claims_portal import access, claims, core, jobs, messages, organisations, schemes
+    from claims_portal import (
+        access,
+        claims,
+        core,
+        jobs,
+        messages,
+        organisations,
+        payments,
+        schemes,
+    )
 
     # Importing the views attaches their routes to each package's blueprint ``bp``.
     from claims_portal.access import views as _access_views  # noqa: F401
@@ -105,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from claims_portal.jobs import views as _job_views  # noqa: F401
     from claims_portal.messages import views as _message_views  # noqa: F401
     from claims_portal.organisations import views as _organisation_views  # noqa: F401
+    from claims_portal.payments import views as _payment_views  # noqa: F401
     from claims_portal.schemes import views as _scheme_views  # noqa: F401
 
     app.register_blueprint(core.bp)
@@ -115,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(claims.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(jobs.bp)
+    app.register_blueprint(payments.bp)
 
 
 def _migrations_dir() -> Any:

@@ -1,5 +1,10 @@
-"""Payments (issue 15): paycodes and, later, the payment run, files and statements.
+"""Payments (issue 15): paycodes, scheme and ICB payment settings, and the payment run's
+files and calendar.
 
 ``models.py`` holds the data, ``services/`` the rules; the paycode list is kept in the
-admin (``admin/paycodes.py``).
+admin (``admin/paycodes.py``); ``views.py`` is the ICB's payments settings page.
 """
+
+from flask import Blueprint
+
+bp = Blueprint("payments", __name__, template_folder="templates")

@@ -9,10 +9,12 @@ GMS/PMS, or APMS). Changes are recorded in the audit trail (``paycode.added``,
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, String, false
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from claims_portal.db import created_at, intpk
+from claims_portal.db import UTCDateTime, created_at, intpk, utcnow
 from claims_portal.extensions import db
 
 #: The GP contract types, in the order they are shown, with their column names.
@@ -47,3 +49,35 @@ class Paycode(db.Model):  # type: ignore[name-defined,misc]
 
     def __str__(self) -> str:
         return f"{self.code} - {self.description}"
+
+
+#: Working days before the payment date by which the month's payments are sent (public:
+#: "midnight 8 to 9 working days before the contractual payment date").
+CUT_OFF_WORKING_DAYS = (8, 9)
+DEFAULT_CUT_OFF_WORKING_DAYS = 8
+#: National services are paid "on or around the 20th of the month".
+DEFAULT_PAYMENT_DAY = 20
+MAX_FINANCE_CONTACTS = 5
+
+
+class IcbPaymentSettings(db.Model):  # type: ignore[name-defined,misc]
+    """One ICB's payments settings. Without a row the defaults above apply and the ICB has
+    no agency account yet."""
+
+    __tablename__ = "icb_payment_settings"
+    __table_args__ = (
+        CheckConstraint("cut_off_working_days BETWEEN 8 AND 9", name="cut_off_range"),
+        CheckConstraint("payment_day BETWEEN 1 AND 28", name="payment_day_range"),
+    )
+
+    id: Mapped[intpk]
+    icb_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    #: The payments agency's reference of the account the ICB pays through.
+    agency_account: Mapped[str] = mapped_column(String(40))
+    #: Who hears of payment files that fail (email addresses, lower case, at most five).
+    finance_contacts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cut_off_working_days: Mapped[int] = mapped_column(Integer)
+    #: The day of the month payments are expected in practices' accounts.
+    payment_day: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
