@@ -26,7 +26,8 @@ from claims_portal.organisations.models import (
     Organisation,
     OrganisationKind,
 )
-from claims_portal.schemes.demo import load_demo_schemes
+from claims_portal.payments.demo import load_demo_paycodes
+from claims_portal.schemes.demo import ADMINISTRATOR, load_demo_schemes
 
 #: The password of every demo account (development only; printed by ``claims-portal demo``).
 DEMO_PASSWORD = "Portal-demo-2026"  # noqa: S105 - demo data, printed to the terminal
@@ -185,6 +186,9 @@ def load_demo_data(session: DbSession) -> DemoSummary:
                 )
                 summary.created += 1
             summary.logins.append((email, str(role), organisation.display_name))
+    summary.created += load_demo_paycodes(
+        session, administrator_email=ADMINISTRATOR, icb_code="QXV"
+    )
     summary.created += load_demo_schemes(session)
     store = _evidence_store()
     try:

@@ -18,17 +18,20 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column("scheme", sa.Column("agency_enrolment_date", sa.Date(), nullable=True))
+    # Batch mode: SQLite (the local demo) cannot add a check constraint in place.
+    with op.batch_alter_table("scheme") as batch:
+        batch.add_column(sa.Column("agency_enrolment_date", sa.Date(), nullable=True))
     op.execute("UPDATE scheme SET agency_enrolment_date = start_date WHERE pay_through_agency")
-    op.create_check_constraint(
-        op.f("ck_scheme_enrolment_date_when_paid_through_agency"),
-        "scheme",
-        "pay_through_agency = (agency_enrolment_date IS NOT NULL)",
-    )
+    with op.batch_alter_table("scheme") as batch:
+        batch.create_check_constraint(
+            op.f("ck_scheme_enrolment_date_when_paid_through_agency"),
+            "pay_through_agency = (agency_enrolment_date IS NOT NULL)",
+        )
 
 
 def downgrade():
-    op.drop_constraint(
-        op.f("ck_scheme_enrolment_date_when_paid_through_agency"), "scheme", type_="check"
-    )
-    op.drop_column("scheme", "agency_enrolment_date")
+    with op.batch_alter_table("scheme") as batch:
+        batch.drop_constraint(
+            op.f("ck_scheme_enrolment_date_when_paid_through_agency"), type_="check"
+        )
+        batch.drop_column("agency_enrolment_date")
