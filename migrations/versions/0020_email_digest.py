@@ -17,15 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column(
-        "notification_preference",
-        sa.Column("daily_digest", sa.Boolean(), server_default=sa.false(), nullable=False),
-    )
-    op.create_check_constraint(
-        op.f("ck_notification_preference_digest_only_when_enabled"),
-        "notification_preference",
-        "email_enabled OR NOT daily_digest",
-    )
+    # Batch mode: SQLite (make run) cannot add a check constraint to a table in place.
+    with op.batch_alter_table("notification_preference") as batch:
+        batch.add_column(
+            sa.Column("daily_digest", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch.create_check_constraint(
+            op.f("ck_notification_preference_digest_only_when_enabled"),
+            "email_enabled OR NOT daily_digest",
+        )
     op.create_table(
         "email_digest_item",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -63,9 +63,8 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_email_digest_item_sent_in", table_name="email_digest_item")
     op.drop_table("email_digest_item")
-    op.drop_constraint(
-        op.f("ck_notification_preference_digest_only_when_enabled"),
-        "notification_preference",
-        type_="check",
-    )
-    op.drop_column("notification_preference", "daily_digest")
+    with op.batch_alter_table("notification_preference") as batch:
+        batch.drop_constraint(
+            op.f("ck_notification_preference_digest_only_when_enabled"), type_="check"
+        )
+        batch.drop_column("daily_digest")
