@@ -37,14 +37,13 @@ from claims_portal.claims.services.bulk_upload import (
     lock_offers,
     new_upload,
 )
+from claims_portal.claims.services.job_outcomes import stop_after_error, tell_owner
 from claims_portal.clock import now, today
 from claims_portal.db import DbSession
 from claims_portal.extensions import db
 from claims_portal.jobs import services as jobs
-from claims_portal.jobs.models import Job, JobStatus
+from claims_portal.jobs.models import Job
 from claims_portal.jobs.registry import JobContext, job
-from claims_portal.mail.kinds import EmailKind
-from claims_portal.mail.services.notices import tell
 from claims_portal.organisations.models import Organisation
 
 BULK_CLAIMS_JOB = "claims.bulk-claims"
@@ -163,7 +162,13 @@ def run_bulk_claims(context: JobContext, job_id: int) -> str:
             summary = _step(job_row, done, public_base_url())
         except Exception:
             db.session.rollback()
-            _stopped(job_id, public_base_url())
+            stop_after_error(
+                job_id,
+                public_base_url(),
+                items="rows",
+                rest="the rest were not claimed",
+                summarise=_summary,
+            )
             raise
         db.session.commit()
         if summary is not None:
@@ -223,49 +228,10 @@ def _finish(
         db.session.delete(upload)  # nothing made: no upload row, as for a refused upload
     summary = _summary(jobs.items_of(db.session, job_row))
     jobs.end_job(db.session, job_row, succeeded=True, summary=summary, now=now())
-    _tell_owner(job_row, summary, base_url)
+    tell_owner(job_row, summary, base_url)
     return summary
 
 
 def _summary(items: list[jobs.ItemOutcome]) -> str:
     made = sum(item.ok for item in items)
     return f"{made} claim{'s' if made != 1 else ''} made, {len(items) - made} not claimed"
-
-
-def _stopped(job_id: int, base_url: str) -> None:
-    """An error stopped the job: the claims made stay made; the owner is told."""
-    taken = jobs.take_job(db.session, job_id, now())
-    if taken is None:
-        db.session.commit()
-        return
-    job_row, done = taken
-    summary = (
-        f"Stopped by an error after {len(done)} of {job_row.total} rows "
-        f"({_summary(jobs.items_of(db.session, job_row))}); the rest were not claimed"
-    )
-    jobs.end_job(db.session, job_row, succeeded=False, summary=summary, now=now())
-    _tell_owner(job_row, summary, base_url)
-    db.session.commit()
-
-
-def _tell_owner(job_row: Job, summary: str, base_url: str) -> None:
-    owner = db.session.get(User, job_row.owner_id)
-    organisation = (
-        db.session.get(Organisation, job_row.organisation_id)
-        if job_row.organisation_id is not None
-        else None
-    )
-    if owner is None or organisation is None:
-        return
-    failed = job_row.status is JobStatus.FAILED
-    tell(
-        db.session,
-        [owner],
-        organisation=organisation,
-        subject=f"{job_row.title}: {'stopped' if failed else 'finished'}",
-        body=f"{job_row.title}. {summary}.",
-        link=f"/jobs/{job_row.id}",
-        kind=EmailKind.JOB_FINISHED,
-        actor=None,
-        base_url=base_url,
-    )

@@ -17,15 +17,14 @@ from collections.abc import Sequence
 from claims_portal.access.models import User
 from claims_portal.claims.models import ClaimAction
 from claims_portal.claims.services.bulk import Outcome, bulk_approve, checked_selection
+from claims_portal.claims.services.job_outcomes import stop_after_error, tell_owner
 from claims_portal.claims.services.settings import ClaimsSettings
 from claims_portal.clock import now
 from claims_portal.db import DbSession
 from claims_portal.extensions import db
 from claims_portal.jobs import services as jobs
-from claims_portal.jobs.models import Job, JobStatus
+from claims_portal.jobs.models import Job
 from claims_portal.jobs.registry import JobContext, job
-from claims_portal.mail.kinds import EmailKind
-from claims_portal.mail.services.notices import tell
 from claims_portal.organisations.models import Organisation
 
 BULK_JOB = "claims.bulk-approve"
@@ -108,7 +107,7 @@ def run_bulk_approval(context: JobContext, job_id: int) -> str:
             items = jobs.items_of(db.session, job_row)
             summary = _summary(items)
             jobs.end_job(db.session, job_row, succeeded=True, summary=summary, now=now())
-            _tell_owner(job_row, summary, public_base_url())
+            tell_owner(job_row, summary, public_base_url())
             db.session.commit()
             return summary
         actor = db.session.get(User, job_row.owner_id)
@@ -126,47 +125,11 @@ def run_bulk_approval(context: JobContext, job_id: int) -> str:
             db.session.commit()
         except Exception:
             db.session.rollback()
-            _stopped(job_id, public_base_url())
+            stop_after_error(
+                job_id,
+                public_base_url(),
+                items="claims",
+                rest="the rest were not approved",
+                summarise=_summary,
+            )
             raise
-
-
-def _stopped(job_id: int, base_url: str) -> None:
-    """An error stopped the job: what was approved stays approved; the owner is told."""
-    taken = jobs.take_job(db.session, job_id, now())
-    if taken is None:
-        db.session.commit()
-        return
-    job_row, done = taken
-    summary = (
-        f"Stopped by an error after {len(done)} of {job_row.total} claims "
-        f"({_summary(jobs.items_of(db.session, job_row))}); the rest were not approved"
-    )
-    jobs.end_job(db.session, job_row, succeeded=False, summary=summary, now=now())
-    _tell_owner(job_row, summary, base_url)
-    db.session.commit()
-
-
-def _failed(job_row: Job) -> bool:
-    return job_row.status is JobStatus.FAILED
-
-
-def _tell_owner(job_row: Job, summary: str, base_url: str) -> None:
-    owner = db.session.get(User, job_row.owner_id)
-    organisation = (
-        db.session.get(Organisation, job_row.organisation_id)
-        if job_row.organisation_id is not None
-        else None
-    )
-    if owner is None or organisation is None:
-        return
-    tell(
-        db.session,
-        [owner],
-        organisation=organisation,
-        subject=f"{job_row.title}: {'stopped' if _failed(job_row) else 'finished'}",
-        body=f"{job_row.title}. {summary}.",
-        link=f"/jobs/{job_row.id}",
-        kind=EmailKind.JOB_FINISHED,
-        actor=None,
-        base_url=base_url,
-    )

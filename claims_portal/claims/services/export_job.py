@@ -35,6 +35,7 @@ from claims_portal.claims.evidence.storage import (
     store_from_config,
 )
 from claims_portal.claims.services import listing
+from claims_portal.claims.services.job_outcomes import tell_owner
 from claims_portal.claims.services.listing import ClaimFilter, ListNotAllowed, ListScope
 from claims_portal.clock import now, today
 from claims_portal.db import DbSession
@@ -42,8 +43,6 @@ from claims_portal.extensions import db
 from claims_portal.jobs import services as jobs
 from claims_portal.jobs.models import Job, JobStatus
 from claims_portal.jobs.registry import JobContext, job
-from claims_portal.mail.kinds import EmailKind
-from claims_portal.mail.services.notices import tell
 from claims_portal.organisations.models import Organisation
 
 EXPORT_JOB = "claims.export"
@@ -219,7 +218,7 @@ def _end(job_id: int, result: tuple[str, int] | None, summary: str) -> str:
         job_row.total = max(rows, 1)
         job_row.done = rows
     jobs.end_job(db.session, job_row, succeeded=result is not None, summary=summary, now=now())
-    _tell_owner(job_row, summary, public_base_url())
+    tell_owner(job_row, summary, public_base_url(), ended="ready to download")
     db.session.commit()
     return summary
 
@@ -230,29 +229,6 @@ class _AlreadyEnded(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
-
-
-def _tell_owner(job_row: Job, summary: str, base_url: str) -> None:
-    owner = db.session.get(User, job_row.owner_id)
-    organisation = (
-        db.session.get(Organisation, job_row.organisation_id)
-        if job_row.organisation_id is not None
-        else None
-    )
-    if owner is None or organisation is None:
-        return
-    failed = job_row.status is JobStatus.FAILED
-    tell(
-        db.session,
-        [owner],
-        organisation=organisation,
-        subject=f"{job_row.title}: {'stopped' if failed else 'ready to download'}",
-        body=f"{job_row.title}. {summary}.",
-        link=f"/jobs/{job_row.id}",
-        kind=EmailKind.JOB_FINISHED,
-        actor=None,
-        base_url=base_url,
-    )
 
 
 # --- Expiry --------------------------------------------------------------------------------
