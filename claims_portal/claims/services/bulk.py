@@ -290,14 +290,7 @@ def selection(
     """The claims of ``targets`` that ``actor`` may see, how many and their total value, for
     the confirmation before :func:`bulk_approve`. Reads only; claims the actor may not see
     are left out (they would not be found). Raises ``ValueError`` as :func:`bulk_approve`."""
-    step = step_for(action)
-    if step is None:
-        raise ValueError(f"{action} cannot be given in bulk")
-    versions: dict[int, int] = {}
-    for claim_id, version in targets:
-        versions.setdefault(claim_id, version)
-    if len(versions) > MAX_BULK:
-        raise ValueError(f"at most {MAX_BULK} claims can be approved at once")
+    step, versions = checked_selection(action, targets)
     claims = session.scalars(
         select(Claim)
         .where(Claim.id.in_(list(versions)))
