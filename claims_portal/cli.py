@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from claims_portal.extensions import db
 from claims_portal.logs import as_job
+from claims_portal.payments.stand_in_agency import stand_in_agency_command
 from claims_portal.request_context import new_request_id
 
 if TYPE_CHECKING:
@@ -189,3 +190,8 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app)
 def main() -> None:
     """Manage the claims portal (run, migrate with `db`, load demo data, verify the audit)."""
+
+
+# On the group itself, not the app: it starts without building the app (--folder and
+# --s3-bucket need no settings) and reads the portal's settings only without them.
+main.add_command(stand_in_agency_command)

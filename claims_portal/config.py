@@ -126,6 +126,16 @@ class BaseConfig:
     AUDIT_ANCHOR_S3_ENDPOINT_URL: str | None = None
     AUDIT_ANCHOR_S3_SSE: str | None = "aws:kms"
 
+    #: Payment files to and from the payments agency (payments/transport.py): ``folder``
+    #: (a drop folder: ``PAYMENTS_FOLDER``, relative to the instance folder unless
+    #: absolute, ``instance/payments`` by default) or ``s3`` (keys under the prefix).
+    PAYMENTS_TRANSPORT = "folder"
+    PAYMENTS_FOLDER: str | None = None
+    PAYMENTS_S3_BUCKET: str | None = None
+    PAYMENTS_S3_PREFIX = "payments/"
+    PAYMENTS_S3_REGION: str | None = None
+    PAYMENTS_S3_ENDPOINT_URL: str | None = None
+
     #: Redis, holding the throttling counters and the lockouts of addresses without an
     #: account, shared by every worker and server. Required in production; this process's
     #: memory otherwise.
@@ -467,6 +477,8 @@ def load_config(instance_path: str, env_name: str | None = None) -> dict[str, An
             settings["TRUSTED_HOSTS"] = default_trusted_hosts(
                 settings["PUBLIC_BASE_URL"], ("localhost", "127.0.0.1")
             )
+    payments_folder = settings["PAYMENTS_FOLDER"] or "payments"
+    settings["PAYMENTS_FOLDER"] = str(Path(instance_path) / payments_folder)
     settings["ENV_NAME"] = name
     return settings
 

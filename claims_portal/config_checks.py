@@ -67,6 +67,7 @@ _ZERO_ALLOWED = frozenset({"HEADER_COUNTS_SECONDS", "FILTER_OPTIONS_SECONDS"})
 _PORTS = frozenset({"MAIL_PORT", "CLAMD_PORT"})
 _CHOICES: dict[str, tuple[str, ...]] = {
     "EVIDENCE_STORE": ("local", "s3"),
+    "PAYMENTS_TRANSPORT": ("folder", "s3"),
     "MAIL_BACKEND": ("smtp", "outbox"),
     "SESSION_COOKIE_SAMESITE": ("Lax", "Strict"),
 }
@@ -129,6 +130,10 @@ def _choices(settings: Mapping[str, Any]) -> list[str]:
     store = str(settings.get("EVIDENCE_STORE") or "").lower()
     if store == "s3" and not settings.get("EVIDENCE_S3_BUCKET"):
         found.append("EVIDENCE_S3_BUCKET must be set when EVIDENCE_STORE is s3")
+    if str(settings.get("PAYMENTS_TRANSPORT") or "").lower() == "s3" and not settings.get(
+        "PAYMENTS_S3_BUCKET"
+    ):
+        found.append("PAYMENTS_S3_BUCKET must be set when PAYMENTS_TRANSPORT is s3")
     target = str(settings.get("AUDIT_ANCHOR_TARGET") or "")
     if target.startswith("s3://") and not urlsplit(target).netloc:
         found.append("AUDIT_ANCHOR_TARGET must name a bucket: s3://bucket/prefix")
