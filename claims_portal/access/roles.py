@@ -85,6 +85,12 @@ class Capability(enum.StrEnum):
     APPROVE_CLAIM_TIER_1 = "approve claim at tier 1"
     APPROVE_CLAIM_TIER_2 = "approve claim at tier 2"
     APPROVE_CLAIM_FINANCE = "approve claim for finance"
+    #: Payments: hold, send again, record by hand, raise and approve recoveries, run by hand.
+    MANAGE_PAYMENTS = "manage payments"
+    #: The ICB's payments and accruals reports.
+    VIEW_PAYMENT_REPORTS = "view payment reports"
+    #: A practice's payments page and statements.
+    VIEW_PRACTICE_PAYMENTS = "view the practice's payments"
     RESPOND_TO_OFFER = "accept or reject an offer"
     ENTER_ACHIEVEMENT = "enter achievement data"
     DECLARE_ACHIEVEMENT = "declare achievement"
@@ -118,6 +124,11 @@ ROLE_CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.APPROVE_CLAIM_TIER_1: frozenset({Role.APPROVER_TIER_1}),
     Capability.APPROVE_CLAIM_TIER_2: frozenset({Role.APPROVER_TIER_2}),
     Capability.APPROVE_CLAIM_FINANCE: frozenset({Role.FINANCE}),
+    Capability.MANAGE_PAYMENTS: frozenset({Role.FINANCE}),
+    Capability.VIEW_PAYMENT_REPORTS: frozenset(
+        {Role.ADMINISTRATOR, Role.APPROVER_TIER_2, Role.FINANCE}
+    ),
+    Capability.VIEW_PRACTICE_PAYMENTS: frozenset(_PROVIDER_ANY),
     Capability.RESPOND_TO_OFFER: frozenset({Role.PROVIDER_USER_SINGLE, Role.PROVIDER_APPROVER}),
     Capability.ENTER_ACHIEVEMENT: frozenset({Role.ACHIEVEMENT_ENTRY}),
     Capability.DECLARE_ACHIEVEMENT: frozenset({Role.DECLARATION_MANAGEMENT}),

@@ -256,6 +256,7 @@ def _millbrook_claims(
     paid = maker.claim(millbrook, p5, "aisha", [47, 10], evidence="Audit summary")
     for action, who in _TO_PAYMENT:
         maker.step(paid, action, who)
+    transition(session, paid.id, A.SEND_FOR_PAYMENT, None, expected_version=None)
     mark_paid(session, paid.id)  # Paid
     # Above the finance threshold: 60 sessions at £320.
     big = maker.claim(millbrook, access_window, "aisha", [60])

@@ -63,6 +63,10 @@ class ClaimStatus(enum.StrEnum):
     #: Above the ICB's finance threshold: the finance approver signs it off.
     AWAITING_FINANCE_APPROVAL = "Awaiting finance approval"
     APPROVED_FOR_PAYMENT = "Approved for payment"
+    #: In a payment file the payments agency has accepted (payments/).
+    SENT_FOR_PAYMENT = "Sent for payment"
+    #: Finance holds it out of the payment runs, with a reason.
+    PAYMENT_ON_HOLD = "Payment on hold"
     PAID = "Paid"
     #: Declined by the commissioner with a reason; the practice edits and resubmits.
     DECLINED = "Declined"
@@ -83,6 +87,8 @@ COUNTED_STATUSES = frozenset(
         ClaimStatus.AWAITING_PAYMENT_APPROVAL,
         ClaimStatus.AWAITING_FINANCE_APPROVAL,
         ClaimStatus.APPROVED_FOR_PAYMENT,
+        ClaimStatus.SENT_FOR_PAYMENT,
+        ClaimStatus.PAYMENT_ON_HOLD,
         ClaimStatus.PAID,
     }
 )
@@ -112,6 +118,16 @@ class ClaimAction(enum.StrEnum):
     FINANCE_APPROVE = "approved by finance"
     FINANCE_DECLINE = "declined by finance"
     WITHDRAW = "withdrawn"
+    #: The payments agency accepted the claim's row of a payment file.
+    SEND_FOR_PAYMENT = "sent for payment"
+    #: The payments agency rejected the claim's row (or its file): back to finance.
+    PAYMENT_REJECTED = "payment rejected"
+    #: Finance sends a rejected payment again (in the next run).
+    RESEND_PAYMENT = "payment sent again"
+    HOLD_PAYMENT = "payment held"
+    RELEASE_PAYMENT = "payment released"
+    #: A scheme not paid through the agency: finance records the payment made.
+    RECORD_PAYMENT = "payment recorded"
     MARK_PAID = "paid"
 
     def done_by(self, who: str | None) -> str:
@@ -133,6 +149,12 @@ _DONE_BY = {
     ClaimAction.FINANCE_APPROVE: "Approved by {who} (finance)",
     ClaimAction.FINANCE_DECLINE: "Declined by {who} (finance)",
     ClaimAction.WITHDRAW: "Withdrawn by {who}",
+    ClaimAction.SEND_FOR_PAYMENT: "Sent for payment by {who}",
+    ClaimAction.PAYMENT_REJECTED: "Payment rejected by {who}",
+    ClaimAction.RESEND_PAYMENT: "Payment sent again by {who} (finance)",
+    ClaimAction.HOLD_PAYMENT: "Payment held by {who} (finance)",
+    ClaimAction.RELEASE_PAYMENT: "Payment released by {who} (finance)",
+    ClaimAction.RECORD_PAYMENT: "Payment recorded by {who} (finance)",
     ClaimAction.MARK_PAID: "Marked as paid by {who}",
 }
 

@@ -56,7 +56,9 @@ def test_every_status_is_reachable_from_draft():
 
 def test_reasons_are_required_exactly_for_declines_and_returns():
     required = {action for (_, action), rule in TRANSITIONS.items() if rule.reason_required}
-    assert required == {A.PROVIDER_RETURN, A.TIER_1_DECLINE, A.TIER_2_DECLINE, A.FINANCE_DECLINE}
+    declines = {A.PROVIDER_RETURN, A.TIER_1_DECLINE, A.TIER_2_DECLINE, A.FINANCE_DECLINE}
+    # and the payment steps that stop a payment: the agency's rejection, finance's hold
+    assert required == declines | {A.PAYMENT_REJECTED, A.HOLD_PAYMENT}
 
 
 # --- Routing -------------------------------------------------------------------------------
@@ -97,6 +99,8 @@ def test_the_whole_two_step_chain_to_approved_for_payment(db_session, scene):
     act(db_session, claim, A.TIER_2_APPROVE, scene.tier_2)
     assert claim.status is S.APPROVED_FOR_PAYMENT
     assert claim.approved_at is not None
+    services.transition(db_session, claim.id, A.SEND_FOR_PAYMENT, None, expected_version=None)
+    assert claim.status is S.SENT_FOR_PAYMENT
     services.mark_paid(db_session, claim.id)
     assert claim.status is S.PAID
     events = _events(db_session, claim)
@@ -106,9 +110,10 @@ def test_the_whole_two_step_chain_to_approved_for_payment(db_session, scene):
         A.PROVIDER_APPROVE,
         A.TIER_1_APPROVE,
         A.TIER_2_APPROVE,
+        A.SEND_FOR_PAYMENT,
         A.MARK_PAID,
     ]
-    assert [e.version for e in events] == [1, 2, 3, 4, 5, 6]
+    assert [e.version for e in events] == [1, 2, 3, 4, 5, 6, 7]
     assert events[-1].actor_id is None
     audit = db_session.scalars(
         select(AuditEvent.action)
@@ -121,6 +126,7 @@ def test_the_whole_two_step_chain_to_approved_for_payment(db_session, scene):
         "claim.provider_approved",
         "claim.tier_1_approved",
         "claim.tier_2_approved",
+        "claim.sent_for_payment",
         "claim.paid",
     ]
 

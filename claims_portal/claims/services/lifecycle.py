@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -58,6 +57,19 @@ from claims_portal.claims.services.content import apply_entries, problems_before
 from claims_portal.claims.services.entries import MAX_REASON, ClaimEntries, free_text_problem
 from claims_portal.claims.services.notifications import Audience, notify
 from claims_portal.claims.services.settings import ClaimsSettings, finance_threshold
+from claims_portal.claims.services.transitions import (  # noqa: F401 (the public names)
+    APPROVAL_QUEUES,
+    APPROVALS,
+    AUDIT_VERBS,
+    COMMISSIONER_APPROVALS,
+    ROUTED_TARGETS,
+    SUBMISSIONS,
+    SYSTEM_STEPS,
+    TRANSITIONS,
+    Rule,
+    audit_action,
+    rule_for,
+)
 from claims_portal.clock import today as clock_today
 from claims_portal.db import DbSession, utcnow
 from claims_portal.organisations.models import ApprovalMode, OrganisationKind
@@ -66,111 +78,6 @@ from claims_portal.statemachine import set_status
 
 S = ClaimStatus
 A = ClaimAction
-
-#: Commissioner approvals: one person may give only one of them on a claim.
-COMMISSIONER_APPROVALS = frozenset({A.TIER_1_APPROVE, A.TIER_2_APPROVE, A.FINANCE_APPROVE})
-#: Approvals the creator or submitter of a claim may not give.
-APPROVALS = COMMISSIONER_APPROVALS | {A.PROVIDER_APPROVE}
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One allowed step. ``to_status`` None means routed (submit, tier 2 approval)."""
-
-    capability: Capability | None
-    to_status: ClaimStatus | None
-    reason_required: bool = False
-    #: Shown on the button and in messages.
-    label: str = ""
-    #: Offered on the claim page (bulk submission is taken only by a bulk upload).
-    offered: bool = True
-    #: The step emails the people concerned (a bulk upload sends one email for the file).
-    notifies: bool = True
-
-
-_SUBMIT = Rule(Capability.CREATE_CLAIM, None, label="Submit")
-_WITHDRAW = Rule(Capability.CREATE_CLAIM, S.WITHDRAWN, label="Withdraw")
-
-#: (current status, action) -> the rule. Anything else is not allowed.
-TRANSITIONS: dict[tuple[ClaimStatus, ClaimAction], Rule] = {
-    (S.DRAFT, A.SUBMIT): _SUBMIT,
-    (S.DECLINED, A.SUBMIT): _SUBMIT,
-    (S.RETURNED_BY_PROVIDER, A.SUBMIT): _SUBMIT,
-    (S.DRAFT, A.BULK_SUBMIT): Rule(
-        Capability.APPROVE_CLAIM_TIER_1,
-        S.AWAITING_COMMISSIONER_REVIEW,
-        label="Submit in bulk",
-        offered=False,
-        notifies=False,
-    ),
-    (S.AWAITING_PROVIDER_APPROVAL, A.PROVIDER_APPROVE): Rule(
-        Capability.APPROVE_CLAIM_PROVIDER,
-        S.AWAITING_COMMISSIONER_REVIEW,
-        label="Approve and send to the commissioner",
-    ),
-    (S.AWAITING_PROVIDER_APPROVAL, A.PROVIDER_RETURN): Rule(
-        Capability.APPROVE_CLAIM_PROVIDER, S.RETURNED_BY_PROVIDER, True, "Return to the practice"
-    ),
-    (S.AWAITING_COMMISSIONER_REVIEW, A.TIER_1_APPROVE): Rule(
-        Capability.APPROVE_CLAIM_TIER_1, S.AWAITING_PAYMENT_APPROVAL, label="Approve (tier 1)"
-    ),
-    (S.AWAITING_COMMISSIONER_REVIEW, A.TIER_1_DECLINE): Rule(
-        Capability.APPROVE_CLAIM_TIER_1, S.DECLINED, True, "Decline"
-    ),
-    (S.AWAITING_PAYMENT_APPROVAL, A.TIER_2_APPROVE): Rule(
-        Capability.APPROVE_CLAIM_TIER_2, None, label="Approve for payment (tier 2)"
-    ),
-    (S.AWAITING_PAYMENT_APPROVAL, A.TIER_2_DECLINE): Rule(
-        Capability.APPROVE_CLAIM_TIER_2, S.DECLINED, True, "Decline"
-    ),
-    (S.AWAITING_FINANCE_APPROVAL, A.FINANCE_APPROVE): Rule(
-        Capability.APPROVE_CLAIM_FINANCE, S.APPROVED_FOR_PAYMENT, label="Approve (finance)"
-    ),
-    (S.AWAITING_FINANCE_APPROVAL, A.FINANCE_DECLINE): Rule(
-        Capability.APPROVE_CLAIM_FINANCE, S.DECLINED, True, "Decline"
-    ),
-    (S.DRAFT, A.WITHDRAW): _WITHDRAW,
-    (S.DECLINED, A.WITHDRAW): _WITHDRAW,
-    (S.RETURNED_BY_PROVIDER, A.WITHDRAW): _WITHDRAW,
-    # The payments batch (a later issue); no person's capability: actor is None.
-    (S.APPROVED_FOR_PAYMENT, A.MARK_PAID): Rule(None, S.PAID, label="Mark as paid"),
-}
-
-#: Steps that submit a claim (price it and record who submitted it).
-SUBMISSIONS = frozenset({A.SUBMIT, A.BULK_SUBMIT})
-
-#: The audit action of each step is ``claim.<verb>`` (past tense, docs/architecture.md).
-AUDIT_VERBS: dict[ClaimAction, str] = {
-    A.START: "started",
-    A.SUBMIT: "submitted",
-    A.BULK_SUBMIT: "bulk_submitted",
-    A.PROVIDER_APPROVE: "provider_approved",
-    A.PROVIDER_RETURN: "provider_returned",
-    A.TIER_1_APPROVE: "tier_1_approved",
-    A.TIER_1_DECLINE: "tier_1_declined",
-    A.TIER_2_APPROVE: "tier_2_approved",
-    A.TIER_2_DECLINE: "tier_2_declined",
-    A.FINANCE_APPROVE: "finance_approved",
-    A.FINANCE_DECLINE: "finance_declined",
-    A.WITHDRAW: "withdrawn",
-    A.MARK_PAID: "paid",
-}
-
-
-def audit_action(action: ClaimAction) -> str:
-    """``claim.tier_1_approved`` for ``TIER_1_APPROVE``."""
-    return f"claim.{AUDIT_VERBS[action]}"
-
-
-#: Statuses a step can lead to (for the state diagram test in tests/claims).
-ROUTED_TARGETS = {
-    A.SUBMIT: {S.AWAITING_PROVIDER_APPROVAL, S.AWAITING_COMMISSIONER_REVIEW},
-    A.TIER_2_APPROVE: {S.AWAITING_FINANCE_APPROVAL, S.APPROVED_FOR_PAYMENT},
-}
-
-
-def rule_for(status: ClaimStatus, action: ClaimAction) -> Rule | None:
-    return TRANSITIONS.get((status, action))
 
 
 # --- Reading the history -------------------------------------------------------------------
@@ -357,7 +264,7 @@ def transition(
     made_in_bulk = action is A.BULK_SUBMIT and actor is not None and claim.created_by_id == actor.id
     if actor is not None and not (made_in_bulk or can_view(actor, claim)):
         raise ClaimNotFound(claim_id)
-    if actor is None and action is not A.MARK_PAID:
+    if actor is None and action not in SYSTEM_STEPS:
         raise ClaimRefused("Only the payments system acts without a person")
     if (action is A.BULK_SUBMIT) != (bulk is not None):
         raise ClaimRefused("Claims are submitted in bulk only by a bulk upload")
@@ -526,7 +433,7 @@ def _apply(
         claim.submitted_by_id = actor.id
     if after is S.AWAITING_COMMISSIONER_REVIEW and claim.reached_commissioner_at is None:
         claim.reached_commissioner_at = now
-    if after is S.APPROVED_FOR_PAYMENT:
+    if after is S.APPROVED_FOR_PAYMENT and before in APPROVAL_QUEUES:
         claim.approved_at = now
     if after is S.PAID:
         claim.paid_at = now
@@ -584,6 +491,6 @@ def _apply(
 
 
 def mark_paid(session: DbSession, claim_id: int) -> ClaimEvent:
-    """Record that the payments batch paid an approved claim (the batch is a later issue;
-    tests and demo data use this). No person acts: the event's actor is the system."""
+    """Record that the payments agency paid a claim sent for payment (the payment run's
+    remittance, payments/services/responses.py). No person acts: the actor is the system."""
     return transition(session, claim_id, A.MARK_PAID, None, expected_version=None)
