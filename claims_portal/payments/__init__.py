@@ -2,7 +2,7 @@
 files and calendar.
 
 ``models.py`` holds the data, ``services/`` the rules; the paycode list is kept in the
-admin (``admin/paycodes.py``); ``views.py`` is the ICB's payments settings page.
+admin (``admin/paycodes.py``); ``views/`` holds the pages (one module each).
 """
 
 from flask import Blueprint

@@ -1,0 +1,10 @@
+"""The payments pages, one module each (thin: each calls ``payments.services``):
+
+- ``settings``: the ICB's payments settings;
+- ``runs``: payment runs and files, a run started by hand (finance);
+- ``finance``: a rejected payment sent again or held, payments recorded by hand, recoveries;
+- ``statements``: a practice's payments page and monthly statements (PDF, XLSX);
+- ``reports``: the payments and accruals reports, national totals.
+"""
+
+from claims_portal.payments.views import settings  # noqa: F401
