@@ -24,7 +24,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "AGENCY",
@@ -56,6 +56,7 @@ class TransportError(OSError):
     """A file could not be sent, listed, read or moved; the message says which and why."""
 
 
+@runtime_checkable
 class Transport(Protocol):
     """Where payment files go and responses come from (``name``: ``folder`` or ``s3``)."""
 

@@ -21,6 +21,7 @@ from claims_portal.payments.transport import (
     AreaTransport,
     DropFolder,
     S3Transport,
+    Transport,
     TransportError,
     transport_for,
 )
@@ -42,6 +43,7 @@ from tests.payments.transport_helpers import (  # noqa: F401 - the fixtures
 def test_the_settings_choose_the_kind(transport: AreaTransport, kind: str) -> None:
     assert transport.name == kind
     assert isinstance(transport, DropFolder if kind == "folder" else S3Transport)
+    assert isinstance(transport, Transport)
 
 
 def test_a_sent_file_arrives_whole(transport: AreaTransport) -> None:
