@@ -48,8 +48,9 @@ AGENCY = "agency"
 #: A file's name: no folders, not hidden (temporary files start with ``.``).
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _AREA = re.compile(r"[a-z]+(/[a-z]+)*")
-#: Bytes kept in memory before an S3 upload spills to a temporary file.
-_SPOOL_BYTES = 8 * 1024 * 1024
+#: Bytes kept in memory before an S3 upload spills to a temporary file (a file of 50,000
+#: rows is about 6 MiB).
+_SPOOL_BYTES = 1024 * 1024
 
 
 class TransportError(OSError):
@@ -250,7 +251,7 @@ class S3Transport(AreaTransport):
     """Keys ``<prefix><area>/<name>`` in ``bucket`` (``payments/outgoing/...`` by default).
 
     An object appears only when its upload completes, so a reader never sees a part. The
-    chunks are gathered in a spooled temporary file (memory up to 8 MiB, then disk) and
+    chunks are gathered in a spooled temporary file (memory up to 1 MiB, then disk) and
     uploaded from there: memory stays flat however long the file. Moving is copying, then
     deleting the original.
     """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,38 @@ def test_a_big_file_is_streamed(transport: AreaTransport) -> None:
     assert data.count(b"\r\n") == 20_002
     assert data.endswith(b"\r\n")
     assert b"TRAILER,20000,246800.00," in data
+
+
+class _Discarding:
+    """Stands in for boto3's client in the memory test only: reads the upload and drops
+    it, so that the measure is of the transport alone (moto, in this process, keeps it)."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    def upload_fileobj(self, fileobj: Any, bucket: str, key: str, **_: Any) -> None:
+        while chunk := fileobj.read(64 * 1024):
+            self.received += len(chunk)
+
+
+@pytest.mark.parametrize("kind", ["folder", "s3"])
+def test_fifty_thousand_rows_are_sent_in_flat_memory(kind: str, tmp_path: Path) -> None:
+    lines = list(payment_file_chunks(a_row(f"PAY-{n:06d}", "12.34") for n in range(1, 50_001)))
+    size = sum(map(len, lines))
+    client = _Discarding()
+    sender = DropFolder(tmp_path) if kind == "folder" else S3Transport(BUCKET, client=client)
+    tracemalloc.start()
+    try:
+        sender.send("pay-big.csv", iter(lines))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert size > 6_000_000
+    assert peak < 2 * 1024 * 1024  # under a third of the file
+    if kind == "folder":
+        assert (tmp_path / "outgoing" / "pay-big.csv").stat().st_size == size
+    else:
+        assert client.received == size
 
 
 # --- The drop folder's own promises ---------------------------------------------------------
