@@ -4,7 +4,9 @@ A link is shown when its endpoint's declared requirement (``routes.py``) is met 
 in the current organisation, so nobody is shown a link that answers 403
 (``tests/test_navigation.py`` follows every link as each demo person). Links with a count
 (messages: unread ones; pending actions: everything waiting for the person, as the page lists
-it) are also hidden while the count does not apply to the person.
+it) are also hidden while the count does not apply to the person. A link whose page asks more
+than its route declares (``shown``) is hidden unless that is met too: the payments settings
+are an ICB's, so a sub-location's staff, whom the page answers 404, are not shown the link.
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ from flask_login import current_user
 from claims_portal import kept_counts
 from claims_portal.access import current
 from claims_portal.access.models import Membership, User
+from claims_portal.access.services.permissions import icb_of
 from claims_portal.clock import now
 from claims_portal.extensions import db
 from claims_portal.formatting import how_many
 from claims_portal.messages import services as message_services
 from claims_portal.messages.services import waiting
 from claims_portal.organisations.models import Organisation
+from claims_portal.payments import services as payment_services
 from claims_portal.routes import requirements
 
 #: ``count(user, organisation)``: the number shown beside the label, or ``None`` to hide it.
 Count = Callable[[User, Organisation | None], int | None]
+#: ``shown(user, organisation)``: whether the page behind the link lets the person in, beyond
+#: its route's declared requirement. From what is already loaded: no query of its own.
+Shown = Callable[[User, Organisation | None], bool]
 
 
 def _kept(name: str, organisation: Organisation | None) -> tuple[bool, int | None]:
@@ -110,6 +117,14 @@ def pending_actions(user: User, organisation: Organisation | None) -> int | None
     return cast(int | None, g.pending_actions_count)
 
 
+def sets_payment_settings(user: User, organisation: Organisation | None) -> bool:
+    """Whether the payments settings page (``payments.settings``) is the person's here: they
+    administer, or are finance of, the ICB of the organisation they act for (the page's own
+    check; the person's memberships and the organisation's tree are already loaded)."""
+    icb = icb_of(organisation) if organisation is not None else None
+    return icb is not None and payment_services.can_set_payment_settings(user, icb)
+
+
 @dataclass(frozen=True)
 class Link:
     label: str
@@ -117,6 +132,7 @@ class Link:
     #: Endpoints (or prefixes ending in ".") for which this link is the current section.
     current: tuple[str, ...] = ()
     count: Count | None = None
+    shown: Shown | None = None
 
     def is_current(self, endpoint: str | None) -> bool:
         if not endpoint:
@@ -134,6 +150,7 @@ NAVIGATION: tuple[Link, ...] = (
     Link("Claims", "claims.index", ("claims.",)),
     Link("Messages", "messages.updates", ("messages.updates",), count=unread_messages),
     Link("Administration", "admin.index"),
+    Link("Payments settings", "payments.settings", ("payments.",), shown=sets_payment_settings),
     Link(
         "Pending actions",
         "messages.index",
@@ -152,6 +169,8 @@ def links_for(user: Any, organisation: Organisation | None, app: Flask) -> list[
     items = []
     for link in NAVIGATION:
         if not declared[link.endpoint].met_in(user, organisation):
+            continue
+        if link.shown is not None and not link.shown(user, organisation):
             continue
         text = link.label
         if link.count is not None:

@@ -7,10 +7,14 @@ import re
 import pytest
 from sqlalchemy import select
 
+from claims_portal.access.roles import Role
+from claims_portal.access.services.permissions import has_capability
 from claims_portal.demo import DEMO_PASSWORD, PEOPLE, load_demo_data
 from claims_portal.navigation import NAVIGATION
 from claims_portal.organisations.models import Organisation
 from claims_portal.routes import Kind, requirements
+from tests.admin.helpers import make_tenant
+from tests.factories.access import user_with_role
 from tests.helpers import csrf_token, sign_in
 
 _NAV = re.compile(r'<nav class="nhsuk-header__navigation.*?</nav>', re.DOTALL)
@@ -61,3 +65,37 @@ def test_every_header_link_answers_200_for_each_demo_person(
             assert response.status_code == 200, f"{email} at {ods_code}: {href} -> {response}"
             followed += 1
     assert followed >= len(memberships)
+
+
+# --- The payments settings link: an ICB's administrators' and finance staff's --------------
+
+
+def _links_of(client, email):
+    sign_in(client, email)
+    return _header_links(client.get("/").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("role", ["admin", "finance"])
+def test_the_icbs_administrators_and_finance_see_the_payments_settings(client, db_session, role):
+    tenant = make_tenant()
+    assert "/payments/settings" in _links_of(client, getattr(tenant, role).email)
+    assert client.get("/payments/settings").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["tier_1", "tier_2", "provider", "pcn_lead"])
+def test_others_are_not_shown_the_payments_settings(client, db_session, role):
+    tenant = make_tenant()
+    assert "/payments/settings" not in _links_of(client, getattr(tenant, role).email)
+
+
+@pytest.mark.parametrize("role", [Role.ADMINISTRATOR, Role.FINANCE])
+def test_a_sub_locations_staff_are_not_shown_the_icbs_payments_settings(
+    app, client, db_session, role
+):
+    tenant = make_tenant()
+    person = user_with_role(role, tenant.sub_location)
+    # The route's declared capability is theirs in the sub-location; the page is the ICB's.
+    declared = requirements(app)["payments.settings"].capabilities
+    assert any(has_capability(person, c, tenant.sub_location) for c in declared)
+    assert "/payments/settings" not in _links_of(client, person.email)
+    assert client.get("/payments/settings").status_code == 404  # what the link would lead to

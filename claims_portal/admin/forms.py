@@ -190,10 +190,16 @@ class SchemeForm(FlaskForm):
             " scheme's start date. Locked once published"
         ),
     )
-    paycode = StringField(
+    # Choices from the paycode list (admin/schemes.py); the schemes service refuses a code
+    # not in the list, with its own message, so the field does not check the choice.
+    paycode = SelectField(
         "Paycode",
-        validators=[Optional(), Length(max=20)],
-        description="Required when paying through the payments agency; locked once published",
+        validators=[Optional()],
+        validate_choice=False,
+        description=(
+            "From the paycode list (Administration, Paycodes). Required when paying through"
+            " the payments agency; locked once published"
+        ),
     )
     shared_with_ids = MultiCheckboxField("Share with other commissioners", coerce=int)
 

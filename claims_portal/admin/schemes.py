@@ -22,9 +22,25 @@ from claims_portal.clock import today
 from claims_portal.extensions import db
 from claims_portal.hosts import public_base_url
 from claims_portal.organisations.models import Organisation
+from claims_portal.payments.models import Paycode
 from claims_portal.schemes import services
 from claims_portal.schemes.models import Component, Scheme, SchemeStatus, SupplementaryQuestion
 from claims_portal.schemes.services import closing
+
+#: The paycode field's first choice: only a scheme not paid through the agency goes without.
+NO_PAYCODE = SelectChoice("", "None (only for a scheme not paid through the payments agency)")
+
+
+def paycode_choices(kept: str | None) -> list[SelectChoice]:
+    """The paycode list as choices (``CODE - description``), and the paycode ``kept`` (the
+    scheme's own) even when the list no longer holds it, so that it still shows."""
+    listed = [
+        SelectChoice(p.code, str(p))
+        for p in db.session.scalars(select(Paycode).order_by(Paycode.code))
+    ]
+    if kept and kept not in {choice.value for choice in listed}:
+        listed.insert(0, SelectChoice(kept, f"{kept} - not in the paycode list"))
+    return [NO_PAYCODE, *listed]
 
 
 class SchemeAdmin(ScopedModelView):
@@ -102,6 +118,7 @@ class SchemeAdmin(ScopedModelView):
         ]
         if not form.shared_with_ids.choices:
             form.shared_with_ids.description = "No other ICB uses the portal yet."
+        form.paycode.choices = paycode_choices(scheme.paycode if scheme else None)
         if scheme is not None and request.method == "GET":
             form.shared_with_ids.data = [share.commissioner_id for share in scheme.shares]
         if scheme is not None and not scheme.is_draft:
@@ -110,7 +127,6 @@ class SchemeAdmin(ScopedModelView):
                 # Shown, not sent: the browser omits disabled fields, so nothing to require.
                 field.render_kw = {"disabled": True}
                 field.validators = []
-            form.paycode.render_kw = {"readonly": True}
             form.paycode.description = "Locked: the scheme is published"
         return form
 
@@ -143,7 +159,7 @@ class SchemeAdmin(ScopedModelView):
             "participation_only": form.participation_only.data,
             "pay_through_agency": form.pay_through_agency.data,
             "agency_enrolment_date": form.agency_enrolment_date.data,
-            "paycode": form.paycode.data,
+            "paycode": form.paycode.data or None,
         }
 
     def _shares(self, form: Any) -> list[Organisation]:

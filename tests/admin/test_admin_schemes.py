@@ -6,6 +6,7 @@ import datetime as dt
 import html
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from claims_portal.audit.models import AuditEvent
@@ -20,6 +21,7 @@ from claims_portal.schemes.models import (
     SchemeStatus,
 )
 from tests.admin.helpers import post
+from tests.factories.payments import PaycodeFactory
 from tests.factories.schemes import ComponentFactory, SchemeFactory, ready_scheme
 from tests.helpers import csrf_token, sign_in
 
@@ -51,6 +53,13 @@ SCHEME_FORM = {
     "questions-0-required": "y",
     "questions-0-display_order": "1",
 }
+
+
+@pytest.fixture(autouse=True)
+def _paycodes(db_session):
+    """The paycode list the scheme form offers (a scheme's paycode comes from it)."""
+    PaycodeFactory(code="HC01", description="NHS Health Checks")
+    PaycodeFactory(code="HC02", description="Phlebotomy")
 
 
 def _actions(session, object_type):
@@ -125,7 +134,7 @@ def test_publish_shows_every_problem(client, db_session, ours):
     assert f"{scheme.code} was not published" in page
     for problem in [
         "Add at least one component, or make the scheme participation only",
-        "Enter the paycode: the scheme pays through the payments agency",
+        "Choose the paycode: the scheme pays through the payments agency",
         "Add the claim windows (generate them from the claim frequency)",
     ]:
         assert page.count(problem) == 1  # listed on the scheme's panel, not flashed too
@@ -149,7 +158,8 @@ def test_a_published_schemes_paycode_is_read_only_and_not_changed(client, db_ses
     component = scheme.components[0]
     sign_in(client, ours.admin.email)
     page = client.get(f"/admin/schemes/edit/?id={scheme.id}").get_data(as_text=True)
-    assert 'id="paycode" maxlength="20" name="paycode" readonly' in page
+    assert 'disabled id="paycode" name="paycode"' in page
+    assert "Locked: the scheme is published" in page
     assert 'disabled id="code"' in page
     response = post(
         client,
@@ -394,3 +404,68 @@ def test_a_window_is_added_by_hand_and_a_draft_tariff_deleted(client, db_session
         (dt.date(2026, 4, 1), dt.date(2026, 10, 1), dt.date(2026, 10, 30))
     ]
     assert scheme.components[0].tariffs == []
+
+
+# --- The paycode, chosen from the paycode list ----------------------------------------------
+
+
+def test_the_scheme_form_offers_the_paycode_list(client, ours):
+    sign_in(client, ours.admin.email)
+    page = html.unescape(client.get("/admin/schemes/new/").get_data(as_text=True))
+    select_html = page[page.index('id="paycode" name="paycode">') :]
+    select_html = select_html[: select_html.index("</select>")]
+    assert '<option value="HC01">HC01 - NHS Health Checks</option>' in select_html
+    assert '<option value="HC02">HC02 - Phlebotomy</option>' in select_html
+    assert '<option value="">None (only for a scheme not paid through' in select_html
+    assert select_html.count("<option") == 3
+
+
+def test_an_unknown_paycode_is_refused_and_nothing_is_saved(client, db_session, ours):
+    sign_in(client, ours.admin.email)
+    data = {**SCHEME_FORM, "commissioner_id": ours.icb.id, "paycode": "HC99"}
+    response = post(client, "/admin/schemes/new/", data)
+    assert response.status_code == 200
+    assert "Choose a paycode from the list: there is no paycode HC99" in html.unescape(
+        response.get_data(as_text=True)
+    )
+    assert db_session.scalar(select(Scheme).where(Scheme.code == "LES-HC-2627")) is None
+    assert _actions(db_session, "scheme") == []
+
+    scheme = SchemeFactory(commissioner=ours.icb, paycode="HC01")
+    edit = {
+        **SCHEME_FORM,
+        "code": scheme.code,
+        "commissioner_id": ours.icb.id,
+        "financial_year": scheme.financial_year,
+        "start_date": scheme.start_date.isoformat(),
+        "end_date": scheme.end_date.isoformat(),
+        "paycode": "HC99",
+        "name": "Renamed",
+    }
+    response = post(client, f"/admin/schemes/edit/?id={scheme.id}", edit)
+    assert "Choose a paycode from the list" in html.unescape(response.get_data(as_text=True))
+    db_session.expire_all()
+    saved = db_session.get(Scheme, scheme.id)
+    assert (saved.paycode, saved.name) == ("HC01", scheme.name)
+    assert _actions(db_session, "scheme") == []
+
+
+def test_a_drafts_paycode_no_longer_listed_still_shows_and_keeps(client, db_session, ours):
+    scheme = SchemeFactory(commissioner=ours.icb, paycode="OLD01")
+    sign_in(client, ours.admin.email)
+    page = html.unescape(client.get(f"/admin/schemes/edit/?id={scheme.id}").get_data(as_text=True))
+    assert '<option selected value="OLD01">OLD01 - not in the paycode list</option>' in page
+    edit = {
+        **SCHEME_FORM,
+        "code": scheme.code,
+        "commissioner_id": ours.icb.id,
+        "financial_year": scheme.financial_year,
+        "start_date": scheme.start_date.isoformat(),
+        "end_date": scheme.end_date.isoformat(),
+        "paycode": "OLD01",
+        "name": "Renamed",
+    }
+    response = post(client, f"/admin/schemes/edit/?id={scheme.id}", edit)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    assert (db_session.get(Scheme, scheme.id).paycode, "Renamed") == ("OLD01", "Renamed")

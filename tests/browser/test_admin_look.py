@@ -75,7 +75,7 @@ def _draft_scheme(app: Any) -> tuple[int, str]:
             end_date=dt.date(start_year + 1, 3, 31),
             claim_frequency=ClaimFrequency.MONTHLY,
             window_days=30,
-            paycode="E2ELK",
+            paycode="LESHC01",  # a demo paycode (payments/demo.py)
         )
         scheme_services.add_component(
             session, scheme, actor=admin, code="LK1", name="Look check", unit_label="checks"

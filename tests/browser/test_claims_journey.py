@@ -84,7 +84,7 @@ def fresh_scheme(app: Any, provider: str, answerer: str, **options: Any) -> tupl
             claim_frequency=ClaimFrequency.MONTHLY,
             window_days=40,
             multi_service_claims=True,
-            paycode="E2ECL",
+            paycode="LESHC01",  # a demo paycode (payments/demo.py)
             **options,
         )
         for component_code, component_name, unit, value in (

@@ -49,7 +49,7 @@ def _build_and_publish(page, code: str, name: str) -> str:
     page.locator("#start_date").fill(f"{year}-04-01")
     page.locator("#end_date").fill(f"{year + 1}-03-31")
     page.locator("#claim_frequency").select_option("MONTHLY")
-    page.locator("#paycode").fill("E2E01")
+    page.locator("#paycode").select_option("LESHC01")  # a demo paycode (payments/demo.py)
     # Inline component (Flask-Admin's "Add" button, bound by the CSP-safe script).
     page.get_by_role("button", name="Add Component").click()
     page.locator("#components-0-code").fill("HC1")

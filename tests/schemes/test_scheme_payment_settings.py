@@ -17,10 +17,18 @@ from claims_portal.schemes import services
 from claims_portal.schemes.models import ClaimFrequency, Scheme
 from claims_portal.schemes.services import SchemeError
 from tests.admin.helpers import post
+from tests.factories.payments import PaycodeFactory
 from tests.factories.schemes import ready_scheme
 from tests.helpers import sign_in
 
 D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def _paycodes(db_session):
+    """The paycodes these tests choose (a scheme's paycode comes from the paycode list)."""
+    for code in ("HC01", "HC02"):
+        PaycodeFactory(code=code)
 
 
 def _new(session, tenant, **overrides):

@@ -19,6 +19,7 @@ from claims_portal.schemes.models import (
     SchemeStatus,
 )
 from claims_portal.schemes.services import SchemeError
+from tests.factories.payments import PaycodeFactory
 from tests.factories.schemes import (
     ClaimWindowFactory,
     ComponentFactory,
@@ -29,6 +30,13 @@ from tests.factories.schemes import (
 )
 
 D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def _paycodes(db_session):
+    """The paycodes these tests choose (a scheme's paycode comes from the paycode list)."""
+    for code in ("HC01", "HC02"):
+        PaycodeFactory(code=code)
 
 
 def _new(session, tenant, **overrides):
@@ -138,7 +146,7 @@ def test_publishing_lists_every_problem_at_once(db_session, ours):
         services.publish_scheme(db_session, scheme, actor=ours.admin)
     assert raised.value.messages == [
         "Add at least one component, or make the scheme participation only",
-        "Enter the paycode: the scheme pays through the payments agency",
+        "Choose the paycode: the scheme pays through the payments agency",
         "Add the claim windows (generate them from the claim frequency)",
         "Give the question “Which clinic?” at least two choices",
     ]

@@ -62,10 +62,12 @@ from claims_portal.schemes.services.questions import (
 )
 from claims_portal.schemes.services.schemes import (
     LOCKED_WHEN_PUBLISHED,
+    NOT_A_LISTED_PAYCODE,
     SCHEME_FIELDS,
     close_scheme,
     create_scheme,
     delete_scheme,
+    paycode_listed,
     publication_problems,
     publish_scheme,
     update_scheme,
@@ -81,6 +83,7 @@ __all__ = [
     "COMMISSIONER_KINDS",
     "COMPONENT_FIELDS",
     "LOCKED_WHEN_PUBLISHED",
+    "NOT_A_LISTED_PAYCODE",
     "PROVIDER_KINDS",
     "QUESTION_FIELDS",
     "SCHEME_FIELDS",
@@ -103,6 +106,7 @@ __all__ = [
     "generate_windows",
     "offers",
     "parse_money",
+    "paycode_listed",
     "plain",
     "providers_in_scope",
     "publication_problems",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
@@ -18,6 +18,7 @@ from claims_portal.db import DbSession, utcnow
 from claims_portal.decisions import NOTHING_CHANGED, by_event, last_event
 from claims_portal.formatting import long_date
 from claims_portal.organisations.models import Organisation
+from claims_portal.payments.models import Paycode
 from claims_portal.schemes.models import (
     ClaimFrequency,
     ClaimWindow,
@@ -80,8 +81,25 @@ LOCKED_WHEN_PUBLISHED = frozenset(
 )
 
 
-def _clean_scheme_fields(values: dict[str, Any]) -> dict[str, Any]:
-    """Normalise and check a scheme's own fields; raises one error listing every problem."""
+#: The message for a paycode that is not in the paycode list (``payments.models.Paycode``).
+NOT_A_LISTED_PAYCODE = "Choose a paycode from the list"
+
+
+def paycode_listed(session: DbSession, code: str) -> bool:
+    """Whether ``code`` is in the paycode list the administrators keep (any case)."""
+    found = session.scalar(
+        select(Paycode.id).where(func.upper(Paycode.code) == code.strip().upper())
+    )
+    return found is not None
+
+
+def _clean_scheme_fields(
+    values: dict[str, Any], *, listed: Callable[[str], bool] | None = None
+) -> dict[str, Any]:
+    """Normalise and check a scheme's own fields; raises one error listing every problem.
+
+    ``listed(paycode)`` says whether a paycode may be chosen (it is in the paycode list);
+    without it the paycode's form alone is checked."""
     problems: list[str] = []
     code = (values.get("code") or "").strip().upper()
     if not _CODE.match(code):
@@ -121,6 +139,8 @@ def _clean_scheme_fields(values: dict[str, Any]) -> dict[str, Any]:
         problems.append(
             "The paycode can only hold capital letters, digits and hyphens (20 at most)"
         )
+    elif paycode is not None and listed is not None and not listed(paycode):
+        problems.append(f"{NOT_A_LISTED_PAYCODE}: there is no paycode {paycode}")
     # Claims approved before the enrolment date are never paid through the agency: without
     # one, a scheme paid through the agency is from its first day; other schemes have none.
     enrolment = values.get("agency_enrolment_date")
@@ -205,7 +225,8 @@ def create_scheme(
             "pay_through_agency": pay_through_agency,
             "agency_enrolment_date": agency_enrolment_date,
             "paycode": paycode,
-        }
+        },
+        listed=lambda code: paycode_listed(session, code),
     )
     ensure_capability(actor, Capability.CONFIGURE_SCHEMES, commissioner)
     _ensure_code_free(session, commissioner, values["code"], None)
@@ -247,7 +268,16 @@ def update_scheme(
     if unknown:
         raise TypeError(f"unknown scheme fields: {sorted(unknown)}")
     merged = {name: getattr(scheme, name) for name in SCHEME_FIELDS} | changes
-    values = _clean_scheme_fields(merged)
+    # A draft's paycode is chosen from the list; the one it has is kept even if the list no
+    # longer holds it (renamed there since). A published scheme's paycode is locked below.
+    values = _clean_scheme_fields(
+        merged,
+        listed=lambda code: (
+            code == scheme.paycode
+            or scheme.status is not SchemeStatus.DRAFT
+            or paycode_listed(session, code)
+        ),
+    )
     changed = _changes(scheme, SCHEME_FIELDS, values)
     if scheme.status is not SchemeStatus.DRAFT:
         locked = [name for name in changed if name in LOCKED_WHEN_PUBLISHED]
@@ -325,7 +355,7 @@ def publication_problems(scheme: Scheme) -> list[str]:
     if not scheme.participation_only and not scheme.components:
         problems.append("Add at least one component, or make the scheme participation only")
     if scheme.pay_through_agency and not scheme.paycode:
-        problems.append("Enter the paycode: the scheme pays through the payments agency")
+        problems.append("Choose the paycode: the scheme pays through the payments agency")
     if not scheme.windows:
         problems.append("Add the claim windows (generate them from the claim frequency)")
     previous: ClaimWindow | None = None
