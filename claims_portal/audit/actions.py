@@ -15,7 +15,9 @@ import re
 #: Lower-case words joined by ``_``, segments by ``.``: at least ``object.verb``.
 _SHAPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 #: Past participles that do not end in -ed.
-IRREGULAR = frozenset({"sent", "reset", "rebuilt", "paid", "withdrawn", "given", "taken", "set"})
+IRREGULAR = frozenset(
+    {"sent", "resent", "held", "reset", "rebuilt", "paid", "withdrawn", "given", "taken", "set"}
+)
 
 #: Old action name -> the name the same step is recorded with now.
 RENAMED: dict[str, str] = {

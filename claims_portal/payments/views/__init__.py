@@ -7,4 +7,7 @@
 - ``reports``: the payments and accruals reports, national totals.
 """
 
-from claims_portal.payments.views import settings  # noqa: F401
+from claims_portal.payments.views import (
+    finance,  # noqa: F401
+    settings,  # noqa: F401
+)
