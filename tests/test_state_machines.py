@@ -19,6 +19,8 @@ from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services.lifecycle import ROUTED_TARGETS, TRANSITIONS
 from claims_portal.jobs.models import JobStatus
 from claims_portal.jobs.services import JOB
+from claims_portal.payments.models import RecoveryStatus
+from claims_portal.payments.services.recoveries import RECOVERY
 from claims_portal.schemes.models import OfferStatus, SchemeStatus
 from claims_portal.schemes.services import offers
 from claims_portal.schemes.services import schemes as scheme_services
@@ -37,6 +39,7 @@ MACHINES: dict[str, tuple[Machine[Any], type]] = {
     "access_request": (ACCESS_REQUEST, AccessRequestStatus),
     "invitation": (INVITATION, LinkStatus),
     "job": (JOB, JobStatus),
+    "payment_recovery": (RECOVERY, RecoveryStatus),
 }
 
 
