@@ -129,6 +129,10 @@ class BaseConfig:
     #: Payment files to and from the payments agency (payments/transport.py): ``folder``
     #: (a drop folder: ``PAYMENTS_FOLDER``, relative to the instance folder unless
     #: absolute, ``instance/payments`` by default) or ``s3`` (keys under the prefix).
+    #: The payment run (docs/payments.md): a file unanswered this long is sent again, at most
+    #: PAYMENTS_MAX_RESENDS times, then fails and finance is told.
+    PAYMENTS_RESEND_AFTER_HOURS = 18
+    PAYMENTS_MAX_RESENDS = 3
     PAYMENTS_TRANSPORT = "folder"
     PAYMENTS_FOLDER: str | None = None
     PAYMENTS_S3_BUCKET: str | None = None
@@ -166,7 +170,8 @@ class BaseConfig:
     JOBS_SCHEDULE = (
         "mail.sweep-outbox=every 5 minutes; jobs.sweep=every 5 minutes; "
         "claims.sweep-evidence=daily at 02:00; "
-        "audit.verify=daily at 03:00; mail.daily-digest=daily at 07:00"
+        "audit.verify=daily at 03:00; mail.daily-digest=daily at 07:00; "
+        "payments.run=daily at 15:00; payments.answers=daily at 16:00"
     )
 
     #: Mail delivery: attempts before a message is reported as failed; SMTP timeout; hand

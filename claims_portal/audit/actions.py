@@ -16,7 +16,19 @@ import re
 _SHAPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 #: Past participles that do not end in -ed.
 IRREGULAR = frozenset(
-    {"sent", "resent", "held", "reset", "rebuilt", "paid", "withdrawn", "given", "taken", "set"}
+    {
+        "sent",
+        "resent",
+        "held",
+        "reset",
+        "rebuilt",
+        "paid",
+        "withdrawn",
+        "given",
+        "taken",
+        "set",
+        "written",
+    }
 )
 
 #: Old action name -> the name the same step is recorded with now.
