@@ -26,6 +26,7 @@ DEFAULT_SCHEDULE = (
     "mail.sweep-outbox=every 5 minutes; jobs.sweep=every 5 minutes; "
     "claims.sweep-evidence=daily at 02:00; "
     "audit.verify=daily at 03:00; mail.daily-digest=daily at 07:00; "
+    "payments.statements=daily at 06:00; "
     "payments.run=daily at 15:00; payments.answers=daily at 16:00"
 )
 

@@ -27,6 +27,7 @@ class EmailKind(enum.StrEnum):
     SCHEME_CLOSED = "scheme_closed"
     EVIDENCE_QUARANTINED = "evidence_quarantined"
     JOB_FINISHED = "job_finished"
+    PAYMENT_STATEMENT = "payment_statement"
     #: A payment file the agency never acknowledged (issue 15): finance must act.
     PAYMENT_FILE_FAILED = "payment_file_failed"
     #: The daily email listing what a person chose to get that way (``mail.daily-digest``).
@@ -92,6 +93,7 @@ KINDS: dict[EmailKind, KindInfo] = {
         always=True,
     ),
     EmailKind.JOB_FINISHED: KindInfo("Work you started, such as a bulk approval, has finished"),
+    EmailKind.PAYMENT_STATEMENT: KindInfo("Your organisation's monthly payment statement is ready"),
     # Money may not reach practices: finance is told whatever their preferences.
     EmailKind.PAYMENT_FILE_FAILED: KindInfo(
         "A payment file of your ICB was not acknowledged by the payments agency", always=True

@@ -65,6 +65,7 @@ def test_the_default_schedule():
         "claims.sweep-evidence": DailyAt(2, 0),
         "audit.verify": DailyAt(3, 0),
         "mail.daily-digest": DailyAt(7, 0),
+        "payments.statements": DailyAt(6, 0),
         "payments.run": DailyAt(15, 0),
         "payments.answers": DailyAt(16, 0),
     }
@@ -77,6 +78,7 @@ def test_an_entry_can_be_taken_out_or_replaced():
         "jobs.sweep": Every(300),
         "claims.sweep-evidence": DailyAt(2, 0),
         "mail.daily-digest": DailyAt(7, 0),
+        "payments.statements": DailyAt(6, 0),
         "payments.run": DailyAt(15, 0),
         "payments.answers": DailyAt(16, 0),
     }
