@@ -78,6 +78,58 @@ def approved_on(claim: Claim) -> dt.date:
     return england(claim.approved_at or claim.status_changed_at).date()
 
 
+def _claim_problems(claim: Claim) -> list[Problem]:
+    if claim.scheme.pay_through_agency:
+        return [
+            Problem(
+                f"{claim.reference} is in {claim.scheme.name}, a scheme paid through the "
+                "payments agency: the payment run pays it, it cannot be recorded as paid by hand",
+                "claim",
+            )
+        ]
+    if claim.status is not S.APPROVED_FOR_PAYMENT:
+        return [
+            Problem(
+                f"{claim.reference} is {claim.status.value.lower()}: only a claim approved "
+                "for payment can be recorded as paid",
+                "claim",
+            )
+        ]
+    if not claim.value:
+        return [Problem(f"{claim.reference} has no value to pay", "claim")]
+    return []
+
+
+def _date_problems(paid_date: dt.date | None, day: dt.date, claims: list[Claim]) -> list[Problem]:
+    if paid_date is None:
+        return [Problem("Enter the date it was paid, like 15 3 2027", "paid_date")]
+    if paid_date > day:
+        return [Problem("The date it was paid must be today or in the past", "paid_date")]
+    return [
+        Problem(
+            f"The date it was paid cannot be before {claim.reference} was approved for "
+            f"payment, on {long_date(approved_on(claim))}",
+            "paid_date",
+        )
+        for claim in claims
+        if claim.status is S.APPROVED_FOR_PAYMENT and paid_date < approved_on(claim)
+    ]
+
+
+def _reference_problems(text: str) -> list[Problem]:
+    if not text:
+        return [Problem("Enter the payment's reference", "reference")]
+    if not _REFERENCE.match(text):
+        return [
+            Problem(
+                "The payment's reference must be 50 characters at most: letters, digits and"
+                " / _ . -",
+                "reference",
+            )
+        ]
+    return []
+
+
 def check_manual_payment(
     session: DbSession,
     actor: User,
@@ -109,55 +161,14 @@ def check_manual_payment(
         if versions
         else []
     )
-    found = {c.id: c for c in claims if c.icb_id == icb.id}
-    for claim_id in sorted(set(versions) - set(found)):
+    found = [c for c in claims if c.icb_id == icb.id]
+    for claim_id in sorted(set(versions) - {c.id for c in found}):
         problems.append(Problem(f"There is no claim CLM-{claim_id:06d} of yours", "claim"))
-    for claim in found.values():
-        if claim.scheme.pay_through_agency:
-            problems.append(
-                Problem(
-                    f"{claim.reference} is in {claim.scheme.name}, a scheme paid through the "
-                    "payments agency: the payment run pays it, it cannot be recorded as paid "
-                    "by hand",
-                    "claim",
-                )
-            )
-        elif claim.status is not S.APPROVED_FOR_PAYMENT:
-            problems.append(
-                Problem(
-                    f"{claim.reference} is {claim.status.value.lower()}: only a claim approved "
-                    "for payment can be recorded as paid",
-                    "claim",
-                )
-            )
-        elif not claim.value:
-            problems.append(Problem(f"{claim.reference} has no value to pay", "claim"))
-    day = today or clock_today()
-    if paid_date is None:
-        problems.append(Problem("Enter the date it was paid, like 15 3 2027", "paid_date"))
-    elif paid_date > day:
-        problems.append(Problem("The date it was paid must be today or in the past", "paid_date"))
-    else:
-        for claim in found.values():
-            if claim.status is S.APPROVED_FOR_PAYMENT and paid_date < approved_on(claim):
-                problems.append(
-                    Problem(
-                        f"The date it was paid cannot be before {claim.reference} was approved"
-                        f" for payment, on {long_date(approved_on(claim))}",
-                        "paid_date",
-                    )
-                )
+    for claim in found:
+        problems += _claim_problems(claim)
+    problems += _date_problems(paid_date, today or clock_today(), found)
     text = str(reference or "").strip()
-    if not text:
-        problems.append(Problem("Enter the payment's reference", "reference"))
-    elif not _REFERENCE.match(text):
-        problems.append(
-            Problem(
-                "The payment's reference must be 50 characters at most: letters, digits and"
-                " / _ . -",
-                "reference",
-            )
-        )
+    problems += _reference_problems(text)
     if problems:
         raise PaymentsError(problems)
     assert paid_date is not None
@@ -171,7 +182,7 @@ def check_manual_payment(
             c.value,
             approved_at=c.approved_at,
         )
-        for c in found.values()
+        for c in found
     ]
     return ManualPayment(paid_date, text, rows)
 
