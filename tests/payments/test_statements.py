@@ -384,12 +384,25 @@ def test_the_payments_page_is_paged(client, db_session):
     assert client.get("/payments?page=x").status_code == 200
 
 
+def _month_row(text: str, month: str) -> str:
+    start = text.index(f'data-month="{month}"')
+    return text[start : text.index("</tr>", start)]
+
+
 def test_statements_are_listed_and_downloaded(client, db_session, scene):
-    services.issue_statements(db_session, NOV, BASE)
-    db_session.commit()
     sign_in(client, scene.ours.provider.email)
     listing = client.get("/payments/statements").get_data(as_text=True)
-    assert 'data-month="2026-11"' in listing
+    assert "Not issued yet" in _month_row(listing, "2026-11")
+    assert "Not issued yet" in _month_row(listing, "2026-10")
+    services.issue_statements(db_session, NOV, BASE)
+    db_session.commit()
+    listing = client.get("/payments/statements").get_data(as_text=True)
+    november = _month_row(listing, "2026-11")
+    assert "Not issued yet" not in november
+    assert "£130.00" in november
+    assert ">3<" in november
+    assert "Not issued yet" in _month_row(listing, "2026-10")
+    assert listing.index('data-month="2026-11"') < listing.index('data-month="2026-10"')
     assert "/payments/statements/2026-11.pdf" in listing
     assert "/payments/statements/2026-11.xlsx" in listing
     code = scene.ours.practice.ods_code

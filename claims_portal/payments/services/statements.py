@@ -473,9 +473,13 @@ def practice_recoveries(
 
 @dataclass(frozen=True)
 class StatementMonth:
+    """A month the practice was paid something in, with its figures as they are now."""
+
     month: dt.date
-    payments: int
+    lines: int
     total: Decimal
+    #: Its statement was issued (the month is over and the job has run).
+    issued: bool
 
     @property
     def slug(self) -> str:
@@ -483,12 +487,28 @@ class StatementMonth:
 
 
 def statement_months(session: DbSession, provider: Organisation) -> list[StatementMonth]:
-    """The practice's issued statements, newest first."""
-    return [
-        StatementMonth(row.month, row.payments, row.total)
-        for row in session.scalars(
-            select(PaymentStatement)
-            .where(PaymentStatement.provider_id == provider.id)
-            .order_by(PaymentStatement.month.desc())
+    """Every month with a payment or recovery of the practice paid in it, newest first, and
+    whether its statement was issued: a month not yet issued (this month, so far) can be
+    downloaded too. One pass over the practice's paid payments by day (its index,
+    ``ix_payment_provider_paid``), added up by month here (SQLite has no month function)."""
+    lines: dict[dt.date, int] = {}
+    totals: dict[dt.date, Decimal] = {}
+    for paid_date, count, amount in session.execute(
+        select(Payment.paid_date, func.count(Payment.id), func.sum(Payment.amount))
+        .where(Payment.provider_id == provider.id, Payment.status == PaymentStatus.PAID)
+        .group_by(Payment.paid_date)
+    ):
+        if paid_date is None:  # never: a paid payment has its date (paid_has_date)
+            continue
+        month = month_of(paid_date)
+        lines[month] = lines.get(month, 0) + count
+        totals[month] = totals.get(month, ZERO) + amount
+    issued = set(
+        session.scalars(
+            select(PaymentStatement.month).where(PaymentStatement.provider_id == provider.id)
         )
+    )
+    return [
+        StatementMonth(month, lines[month], totals[month], month in issued)
+        for month in sorted(lines, reverse=True)
     ]
