@@ -68,6 +68,7 @@ def test_raise_then_a_second_person_approves_and_the_practice_is_told(app, db_se
     second = signed_in(app, scene.extra["second"])
     listed = second.get("/payments/recoveries").get_data(as_text=True)
     assert claim.reference in listed
+    assert f"/payments/claims/{claim.id}/recover" in listed  # among the paid claims
     assert "Approve or decline" in listed
     approved = post(second, f"/payments/recoveries/{recovery.id}", {"decision": "approve"})
     assert approved.status_code == 302

@@ -137,6 +137,19 @@ def claim_for_recovery(session: DbSession, actor: User, icb: Organisation, claim
     return claim
 
 
+def paid_claims(session: DbSession, icb: Organisation, *, limit: int = 50) -> list[Claim]:
+    """The ICB's claims paid most recently (to raise a recovery from)."""
+    return list(
+        session.scalars(
+            select(Claim)
+            .where(Claim.icb_id == icb.id, Claim.status == ClaimStatus.PAID)
+            .options(joinedload(Claim.provider), joinedload(Claim.scheme))
+            .order_by(Claim.paid_at.desc().nulls_last(), Claim.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def parse_amount(value: Any) -> Decimal | None:
     """Pounds and pence typed by a person (``12.50``, ``£1,012.5``), or None."""
     text = str(value or "").strip().replace(",", "").removeprefix("£").strip()

@@ -218,6 +218,7 @@ def _recoveries_page(problems: list[Problem] | None = None, status: int = 200) -
         "payments/finance/recoveries.html",
         icb=icb,
         groups=groups,
+        paid=recoveries.paid_claims(db.session, icb),
         problems=problems or [],
         claim_text=request.args.get("claim", ""),
     ), status
