@@ -26,7 +26,7 @@ from claims_portal.organisations.models import (
     Organisation,
     OrganisationKind,
 )
-from claims_portal.payments.demo import load_demo_paycodes
+from claims_portal.payments.demo import load_demo_paycodes, load_demo_payments
 from claims_portal.schemes.demo import ADMINISTRATOR, load_demo_schemes
 
 #: The password of every demo account (development only; printed by ``claims-portal demo``).
@@ -196,6 +196,9 @@ def load_demo_data(session: DbSession) -> DemoSummary:
     finally:
         if store is not None:
             store.close()
+    summary.created += load_demo_payments(
+        session, icb_code="QXV", finance_email="gareth.lewis@example.nhs.net"
+    )
     return summary
 
 

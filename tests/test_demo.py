@@ -61,7 +61,8 @@ def test_a_demo_user_signs_in_with_the_printed_password(client, db_session):
 def test_demo_claims_cover_every_status(db_session, tmp_path):
     load_demo_data(db_session)
     statuses = set(db_session.scalars(select(Claim.status)).all())
-    # The payment run's own statuses come with the payments demo (issue 15, in progress).
+    # The payments demo's run pays one claim and has the other's row rejected (back at
+    # Approved for payment, waiting for finance); nothing is left sent or held.
     payment_run = {ClaimStatus.SENT_FOR_PAYMENT, ClaimStatus.PAYMENT_ON_HOLD}
     assert statuses == set(ClaimStatus) - payment_run
     declined = db_session.scalars(select(Claim).where(Claim.status == ClaimStatus.DECLINED)).one()
