@@ -10,6 +10,7 @@
 from claims_portal.payments import jobs  # noqa: F401 (registers the run's jobs)
 from claims_portal.payments.views import (
     finance,  # noqa: F401
+    reports,  # noqa: F401
     runs,  # noqa: F401
     settings,  # noqa: F401
     statements,  # noqa: F401
