@@ -31,6 +31,26 @@ from claims_portal.organisations.models import Organisation
 from claims_portal.payments import services as payment_services
 from claims_portal.routes import requirements
 
+#: The commissioner's payments pages, under the header's "Payments".
+_COMMISSIONER_PAYMENT_PAGES = (
+    "payments.files",
+    "payments.payment_file",
+    "payments.accruals",
+    "payments.start_run",
+    "payments.withdraw_file",
+    "payments.rejected",
+    "payments.holds",
+    "payments.manual_payments",
+    "payments.recoveries_list",
+    "payments.raise_recovery",
+    "payments.recovery",
+)
+_PRACTICE_PAYMENT_PAGES = (
+    "payments.practice_payments",
+    "payments.statements",
+    "payments.statement_download",
+)
+
 #: ``count(user, organisation)``: the number shown beside the label, or ``None`` to hide it.
 Count = Callable[[User, Organisation | None], int | None]
 #: ``shown(user, organisation)``: whether the page behind the link lets the person in, beyond
@@ -150,6 +170,10 @@ NAVIGATION: tuple[Link, ...] = (
     Link("Claims", "claims.index", ("claims.",)),
     Link("Messages", "messages.updates", ("messages.updates",), count=unread_messages),
     Link("Administration", "admin.index"),
+    # A practice's payments and statements; the commissioner's payment files and reports.
+    Link("Payments", "payments.practice_payments", _PRACTICE_PAYMENT_PAGES),
+    Link("Payments", "payments.files", _COMMISSIONER_PAYMENT_PAGES),
+    Link("Payment totals", "payments.national", ("payments.national",)),
     Link("Payments settings", "payments.settings", ("payments.",), shown=sets_payment_settings),
     Link(
         "Pending actions",

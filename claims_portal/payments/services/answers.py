@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -29,7 +30,7 @@ from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import holders
 from claims_portal.audit.services import record_event
-from claims_portal.claims.models import ClaimAction
+from claims_portal.claims.models import Claim, ClaimAction
 from claims_portal.claims.services import mark_paid, transition
 from claims_portal.db import DbSession
 from claims_portal.mail import services as mail
@@ -41,11 +42,10 @@ from claims_portal.payments.models import (
     Payment,
     PaymentFile,
     PaymentFileStatus,
-    PaymentRecovery,
     PaymentResponse,
     PaymentStatus,
-    RecoveryStatus,
 )
+from claims_portal.payments.services import recoveries
 from claims_portal.payments.services.run import send_file
 from claims_portal.payments.transport import AreaTransport
 from claims_portal.rules import RuleError
@@ -95,6 +95,14 @@ def _accept_payment(session: DbSession, payment: Payment) -> None:
         )
 
 
+def _lock_claims(session: DbSession, claim_ids: Any) -> None:
+    """Lock the claims (in id order) before their payments: finance's steps take the claim
+    first too, so the two never wait on each other in a circle."""
+    session.execute(
+        select(Claim.id).where(Claim.id.in_(claim_ids)).order_by(Claim.id).with_for_update()
+    ).all()
+
+
 def apply_acknowledgement(
     session: DbSession, ack: responses.Acknowledgement, now: dt.datetime
 ) -> tuple[PaymentFile | None, str]:
@@ -108,6 +116,7 @@ def apply_acknowledgement(
         return None, "refused: it answers no file we sent"
     if file.status not in AWAITING_ANSWER:
         return file, f"not applied: {file.name} was answered already ({file.status.value})"
+    _lock_claims(session, select(Payment.claim_id).where(Payment.file_id == file.id))
     payments = list(
         session.scalars(
             select(Payment)
@@ -159,6 +168,8 @@ def apply_acknowledgement(
 
 def apply_remittance(session: DbSession, rows: Sequence[responses.PaidRow]) -> str:
     """Pay each row's payment (accepted, same amount); what does not fit is listed."""
+    references = [r.payment_reference for r in rows]
+    _lock_claims(session, select(Payment.claim_id).where(Payment.reference.in_(references)))
     by_reference = {
         p.reference: p
         for p in session.scalars(
@@ -194,9 +205,7 @@ def _pay(session: DbSession, payment: Payment, row: responses.PaidRow) -> None:
     if payment.recovery_id is None:
         mark_paid(session, payment.claim_id)
     else:
-        recovery = session.get(PaymentRecovery, payment.recovery_id)
-        assert recovery is not None
-        set_status(recovery, RecoveryStatus.RECOVERED)
+        recoveries.mark_recovered(session, payment.recovery_id)
     record_event(
         session,
         action="payment.paid",

@@ -493,15 +493,33 @@ def send_file(
     session.commit()
 
 
-def unsent_files(session: DbSession) -> list[PaymentFile]:
+def unsent_files(session: DbSession) -> list[int]:
     """Files written and never sent (a run stopped between writing and sending)."""
     return list(
         session.scalars(
-            select(PaymentFile)
+            select(PaymentFile.id)
             .where(PaymentFile.status == PaymentFileStatus.WRITTEN)
             .order_by(PaymentFile.id)
         )
     )
+
+
+def send_unsent(
+    session: DbSession, transport: AreaTransport, file_id: int, now: dt.datetime
+) -> bool:
+    """Send the file if it is still unsent, holding its row: of two runs at once, the
+    second waits, then finds it sent. Commits."""
+    file = session.scalar(
+        select(PaymentFile)
+        .where(PaymentFile.id == file_id, PaymentFile.status == PaymentFileStatus.WRITTEN)
+        .with_for_update(of=PaymentFile)
+        .execution_options(populate_existing=True)
+    )
+    if file is None:
+        session.commit()
+        return False
+    send_file(session, transport, file, now)
+    return True
 
 
 # --- The whole run -------------------------------------------------------------------------
@@ -531,8 +549,8 @@ def run_payments(
     )
     for organisation in icbs_with_work(session, icb.id if icb is not None else None):
         write_file(session, run, organisation, outcome)
-    for file in unsent_files(session):
-        send_file(session, transport, file, now)
+    for file_id in unsent_files(session):
+        send_unsent(session, transport, file_id, now)
     rows, total = session.execute(
         select(
             func.coalesce(func.sum(PaymentFile.row_count), 0), func.sum(PaymentFile.total)
