@@ -27,9 +27,15 @@ from claims_portal.extensions import db
 from claims_portal.formatting import how_many
 from claims_portal.messages import services as message_services
 from claims_portal.messages.services import waiting
-from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.payments import services as payment_services
 from claims_portal.routes import requirements
+
+
+def _national_body(user: User, organisation: Organisation | None) -> bool:
+    """National totals are a national commissioner's (the page answers others 403)."""
+    return organisation is not None and organisation.kind is OrganisationKind.NATIONAL_COMMISSIONER
+
 
 #: The commissioner's payments pages, under the header's "Payments".
 _COMMISSIONER_PAYMENT_PAGES = (
@@ -173,7 +179,7 @@ NAVIGATION: tuple[Link, ...] = (
     # A practice's payments and statements; the commissioner's payment files and reports.
     Link("Payments", "payments.practice_payments", _PRACTICE_PAYMENT_PAGES),
     Link("Payments", "payments.files", _COMMISSIONER_PAYMENT_PAGES),
-    Link("Payment totals", "payments.national", ("payments.national",)),
+    Link("Payment totals", "payments.national", ("payments.national",), shown=_national_body),
     Link("Payments settings", "payments.settings", ("payments.",), shown=sets_payment_settings),
     Link(
         "Pending actions",
