@@ -54,13 +54,15 @@ def render() -> str:
     from claims_portal.access.services.access_requests import ACCESS_REQUEST
     from claims_portal.access.services.tokens import INVITATION
     from claims_portal.jobs.services import JOB
+    from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE
     from claims_portal.payments.services.recoveries import RECOVERY
     from claims_portal.schemes.services.offers import OFFER
     from claims_portal.schemes.services.schemes import SCHEME
     from claims_portal.statemachine import table_rows
 
     lines = [BEGIN, "", *_claims()]
-    for machine in (OFFER, SCHEME, ACCESS_REQUEST, INVITATION, JOB, RECOVERY):
+    machines = (OFFER, SCHEME, ACCESS_REQUEST, INVITATION, JOB, RECOVERY, PAYMENT_FILE, PAYMENT)
+    for machine in machines:
         lines += ["", f"**{machine.title}** (`{machine.object_type}`)", ""]
         lines += [_row(("step", "from", "to", "who", "audit")), _row(("---",) * 5)]
         for step, sources, target, who, action in table_rows(machine):

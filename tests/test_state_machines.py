@@ -19,7 +19,8 @@ from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services.lifecycle import ROUTED_TARGETS, TRANSITIONS
 from claims_portal.jobs.models import JobStatus
 from claims_portal.jobs.services import JOB
-from claims_portal.payments.models import RecoveryStatus
+from claims_portal.payments.models import PaymentFileStatus, PaymentStatus, RecoveryStatus
+from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE
 from claims_portal.payments.services.recoveries import RECOVERY
 from claims_portal.schemes.models import OfferStatus, SchemeStatus
 from claims_portal.schemes.services import offers
@@ -40,6 +41,8 @@ MACHINES: dict[str, tuple[Machine[Any], type]] = {
     "invitation": (INVITATION, LinkStatus),
     "job": (JOB, JobStatus),
     "payment_recovery": (RECOVERY, RecoveryStatus),
+    "payment_file": (PAYMENT_FILE, PaymentFileStatus),
+    "payment": (PAYMENT, PaymentStatus),
 }
 
 

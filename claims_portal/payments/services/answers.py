@@ -46,10 +46,10 @@ from claims_portal.payments.models import (
     PaymentStatus,
 )
 from claims_portal.payments.services import recoveries
+from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE, move
 from claims_portal.payments.services.run import send_file
 from claims_portal.payments.transport import AreaTransport
 from claims_portal.rules import RuleError
-from claims_portal.statemachine import set_status
 
 RESEND_AFTER = dt.timedelta(hours=18)
 MAX_RESENDS = 3
@@ -74,7 +74,7 @@ class AnswersOutcome:
 
 
 def _reject_payment(session: DbSession, payment: Payment, reason: str) -> None:
-    set_status(payment, PaymentStatus.REJECTED)
+    move(PAYMENT, payment, "reject")
     payment.reason = reason[:500]
     if payment.recovery_id is None:
         transition(
@@ -88,7 +88,7 @@ def _reject_payment(session: DbSession, payment: Payment, reason: str) -> None:
 
 
 def _accept_payment(session: DbSession, payment: Payment) -> None:
-    set_status(payment, PaymentStatus.ACCEPTED)
+    move(PAYMENT, payment, "accept")
     if payment.recovery_id is None:
         transition(
             session, payment.claim_id, ClaimAction.SEND_FOR_PAYMENT, None, expected_version=None
@@ -131,7 +131,7 @@ def apply_acknowledgement(
     if ack.outcome is responses.Outcome.REJECTED:
         for payment in payments:
             _reject_payment(session, payment, f"the file was rejected: {ack.reason}")
-        set_status(file, PaymentFileStatus.REJECTED)
+        move(PAYMENT_FILE, file, "reject")
         file.reason = ack.reason[:500]
     else:
         outcomes = {row.payment_reference: row for row in ack.rows}
@@ -142,9 +142,7 @@ def apply_acknowledgement(
             else:
                 _reject_payment(session, payment, row.reason)
         rejected = sum(1 for row in ack.rows if row.outcome is responses.Outcome.REJECTED)
-        set_status(
-            file, PaymentFileStatus.PARTLY_REJECTED if rejected else PaymentFileStatus.ACCEPTED
-        )
+        move(PAYMENT_FILE, file, "partly_reject" if rejected else "accept")
     file.answered_at = now
     verb = {
         PaymentFileStatus.ACCEPTED: "accepted",
@@ -199,7 +197,7 @@ def apply_remittance(session: DbSession, rows: Sequence[responses.PaidRow]) -> s
 
 
 def _pay(session: DbSession, payment: Payment, row: responses.PaidRow) -> None:
-    set_status(payment, PaymentStatus.PAID)
+    move(PAYMENT, payment, "pay")
     payment.paid_date = row.paid_date
     payment.agency_reference = row.agency_reference
     if payment.recovery_id is None:
@@ -267,7 +265,7 @@ def finance_people(session: DbSession, icb_id: int) -> list[User]:
 
 
 def _fail(session: DbSession, file: PaymentFile, base_url: str) -> None:
-    set_status(file, PaymentFileStatus.FAILED)
+    move(PAYMENT_FILE, file, "fail")
     file.reason = f"No acknowledgement after {MAX_RESENDS} resends"
     record_event(
         session,

@@ -34,7 +34,6 @@ from claims_portal.payments.models import (
     PaymentRecovery,
     PaymentRun,
     PaymentRunKind,
-    PaymentStatus,
 )
 from claims_portal.payments.services.finance import (
     PaymentsConflict,
@@ -42,10 +41,10 @@ from claims_portal.payments.services.finance import (
     may_manage_payments,
 )
 from claims_portal.payments.services.icb_settings import payment_settings
+from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE, move
 from claims_portal.payments.services.paycodes import PaymentsError
 from claims_portal.payments.services.run import _collectable_claim, _collectable_recovery
 from claims_portal.rules import Problem
-from claims_portal.statemachine import set_status
 
 RUN_BY_HAND_JOB = "payments.run-by-hand"
 
@@ -154,8 +153,8 @@ def withdraw_file(
     for payment in session.scalars(
         select(Payment).where(Payment.file_id == file.id).with_for_update(of=Payment)
     ):
-        set_status(payment, PaymentStatus.WITHDRAWN)
-    set_status(file, PaymentFileStatus.WITHDRAWN)
+        move(PAYMENT, payment, "withdraw")
+    move(PAYMENT_FILE, file, "withdraw")
     record_event(
         session,
         action="payment_file.withdrawn",

@@ -53,10 +53,10 @@ from claims_portal.payments.models import (
     RecoveryStatus,
 )
 from claims_portal.payments.services.icb_settings import PaymentSettings, payment_settings
+from claims_portal.payments.services.machines import PAYMENT_FILE, move
 from claims_portal.payments.transport import AreaTransport
 from claims_portal.payments.working_days import is_working_day, working_days_before
 from claims_portal.schemes.models import Scheme
-from claims_portal.statemachine import set_status
 
 #: Where the bytes of every file sent are kept (an area of the transport).
 ARCHIVE = "archive"
@@ -481,7 +481,7 @@ def send_file(
     file.sends += 1
     file.last_sent_at = now
     if file.status is PaymentFileStatus.WRITTEN:
-        set_status(file, PaymentFileStatus.SENT)
+        move(PAYMENT_FILE, file, "send")
     record_event(
         session,
         action=action,
