@@ -41,7 +41,7 @@ from tests.admin.helpers import Tenant, make_tenant
 from tests.factories.access import user_with_role
 from tests.factories.claims import ClaimFactory
 from tests.factories.schemes import ClaimWindowFactory, SchemeFactory
-from tests.helpers import sign_in
+from tests.helpers import counted_queries, sign_in
 
 NOV = dt.date(2026, 11, 1)
 PAID_ON = dt.date(2026, 11, 20)
@@ -449,3 +449,52 @@ def test_commissioners_are_refused(client, db_session, scene, role):
     assert client.get("/payments").status_code == 403
     assert client.get("/payments/statements").status_code == 403
     assert client.get("/payments/statements/2026-11.pdf").status_code == 403
+
+
+def test_the_payments_page_asks_the_same_queries_however_many_claims(client, db_session):
+    tenant = make_tenant()
+    scheme = SchemeFactory(commissioner=tenant.icb, status=SchemeStatus.PUBLISHED)
+    window = _october(scheme)
+    payment_file = _file(db_session, tenant)
+    for _ in range(3):
+        _pay(
+            db_session, _claim(tenant, scheme, S.PAID, "2.00", window=window), "2.00", payment_file
+        )
+    db_session.commit()
+    sign_in(client, tenant.provider.email)
+    client.get("/payments")
+    with counted_queries() as few:
+        assert client.get("/payments").status_code == 200
+    for _ in range(40):
+        _pay(
+            db_session, _claim(tenant, scheme, S.PAID, "2.00", window=window), "2.00", payment_file
+        )
+    db_session.commit()
+    with counted_queries() as many:
+        text = client.get("/payments").get_data(as_text=True)
+    assert text.count("data-claim=") == 43
+    assert len(many) == len(few)
+
+
+def test_a_claim_waiting_in_a_file_or_rejected_says_so(client, db_session):
+    tenant = make_tenant()
+    scheme = SchemeFactory(commissioner=tenant.icb, status=SchemeStatus.PUBLISHED)
+    waiting = _claim(tenant, scheme, S.APPROVED_FOR_PAYMENT, "5.00")
+    _pay(db_session, waiting, "5.00", _file(db_session, tenant), status=PaymentStatus.PENDING)
+    rejected = _claim(tenant, scheme, S.APPROVED_FOR_PAYMENT, "6.00")
+    row = _pay(
+        db_session, rejected, "6.00", _file(db_session, tenant), status=PaymentStatus.REJECTED
+    )
+    row.reason = "Practice not set up for this paycode"
+    db_session.commit()
+    sign_in(client, tenant.provider.email)
+    text = client.get("/payments?show=expected").get_data(as_text=True)
+
+    def claim_row(claim: Claim) -> str:
+        start = text.index(f'data-claim="{claim.reference}"')
+        return text[start : text.index("</tr>", start)]
+
+    assert "waiting for the agency" in claim_row(waiting)
+    assert "Rejected by the agency: Practice not set up for this paycode" in claim_row(rejected)
+    assert "Sent </span></td>" in claim_row(waiting)  # not sent: no sent date
+    assert _figures(text)["Expected"] == ("2", "£11.00")

@@ -234,11 +234,12 @@ def issue_statements(session: DbSession, month: dt.date, base_url: str) -> int:
             people.get(provider.id, []),
             organisation=provider,
             subject=f"Your payments statement for {label} is ready",
+            # The first paragraph restates the subject (the message centre shows the rest).
             body=(
-                f"{provider.display_name}'s remittance statement for {label} is ready: "
-                f"{statement.payments} payment(s) and recoveries, {_money(statement.total)} "
-                "in all.\n\nDownload it as a PDF or a spreadsheet (XLSX) from the Payments "
-                "page."
+                f"{provider.display_name}'s payments statement for {label} is ready.\n\n"
+                f"It lists {statement.payments} payment(s) and recoveries paid in {label}, "
+                f"{_money(statement.total)} in all.\n\nDownload it as a PDF or a spreadsheet "
+                "(XLSX) from the Payments page."
             ),
             link=STATEMENTS_PATH,
             kind=EmailKind.PAYMENT_STATEMENT,
