@@ -479,3 +479,26 @@ def test_national_totals_by_icb_and_month_for_national_users_only(client, app, o
 def test_national_roles_held_in_an_icb_see_no_national_totals(client, ours):
     sign_in(client, user_with_role(Role.COMMISSIONING_MANAGEMENT, ours.tenant.icb).email)
     assert client.get("/payments/national").status_code == 403
+
+
+def test_the_pages_cost_the_same_queries_however_many_rows(client, ours):
+    from tests.helpers import counted_queries
+
+    found = payment_file(None, ours)
+    pay(found, claim(ours), "1.00")
+    payment_file(None, ours)
+    sign_in(client, ours.tenant.finance.email)
+    client.get("/payments/files")  # warm: first-request work is not the page's
+    with counted_queries() as few_files:
+        assert client.get("/payments/files").status_code == 200
+    with counted_queries() as few_rows:
+        assert client.get(f"/payments/files/{found.id}").status_code == 200
+    for _ in range(10):
+        payment_file(None, ours)
+        pay(found, claim(ours), "2.00")
+    with counted_queries() as many_files:
+        assert client.get("/payments/files").status_code == 200
+    with counted_queries() as many_rows:
+        assert client.get(f"/payments/files/{found.id}").status_code == 200
+    assert len(few_files) == len(many_files), "\n".join(many_files)
+    assert len(few_rows) == len(many_rows), "\n".join(many_rows)
