@@ -17,11 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import io
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from openpyxl import Workbook
@@ -263,12 +265,22 @@ def statement_html(statement: Statement) -> str:
     return _environment().get_template("statement_pdf.html").render(statement=statement)
 
 
+@cache
+def _stylesheet() -> Any:
+    """The statement's CSS, parsed once (a WeasyPrint stylesheet serves any document)."""
+    import weasyprint
+
+    return weasyprint.CSS(filename=str(TEMPLATES / "statement.css"))
+
+
 def statement_pdf(statement: Statement) -> bytes:
     """The statement as an A4 PDF, its pages numbered."""
+    # WeasyPrint logs each step of each drawing (and of its own loading) at INFO: noise in
+    # the portal's logs.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     import weasyprint  # imported when drawn: loading Pango is dear, and pages rarely need it
 
-    stylesheet = weasyprint.CSS(filename=str(TEMPLATES / "statement.css"))
     document = weasyprint.HTML(string=statement_html(statement), base_url=str(TEMPLATES))
-    pdf = document.write_pdf(stylesheets=[stylesheet])
+    pdf = document.write_pdf(stylesheets=[_stylesheet()])
     assert pdf is not None
     return bytes(pdf)
