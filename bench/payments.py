@@ -576,7 +576,11 @@ def release(set_: dict[str, Any]) -> None:
             "UPDATE claim SET status = %s WHERE id BETWEEN %s AND %s AND status = %s",
             (APPROVED, set_["first_id"], set_["last_id"], HELD),
         )
+        # Autovacuum may be off (it is on the project's machine) or not yet round: without
+        # fresh figures for payment PostgreSQL takes it for empty and runs the collection's
+        # NOT EXISTS as a nested loop over every payment (docs/benchmarks.md, "Payments").
         conn.execute("ANALYZE claim")
+        conn.execute("ANALYZE payment")
 
 
 def files_figures(folder: Path) -> dict[str, Any]:
@@ -633,78 +637,97 @@ def render(session: Any, providers: list[Any], kind: str, budget: float) -> dict
     }
 
 
+def runs_and_answers(
+    args: argparse.Namespace,
+    loaded: dict[str, Any],
+    session: Any,
+    root: Path,
+    out: dict[str, Any],
+    save: Callable[[dict[str, Any]], None],
+) -> None:
+    """The runs (traced, then timed), the agency's pass and ``read_answers``."""
+    from sqlalchemy import func, select
+
+    from claims_portal.claims.models import Claim, ClaimStatus
+    from claims_portal.payments.services.answers import read_answers
+    from claims_portal.payments.stand_in_agency import AgencyRules, agency_pass
+    from claims_portal.payments.transport import DropFolder
+
+    out["runs"] = {}
+    sets = loaded["sets"]
+    # Memory as the run grows: each size traced, smallest first.
+    for set_ in sets:
+        release(set_)
+        label = f"traced-{set_['claims']}"
+        out["runs"][label] = one_run(session, root, label, trace=True)
+        print(f"run {label}: {out['runs'][label]}", flush=True)
+        save(out)
+    # The timed run (untraced; with --quick the largest traced one), answered, paid
+    # and stated.
+    last = sets[-1]
+    if not args.quick:
+        last = loaded["timed"]
+        release(last)
+        label = f"timed-{last['claims']}"
+        out["runs"][label] = one_run(session, root, label, trace=False)
+        print(f"run {label}: {out['runs'][label]}", flush=True)
+        save(out)
+    folder = DropFolder(root / label)
+
+    agency: dict[str, Any] = {}
+    with measured(agency, trace=False):
+        answered = agency_pass(folder, AgencyRules(remit=True, paid_date=PAID_DATE), ANSWERS_AT)
+    agency["files_answered"] = sum(1 for a in answered if a.get("remittance"))
+    agency["rows_accepted"] = sum(a.get("accepted", 0) for a in answered)
+    out["agency"] = agency
+    print(f"agency: {agency}", flush=True)
+    save(out)
+
+    answers: dict[str, Any] = {}
+    with measured(answers, trace=args.trace_answers):
+        outcome = read_answers(session, folder, ANSWERS_AT, base_url=BASE_URL)
+    session.close()
+    paid = session.scalar(
+        select(func.count(Claim.id)).where(
+            Claim.id.between(last["first_id"], last["last_id"]),
+            Claim.status == ClaimStatus.PAID,
+        )
+    )
+    answers.update(responses=len(outcome.read), claims_paid=paid)
+    answers["claims_per_second"] = round((paid or 0) / answers["seconds"])
+    session.rollback()
+    out["answers"] = answers
+    print(f"answers: {answers}", flush=True)
+    save(out)
+
+
 def measure(
     args: argparse.Namespace, loaded: dict[str, Any], save: Callable[[dict[str, Any]], None]
 ) -> dict[str, Any]:
     """Every measurement; ``save`` is given the figures so far after each step (a run
     stopped midway keeps them)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
-    from claims_portal.claims.models import Claim, ClaimStatus
     from claims_portal.extensions import db
     from claims_portal.organisations.models import Organisation, OrganisationKind
     from claims_portal.payments.models import PaymentStatement
-    from claims_portal.payments.services.answers import read_answers
     from claims_portal.payments.services.statements import issue_statements
-    from claims_portal.payments.stand_in_agency import AgencyRules, agency_pass
-    from claims_portal.payments.transport import DropFolder
 
     app = make_app()
     # WeasyPrint logs every layout step at INFO.
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     root = Path(tempfile.mkdtemp(prefix="claims-payments-bench-"))
-    out: dict[str, Any] = {"runs": {}}
+    out: dict[str, Any] = {}
     with app.app_context():
         session = db.session
         session.execute(select(1))  # connect and warm up before measuring
         session.rollback()
-        out["maxrss_at_start_mib"] = round(maxrss_mib(), 1)
-        sets = loaded["sets"]
-        # Memory as the run grows: each size traced, smallest first.
-        for set_ in sets:
-            release(set_)
-            label = f"traced-{set_['claims']}"
-            out["runs"][label] = one_run(session, root, label, trace=True)
-            print(f"run {label}: {out['runs'][label]}", flush=True)
-            save(out)
-        # The timed run (untraced; with --quick the largest traced one), answered, paid
-        # and stated.
-        last = sets[-1]
-        if not args.quick:
-            last = loaded["timed"]
-            release(last)
-            label = f"timed-{last['claims']}"
-            out["runs"][label] = one_run(session, root, label, trace=False)
-            print(f"run {label}: {out['runs'][label]}", flush=True)
-            save(out)
-        folder = DropFolder(root / label)
-
-        agency: dict[str, Any] = {}
-        with measured(agency, trace=False):
-            answered = agency_pass(folder, AgencyRules(remit=True, paid_date=PAID_DATE), ANSWERS_AT)
-        agency["files_answered"] = sum(1 for a in answered if a.get("remittance"))
-        agency["rows_accepted"] = sum(a.get("accepted", 0) for a in answered)
-        out["agency"] = agency
-        print(f"agency: {agency}", flush=True)
-        save(out)
-
-        answers: dict[str, Any] = {}
-        with measured(answers, trace=args.trace_answers):
-            outcome = read_answers(session, folder, ANSWERS_AT, base_url=BASE_URL)
-        session.close()
-        paid = session.scalar(
-            select(func.count(Claim.id)).where(
-                Claim.id.between(last["first_id"], last["last_id"]),
-                Claim.status == ClaimStatus.PAID,
-            )
-        )
-        answers.update(responses=len(outcome.read), claims_paid=paid)
-        answers["claims_per_second"] = round((paid or 0) / answers["seconds"])
-        session.rollback()
-        out["answers"] = answers
-        print(f"answers: {answers}", flush=True)
-        save(out)
+        out[
+            "maxrss_at_start_mib" if not args.statements_only else "statements_maxrss_at_start_mib"
+        ] = round(maxrss_mib(), 1)
+        if not args.statements_only:
+            runs_and_answers(args, loaded, session, root, out, save)
 
         statements: dict[str, Any] = {}
         with measured(statements, trace=False):
@@ -782,6 +805,12 @@ def main() -> None:
     parser.add_argument(
         "--out", help="the results file (default bench/results/payments-<time>.json)"
     )
+    parser.add_argument(
+        "--statements-only",
+        action="store_true",
+        help="only issue and render statements in the database as it is (its figures are"
+        " added to --out when that file exists)",
+    )
     parser.add_argument("--load", metavar="SETS", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     SETTINGS["database"] = args.database
@@ -802,6 +831,24 @@ def main() -> None:
             "note": "2 cores shared with PostgreSQL and with other sessions' test runs",
         },
     }
+    out = (
+        Path(args.out)
+        if args.out
+        else ROOT / "bench" / "results" / f"payments-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    )
+    out.parent.mkdir(exist_ok=True)
+
+    def save(figures: dict[str, Any]) -> None:
+        results.update(figures)
+        results["machine"]["load_average_now"] = os.getloadavg()
+        out.write_text(json.dumps(results, indent=2, default=str))
+
+    if args.statements_only:
+        if out.exists():
+            results = {**json.loads(out.read_text()), "statements_only_when": results["when"]}
+        save(measure(args, results.get("data", {}), save))
+        print(f"\nwritten to {out}")
+        return
     create_database()
     started = time.perf_counter()
     child = subprocess.run(  # noqa: S603 - this script, no shell
@@ -818,18 +865,6 @@ def main() -> None:
         loaded["timed"] = loaded["sets"].pop()
     results["data"] = loaded
     print(f"loaded in {time.perf_counter() - started:.0f} s: {loaded}", flush=True)
-    out = (
-        Path(args.out)
-        if args.out
-        else ROOT / "bench" / "results" / f"payments-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    )
-    out.parent.mkdir(exist_ok=True)
-
-    def save(figures: dict[str, Any]) -> None:
-        results.update(figures)
-        results["machine"]["load_average_now"] = os.getloadavg()
-        out.write_text(json.dumps(results, indent=2, default=str))
-
     save({"finished": False})
     save({**measure(args, loaded, save), "finished": True})
     print(f"\nwritten to {out}")
