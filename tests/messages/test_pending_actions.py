@@ -33,7 +33,8 @@ def _header_counts(html: str) -> dict[str, int]:
 def _items_listed(html: str) -> int:
     """Rows and list items in the Pending actions page's sections."""
     total = 0
-    for testid in ("tasks", "uploads", "offers-to-answer", "offers-asked-again", "access-requests"):
+    sections = ("tasks", "uploads", "offers-to-answer", "offers-asked-again", "access-requests")
+    for testid in (*sections, "failed-payment-files", "rejected-payments-task"):
         found = re.search(rf'data-testid="{testid}".*?</(table|ul)>', html, re.S)
         if found:
             body = found.group(0)

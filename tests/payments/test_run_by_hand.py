@@ -148,3 +148,26 @@ def test_a_failed_file_withdrawn_frees_its_claims_for_the_next_run(
         ).status_code
         == 404
     )
+
+
+def test_finance_has_a_task_for_a_failed_file_and_for_rejected_payments(
+    app, db_session, scene, tmp_path
+):
+    claims = approved_claims(scene, 2)
+    folder = DropFolder(tmp_path / "drop")
+    run.run_payments(
+        db_session, folder, run_date=scene.today, now=claims[0].approved_at,
+        kind=PaymentRunKind.BY_HAND, icb=scene.icb, slot="t1",
+    )  # fmt: skip
+    file = db_session.scalar(select(PaymentFile))
+    set_status(file, PaymentFileStatus.FAILED)
+    payment = db_session.scalar(select(Payment).order_by(Payment.id))
+    set_status(payment, PaymentStatus.REJECTED)
+    db_session.commit()
+    page = signed_in(app, scene.finance).get("/messages")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"{file.name}</a> (2 rows, £200.00) was sent 1 times" in text
+    assert "1 payment to send again or hold" in text
+    # tier 1 of the same ICB has no such task
+    assert file.name not in signed_in(app, scene.tier_1).get("/messages").get_data(as_text=True)

@@ -36,7 +36,8 @@ from claims_portal.messages.services import (
     task_count,
     tasks_and_count,
 )
-from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.models import Organisation, OrganisationKind
+from claims_portal.payments.models import Payment, PaymentFile, PaymentFileStatus, PaymentStatus
 from claims_portal.schemes.models import Offer, OfferStatus, Scheme
 from claims_portal.schemes.services import commissioner_scope
 
@@ -64,6 +65,10 @@ class Waiting:
     offers_to_answer: list[Offer] = field(default_factory=list)
     offers_asked_again: list[Offer] = field(default_factory=list)
     access_requests: list[AccessRequest] = field(default_factory=list)
+    #: Finance: the ICB's payment files the agency never acknowledged, and its payments the
+    #: agency rejected that finance has not yet sent again or held (one item for them all).
+    failed_payment_files: list[PaymentFile] = field(default_factory=list)
+    rejected_payments: int = 0
 
     @property
     def total(self) -> int:
@@ -73,7 +78,37 @@ class Waiting:
             + len(self.offers_to_answer)
             + len(self.offers_asked_again)
             + len(self.access_requests)
+            + len(self.failed_payment_files)
+            + (1 if self.rejected_payments else 0)
         )
+
+
+def _payment_tasks(
+    session: DbSession, user: User, organisation: Organisation
+) -> tuple[list[PaymentFile], int]:
+    """Finance's payment tasks in its ICB (an ICB's own finance only, as the pages)."""
+    if organisation.kind is not OrganisationKind.ICB or not has_capability(
+        user, Capability.MANAGE_PAYMENTS, organisation
+    ):
+        return [], 0
+    failed = list(
+        session.scalars(
+            select(PaymentFile)
+            .where(
+                PaymentFile.icb_id == organisation.id,
+                PaymentFile.status == PaymentFileStatus.FAILED,
+            )
+            .order_by(PaymentFile.id)
+        )
+    )
+    rejected = session.scalar(
+        select(func.count(Payment.id)).where(
+            Payment.icb_id == organisation.id,
+            Payment.status == PaymentStatus.REJECTED,
+            Payment.settled_at.is_(None),
+        )
+    )
+    return failed, int(rejected or 0)
 
 
 def may_have_any(
@@ -179,6 +214,9 @@ def waiting_for(
         # A count that stopped (more than COUNTED_UP_TO) stays as it is: "more than".
         waiting.claim_count = count if count > COUNTED_UP_TO else count - in_uploads
     waiting.offers_to_answer, waiting.offers_asked_again = _offers(session, user, organisation)
+    waiting.failed_payment_files, waiting.rejected_payments = _payment_tasks(
+        session, user, organisation
+    )
     return waiting
 
 
@@ -203,6 +241,8 @@ def pending_count(
             claims -= sum(u.claims for u in uploads)
         count += claims + len(uploads)
     to_answer, asked_again = _offers(session, user, organisation)
+    failed, rejected = _payment_tasks(session, user, organisation)
+    count += len(failed) + (1 if rejected else 0)
     return min(count + len(to_answer) + len(asked_again), COUNTED_UP_TO + 1)
 
 
