@@ -29,9 +29,11 @@ RUN .venv/bin/pip install --quiet -e . \
 
 # --- What runs -------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
-# libmagic: evidence files are checked by their content (make libmagic).
+# libmagic: evidence files are checked by their content (make libmagic); Pango and a font:
+# practices' statements are drawn as PDF by WeasyPrint.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libmagic1 \
+       libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 claims-portal \
     && useradd --system --uid 10001 --gid claims-portal --home-dir /app --no-create-home \

@@ -171,3 +171,21 @@ def test_finance_has_a_task_for_a_failed_file_and_for_rejected_payments(
     assert "1 payment to send again or hold" in text
     # tier 1 of the same ICB has no such task
     assert file.name not in signed_in(app, scene.tier_1).get("/messages").get_data(as_text=True)
+
+
+def test_the_run_and_the_answers_by_command(app, db_session, scene, tmp_path):
+    approved_claims(scene, 1)
+    runner = app.test_cli_runner()
+    ran = runner.invoke(args=["payments", "run"])
+    assert ran.exit_code == 0, ran.output
+    from claims_portal.clock import today
+    from claims_portal.payments.services.run import is_working_day
+
+    if is_working_day(today()):
+        assert "1 file, 1 row, £100.00" in ran.output
+        assert len(DropFolder(tmp_path / "drop").sent()) == 1
+    else:
+        assert "no run" in ran.output
+    read = runner.invoke(args=["payments", "answers"])
+    assert read.exit_code == 0, read.output
+    assert "0 responses read" in read.output

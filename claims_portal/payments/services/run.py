@@ -79,7 +79,11 @@ class RunOutcome:
     def summary(self) -> str:
         if self.run_id is None:
             return "no run: not a working day, or the day's run has finished"
-        text = f"run {self.run_id}: {len(self.files)} files, {self.rows} rows, {self.total:.2f}"
+        files, rows = len(self.files), self.rows
+        text = (
+            f"run {self.run_id}: {files} file{'s' if files != 1 else ''}, "
+            f"{rows} row{'s' if rows != 1 else ''}, £{self.total:,.2f}"
+        )
         if self.no_account:
             text += f"; no agency account for {', '.join(self.no_account)}"
         return text

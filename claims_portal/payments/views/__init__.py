@@ -7,6 +7,7 @@
 - ``reports``: the payments and accruals reports, national totals.
 """
 
+from claims_portal.payments import cli as _cli  # noqa: F401 - registers ``claims-portal payments``
 from claims_portal.payments import jobs  # noqa: F401 (registers the run's jobs)
 from claims_portal.payments.views import (
     finance,  # noqa: F401
