@@ -180,7 +180,12 @@ NAVIGATION: tuple[Link, ...] = (
     Link("Payments", "payments.practice_payments", _PRACTICE_PAYMENT_PAGES),
     Link("Payments", "payments.files", _COMMISSIONER_PAYMENT_PAGES),
     Link("Payment totals", "payments.national", ("payments.national",), shown=_national_body),
-    Link("Payments settings", "payments.settings", ("payments.",), shown=sets_payment_settings),
+    Link(
+        "Payments settings",
+        "payments.settings",
+        ("payments.settings",),
+        shown=sets_payment_settings,
+    ),
     Link(
         "Pending actions",
         "messages.index",

@@ -13,6 +13,7 @@ run's slot and each response's SHA-256 make the second a no-op.
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import select
 
 from claims_portal import clock
 from claims_portal.access.models import User
@@ -23,7 +24,7 @@ from claims_portal.jobs import services as jobs
 from claims_portal.jobs.models import Job
 from claims_portal.jobs.registry import JobContext, job
 from claims_portal.organisations.models import Organisation
-from claims_portal.payments.models import PaymentRun, PaymentRunKind
+from claims_portal.payments.models import PaymentFile, PaymentRun, PaymentRunKind
 from claims_portal.payments.services import answers, by_hand, run
 from claims_portal.payments.transport import transport_for
 
@@ -79,6 +80,7 @@ def payment_run_by_hand(context: JobContext, job_id: int) -> str:
             slot=paid_run.slot,
         )
         succeeded, summary = True, _summary(outcome)
+        _record_files(job_id, outcome)
     except Exception:
         db.session.rollback()
         succeeded, summary = False, "Stopped by an error: files written so far will be sent"
@@ -91,6 +93,19 @@ def payment_run_by_hand(context: JobContext, job_id: int) -> str:
             tell_owner(ended, summary, public_base_url())
             db.session.commit()
     return summary
+
+
+def _record_files(job_id: int, outcome: run.RunOutcome) -> None:
+    """The job's page lists the files the run sent, each linking to its page."""
+    job_row = db.session.get(Job, job_id)
+    assert job_row is not None
+    files = db.session.scalars(select(PaymentFile).where(PaymentFile.id.in_(outcome.files)))
+    jobs.record_items(
+        db.session,
+        job_row,
+        [jobs.ItemOutcome(f.id, True, f.name, link=f"/payments/files/{f.id}") for f in files],
+    )
+    db.session.commit()
 
 
 def _summary(outcome: run.RunOutcome) -> str:

@@ -75,7 +75,10 @@ def test_finance_sees_what_the_run_would_send_then_starts_it(app, db_session, sc
         now=paid_run.started_at, kind=PaymentRunKind.SCHEDULED,
     )  # fmt: skip
     assert outcome.rows == 0
-    assert browser.get(f"/jobs/{job.id}").status_code == 200
+    job_page = browser.get(f"/jobs/{job.id}")
+    assert job_page.status_code == 200
+    sent = db_session.scalar(select(PaymentFile))
+    assert f'href="/payments/files/{sent.id}"' in job_page.get_data(as_text=True)
 
 
 def test_nothing_to_send_is_said_and_a_post_is_refused(app, db_session, scene):
