@@ -4,6 +4,8 @@ date and time from the app's clock; both safe to run again)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 from flask import current_app
 
@@ -16,10 +18,19 @@ from claims_portal.payments.transport import transport_for
 
 
 @bp.cli.command("run")
-def run_command() -> None:
-    """Today's payment run (nothing on a weekend or bank holiday, or once it has run)."""
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The working day whose run it is (default: today); its run resumes if unfinished.",
+)
+def run_command(day: dt.datetime | None) -> None:
+    """The day's payment run (nothing on a weekend or bank holiday, or once it has run)."""
     outcome = run.run_payments(
-        db.session, transport_for(current_app.config), run_date=clock.today(), now=clock.now()
+        db.session,
+        transport_for(current_app.config),
+        run_date=day.date() if day is not None else clock.today(),
+        now=clock.now(),
     )
     click.echo(outcome.summary())
 
