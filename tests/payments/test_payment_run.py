@@ -280,6 +280,11 @@ def test_a_rejected_file_rejects_every_row(db_session, folder):
 def test_a_silent_agency_gets_exactly_three_resends_then_finance_is_told(db_session, folder):
     icb, _ = _approved_claims(db_session, 1)
     finance = user_with_role_finance(icb)
+    settings = db_session.scalar(
+        select(IcbPaymentSettings).where(IcbPaymentSettings.icb_id == icb.id)
+    )
+    settings.finance_contacts = ["payments.team@example.nhs.net", finance.email.upper()]
+    db_session.commit()
     _run(db_session, folder)
     _agency(folder, "--mode", "silent")
     moment = RUN_AT
@@ -299,7 +304,12 @@ def test_a_silent_agency_gets_exactly_three_resends_then_finance_is_told(db_sess
     assert len(mails) == 1
     assert file.name in mails[0].subject
     assert "https://portal.example/" in mails[0].body
-    # not before 18 hours
+    # the ICB's finance contacts too, once each
+    team = db_session.scalars(
+        select(EmailMessage).where(EmailMessage.recipient == "payments.team@example.nhs.net")
+    ).all()
+    assert len(team) == 1
+    assert file.reason == "No acknowledgement after 3 resends"
     audit = db_session.scalars(
         select(AuditEvent.action).where(AuditEvent.object_type == "payment_file")
     ).all()

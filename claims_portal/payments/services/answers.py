@@ -46,6 +46,7 @@ from claims_portal.payments.models import (
     PaymentStatus,
 )
 from claims_portal.payments.services import recoveries
+from claims_portal.payments.services.icb_settings import payment_settings
 from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE, move
 from claims_portal.payments.services.run import send_file
 from claims_portal.payments.transport import AreaTransport
@@ -265,8 +266,10 @@ def finance_people(session: DbSession, icb_id: int) -> list[User]:
 
 
 def _fail(session: DbSession, file: PaymentFile, base_url: str) -> None:
+    """The file failed: audited, and the ICB's finance people and its payments settings'
+    finance contacts emailed (their task is on Pending actions)."""
     move(PAYMENT_FILE, file, "fail")
-    file.reason = f"No acknowledgement after {MAX_RESENDS} resends"
+    file.reason = f"No acknowledgement after {file.resends} resends"
     record_event(
         session,
         action="payment_file.failed",
@@ -277,20 +280,32 @@ def _fail(session: DbSession, file: PaymentFile, base_url: str) -> None:
         reason=file.reason,
     )
     link = f"{base_url.rstrip('/')}/payments/files/{file.id}"
-    for person in finance_people(session, file.icb_id):
+    subject = f"Payment file {file.name} failed: no acknowledgement"
+    body = (
+        f"The payments agency has not acknowledged payment file {file.name} "
+        f"({file.row_count} rows, £{file.total:,.2f}), sent {file.sends} times.\n\n"
+        "Check with the agency whether it took the file. If it did not, withdraw "
+        f"the file so that its claims go in the next run:\n{link}\n"
+    )
+    people = finance_people(session, file.icb_id)
+    for person in people:
         mail.enqueue(
             session,
             to=person.email,
             user=person,
             kind=EmailKind.PAYMENT_FILE_FAILED,
-            subject=f"Payment file {file.name} failed: no acknowledgement",
-            body=(
-                f"The payments agency has not acknowledged payment file {file.name} "
-                f"({file.row_count} rows, £{file.total:,.2f}), sent {file.sends} times.\n\n"
-                "Check with the agency whether it took the file. If it did not, withdraw "
-                f"the file so that its claims go in the next run:\n{link}\n"
-            ),
+            subject=subject,
+            body=body,
         )
+    told = {person.email.lower() for person in people}
+    icb = session.get(Organisation, file.icb_id)
+    assert icb is not None
+    for address in payment_settings(session, icb).finance_contacts:
+        if address.lower() not in told:
+            told.add(address.lower())
+            mail.enqueue(
+                session, to=address, kind=EmailKind.PAYMENT_FILE_FAILED, subject=subject, body=body
+            )
 
 
 def resend_or_fail(
