@@ -5,8 +5,9 @@ in the current organisation, so nobody is shown a link that answers 403
 (``tests/test_navigation.py`` follows every link as each demo person). Links with a count
 (messages: unread ones; pending actions: everything waiting for the person, as the page lists
 it) are also hidden while the count does not apply to the person. A link whose page asks more
-than its route declares (``shown``) is hidden unless that is met too: the payments settings
-are an ICB's, so a sub-location's staff, whom the page answers 404, are not shown the link.
+than its route declares (``shown``) is hidden unless that is met too: national payment totals
+are a national commissioner's, so national roles held in an ICB or a practice, whom the page
+answers 403, are not shown the link.
 """
 
 from __future__ import annotations
@@ -21,14 +22,12 @@ from flask_login import current_user
 from claims_portal import kept_counts
 from claims_portal.access import current
 from claims_portal.access.models import Membership, User
-from claims_portal.access.services.permissions import icb_of
 from claims_portal.clock import now
 from claims_portal.extensions import db
 from claims_portal.formatting import how_many
 from claims_portal.messages import services as message_services
 from claims_portal.messages.services import waiting
 from claims_portal.organisations.models import Organisation, OrganisationKind
-from claims_portal.payments import services as payment_services
 from claims_portal.routes import requirements
 
 
@@ -42,6 +41,7 @@ _COMMISSIONER_PAYMENT_PAGES = (
     "payments.files",
     "payments.payment_file",
     "payments.accruals",
+    "payments.settings",
     "payments.start_run",
     "payments.withdraw_file",
     "payments.rejected",
@@ -143,14 +143,6 @@ def pending_actions(user: User, organisation: Organisation | None) -> int | None
     return cast(int | None, g.pending_actions_count)
 
 
-def sets_payment_settings(user: User, organisation: Organisation | None) -> bool:
-    """Whether the payments settings page (``payments.settings``) is the person's here: they
-    administer, or are finance of, the ICB of the organisation they act for (the page's own
-    check; the person's memberships and the organisation's tree are already loaded)."""
-    icb = icb_of(organisation) if organisation is not None else None
-    return icb is not None and payment_services.can_set_payment_settings(user, icb)
-
-
 @dataclass(frozen=True)
 class Link:
     label: str
@@ -180,12 +172,6 @@ NAVIGATION: tuple[Link, ...] = (
     Link("Payments", "payments.practice_payments", _PRACTICE_PAYMENT_PAGES),
     Link("Payments", "payments.files", _COMMISSIONER_PAYMENT_PAGES),
     Link("Payment totals", "payments.national", ("payments.national",), shown=_national_body),
-    Link(
-        "Payments settings",
-        "payments.settings",
-        ("payments.settings",),
-        shown=sets_payment_settings,
-    ),
     Link(
         "Pending actions",
         "messages.index",

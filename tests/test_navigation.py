@@ -68,6 +68,7 @@ def test_every_header_link_answers_200_for_each_demo_person(
 
 
 # --- The payments settings link: an ICB's administrators' and finance staff's --------------
+# (from the header's Payments, the payment files page: the header has room for so many links)
 
 
 def _links_of(client, email):
@@ -75,10 +76,16 @@ def _links_of(client, email):
     return _header_links(client.get("/").get_data(as_text=True))
 
 
+def _settings_linked(client) -> bool:
+    page = client.get("/payments/files")
+    return page.status_code == 200 and 'href="/payments/settings"' in page.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("role", ["admin", "finance"])
 def test_the_icbs_administrators_and_finance_see_the_payments_settings(client, db_session, role):
     tenant = make_tenant()
-    assert "/payments/settings" in _links_of(client, getattr(tenant, role).email)
+    assert "/payments/files" in _links_of(client, getattr(tenant, role).email)
+    assert _settings_linked(client)
     assert client.get("/payments/settings").status_code == 200
 
 
@@ -86,6 +93,7 @@ def test_the_icbs_administrators_and_finance_see_the_payments_settings(client, d
 def test_others_are_not_shown_the_payments_settings(client, db_session, role):
     tenant = make_tenant()
     assert "/payments/settings" not in _links_of(client, getattr(tenant, role).email)
+    assert not _settings_linked(client)
 
 
 @pytest.mark.parametrize("role", [Role.ADMINISTRATOR, Role.FINANCE])
@@ -98,4 +106,5 @@ def test_a_sub_locations_staff_are_not_shown_the_icbs_payments_settings(
     declared = requirements(app)["payments.settings"].capabilities
     assert any(has_capability(person, c, tenant.sub_location) for c in declared)
     assert "/payments/settings" not in _links_of(client, person.email)
+    assert not _settings_linked(client)
     assert client.get("/payments/settings").status_code == 404  # what the link would lead to

@@ -24,8 +24,8 @@ from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.payments import bp
 from claims_portal.payments.models import PaymentFileStatus
+from claims_portal.payments.services import can_set_payment_settings, reports
 from claims_portal.payments.services import report_downloads as downloads
-from claims_portal.payments.services import reports
 from claims_portal.routes import requires
 from claims_portal.rules import Problem
 
@@ -122,6 +122,8 @@ def files() -> ResponseReturnValue:
         pagination=pagination(page, args),
         export_query=urlencode(args),
         can_start_run=can_start_run,
+        can_set_settings=scope.whole_icb
+        and can_set_payment_settings(current.person(), organisation),
     )
 
 
