@@ -132,7 +132,7 @@ bench: install-test postgres redis wrk
 	$(BIN)/python bench/load.py
 
 # The payment run over 50,000 approved claims across 42 ICBs, answers and statements for
-# 6,500 practices (about 50 minutes on 2 cores; docs/benchmarks.md, "Payments").
+# 6,500 practices (about an hour on 2 cores; docs/benchmarks.md, "Payments").
 .PHONY: bench-payments
 bench-payments: install-test postgres redis
 	$(BIN)/python bench/payments.py

@@ -1,6 +1,6 @@
 """The payment run at England's scale (issue 15, "Tests and figures": the Bench point).
 
-    .venv/bin/python bench/payments.py                     # everything (about 15 minutes)
+    .venv/bin/python bench/payments.py                     # everything (about an hour on 2 cores)
     .venv/bin/python bench/payments.py --claims 2000 --sizes 200,1000 --render-seconds 5
 
 1. The database ``claims_portal_bench_payments`` (dropped, created, migrated with the app's
@@ -8,14 +8,15 @@
    42 ICBs, each with three sub-locations, its ``icb_payment_settings`` row (an agency
    account) and four monthly schemes of this financial year paid through the agency
    (enrolled from 1 April, one paycode each); 6,500 practices spread unevenly across the
-   ICBs (60 to 300 an ICB, as real ICBs differ), each offered its ICB's schemes, with one
+   ICBs (about 50 to 230 an ICB, as real ICBs differ), each offered its ICB's schemes, with one
    practice user (who is told of statements); an approver and a finance person per ICB.
    Claims approved for payment in November 2026, each with its line and its history
    (started, submitted, tier 1, tier 2): one set per measured size (``--sizes``, by default
    5,000 and 25,000, spread over the 42 ICBs) and the ``--claims`` set (50,000; every
    practice has at least one), each set held (Payment on hold) until its run.
 2. In this one process, for each set in turn, smallest first (each run's own drop folder
-   and slot): the set released, then ``run_payments`` under ``tracemalloc``: peak traced
+   and slot): the set released (and ``claim`` and ``payment`` analysed), then
+   ``run_payments`` under ``tracemalloc``: peak traced
    memory, peak resident memory (sampled every 20 ms from ``/proc/self/statm``) and
    ``ru_maxrss`` before and after, wall time (traced). Then the ``--claims`` set again
    untraced (``--claims`` more claims): the run's wall time, its files (count, total and
