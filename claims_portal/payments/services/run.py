@@ -144,7 +144,8 @@ def open_run(
 
 def icbs_with_work(session: DbSession, icb_id: int | None = None) -> list[Organisation]:
     """The ICBs with a claim or recovery to collect (or just ``icb_id``'s)."""
-    claims = select(Claim.icb_id).where(_collectable_claim())
+    # Candidates only: an ICB whose claims all have payments already gets no file.
+    claims = select(Claim.icb_id).where(_approved_for_the_agency())
     recoveries = (
         select(Claim.icb_id)
         .join(PaymentRecovery, PaymentRecovery.claim_id == Claim.id)
@@ -186,10 +187,8 @@ def _no_payment(claim_side: Any, recovery: bool, *, unsettled: bool) -> Any:
     return ~exists().where(*condition, blocking)
 
 
-def _collectable_claim() -> Any:
-    """Approved for payment in a scheme paid through the agency, no live payment and no
-    rejected one waiting for finance (the enrolment date is checked row by row, in
-    England's date: :func:`_enrolled`)."""
+def _approved_for_the_agency() -> Any:
+    """Approved for payment, worth something, in a scheme paid through the agency."""
     return and_(
         Claim.status == ClaimStatus.APPROVED_FOR_PAYMENT,
         Claim.value > 0,
@@ -198,7 +197,30 @@ def _collectable_claim() -> Any:
                 Scheme.pay_through_agency.is_(True), Scheme.agency_enrolment_date.is_not(None)
             )
         ),
-        _no_payment(Claim.id, False, unsettled=True),
+    )
+
+
+def _collectable_claim() -> Any:
+    """Approved for the agency, with no live payment and no rejected one waiting for finance
+    (the enrolment date is checked row by row, in England's date: :func:`_enrolled`)."""
+    return and_(_approved_for_the_agency(), _no_payment(Claim.id, False, unsettled=True))
+
+
+def _held_back(session: DbSession, claim_ids: Sequence[int]) -> set[int]:
+    """Of these claims, those with a live payment or a rejected one waiting for finance.
+
+    Asked of the batch by its claim ids (the payment table's index on claim_id), rather than
+    as a NOT EXISTS in the batch's query: the planner then cannot pick a plan that scans every
+    payment for each claim when the table's statistics are stale (a first large run)."""
+    return set(
+        session.scalars(
+            select(Payment.claim_id).where(
+                Payment.claim_id.in_(claim_ids),
+                Payment.recovery_id.is_(None),
+                Payment.status.in_(_LIVE)
+                | ((Payment.status == PaymentStatus.REJECTED) & Payment.settled_at.is_(None)),
+            )
+        )
     )
 
 
@@ -269,14 +291,21 @@ def _add_claims(session: DbSession, filling: _Filling) -> None:
         batch = session.execute(
             select(*_CLAIM_COLUMNS)
             .join(Scheme, Scheme.id == Claim.scheme_id)
-            .where(Claim.icb_id == filling.file.icb_id, Claim.id > after, _collectable_claim())
+            .where(
+                Claim.icb_id == filling.file.icb_id, Claim.id > after, _approved_for_the_agency()
+            )
             .order_by(Claim.id)
             .limit(BATCH)
         ).all()
         if not batch:
             return
         after = batch[-1].claim_id
-        batch = [r for r in batch if _enrolled(r.approved_at, r.agency_enrolment_date)]
+        held = _held_back(session, [r.claim_id for r in batch])
+        batch = [
+            r
+            for r in batch
+            if r.claim_id not in held and _enrolled(r.approved_at, r.agency_enrolment_date)
+        ]
         if not batch:
             continue
         earlier = _earlier_payments(session, Payment.claim_id, [r.claim_id for r in batch])
