@@ -4,7 +4,6 @@ the same day's run carries on and every claim is paid once."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import random
 import signal
@@ -12,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +18,18 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from claims_portal.claims.models import ClaimStatus
 from claims_portal.extensions import db
 from claims_portal.payments import files
 from claims_portal.payments.models import (
-    IcbPaymentSettings,
     Payment,
     PaymentFile,
     PaymentFileStatus,
     PaymentRun,
 )
 from claims_portal.payments.transport import DropFolder
-from tests.factories.claims import ClaimFactory
-from tests.factories.organisations import IcbFactory, PracticeFactory, SubLocationFactory
-from tests.factories.schemes import ClaimWindowFactory, SchemeFactory
 from tests.helpers import migrated_app
 from tests.jobs.helpers import process_env
+from tests.payments.run_helpers import commit_approved_claims
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DAY = "2026-12-01"  # a Tuesday, a working day
@@ -46,26 +40,7 @@ ICBS, CLAIMS_EACH = 3, 150
 def kill_app() -> Iterator[Any]:
     with migrated_app("_paykill") as app:
         with app.app_context():
-            moment = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
-            for _ in range(ICBS):
-                icb = IcbFactory()
-                practice = PracticeFactory(parent=SubLocationFactory(parent=icb))
-                scheme = SchemeFactory(commissioner=icb)
-                window = ClaimWindowFactory(scheme=scheme)
-                for index in range(CLAIMS_EACH):
-                    ClaimFactory(
-                        provider=practice, scheme=scheme, window=window,
-                        scope=f"component:{index}", status=ClaimStatus.APPROVED_FOR_PAYMENT,
-                        value=Decimal("12.34"), submitted_at=moment, approved_at=moment,
-                    )  # fmt: skip
-                db.session.add(
-                    IcbPaymentSettings(
-                        icb_id=icb.id, agency_account="A1", finance_contacts=[],
-                        cut_off_working_days=8, payment_day=20,
-                    )
-                )  # fmt: skip
-            db.session.commit()
-            db.session.remove()
+            commit_approved_claims(ICBS, CLAIMS_EACH, "12.34")
         yield app
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from sqlalchemy.orm import Session
 from claims_portal.claims.models import Claim, ClaimStatus
 from claims_portal.extensions import db
 from claims_portal.payments.models import (
-    IcbPaymentSettings,
     Payment,
     PaymentFile,
     PaymentRun,
@@ -25,10 +23,8 @@ from claims_portal.payments.models import (
 )
 from claims_portal.payments.services import run
 from claims_portal.payments.transport import DropFolder
-from tests.factories.claims import ClaimFactory
-from tests.factories.organisations import IcbFactory, PracticeFactory, SubLocationFactory
-from tests.factories.schemes import ClaimWindowFactory, SchemeFactory
 from tests.helpers import migrated_app
+from tests.payments.run_helpers import commit_approved_claims
 
 RUN_DAY = dt.date(2026, 12, 1)
 RUN_AT = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
@@ -43,30 +39,7 @@ def race_app() -> Iterator[Any]:
 @pytest.fixture
 def claims(race_app) -> list[int]:
     with race_app.app_context():
-        made = []
-        for _ in range(2):
-            icb = IcbFactory()
-            practice = PracticeFactory(parent=SubLocationFactory(parent=icb))
-            scheme = SchemeFactory(commissioner=icb)
-            window = ClaimWindowFactory(scheme=scheme)
-            moment = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
-            for index in range(20):
-                made.append(
-                    ClaimFactory(
-                        provider=practice, scheme=scheme, window=window,
-                        scope=f"component:{index}", status=ClaimStatus.APPROVED_FOR_PAYMENT,
-                        value=Decimal("10.00"), submitted_at=moment, approved_at=moment,
-                    ).id
-                )  # fmt: skip
-            db.session.add(
-                IcbPaymentSettings(
-                    icb_id=icb.id, agency_account="A1", finance_contacts=[],
-                    cut_off_working_days=8, payment_day=20,
-                )
-            )  # fmt: skip
-        db.session.commit()
-        db.session.remove()
-    return made
+        return commit_approved_claims(2, 20)
 
 
 def _run(app, folder: DropFolder, kind: PaymentRunKind, start: threading.Barrier) -> Any:
