@@ -22,6 +22,15 @@ from claims_portal.extensions import db
 from claims_portal.formatting import long_date
 from claims_portal.inputs import parse_id
 from claims_portal.organisations.models import NetworkMembership, Organisation
+from claims_portal.payments.models import (
+    IcbPaymentSettings,
+    Paycode,
+    Payment,
+    PaymentFile,
+    PaymentRecovery,
+    PaymentRun,
+    PaymentStatement,
+)
 from claims_portal.schemes.models import (
     ClaimWindow,
     Component,
@@ -87,6 +96,25 @@ KINDS: dict[str, tuple[str, type | None, Namer | None]] = {
         lambda q: f"{q.scheme.code}: {q.text}",
     ),
     "scheme_offer": ("Offer", Offer, str),
+    "paycode": ("Paycode", Paycode, lambda p: p.code),
+    "icb_payment_settings": (
+        "Payments settings",
+        IcbPaymentSettings,
+        lambda s: f"of {s.icb.display_name}",
+    ),
+    "payment_run": ("Payment run", PaymentRun, lambda r: f"{r.slot}"),
+    "payment_file": ("Payment file", PaymentFile, lambda f: f.name),
+    "payment": ("Payment", Payment, lambda p: p.reference),
+    "payment_recovery": (
+        "Recovery",
+        PaymentRecovery,
+        lambda r: f"of £{r.amount:,.2f} from CLM-{r.claim_id:06d}",
+    ),
+    "payment_statement": (
+        "Statement",
+        PaymentStatement,
+        lambda s: f"{s.month:%B %Y} for {s.provider.display_name}",
+    ),
 }
 
 

@@ -98,6 +98,8 @@ class IcbPaymentSettings(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
+    icb: Mapped[Organisation] = relationship()
+
 
 # --- The payment run (issue 15, "The payment run") -----------------------------------------
 
@@ -345,3 +347,5 @@ class PaymentStatement(db.Model):  # type: ignore[name-defined,misc]
     payments: Mapped[int] = mapped_column(Integer)
     total: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[created_at]
+
+    provider: Mapped[Organisation] = relationship()

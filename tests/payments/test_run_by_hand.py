@@ -192,3 +192,20 @@ def test_the_run_and_the_answers_by_command(app, db_session, scene, tmp_path):
     read = runner.invoke(args=["payments", "answers"])
     assert read.exit_code == 0, read.output
     assert "0 responses read" in read.output
+
+
+def test_the_audit_trail_names_payment_objects(app, db_session, scene, tmp_path):
+    from claims_portal.admin.audit_objects import object_name
+    from claims_portal.audit.models import AuditEvent
+
+    approved_claims(scene, 1)
+    run.run_payments(
+        db_session, DropFolder(tmp_path / "drop"), run_date=scene.today,
+        now=scene.finance.created_at, kind=PaymentRunKind.BY_HAND, icb=scene.icb, slot="t9",
+    )  # fmt: skip
+    file = db_session.scalar(select(PaymentFile))
+    events = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "payment_file")
+    ).all()
+    with app.test_request_context():
+        assert {object_name(e) for e in events} == {f"Payment file {file.name}"}
