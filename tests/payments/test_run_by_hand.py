@@ -209,3 +209,37 @@ def test_the_audit_trail_names_payment_objects(app, db_session, scene, tmp_path)
     ).all()
     with app.test_request_context():
         assert {object_name(e) for e in events} == {f"Payment file {file.name}"}
+
+
+def test_moving_the_clock_shows_the_resends_and_their_limit(app, db_session, scene, tmp_path):
+    """The scheduled jobs themselves, the clock moved as ``--today`` moves it: the 15:00 run,
+    then the 16:00 answers job on the following days, the agency silent throughout."""
+    import datetime as dt
+
+    import time_machine
+
+    from claims_portal.clock import ENGLAND
+    from claims_portal.jobs.registry import JobContext
+    from claims_portal.payments import jobs as payment_jobs
+
+    approved_claims(scene, 1)
+    context = JobContext("test", app.config)
+    day = dt.date(2026, 12, 1)  # a Tuesday
+    with time_machine.travel(dt.datetime.combine(day, dt.time(15), tzinfo=ENGLAND), tick=False):
+        assert "1 file, 1 row" in payment_jobs.payment_run(context)
+    resends = []
+    # The 16:00 answers job runs every day; each of these is over 18 hours after the last send.
+    for later in (1, 2, 3, 4, 5):
+        moment = dt.datetime.combine(day + dt.timedelta(days=later), dt.time(16), tzinfo=ENGLAND)
+        with time_machine.travel(moment, tick=False):
+            resends.append(payment_jobs.payment_answers(context))
+    assert resends == [
+        "0 responses read, 1 file sent again, 0 failed",
+        "0 responses read, 1 file sent again, 0 failed",
+        "0 responses read, 1 file sent again, 0 failed",
+        "0 responses read, 0 files sent again, 1 failed",
+        "0 responses read, 0 files sent again, 0 failed",
+    ]
+    file = db_session.scalar(select(PaymentFile))
+    assert file.sends == 4
+    assert file.status is PaymentFileStatus.FAILED

@@ -65,9 +65,10 @@ class AnswersOutcome:
     failed: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        read, resent = len(self.read), len(self.resent)
         return (
-            f"{len(self.read)} responses read, {len(self.resent)} files sent again, "
-            f"{len(self.failed)} failed"
+            f"{read} response{'s' if read != 1 else ''} read, "
+            f"{resent} file{'s' if resent != 1 else ''} sent again, {len(self.failed)} failed"
         )
 
 
