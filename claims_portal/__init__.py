@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
         core,
         jobs,
         messages,
+        national,
         organisations,
         payments,
         schemes,
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from claims_portal.core import views as _core_views
     from claims_portal.jobs import views as _job_views  # noqa: F401
     from claims_portal.messages import views as _message_views  # noqa: F401
+    from claims_portal.national import views as _national_views  # noqa: F401
     from claims_portal.organisations import views as _organisation_views  # noqa: F401
     from claims_portal.payments import views as _payment_views  # noqa: F401
     from claims_portal.schemes import views as _scheme_views  # noqa: F401
@@ -126,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(messages.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(payments.bp)
+    app.register_blueprint(national.bp)
 
 
 def _migrations_dir() -> Any:

@@ -24,6 +24,8 @@ class Role(enum.StrEnum):
     FINANCE = "Finance"
     # National quality services (later issues).
     COMMISSIONING_MANAGEMENT = "Commissioning management"
+    #: A provider's: answers offers of national services.
+    SERVICE_MANAGEMENT = "Service management"
     ACHIEVEMENT_ENTRY = "Achievement entry"
     DECLARATION_MANAGEMENT = "Declaration management"
     APPROVAL_MANAGEMENT = "Approval management"
@@ -44,6 +46,7 @@ COMMISSIONER_ROLES = frozenset(
 NATIONAL_ROLES = frozenset(
     {
         Role.COMMISSIONING_MANAGEMENT,
+        Role.SERVICE_MANAGEMENT,
         Role.ACHIEVEMENT_ENTRY,
         Role.DECLARATION_MANAGEMENT,
         Role.APPROVAL_MANAGEMENT,
@@ -97,6 +100,7 @@ class Capability(enum.StrEnum):
     APPROVE_ACHIEVEMENT = "approve achievement"
     APPROVE_ACHIEVEMENT_FINANCE = "finance-approve achievement"
     MANAGE_NATIONAL_OFFERS = "offer national services"
+    RESPOND_TO_NATIONAL_OFFER = "accept or reject an offer of a national service"
     VIEW_NATIONAL_ACHIEVEMENT = "view national achievement"
 
 
@@ -135,6 +139,7 @@ ROLE_CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.APPROVE_ACHIEVEMENT: frozenset({Role.APPROVAL_MANAGEMENT}),
     Capability.APPROVE_ACHIEVEMENT_FINANCE: frozenset({Role.FINANCE_MANAGEMENT}),
     Capability.MANAGE_NATIONAL_OFFERS: frozenset({Role.COMMISSIONING_MANAGEMENT}),
+    Capability.RESPOND_TO_NATIONAL_OFFER: frozenset({Role.SERVICE_MANAGEMENT}),
     Capability.VIEW_NATIONAL_ACHIEVEMENT: frozenset(NATIONAL_ROLES),
 }
 

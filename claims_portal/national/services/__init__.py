@@ -1,0 +1,1 @@
+"""National quality services' rules: the public face of ``claims_portal.national``."""

@@ -1,0 +1,3 @@
+"""National quality services' pages (one module each)."""
+
+from claims_portal.national import models as _models  # noqa: F401  (the tables, for the app)
