@@ -101,6 +101,10 @@ class Capability(enum.StrEnum):
     APPROVE_ACHIEVEMENT_FINANCE = "finance-approve achievement"
     MANAGE_NATIONAL_OFFERS = "offer national services"
     RESPOND_TO_NATIONAL_OFFER = "accept or reject an offer of a national service"
+    #: National commissioner only: upload achievement extracts.
+    LOAD_ACHIEVEMENT_EXTRACTS = "load achievement extracts"
+    #: National commissioner only: the services of each year, their indicators and figures.
+    CONFIGURE_NATIONAL_SERVICES = "configure national services"
     VIEW_NATIONAL_ACHIEVEMENT = "view national achievement"
 
 
@@ -140,6 +144,10 @@ ROLE_CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.APPROVE_ACHIEVEMENT_FINANCE: frozenset({Role.FINANCE_MANAGEMENT}),
     Capability.MANAGE_NATIONAL_OFFERS: frozenset({Role.COMMISSIONING_MANAGEMENT}),
     Capability.RESPOND_TO_NATIONAL_OFFER: frozenset({Role.SERVICE_MANAGEMENT}),
+    Capability.LOAD_ACHIEVEMENT_EXTRACTS: frozenset(
+        {Role.ADMINISTRATOR, Role.COMMISSIONING_MANAGEMENT}
+    ),
+    Capability.CONFIGURE_NATIONAL_SERVICES: frozenset({Role.ADMINISTRATOR}),
     Capability.VIEW_NATIONAL_ACHIEVEMENT: frozenset(NATIONAL_ROLES),
 }
 
