@@ -1,0 +1,599 @@
+"""Reading and checking an achievement extract file, row by row, in flat memory.
+
+Two layouts (``DataLayout``), told apart by the header row:
+
+- **CQRS export** (``INDICATOR_VALUES.csv``, :data:`CQRS_COLUMNS`): the service is
+  ``QUALITY_SERVICE`` in the financial year ``ACH_DATE`` (YYYYMMDD) falls in; rows whose
+  ``LAST_SUBMISSION`` is not ``Y`` are skipped. ``FIELD_NAME`` maps to our fields by
+  :func:`cqrs_field`: Numerator, Denominator, Answer; ``Register`` or the indicator's
+  register code (``AF``) -> REGISTER of that register; ``List size`` -> LIST_SIZE; a code
+  starting ``PCA`` -> PCAS, ``EXC`` -> EXCLUSIONS (several codes of one indicator are added
+  up when loaded).
+- **QOF open data** (long format): ``PRACTICE_CODE, INDICATOR_CODE, MEASURE, VALUE`` (other
+  columns ignored); MEASURE REGISTER, NUMERATOR, DENOMINATOR, PCAS; ``ACHIEVED_POINTS`` is
+  skipped (the portal calculates points). The uploader chooses the service and date.
+
+:class:`ExtractReader` yields a :class:`Figure` or :class:`RowProblem` per data row (line
+numbers as the file counts them, the header is line 1; row 0 for the whole file). Checks
+across rows need every row and run set-based on the staged figures (:func:`check_stage`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, NamedTuple, cast
+
+from sqlalchemy import select, text
+
+from claims_portal.db import DbSession
+from claims_portal.national.models import (
+    AchievementDate,
+    DataLayout,
+    QualityIndicator,
+    QualityService,
+)
+from claims_portal.organisations.models import Organisation, OrganisationKind
+
+CQRS_COLUMNS = (
+    "QUALITY_SERVICE", "NAME", "ORG_CODE", "ACH_DATE", "IND_CODE", "FIELD_NAME", "VALUE",
+    "DEFAULT_VALUES_USED", "SUBMIT_USER_ID", "SUBMIT_DATE", "SUBMIT_TIME", "LAST_SUBMISSION",
+)  # fmt: skip
+#: The columns a CQRS export must have (the others are read when present).
+CQRS_REQUIRED = frozenset(
+    {"QUALITY_SERVICE", "ORG_CODE", "ACH_DATE", "IND_CODE", "FIELD_NAME", "VALUE"}
+)
+OPEN_DATA_REQUIRED = frozenset({"PRACTICE_CODE", "INDICATOR_CODE", "MEASURE", "VALUE"})
+OPEN_DATA_MEASURES = {name: name for name in ("REGISTER", "NUMERATOR", "DENOMINATOR", "PCAS")}
+#: Open-data measures read but not loaded.
+OPEN_DATA_SKIPPED = frozenset({"ACHIEVED_POINTS"})
+LIST_SIZE = "LIST_SIZE"
+#: The field of a staged marker (:func:`_marker`).
+MARKER = "!"
+_WHOLE = re.compile(r"[0-9]{1,15}")
+_YYYYMMDD = re.compile(r"[0-9]{8}")
+
+
+class Figure(NamedTuple):
+    """One valid row: our code (the indicator, the register or ``LIST_SIZE``) and field,
+    with what the file said (``ind_code``, ``raw_field``) for the checks across rows."""
+
+    row: int
+    provider_id: int
+    service_id: int
+    achievement_date: dt.date
+    org_code: str
+    ind_code: str
+    raw_field: str
+    code: str
+    field: str
+    value: int
+
+
+class RowProblem(NamedTuple):
+    row: int
+    column: str | None
+    message: str
+
+
+@dataclass
+class ServiceInfo:
+    id: int
+    label: str
+    dates: frozenset[dt.date]
+    #: Indicator code -> its prevalence register (None: none).
+    indicators: dict[str, str | None]
+
+
+@dataclass
+class Reference:
+    """What rows are checked against: practices by ODS code, services by code and year."""
+
+    practices: dict[str, int]
+    services: dict[tuple[str, int], ServiceInfo]
+    by_id: dict[int, ServiceInfo] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {info.id: info for info in self.services.values()}
+
+
+def load_reference(session: DbSession) -> Reference:
+    """Every GP practice and every service with its achievement dates and indicators (a few
+    thousand small rows: read once per file)."""
+    practices = dict(
+        session.execute(
+            select(Organisation.ods_code, Organisation.id).where(
+                Organisation.kind == OrganisationKind.GP_PRACTICE
+            )
+        ).tuples()
+    )
+    dates: dict[int, set[dt.date]] = {}
+    for service_id, day in session.execute(
+        select(AchievementDate.service_id, AchievementDate.date)
+    ).tuples():
+        dates.setdefault(service_id, set()).add(day)
+    indicators: dict[int, dict[str, str | None]] = {}
+    for service_id, code, register in session.execute(
+        select(
+            QualityIndicator.service_id, QualityIndicator.code, QualityIndicator.prevalence_register
+        )
+    ).tuples():
+        indicators.setdefault(service_id, {})[code.upper()] = register
+    services = {
+        (service.code.upper(), service.financial_year): ServiceInfo(
+            service.id,
+            str(service),
+            frozenset(dates.get(service.id, ())),
+            indicators.get(service.id, {}),
+        )
+        for service in session.scalars(select(QualityService))
+    }
+    return Reference(practices, services)
+
+
+def financial_year_of(day: dt.date) -> int:
+    """The year the financial year of ``day`` starts in (1 April to 31 March)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def is_month_end(day: dt.date) -> bool:
+    return (day + dt.timedelta(days=1)).day == 1
+
+
+def cqrs_field(raw: str, register: str | None) -> tuple[str, bool] | None:
+    """Our field for a CQRS ``FIELD_NAME`` (and whether its code is the register), or None
+    when it is none of them."""
+    name = raw.strip().upper().replace(" ", "_")
+    if name in ("NUMERATOR", "DENOMINATOR", "ANSWER"):
+        return name, False
+    if name == "REGISTER" or (register is not None and name == register.upper()):
+        return "REGISTER", True
+    if name in ("LIST_SIZE", "LISTSIZE"):
+        return LIST_SIZE, False
+    if name.startswith("PCA"):
+        return "PCAS", False
+    if name.startswith(("EXC", "EXCLUSION")):
+        return "EXCLUSIONS", False
+    return None
+
+
+def whole_number(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if _WHOLE.fullmatch(text) else None
+
+
+@dataclass
+class ExtractReader:
+    """Rows of one extract file (bytes), checked one by one against ``reference``.
+
+    ``service_id`` and ``achievement_date`` are the uploader's choice, used by the open-data
+    layout (which names neither). After iterating: ``layout``, ``rows`` (data rows read) and
+    ``skipped`` (rows read but not for loading: not the last submission, achieved points).
+    """
+
+    stream: IO[bytes]
+    reference: Reference
+    service_id: int | None = None
+    achievement_date: dt.date | None = None
+    layout: DataLayout | None = None
+    rows: int = 0
+    skipped: int = 0
+
+    def __iter__(self) -> Iterator[Figure | RowProblem]:
+        text = io.TextIOWrapper(
+            cast(IO[bytes], self.stream), encoding="utf-8-sig", errors="replace", newline=""
+        )
+        try:
+            yield from self._read(csv.reader(text))
+        finally:
+            text.detach()  # the caller closes its own stream
+
+    def _read(self, reader: Iterator[list[str]]) -> Iterator[Figure | RowProblem]:
+        header = next(reader, None)
+        columns = [c.strip().upper() for c in header or []]
+        if set(columns) >= CQRS_REQUIRED:
+            self.layout = DataLayout.CQRS_EXPORT
+            rows = self._cqrs(reader, columns)
+        elif set(columns) >= OPEN_DATA_REQUIRED:
+            self.layout = DataLayout.QOF_OPEN_DATA
+            rows = self._open_data(reader, columns)
+        else:
+            yield RowProblem(
+                0,
+                None,
+                "The file is in neither layout: a CQRS export needs the columns "
+                + ", ".join(sorted(CQRS_REQUIRED))
+                + "; QOF open data needs "
+                + ", ".join(sorted(OPEN_DATA_REQUIRED)),
+            )
+            return
+        yield from rows
+
+    def _lines(
+        self, reader: Iterator[list[str]], width: int
+    ) -> Iterator[tuple[int, list[str] | None]]:
+        number = 1
+        for cells in reader:
+            number += 1
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue  # a blank line
+            self.rows += 1
+            yield number, cells if len(cells) >= width else None
+
+    def _cqrs(
+        self, reader: Iterator[list[str]], columns: list[str]
+    ) -> Iterator[Figure | RowProblem]:
+        at = {name: columns.index(name) for name in CQRS_COLUMNS if name in columns}
+        last = at.get("LAST_SUBMISSION")
+        width = max(at.values()) + 1
+        for number, cells in self._lines(reader, width):
+            if cells is None:
+                yield RowProblem(
+                    number, None, f"The row has fewer than the header's {width} columns"
+                )
+                continue
+            if last is not None and cells[last].strip().upper() not in ("Y", ""):
+                self.skipped += 1
+                continue
+            yield from self._cqrs_row(number, cells, at)
+
+    def _cqrs_row(
+        self, number: int, cells: list[str], at: dict[str, int]
+    ) -> Iterator[Figure | RowProblem]:
+        practices, services = self.reference.practices, self.reference.services
+        problems: list[RowProblem] = []
+        org_code = cells[at["ORG_CODE"]].strip().upper()
+        provider_id = practices.get(org_code)
+        if provider_id is None:
+            problems.append(_unknown_practice(number, "ORG_CODE", org_code))
+        day = _yyyymmdd(cells[at["ACH_DATE"]])
+        service = None
+        service_code = cells[at["QUALITY_SERVICE"]].strip().upper()
+        if day is None:
+            problems.append(RowProblem(number, "ACH_DATE", "ACH_DATE must be a date as YYYYMMDD"))
+        else:
+            service = services.get((service_code, financial_year_of(day)))
+            if service is None:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "QUALITY_SERVICE",
+                        f"No service {service_code or '(empty)'} in the financial year "
+                        f"of {day:%d/%m/%Y}",
+                    )
+                )
+            elif (date_problem := _date_problem(number, "ACH_DATE", day, service)) is not None:
+                problems.append(date_problem)
+        ind_code = cells[at["IND_CODE"]].strip().upper()
+        raw_field = cells[at["FIELD_NAME"]].strip()
+        mapped = None
+        if service is not None:
+            if ind_code not in service.indicators:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "IND_CODE",
+                        f"{service.label} has no indicator {ind_code or '(empty)'}",
+                    )
+                )
+            else:
+                mapped = cqrs_field(raw_field, service.indicators[ind_code])
+                if mapped is None:
+                    problems.append(
+                        RowProblem(
+                            number,
+                            "FIELD_NAME",
+                            f"FIELD_NAME {raw_field or '(empty)'} is not a numerator, denominator, "
+                            "register, list size, PCA or exclusion",
+                        )
+                    )
+                elif mapped[1] and service.indicators[ind_code] is None:
+                    problems.append(RowProblem(number, "FIELD_NAME", f"{ind_code} has no register"))
+        value = whole_number(cells[at["VALUE"]])
+        if value is None:
+            problems.append(_not_whole(number, "VALUE", cells[at["VALUE"]]))
+        if problems:
+            yield from problems
+            known = provider_id is not None and service is not None and day is not None
+            if known and ind_code in service.indicators:  # type: ignore[union-attr]
+                yield _marker(number, provider_id, service.id, day, org_code, ind_code)  # type: ignore[arg-type,union-attr]
+            return
+        assert service is not None
+        assert mapped is not None
+        assert provider_id is not None
+        assert day is not None
+        assert value is not None
+        field_name, is_register = mapped
+        code = LIST_SIZE if field_name == LIST_SIZE else ind_code
+        if is_register:
+            code = str(service.indicators[ind_code]).upper()
+        yield Figure(
+            number, provider_id, service.id, day, org_code, ind_code,
+            raw_field.upper(), code, field_name, value,
+        )  # fmt: skip
+
+    def _open_data(
+        self, reader: Iterator[list[str]], columns: list[str]
+    ) -> Iterator[Figure | RowProblem]:
+        at = {name: columns.index(name) for name in OPEN_DATA_REQUIRED}
+        width = max(at.values()) + 1
+        service = self.reference.by_id.get(self.service_id or 0)
+        day = self.achievement_date
+        if service is None or day is None:
+            yield RowProblem(0, None, "Choose the service and the achievement date of the file")
+            return
+        date_problem = _date_problem(0, None, day, service)
+        if date_problem is not None:
+            yield date_problem
+            return
+        practices = self.reference.practices
+        for number, cells in self._lines(reader, width):
+            if cells is None:
+                yield RowProblem(
+                    number, None, f"The row has fewer than the header's {width} columns"
+                )
+                continue
+            measure = cells[at["MEASURE"]].strip().upper()
+            if measure in OPEN_DATA_SKIPPED:
+                self.skipped += 1
+                continue
+            problems: list[RowProblem] = []
+            org_code = cells[at["PRACTICE_CODE"]].strip().upper()
+            provider_id = practices.get(org_code)
+            if provider_id is None:
+                problems.append(_unknown_practice(number, "PRACTICE_CODE", org_code))
+            ind_code = cells[at["INDICATOR_CODE"]].strip().upper()
+            field_name = OPEN_DATA_MEASURES.get(measure)
+            register = service.indicators.get(ind_code)
+            if ind_code not in service.indicators:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "INDICATOR_CODE",
+                        f"{service.label} has no indicator {ind_code or '(empty)'}",
+                    )
+                )
+            elif field_name is None:
+                problems.append(
+                    RowProblem(
+                        number,
+                        "MEASURE",
+                        f"MEASURE {measure or '(empty)'} is not REGISTER, NUMERATOR, "
+                        "DENOMINATOR, PCAS or ACHIEVED_POINTS",
+                    )
+                )
+            elif field_name == "REGISTER" and register is None:
+                problems.append(RowProblem(number, "MEASURE", f"{ind_code} has no register"))
+            value = whole_number(cells[at["VALUE"]])
+            if value is None:
+                problems.append(_not_whole(number, "VALUE", cells[at["VALUE"]]))
+            if problems:
+                yield from problems
+                if provider_id is not None and ind_code in service.indicators:
+                    yield _marker(number, provider_id, service.id, day, org_code, ind_code)
+                continue
+            assert provider_id is not None
+            assert field_name is not None
+            assert value is not None
+            code = str(register).upper() if field_name == "REGISTER" else ind_code
+            yield Figure(
+                number, provider_id, service.id, day, org_code, ind_code, measure, code,
+                field_name, value,
+            )  # fmt: skip
+
+
+def _marker(
+    number: int, provider_id: int, service_id: int, day: dt.date, org_code: str, ind_code: str
+) -> Figure:
+    """A row whose own check failed, staged so that its indicator is left out together."""
+    return Figure(number, provider_id, service_id, day, org_code, ind_code, "", "", MARKER, 0)
+
+
+def _yyyymmdd(text: str) -> dt.date | None:
+    text = text.strip()
+    if not _YYYYMMDD.fullmatch(text):
+        return None
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+def _date_problem(
+    number: int, column: str | None, day: dt.date, service: ServiceInfo
+) -> RowProblem | None:
+    if not is_month_end(day):
+        return RowProblem(number, column, f"{day:%d/%m/%Y} is not a month end")
+    if day not in service.dates:
+        return RowProblem(
+            number, column, f"{day:%d/%m/%Y} is not an achievement date of {service.label}"
+        )
+    return None
+
+
+def _unknown_practice(number: int, column: str, code: str) -> RowProblem:
+    return RowProblem(number, column, f"No GP practice has the code {code or '(empty)'}")
+
+
+def _not_whole(number: int, column: str, text: str) -> RowProblem:
+    shown = text.strip()[:30] or "(empty)"
+    return RowProblem(number, column, f"{column} {shown} is not a whole number (0 or more)")
+
+
+# --- Staging and the checks across rows ----------------------------------------------------
+
+#: The staged figures of one file, for the checks across rows and the load (a temporary
+#: table: it lives as long as the transaction). ``field = '!'`` marks a row whose own check
+#: failed, so that its indicator's other rows are left out with it; ``bad`` rows are not
+#: loaded.
+STAGE = "extract_stage"
+#: Problems of single rows kept for the page (the count goes on beyond).
+MAX_STORED_PROBLEMS = 50_000
+PROGRESS_EVERY = 50_000
+_STAGE_COLUMNS = (
+    "row_number", "provider_id", "service_id", "achievement_date", "org_code", "ind_code",
+    "raw_field", "code", "field", "value", "bad",
+)  # fmt: skip
+
+
+@dataclass
+class Staged:
+    """What staging a file found: data rows read, problems of single rows (all counted, the
+    first :data:`MAX_STORED_PROBLEMS` kept)."""
+
+    rows: int = 0
+    skipped: int = 0
+    problem_count: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def create_stage(session: DbSession) -> None:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    drop_stage(session)
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {STAGE} (row_number INTEGER NOT NULL, provider_id INTEGER,"
+            " service_id INTEGER, achievement_date DATE, org_code VARCHAR(20),"
+            " ind_code VARCHAR(20), raw_field VARCHAR(60), code VARCHAR(20), field VARCHAR(20),"
+            " value BIGINT, bad BOOLEAN NOT NULL)" + (" ON COMMIT DROP" if postgres else "")
+        )
+    )
+
+
+def drop_stage(session: DbSession) -> None:
+    session.execute(text("DROP TABLE IF EXISTS extract_stage"))
+
+
+def stage_rows(
+    session: DbSession, reader: ExtractReader, progress: Callable[[int], None] | None = None
+) -> Staged:
+    """Read the whole file into :data:`STAGE` (``COPY`` on PostgreSQL), keeping the problems
+    of single rows. A row with a problem whose practice, service and indicator are known
+    stages a marker so that its indicator is left out together."""
+    staged = Staged()
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for item in reader:
+            if isinstance(item, Figure):
+                yield (*item, item.field == MARKER)
+            else:
+                staged.problem_count += 1
+                if len(staged.problems) < MAX_STORED_PROBLEMS:
+                    staged.problems.append(item)
+            if progress is not None and reader.rows % PROGRESS_EVERY == 0 and reader.rows:
+                progress(reader.rows)
+
+    _write_rows(session, STAGE, _STAGE_COLUMNS, rows())
+    staged.rows, staged.skipped = reader.rows, reader.skipped
+    return staged
+
+
+def _write_rows(
+    session: DbSession, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
+) -> None:
+    """``COPY`` on PostgreSQL, batched inserts elsewhere (memory flat either way)."""
+    if session.get_bind().dialect.name == "postgresql":
+        raw = session.connection().connection.driver_connection
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    names, values = ", ".join(columns), ", ".join(":" + c.strip('"') for c in columns)
+    insert = text(f"INSERT INTO {table} ({names}) VALUES ({values})")  # noqa: S608
+    batch: list[dict[str, object]] = []
+    for row in rows:
+        batch.append(dict(zip((c.strip('"') for c in columns), row, strict=True)))
+        if len(batch) >= 10_000:
+            session.execute(insert, batch)
+            batch = []
+    if batch:
+        session.execute(insert, batch)
+
+
+def store_row_problems(session: DbSession, load_id: int, problems: Iterable[RowProblem]) -> None:
+    _write_rows(
+        session,
+        "load_problem",
+        ("load_id", "row_number", '"column"', "message"),
+        ((load_id, p.row, p.column, p.message) for p in problems),
+    )
+
+
+_KEY = "provider_id, service_id, achievement_date, ind_code"
+_PROBLEM = 'INSERT INTO load_problem (load_id, row_number, "column", message) '
+
+_DUPLICATES = (
+    _PROBLEM + f"SELECT :load_id, s.row_number, :field_column, 'A duplicate of row '"  # noqa: S608 (constant identifiers)
+    " || CAST(f.first_row AS VARCHAR) || ' (' || s.org_code || ', ' || s.ind_code || ', '"
+    f" || s.raw_field || ')' FROM {STAGE} s JOIN (SELECT {_KEY}, raw_field,"
+    f" MIN(row_number) AS first_row FROM {STAGE} WHERE field <> '!' GROUP BY {_KEY}, raw_field"
+    " HAVING COUNT(*) > 1) f ON f.provider_id = s.provider_id AND f.service_id = s.service_id"
+    " AND f.achievement_date = s.achievement_date AND f.ind_code = s.ind_code"
+    " AND f.raw_field = s.raw_field WHERE s.field <> '!' AND s.row_number > f.first_row"
+)
+_SUMS = (
+    f"SELECT {_KEY}, MIN(org_code) AS org_code,"  # noqa: S608 (constant identifiers)
+    " SUM(CASE WHEN field = 'NUMERATOR' THEN value END) AS num,"
+    " SUM(CASE WHEN field = 'DENOMINATOR' THEN value END) AS den,"
+    " SUM(CASE WHEN field IN ('PCAS', 'EXCLUSIONS') THEN value END) AS adj,"
+    " MIN(CASE WHEN field = 'NUMERATOR' THEN row_number END) AS num_row,"
+    " MIN(CASE WHEN field = 'DENOMINATOR' THEN row_number END) AS den_row,"
+    " MIN(CASE WHEN field IN ('PCAS', 'EXCLUSIONS') THEN row_number END) AS adj_row"
+    f" FROM {STAGE} WHERE field <> '!' GROUP BY {_KEY}"
+)
+_ABOVE_DENOMINATOR = (
+    _PROBLEM + "SELECT :load_id, num_row, :value_column, 'The numerator '"  # noqa: S608 (constant identifiers)
+    " || CAST(num AS VARCHAR) || ' of ' || ind_code || ' is above its denominator '"
+    " || CAST(den AS VARCHAR) || ' (row ' || CAST(den_row AS VARCHAR) || ')'"
+    f" FROM ({_SUMS}) g WHERE num > den"
+    " UNION ALL SELECT :load_id, adj_row, :value_column, 'PCAs and exclusions of '"
+    " || ind_code || ' (' || CAST(adj AS VARCHAR) || ') are above its denominator '"
+    " || CAST(den AS VARCHAR) || ' (row ' || CAST(den_row AS VARCHAR) || ')'"
+    f" FROM ({_SUMS}) g WHERE adj > den"
+)
+_REGISTER_CONFLICTS = (
+    _PROBLEM + "SELECT :load_id, s.row_number, :value_column, 'The register ' || s.code"  # noqa: S608 (constant identifiers)
+    " || ' is ' || CAST(s.value AS VARCHAR) || ' here but ' || CAST(f.first_value AS VARCHAR)"
+    " || ' in row ' || CAST(f.first_row AS VARCHAR)"
+    f" FROM {STAGE} s JOIN (SELECT provider_id, service_id, achievement_date, code,"
+    " MIN(row_number) AS first_row, MIN(value) AS first_value"
+    f" FROM {STAGE} WHERE field = 'REGISTER' GROUP BY provider_id, service_id,"
+    " achievement_date, code HAVING COUNT(DISTINCT value) > 1) f"
+    " ON f.provider_id = s.provider_id AND f.service_id = s.service_id"
+    " AND f.achievement_date = s.achievement_date AND f.code = s.code"
+    " WHERE s.field = 'REGISTER' AND s.value <> f.first_value"
+)
+_MARK_ROWS = (
+    f"UPDATE {STAGE} SET bad = TRUE WHERE row_number IN"  # noqa: S608 (constant identifiers)
+    " (SELECT row_number FROM load_problem WHERE load_id = :load_id AND row_number > 0)"
+)
+_MARK_GROUPS = (
+    f"UPDATE {STAGE} SET bad = TRUE WHERE NOT bad AND ({_KEY}) IN"  # noqa: S608 (constant identifiers)
+    f" (SELECT {_KEY} FROM {STAGE} WHERE bad)"
+)
+
+
+def check_stage(session: DbSession, load_id: int, layout: DataLayout) -> None:
+    """The checks across rows, set-based: duplicates (the same practice, date, indicator and
+    field twice), a numerator above its denominator, PCAs and exclusions together above the
+    denominator, one register given two figures. Each problem is stored against its row;
+    then every row of an indicator with any problem is marked ``bad`` (left out together)."""
+    columns = {
+        "load_id": load_id,
+        "field_column": "FIELD_NAME" if layout is DataLayout.CQRS_EXPORT else "MEASURE",
+        "value_column": "VALUE",
+    }
+    session.execute(text(_DUPLICATES), columns)
+    session.execute(text(_ABOVE_DENOMINATOR), columns)
+    session.execute(text(_REGISTER_CONFLICTS), columns)
+    session.execute(text(_MARK_ROWS), {"load_id": load_id})
+    session.execute(text(_MARK_GROUPS))
+
+
+def valid_count(session: DbSession) -> int:
+    return int(session.scalar(text("SELECT COUNT(*) FROM extract_stage WHERE NOT bad")) or 0)
