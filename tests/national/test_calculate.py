@@ -80,7 +80,12 @@ def test_ardens_dementia_examples_to_the_penny_through_the_database(ardens):
     assert entry["points"] == "35.2"
     assert entry["payment"] == "5295.98"
     assert entry["achievement"] == "0.8"
-    assert entry["cohort"] == 50
+    assert (entry["numerator"], entry["denominator"], entry["pcas"], entry["exclusions"]) == (
+        40,
+        53,
+        2,
+        1,
+    )
     assert entry["prevalence_factor"] == "0.6794871794871794871794871795"
     assert result.explanation["figures"]["contractor_population_index"].startswith("1.136492783")
     assert result.explanation["steps"][0]["rule"] == "Achievement payment"
@@ -121,10 +126,11 @@ def test_an_empty_cohort_earns_no_points_and_no_data_earns_none(ardens):
     calculate.recalculate(db.session, service_id=ardens.id, achievement_date=year_end(ardens))
     result = stored(ardens, practice)
     by_code = {entry["code"]: entry for entry in result.indicators}
-    assert by_code["DEM004"]["cohort"] == 0
+    assert (by_code["DEM004"]["denominator"], by_code["DEM004"]["pcas"]) == (10, 6)
     assert by_code["DEM004"]["achievement"] is None
     assert by_code["DEM004"]["points"] == "0"
-    assert by_code["DEM005"]["has_data"] is False
+    assert "numerator" not in by_code["DEM005"]
+    assert by_code["DEM005"]["points"] == "0"
     assert result.total == Decimal("0.00")
 
 

@@ -127,8 +127,9 @@ def _calculate_chunk(
     except calculation.CalculationError as error:
         raise RuleError(f"{service}: {error}") from error
     now = clock.now()
+    definitions = hashlib.sha256(shared).hexdigest()
     return [
-        _row(service.id, provider_id, achievement_date, result, digest, now)
+        _row(service.id, provider_id, achievement_date, result, digest, now, definitions)
         for provider_id, result, digest in zip(chunk, results, hashes, strict=True)
     ]
 
@@ -183,6 +184,15 @@ def _figure(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def definitions_fingerprint(
+    indicator_set: calculation.IndicatorSet, reference_data: calculation.ReferenceData
+) -> str:
+    """SHA-256 of the indicator definitions and reference values a calculation used (kept
+    in ``explanation["figures"]["definitions_sha256"]``): when the service's differ, the
+    stored result is out of date."""
+    return hashlib.sha256(_shared_fingerprint(indicator_set, reference_data)).hexdigest()
+
+
 def _shared_fingerprint(
     indicator_set: calculation.IndicatorSet, reference_data: calculation.ReferenceData
 ) -> bytes:
@@ -212,48 +222,39 @@ def _shared_fingerprint(
 def _inputs_hash(shared: bytes, values: core_inputs.Values) -> str:
     digest = hashlib.sha256(shared)
     digest.update(b"\x00")
-    digest.update(
-        json.dumps(
-            sorted([c, f, v] for (c, f), v in values.items()), separators=(",", ":")
-        ).encode()
-    )
+    lines = sorted([f"{code}\t{name}\t{value}" for (code, name), value in values.items()])
+    digest.update("\n".join(lines).encode())
     return digest.hexdigest()
 
 
 def _indicator_entry(
-    result: calculation.IndicatorResult, factors: dict[str, Decimal | None]
+    result: calculation.IndicatorResult, factors: dict[str, str | None]
 ) -> dict[str, Any]:
+    """code, points, payment, achievement rate, prevalence factor, and the counts or answer
+    they came from (the definitions are the service's, fingerprinted in the explanation)."""
     indicator, record = result.indicator, result.record
-    register = indicator.prevalence_register
     entry: dict[str, Any] = {
         "code": indicator.code,
-        "max_points": str(indicator.max_points),
-        "lower_threshold": _figure(indicator.lower_threshold),
-        "upper_threshold": _figure(indicator.upper_threshold),
-        "tick_box": indicator.tick_box,
-        "register": register,
         "points": str(result.points),
         "payment": str(result.payment),
         "achievement": None,
         "prevalence_factor": None,
-        "has_data": record is not None,
     }
-    if isinstance(record, calculation.Achievement):
-        entry.update(
-            numerator=record.numerator,
-            denominator=record.denominator,
-            pcas=record.personalised_care_adjustments,
-            exclusions=record.exclusions,
-            cohort=record.cohort,
-            achievement=_figure(result.achievement),
-        )
-    elif isinstance(record, calculation.TickBoxAnswer):
+    if type(record) is calculation.Achievement:
+        entry["numerator"] = record.numerator
+        entry["denominator"] = record.denominator
+        entry["pcas"] = record.personalised_care_adjustments
+        entry["exclusions"] = record.exclusions
+        if record.cohort:
+            entry["achievement"] = str(Decimal(record.numerator) / Decimal(record.cohort))
+    elif type(record) is calculation.TickBoxAnswer:
         entry["answer"] = record.answer
+    register = indicator.prevalence_register
     if register is not None:
         if register not in factors:
             size = result.submission.registers.get(register)
-            factors[register] = None if not size else result.prevalence_factor
-        entry["prevalence_factor"] = _figure(factors[register])
+            factors[register] = None if not size else str(result.prevalence_factor)
+        entry["prevalence_factor"] = factors[register]
     return entry
 
 
@@ -264,9 +265,10 @@ def _row(
     result: calculation.AchievementResult,
     digest: str,
     now: dt.datetime,
+    definitions: str,
 ) -> dict[str, Any]:
     submission, reference = result.submission, result.reference
-    factors: dict[str, Decimal | None] = {}
+    factors: dict[str, str | None] = {}
     with localcontext(prec=_PRECISION):
         indicators = [_indicator_entry(r, factors) for r in result.results]
         cpi = calculation.contractor_population_index(
@@ -275,6 +277,7 @@ def _row(
         total_points = result.total_points
     explanation: dict[str, Any] = dict(result.explanation.as_dict())
     explanation["figures"] = {
+        "definitions_sha256": definitions,
         "organisation": submission.organisation_code,
         "list_size": submission.list_size,
         "registers": dict(submission.registers),

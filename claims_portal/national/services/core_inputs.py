@@ -179,10 +179,14 @@ def _record(
     provider: str, indicator: calculation.Indicator, values: Values
 ) -> calculation.Achievement | calculation.TickBoxAnswer | None:
     code = indicator.code
-    counts = {field: values.get((code, field)) for field in COUNT_FIELDS}
-    answer = values.get((code, Field.ANSWER))
+    get = values.get
+    # Plain strings: a StrEnum member hashes in Python, too slow for a national run.
+    numerator, denominator = get((code, "NUMERATOR")), get((code, "DENOMINATOR"))
+    pcas, exclusions = get((code, "PCAS")), get((code, "EXCLUSIONS"))
+    answer = get((code, "ANSWER"))
+    no_counts = numerator is None and denominator is None and pcas is None and exclusions is None
     if indicator.tick_box:
-        if any(v is not None for v in counts.values()):
+        if not no_counts:
             raise RuleError(
                 f"{provider} {code}: a tick-box indicator takes a Yes or No, not counts"
             )
@@ -195,20 +199,13 @@ def _record(
         return calculation.TickBoxAnswer(code, answer == 1)
     if answer is not None:
         raise RuleError(f"{provider} {code}: a counted indicator takes counts, not a Yes or No")
-    if all(v is None for v in counts.values()):
+    if no_counts:
         return None
-    numerator, denominator = counts[Field.NUMERATOR], counts[Field.DENOMINATOR]
     if numerator is None or denominator is None:
         missing = "numerator" if numerator is None else "denominator"
         raise RuleError(f"{provider} {code}: the {missing} is missing")
     try:
-        return calculation.Achievement(
-            code,
-            numerator,
-            denominator,
-            counts[Field.PCAS] or 0,
-            counts[Field.EXCLUSIONS] or 0,
-        )
+        return calculation.Achievement(code, numerator, denominator, pcas or 0, exclusions or 0)
     except calculation.CalculationError as error:
         raise RuleError(f"{provider} {error}") from error
 
@@ -226,7 +223,7 @@ def build_submission(
     an answer for a counted indicator; a numerator or denominator alone; counts the core
     refuses (numerator above the cohort ...). A register needed only by indicators without
     data is taken as 0 (they earn nothing whatever it is)."""
-    list_size = values.get((LIST_SIZE_CODE, Field.LIST_SIZE))
+    list_size = values.get((LIST_SIZE_CODE, "LIST_SIZE"))
     if not list_size:
         raise RuleError(f"{provider}: no list size has been submitted for {achievement_date}")
     records = []
@@ -235,7 +232,7 @@ def build_submission(
         record = _record(provider, indicator, values)
         register = indicator.prevalence_register
         if register is not None:
-            size = values.get((register, Field.REGISTER))
+            size = values.get((register, "REGISTER"))
             if size is None and record is not None:
                 raise RuleError(
                     f"{provider} {indicator.code}: no size has been submitted for register"
