@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims_portal.db import created_at, enum_column, intpk
@@ -19,6 +19,8 @@ class OrganisationKind(enum.StrEnum):
     PCN = "Primary care network"
     GP_PRACTICE = "GP practice"
     FEDERATION = "Federation"
+    #: One of NHS England's seven regions (ODS role RO209): a commissioner above its ICBs.
+    REGION = "NHS England region"
 
     @property
     def is_commissioner(self) -> bool:
@@ -48,6 +50,7 @@ class OrganisationKind(enum.StrEnum):
 COMMISSIONER_KINDS = frozenset(
     {
         OrganisationKind.NATIONAL_COMMISSIONER,
+        OrganisationKind.REGION,
         OrganisationKind.ICB,
         OrganisationKind.ICB_SUB_LOCATION,
     }
@@ -135,3 +138,57 @@ class NetworkMembership(db.Model):  # type: ignore[name-defined,misc]
 
     def covers(self, day: dt.date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+class OdsImport(db.Model):  # type: ignore[name-defined,misc]
+    """One import of Organisation Data Service files (``claims-portal organisations
+    import-ods``): the files read (name, layout, SHA-256, records), what it did, who ran it
+    and when. Its changes are the :class:`OrganisationChange` rows."""
+
+    __tablename__ = "ods_import"
+
+    id: Mapped[intpk]
+    #: ``[{"name", "layout", "sha256", "records"}]``, in the order they were read.
+    files: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    #: SHA-256 of the files' own hashes in order: the same files give the same value.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: The day the mapping file describes (its memberships start then; an ORD file's dates
+    #: are its own).
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    organisations_created: Mapped[int] = mapped_column(Integer, default=0)
+    organisations_changed: Mapped[int] = mapped_column(Integer, default=0)
+    memberships_added: Mapped[int] = mapped_column(Integer, default=0)
+    memberships_ended: Mapped[int] = mapped_column(Integer, default=0)
+    participations_ended: Mapped[int] = mapped_column(Integer, default=0)
+    #: Changes found but not made (a practice with claims moving commissioner).
+    changes_held: Mapped[int] = mapped_column(Integer, default=0)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: Who ran it when no person is signed in (the command line: the system user).
+    run_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    created_at: Mapped[created_at]
+
+
+class OrganisationChange(db.Model):  # type: ignore[name-defined,misc]
+    """One thing an ODS import changed about an organisation (or found and held back).
+
+    ``field`` is what changed: ``created``, ``name``, ``active_from``, ``active_to``,
+    ``parent``, ``membership_added``, ``membership_ended``, ``participation_ended``; ``old``
+    and ``new`` are as the file and the portal spell them (ODS codes, ISO dates).
+    ``held_reason`` set: the change was not made, and says why.
+    """
+
+    __tablename__ = "organisation_change"
+    __table_args__ = (Index("ix_organisation_change_organisation", "organisation_id", "id"),)
+
+    id: Mapped[intpk]
+    import_id: Mapped[int] = mapped_column(ForeignKey("ods_import.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    held_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[created_at]
+
+    ods_import: Mapped[OdsImport] = relationship()
+    organisation: Mapped[Organisation] = relationship()

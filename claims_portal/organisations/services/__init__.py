@@ -40,8 +40,9 @@ ODS_CODE_FORMATS: dict[OrganisationKind, tuple[re.Pattern[str], str]] = {
     OrganisationKind.NATIONAL_COMMISSIONER: (re.compile(r"^[A-Z][0-9]{2}$"), "like X24"),
     OrganisationKind.ICB: (re.compile(r"^Q[A-Z0-9]{2}$"), "Q and 2 letters or digits, like QHM"),
     OrganisationKind.ICB_SUB_LOCATION: (
-        re.compile(r"^[0-9]{2}[A-Z]$"),
-        "2 digits and a letter, like 00L",
+        # Codes issued since October 2020 alternate five letters and digits (W2U3Z).
+        re.compile(r"^([0-9]{2}[A-Z]|[A-Z][0-9][A-Z][0-9][A-Z])$"),
+        "2 digits and a letter, like 00L, or 5 letters and digits, like W2U3Z",
     ),
     OrganisationKind.PCN: (re.compile(r"^U[0-9]{5}$"), "U and 5 digits, like U12345"),
     OrganisationKind.GP_PRACTICE: (
@@ -52,12 +53,16 @@ ODS_CODE_FORMATS: dict[OrganisationKind, tuple[re.Pattern[str], str]] = {
         re.compile(r"^[A-Z0-9]{3,6}$"),
         "3 to 6 letters or digits, like NL5",
     ),
+    OrganisationKind.REGION: (re.compile(r"^Y[0-9]{2}$"), "Y and 2 digits, like Y56"),
 }
 
 #: Which kinds of organisation may be the parent of each kind.
 ALLOWED_PARENTS: dict[OrganisationKind, frozenset[OrganisationKind | None]] = {
     OrganisationKind.NATIONAL_COMMISSIONER: frozenset({None}),
-    OrganisationKind.ICB: frozenset({OrganisationKind.NATIONAL_COMMISSIONER}),
+    OrganisationKind.REGION: frozenset({OrganisationKind.NATIONAL_COMMISSIONER, None}),
+    OrganisationKind.ICB: frozenset(
+        {OrganisationKind.NATIONAL_COMMISSIONER, OrganisationKind.REGION}
+    ),
     OrganisationKind.ICB_SUB_LOCATION: frozenset({OrganisationKind.ICB}),
     OrganisationKind.PCN: frozenset({OrganisationKind.ICB, OrganisationKind.ICB_SUB_LOCATION}),
     OrganisationKind.GP_PRACTICE: frozenset(
