@@ -25,6 +25,11 @@ from claims_portal.admin import audit_objects
 from claims_portal.admin.audit_names import action_filter, action_name
 from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
 from claims_portal.admin.jobs import JobRunAdmin
+from claims_portal.admin.national import (
+    QualityIndicatorAdmin,
+    QualityServiceAdmin,
+    ServiceReferenceAdmin,
+)
 from claims_portal.admin.offers import OfferAdmin
 from claims_portal.admin.paycodes import PaycodeAdmin
 from claims_portal.admin.scheme_parts import (
@@ -37,6 +42,7 @@ from claims_portal.admin.schemes import SchemeAdmin
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.jobs.models import JobRun
+from claims_portal.national.models import QualityIndicator, QualityService, ServiceReference
 from claims_portal.organisations.models import Organisation
 from claims_portal.organisations.services import with_descendants
 from claims_portal.payments.models import Paycode
@@ -195,9 +201,42 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(
         JobRunAdmin(JobRun, db, name="Job runs", endpoint="admin-job-runs", url="job-runs")
     )
+    _add_national_views(admin)
     _serve_static_from_memory(app)
     _declare_requirements(app, admin)
     return admin
+
+
+def _add_national_views(admin: Admin) -> None:
+    """The national quality services catalogue (``national.py``): national administrators
+    only (the menu is flat: ``portal_base.html`` shows no categories)."""
+    admin.add_view(
+        QualityServiceAdmin(
+            QualityService,
+            db,
+            name="Quality services",
+            endpoint="admin-quality-services",
+            url="quality-services",
+        )
+    )
+    admin.add_view(
+        QualityIndicatorAdmin(
+            QualityIndicator,
+            db,
+            name="Indicators",
+            endpoint="admin-quality-indicators",
+            url="quality-indicators",
+        )
+    )
+    admin.add_view(
+        ServiceReferenceAdmin(
+            ServiceReference,
+            db,
+            name="Reference values",
+            endpoint="admin-service-references",
+            url="service-references",
+        )
+    )
 
 
 def _declare_requirements(app: Flask, admin: Admin) -> None:

@@ -307,3 +307,41 @@ def test_a_file_that_is_not_json_or_not_a_service_file_is_refused(tmp_path):
         read_service_file(broken)
     with pytest.raises(CatalogueError, match="Not a quality service file"):
         read_service_file({"version": 1})
+
+
+# --- The command and the demo -------------------------------------------------------------
+
+
+def test_the_command_loads_the_shipped_files_then_changes_nothing(app, db_session):
+    from claims_portal.national.cli import load_services_command
+
+    first = app.test_cli_runner().invoke(load_services_command, [])
+    assert first.exit_code == 0, first.output
+    assert "QOF 2025/26 (qof-2025-26.json@1): created" in first.output
+    again = app.test_cli_runner().invoke(load_services_command, [])
+    assert again.exit_code == 0, again.output
+    assert "QOF 2024/25 (qof-2024-25.json@1): unchanged" in again.output
+    assert "created" not in again.output
+    assert _actions(db_session).count("quality_service.loaded") == len(shipped_files())
+
+
+def test_the_command_refuses_a_bad_file_and_loads_nothing(app, db_session, tmp_path):
+    from claims_portal.national.cli import load_services_command
+
+    bad = _data()
+    bad["total_points"] = 600
+    path = tmp_path / "qof-bad.json"
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    result = app.test_cli_runner().invoke(load_services_command, [str(QOF_2024), str(path)])
+    assert result.exit_code == 1
+    assert "Nothing was loaded" in result.output
+    assert "add up to 564, not 600" in result.output
+    assert db_session.scalar(select(func.count()).select_from(QualityService)) == 0
+
+
+def test_the_demo_loads_the_shipped_services(db_session):
+    from claims_portal.national.demo import load_demo_services
+
+    services = load_demo_services(db_session)
+    assert {(s.code, s.financial_year) for s in services} >= {("QOF", 2024), ("QOF", 2025)}
+    assert load_demo_services(db_session) == services  # again: the same rows, unchanged
