@@ -32,7 +32,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from claims_portal.access.models import User
 from claims_portal.audit.services import record_event
@@ -137,6 +137,10 @@ class _Importer:
         self.by_code: dict[str, Organisation] = {}
         self.ended: list[tuple[Organisation, Organisation, dt.date]] = []
         self.changed: set[str] = set()
+        self.pending_changes: list[
+            tuple[Organisation, str, str | None, str | None, str | None]
+        ] = []
+        self.pending_memberships: list[dict[str, object]] = []
         self.record: OdsImport
 
     # --- checking ---------------------------------------------------------------------------
@@ -232,9 +236,12 @@ class _Importer:
         self.record.organisations_changed = len(self.changed)
         self._memberships()
         self._raise_problems()
+        if self.pending_memberships:
+            self.session.execute(insert(NetworkMembership), self.pending_memberships)
         self.session.flush()
         self._participation(actor)
         self.session.flush()
+        self._write_changes()
         record_event(
             self.session,
             action="ods_import.completed",
@@ -263,18 +270,27 @@ class _Importer:
         new: object,
         held: str | None = None,
     ) -> None:
-        self.session.add(
-            OrganisationChange(
-                ods_import=self.record,
-                organisation=organisation,
-                field=what,
-                old=_text(old),
-                new=_text(new),
-                held_reason=held,
-            )
-        )
+        # Inserted together at the end (:meth:`_write_changes`): an England-wide first import
+        # makes some 15,000 rows, too many for the unit of work one by one.
+        self.pending_changes.append((organisation, what, _text(old), _text(new), held))
         if held:
             self.record.changes_held += 1
+
+    def _write_changes(self) -> None:
+        rows = [
+            {
+                "import_id": self.record.id,
+                "organisation_id": organisation.id,
+                "field": what,
+                "old": old,
+                "new": new,
+                "held_reason": held,
+            }
+            for organisation, what, old, new, held in self.pending_changes
+        ]
+        if rows:
+            self.session.execute(insert(OrganisationChange), rows)
+        self.pending_changes.clear()
 
     def _parent_for(self, record: OrgRecord) -> Organisation | None:
         if record.parent_code:
@@ -403,8 +419,13 @@ class _Importer:
     def _add(
         self, practice: Organisation, network: Organisation, start: dt.date, end: dt.date | None
     ) -> None:
-        self.session.add(
-            NetworkMembership(practice=practice, network=network, start_date=start, end_date=end)
+        self.pending_memberships.append(
+            {
+                "practice_id": practice.id,
+                "network_id": network.id,
+                "start_date": start,
+                "end_date": end,
+            }
         )
         self.record.memberships_added += 1
         self._change(
