@@ -49,7 +49,6 @@ CQRS_REQUIRED = frozenset(
 )
 OPEN_DATA_REQUIRED = frozenset({"PRACTICE_CODE", "INDICATOR_CODE", "MEASURE", "VALUE"})
 OPEN_DATA_MEASURES = {name: name for name in ("REGISTER", "NUMERATOR", "DENOMINATOR", "PCAS")}
-#: Open-data measures read but not loaded.
 OPEN_DATA_SKIPPED = frozenset({"ACHIEVED_POINTS"})
 LIST_SIZE = "LIST_SIZE"
 #: The field of a staged marker (:func:`_marker`).
@@ -104,24 +103,25 @@ class Reference:
 def load_reference(session: DbSession) -> Reference:
     """Every GP practice and every service with its achievement dates and indicators (a few
     thousand small rows: read once per file)."""
-    practices = dict(
-        session.execute(
+    practices = {  # noqa: C416 (dict() would take the Result for a mapping: it has keys())
+        code: organisation_id
+        for code, organisation_id in session.execute(
             select(Organisation.ods_code, Organisation.id).where(
                 Organisation.kind == OrganisationKind.GP_PRACTICE
             )
-        ).tuples()
-    )
+        )
+    }
     dates: dict[int, set[dt.date]] = {}
     for service_id, day in session.execute(
         select(AchievementDate.service_id, AchievementDate.date)
-    ).tuples():
+    ):
         dates.setdefault(service_id, set()).add(day)
     indicators: dict[int, dict[str, str | None]] = {}
     for service_id, code, register in session.execute(
         select(
             QualityIndicator.service_id, QualityIndicator.code, QualityIndicator.prevalence_register
         )
-    ).tuples():
+    ):
         indicators.setdefault(service_id, {})[code.upper()] = register
     services = {
         (service.code.upper(), service.financial_year): ServiceInfo(
@@ -162,8 +162,7 @@ def cqrs_field(raw: str, register: str | None) -> tuple[str, bool] | None:
 
 
 def whole_number(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if _WHOLE.fullmatch(text) else None
+    return int(text) if _WHOLE.fullmatch(text := text.strip()) else None
 
 
 @dataclass
@@ -426,10 +425,7 @@ def _not_whole(number: int, column: str, text: str) -> RowProblem:
 
 # --- Staging and the checks across rows ----------------------------------------------------
 
-#: The staged figures of one file, for the checks across rows and the load (a temporary
-#: table: it lives as long as the transaction). ``field = '!'`` marks a row whose own check
-#: failed, so that its indicator's other rows are left out with it; ``bad`` rows are not
-#: loaded.
+#: A file's staged figures (a temporary table, for the transaction); ``bad`` ones not loaded.
 STAGE = "extract_stage"
 #: Problems of single rows kept for the page (the count goes on beyond).
 MAX_STORED_PROBLEMS = 50_000
@@ -442,8 +438,7 @@ _STAGE_COLUMNS = (
 
 @dataclass
 class Staged:
-    """What staging a file found: data rows read, problems of single rows (all counted, the
-    first :data:`MAX_STORED_PROBLEMS` kept)."""
+    """Data rows read; problems of single rows (all counted, the first few thousand kept)."""
 
     rows: int = 0
     skipped: int = 0
@@ -454,14 +449,12 @@ class Staged:
 def create_stage(session: DbSession) -> None:
     postgres = session.get_bind().dialect.name == "postgresql"
     drop_stage(session)
-    session.execute(
-        text(
-            f"CREATE TEMPORARY TABLE {STAGE} (row_number INTEGER NOT NULL, provider_id INTEGER,"
-            " service_id INTEGER, achievement_date DATE, org_code VARCHAR(20),"
-            " ind_code VARCHAR(20), raw_field VARCHAR(60), code VARCHAR(20), field VARCHAR(20),"
-            " value BIGINT, bad BOOLEAN NOT NULL)" + (" ON COMMIT DROP" if postgres else "")
-        )
-    )
+    session.execute(text(
+        f"CREATE TEMPORARY TABLE {STAGE} (row_number INTEGER NOT NULL, provider_id INTEGER,"
+        " service_id INTEGER, achievement_date DATE, org_code VARCHAR(20), ind_code VARCHAR(20),"
+        " raw_field VARCHAR(60), code VARCHAR(20), field VARCHAR(20), value BIGINT,"
+        " bad BOOLEAN NOT NULL)" + (" ON COMMIT DROP" if postgres else "")
+    ))  # fmt: skip
 
 
 def drop_stage(session: DbSession) -> None:
@@ -572,6 +565,12 @@ _MARK_ROWS = (
     f"UPDATE {STAGE} SET bad = TRUE WHERE row_number IN"  # noqa: S608 (constant identifiers)
     " (SELECT row_number FROM load_problem WHERE load_id = :load_id AND row_number > 0)"
 )
+_MARK_REGISTERS = (
+    "UPDATE extract_stage SET bad = TRUE WHERE field = 'REGISTER' AND (provider_id, service_id,"
+    " achievement_date, code) IN (SELECT provider_id, service_id, achievement_date, code"
+    " FROM extract_stage WHERE field = 'REGISTER' GROUP BY provider_id, service_id,"
+    " achievement_date, code HAVING COUNT(DISTINCT value) > 1)"
+)
 _MARK_GROUPS = (
     f"UPDATE {STAGE} SET bad = TRUE WHERE NOT bad AND ({_KEY}) IN"  # noqa: S608 (constant identifiers)
     f" (SELECT {_KEY} FROM {STAGE} WHERE bad)"
@@ -592,6 +591,7 @@ def check_stage(session: DbSession, load_id: int, layout: DataLayout) -> None:
     session.execute(text(_ABOVE_DENOMINATOR), columns)
     session.execute(text(_REGISTER_CONFLICTS), columns)
     session.execute(text(_MARK_ROWS), {"load_id": load_id})
+    session.execute(text(_MARK_REGISTERS))
     session.execute(text(_MARK_GROUPS))
 
 
