@@ -6,7 +6,8 @@ page and the header's "Pending actions (N)"):
   second review), one item however many claims it made;
 - offers to answer: Pending offers to the current organisation, for people who answer
   offers; for the commissioner's administrators, offers a provider asked for again;
-- access requests to decide (``access_requests.pending_for``).
+- access requests to decide (``access_requests.pending_for``);
+- offers of national services to answer (``national.services.offer_lists``).
 
 The header's count is the number of items the page lists: claims, uploads, offers and
 access requests, each counted once.
@@ -36,6 +37,8 @@ from claims_portal.messages.services import (
     task_count,
     tasks_and_count,
 )
+from claims_portal.national.models import ServiceOffer
+from claims_portal.national.services.offer_lists import offers_to_answer
 from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.payments.models import Payment, PaymentFile, PaymentFileStatus, PaymentStatus
 from claims_portal.schemes.models import Offer, OfferStatus, Scheme
@@ -69,6 +72,8 @@ class Waiting:
     #: agency rejected that finance has not yet sent again or held (one item for them all).
     failed_payment_files: list[PaymentFile] = field(default_factory=list)
     rejected_payments: int = 0
+    #: Offers of national services waiting for this person's answer.
+    national_offers: list[ServiceOffer] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -80,6 +85,7 @@ class Waiting:
             + len(self.access_requests)
             + len(self.failed_payment_files)
             + (1 if self.rejected_payments else 0)
+            + len(self.national_offers)
         )
 
 
@@ -115,7 +121,14 @@ def may_have_any(
     user: User, organisation: Organisation | None, memberships: Sequence[Membership]
 ) -> bool:
     """Cheap (no query): whether anything can ever wait for the person here."""
-    return may_have_tasks(user, organisation) or access_requests.may_decide_any(user, memberships)
+    return (
+        may_have_tasks(user, organisation)
+        or access_requests.may_decide_any(user, memberships)
+        or (
+            organisation is not None
+            and has_capability(user, Capability.RESPOND_TO_NATIONAL_OFFER, organisation)
+        )
+    )
 
 
 def _uploads(session: DbSession, user: User, organisation: Organisation) -> list[UploadToReview]:
@@ -217,6 +230,7 @@ def waiting_for(
     waiting.failed_payment_files, waiting.rejected_payments = _payment_tasks(
         session, user, organisation
     )
+    waiting.national_offers = offers_to_answer(session, user, organisation)
     return waiting
 
 
@@ -243,6 +257,7 @@ def pending_count(
     to_answer, asked_again = _offers(session, user, organisation)
     failed, rejected = _payment_tasks(session, user, organisation)
     count += len(failed) + (1 if rejected else 0)
+    count += len(offers_to_answer(session, user, organisation))
     return min(count + len(to_answer) + len(asked_again), COUNTED_UP_TO + 1)
 
 
