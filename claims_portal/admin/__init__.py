@@ -26,6 +26,7 @@ from claims_portal.admin.audit_names import action_filter, action_name
 from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
 from claims_portal.admin.jobs import JobRunAdmin
 from claims_portal.admin.national import (
+    NationalPrevalenceAdmin,
     QualityIndicatorAdmin,
     QualityServiceAdmin,
     ServiceReferenceAdmin,
@@ -42,7 +43,12 @@ from claims_portal.admin.schemes import SchemeAdmin
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.jobs.models import JobRun
-from claims_portal.national.models import QualityIndicator, QualityService, ServiceReference
+from claims_portal.national.models import (
+    NationalPrevalence,
+    QualityIndicator,
+    QualityService,
+    ServiceReference,
+)
 from claims_portal.organisations.models import Organisation
 from claims_portal.organisations.services import with_descendants
 from claims_portal.payments.models import Paycode
@@ -235,6 +241,15 @@ def _add_national_views(admin: Admin) -> None:
             name="Reference values",
             endpoint="admin-service-references",
             url="service-references",
+        )
+    )
+    admin.add_view(
+        NationalPrevalenceAdmin(
+            NationalPrevalence,
+            db,
+            name="National prevalences",
+            endpoint="admin-national-prevalences",
+            url="national-prevalences",
         )
     )
 

@@ -16,7 +16,16 @@ from typing import Any
 
 from flask import abort, g
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, StringField, TextAreaField
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from claims_portal.access import current
@@ -24,7 +33,8 @@ from claims_portal.access.roles import Capability
 from claims_portal.admin.base import ScopedModelView
 from claims_portal.admin.forms import DayField, EnumSelectField
 from claims_portal.extensions import db
-from claims_portal.national.models import IndicatorPurpose, QualityService
+from claims_portal.inputs import parse_id
+from claims_portal.national.models import IndicatorPurpose, NationalPrevalence, QualityService
 from claims_portal.national.services import catalogue_edits as edits
 from claims_portal.routes import Kind, Requirement
 
@@ -108,6 +118,23 @@ class ReferenceForm(FlaskForm):
             raise ValidationError("Enter pounds and pence (two decimal places at most)")
 
 
+class PrevalenceForm(FlaskForm):
+    prevalence = BoundedDecimalField(
+        "National prevalence",
+        maximum=Decimal(1),
+        validators=[InputRequired("Enter the prevalence")],
+        description="A fraction: 0.0215 is 2.15%",
+    )
+    source = TextAreaField("Source", validators=[Optional(), Length(max=4000)])
+
+
+class PrevalenceCreateForm(PrevalenceForm):
+    service_id = SelectField("Service", coerce=int, validate_choice=True)
+    register = StringField(
+        "Register", validators=[InputRequired("Enter the register's code"), Length(max=20)]
+    )
+
+
 def _service_label(service_id: int) -> str:
     service = db.session.get(QualityService, service_id)
     return str(service) if service is not None else ""
@@ -138,6 +165,10 @@ class NationalModelView(ScopedModelView):
     @property
     def can_edit(self) -> bool:  # type: ignore[override]
         return self.allow_edit and self._national()
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self.allow_create and self._national()
 
     def requirement_for(self, name: str) -> Requirement:
         return Requirement(Kind.CAPABILITY, (Capability.CONFIGURE_NATIONAL_SERVICES,))
@@ -293,3 +324,62 @@ class ServiceReferenceAdmin(NationalModelView):
             aspiration_share=form.aspiration_share.data,
             source=form.source.data or "",
         )
+
+
+class NationalPrevalenceAdmin(NationalModelView):
+    """Each year's national prevalence per register: added when NHS England publishes it."""
+
+    allow_create = True
+    column_list = ["service_id", "register", "prevalence", "source"]
+    column_labels = {"service_id": "Service", "prevalence": "National prevalence"}
+    column_formatters = {"service_id": lambda v, c, m, p: _service_label(m.service_id)}
+    column_formatters_export = column_formatters
+    column_sortable_list = ["service_id", "register"]
+    column_default_sort = [("service_id", True), ("register", False)]
+    column_searchable_list = ["register"]
+    column_export_list = column_list
+
+    def get_create_form(self) -> Any:
+        return PrevalenceCreateForm
+
+    def get_edit_form(self) -> Any:
+        return PrevalenceForm
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        services = db.session.scalars(
+            select(QualityService).order_by(
+                QualityService.financial_year.desc(), QualityService.code
+            )
+        )
+        form.service_id.choices = [SelectChoice(s.id, str(s)) for s in services]
+        return form
+
+    def _save(self, service: QualityService, register: str, form: Any) -> NationalPrevalence:
+        edits.set_national_prevalence(
+            db.session,
+            service,
+            register=register,
+            prevalence=form.prevalence.data,
+            source=form.source.data or "",
+            actor=current.person(),
+            organisation=self._organisation(),
+        )
+        return db.session.scalars(
+            select(NationalPrevalence).filter_by(
+                service_id=service.id, register=register.strip().upper()
+            )
+        ).one()
+
+    def create_with(self, form: Any) -> NationalPrevalence:
+        key = parse_id(form.service_id.data)
+        service = db.session.get(QualityService, key) if key is not None else None
+        if service is None:
+            abort(404)
+        return self._save(service, form.register.data or "", form)
+
+    def update_with(self, form: Any, prevalence: Any) -> None:
+        service = db.session.get(QualityService, prevalence.service_id)
+        if service is None:
+            abort(404)
+        self._save(service, prevalence.register, form)

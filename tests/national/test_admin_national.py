@@ -12,14 +12,25 @@ from sqlalchemy import select
 
 from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
-from claims_portal.national.models import QualityIndicator, QualityService, ServiceReference
+from claims_portal.national.models import (
+    NationalPrevalence,
+    QualityIndicator,
+    QualityService,
+    ServiceReference,
+)
 from claims_portal.national.services.catalogue import DATA_DIR, load_service_file
 from tests.admin.helpers import make_tenant, post
 from tests.factories.access import user_with_role
 from tests.factories.organisations import NationalCommissionerFactory
 from tests.helpers import sign_in
 
-VIEWS = ("/admin/quality-services/", "/admin/quality-indicators/", "/admin/service-references/")
+VIEWS = (
+    "/admin/quality-services/",
+    "/admin/quality-indicators/",
+    "/admin/service-references/",
+    "/admin/national-prevalences/",
+    "/admin/national-prevalences/new/",
+)
 
 
 @pytest.fixture
@@ -175,3 +186,40 @@ def test_the_national_administrator_sees_the_menu(client, db_session, qof, natio
     for url in VIEWS:
         assert client.get(url).status_code == 200, url
     assert "QOF" in client.get("/admin/quality-services/").get_data(as_text=True)
+
+
+def test_a_national_administrator_adds_then_corrects_a_prevalence(
+    client, db_session, qof, national_admin
+):
+    sign_in(client, national_admin.email)
+    form = client.get("/admin/national-prevalences/new/").get_data(as_text=True)
+    assert "Quality and Outcomes Framework 2025/26" in form
+    response = post(
+        client,
+        "/admin/national-prevalences/new/",
+        {"service_id": str(qof.id), "register": "af", "prevalence": "0.0215", "source": "x"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    row = db_session.scalars(select(NationalPrevalence).filter_by(service_id=qof.id)).one()
+    assert (row.register, row.prevalence) == ("AF", Decimal("0.0215"))
+    refused = post(
+        client,
+        f"/admin/national-prevalences/edit/?id={row.id}",
+        {"prevalence": "2.15", "source": "x"},
+    ).get_data(as_text=True)
+    assert "Enter a number from 0 to 1" in refused
+    response = post(
+        client,
+        f"/admin/national-prevalences/edit/?id={row.id}",
+        {"prevalence": "0.0221", "source": "QOF publication"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(NationalPrevalence, row.id).prevalence == Decimal("0.0221")
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.actor_id == national_admin.id,
+            AuditEvent.object_type == "national_prevalence",
+        )
+    ).all()
+    assert sorted(actions) == ["national_prevalence.added", "national_prevalence.updated"]
