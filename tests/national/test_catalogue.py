@@ -345,3 +345,22 @@ def test_the_demo_loads_the_shipped_services(db_session):
     services = load_demo_services(db_session)
     assert {(s.code, s.financial_year) for s in services} >= {("QOF", 2024), ("QOF", 2025)}
     assert load_demo_services(db_session) == services  # again: the same rows, unchanged
+
+
+def test_the_history_is_recorded_in_the_national_commissioner(db_session):
+    from tests.factories.organisations import NationalCommissionerFactory
+
+    national = NationalCommissionerFactory()
+    load_service_file(db_session, QOF_2025, actor=None)
+    data = _data()
+    data["version"] = 2
+    data["reference"]["aspiration_share"] = "0.70"
+    load_service_file(db_session, data, actor=None)
+    events = db_session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == [
+        "quality_service.loaded",
+        "quality_service.updated",
+        "service_reference.updated",
+    ]
+    assert {e.organisation_id for e in events} == {national.id}
+    assert {e.actor_id for e in events} == {None}

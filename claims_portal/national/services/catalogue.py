@@ -12,7 +12,9 @@ national administrator made since are kept); a higher version updates the servic
 field, each change audited (``quality_indicator.updated``, ``achievement_date.added``...);
 a lower version is not loaded. A bad file is refused whole with a :class:`CatalogueError`
 listing every problem, and nothing changes. The audit trail is the service's history.
-Edits by national administrators are in :mod:`.catalogue_edits`.
+Events are recorded in the national commissioner (when the portal has one), so that its
+administrators see them in the audit trail. Edits by national administrators are in
+:mod:`.catalogue_edits`.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from claims_portal.national.models import (
     ServiceKind,
     ServiceReference,
 )
-from claims_portal.national.services.catalogue_sync import groups_in_use, sync_service
+from claims_portal.national.services.catalogue_sync import Who, groups_in_use, sync_service
+from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.rules import Problem, RuleError
 
 #: The files the project ships, one service and year each.
@@ -420,7 +423,19 @@ def _version_of(data_version: str | None) -> int:
         return 0
 
 
+def _national_commissioner(session: DbSession) -> Organisation | None:
+    """The organisation the catalogue's history is recorded in (so that its administrators
+    see it in the audit trail): the national commissioner, if the portal has one."""
+    return session.scalar(
+        select(Organisation)
+        .where(Organisation.kind == OrganisationKind.NATIONAL_COMMISSIONER)
+        .order_by(Organisation.id)
+        .limit(1)
+    )
+
+
 def _load(session: DbSession, content: dict[str, Any], actor: User | None) -> LoadResult:
+    who = Who(actor, _national_commissioner(session))
     service = session.scalar(
         select(QualityService)
         .where(
@@ -430,7 +445,7 @@ def _load(session: DbSession, content: dict[str, Any], actor: User | None) -> Lo
         .with_for_update()
     )
     if service is None:
-        return LoadResult(_create(session, content, actor), "created")
+        return LoadResult(_create(session, content, who), "created")
     loaded = _version_of(service.data_version)
     if loaded == content["version"]:
         return LoadResult(service, "unchanged")
@@ -444,11 +459,11 @@ def _load(session: DbSession, content: dict[str, Any], actor: User | None) -> Lo
                 for code in in_use
             ]
         )
-    changes = sync_service(session, service, content, actor)
+    changes = sync_service(session, service, content, who)
     return LoadResult(service, "updated", changes)
 
 
-def _create(session: DbSession, content: dict[str, Any], actor: User | None) -> QualityService:
+def _create(session: DbSession, content: dict[str, Any], who: Who) -> QualityService:
     service = QualityService(
         code=content["code"],
         financial_year=content["financial_year"],
@@ -485,7 +500,8 @@ def _create(session: DbSession, content: dict[str, Any], actor: User | None) -> 
         action="quality_service.loaded",
         object_type="quality_service",
         object_id=service.id,
-        actor=actor,
+        actor=who.actor,
+        organisation=who.organisation,
         after={
             "code": service.code,
             "financial_year": service.financial_year,

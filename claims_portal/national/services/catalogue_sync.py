@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -70,19 +71,29 @@ def apply_audited(
     return True
 
 
-def _event(session: DbSession, action: str, row: Any, actor: User | None, **snapshot: Any) -> None:
+def _event(session: DbSession, action: str, row: Any, who: Who, **snapshot: Any) -> None:
     record_event(
         session,
         action=action,
         object_type=row.__tablename__,
         object_id=row.id,
-        actor=actor,
+        actor=who.actor,
+        organisation=who.organisation,
         **snapshot,
     )
 
 
+@dataclass(frozen=True)
+class Who:
+    """Who a load's events are recorded as: the person (None: the system) and the
+    organisation (the national commissioner, so that its administrators see the history)."""
+
+    actor: User | None
+    organisation: Organisation | None
+
+
 def sync_service(
-    session: DbSession, service: QualityService, content: dict[str, Any], actor: User | None
+    session: DbSession, service: QualityService, content: dict[str, Any], who: Who
 ) -> int:
     """Apply a newer file's ``content`` to ``service``; the number of changes recorded."""
     reason = f"loaded from {content['data_version']}"
@@ -95,17 +106,18 @@ def sync_service(
             values,
             names,
             action="quality_service.updated",
-            actor=actor,
+            actor=who.actor,
+            organisation=who.organisation,
             reason=reason,
         )
     )
-    groups, added = _sync_groups(session, service, content["groups"], actor)
+    groups, added = _sync_groups(session, service, content["groups"], who)
     changes += added
-    changes += _sync_indicators(session, service, content["indicators"], groups, actor)
-    changes += _remove_groups(session, service, content["groups"], actor)
-    changes += _sync_dates(session, service, content["dates"], actor)
-    changes += _sync_reference(session, service, content["reference"], actor)
-    changes += _sync_prevalences(session, service, content["prevalences"], actor)
+    changes += _sync_indicators(session, service, content["indicators"], groups, who)
+    changes += _remove_groups(session, service, content["groups"], who)
+    changes += _sync_dates(session, service, content["dates"], who)
+    changes += _sync_reference(session, service, content["reference"], who)
+    changes += _sync_prevalences(session, service, content["prevalences"], who)
     return changes
 
 
@@ -113,7 +125,7 @@ def _sync_groups(
     session: DbSession,
     service: QualityService,
     wanted: Mapping[str, dict[str, Any]],
-    actor: User | None,
+    who: Who,
 ) -> tuple[dict[str, IndicatorGroup], int]:
     existing = {
         g.code: g for g in session.scalars(select(IndicatorGroup).filter_by(service_id=service.id))
@@ -125,7 +137,7 @@ def _sync_groups(
             group = IndicatorGroup(service_id=service.id, code=code, **values)
             session.add(group)
             session.flush()
-            _event(session, "indicator_group.added", group, actor, after={"code": code, **values})
+            _event(session, "indicator_group.added", group, who, after={"code": code, **values})
             existing[code] = group
             changes += 1
         else:
@@ -135,7 +147,8 @@ def _sync_groups(
                 values,
                 values.keys(),
                 action="indicator_group.updated",
-                actor=actor,
+                actor=who.actor,
+                organisation=who.organisation,
             )
     return existing, changes
 
@@ -144,13 +157,13 @@ def _remove_groups(
     session: DbSession,
     service: QualityService,
     wanted: Mapping[str, Any],
-    actor: User | None,
+    who: Who,
 ) -> int:
     changes = 0
     for group in list(session.scalars(select(IndicatorGroup).filter_by(service_id=service.id))):
         if group.code in wanted:
             continue
-        _event(session, "indicator_group.removed", group, actor, before={"code": group.code})
+        _event(session, "indicator_group.removed", group, who, before={"code": group.code})
         session.delete(group)
         changes += 1
     session.flush()
@@ -179,7 +192,7 @@ def _sync_indicators(
     service: QualityService,
     wanted: Mapping[str, dict[str, Any]],
     groups: Mapping[str, IndicatorGroup],
-    actor: User | None,
+    who: Who,
 ) -> int:
     existing = {
         i.code: i
@@ -195,7 +208,7 @@ def _sync_indicators(
             session.add(indicator)
             session.flush()
             _event(
-                session, "quality_indicator.added", indicator, actor, after={"code": code, **values}
+                session, "quality_indicator.added", indicator, who, after={"code": code, **values}
             )
             changes += 1
         else:
@@ -205,11 +218,12 @@ def _sync_indicators(
                 fields,
                 fields.keys(),
                 action="quality_indicator.updated",
-                actor=actor,
+                actor=who.actor,
+                organisation=who.organisation,
             )
     for indicator in existing.values():
         _event(
-            session, "quality_indicator.removed", indicator, actor, before={"code": indicator.code}
+            session, "quality_indicator.removed", indicator, who, before={"code": indicator.code}
         )
         session.delete(indicator)
         changes += 1
@@ -218,7 +232,7 @@ def _sync_indicators(
 
 
 def _sync_dates(
-    session: DbSession, service: QualityService, wanted: Mapping[dt.date, bool], actor: User | None
+    session: DbSession, service: QualityService, wanted: Mapping[dt.date, bool], who: Who
 ) -> int:
     existing = {
         d.date: d for d in session.scalars(select(AchievementDate).filter_by(service_id=service.id))
@@ -234,7 +248,7 @@ def _sync_dates(
                 session,
                 "achievement_date.added",
                 row,
-                actor,
+                who,
                 after={"service": service.code, "date": day, "is_payment_date": payment},
             )
             changes += 1
@@ -245,10 +259,11 @@ def _sync_dates(
                 {"is_payment_date": payment},
                 ("is_payment_date",),
                 action="achievement_date.updated",
-                actor=actor,
+                actor=who.actor,
+                organisation=who.organisation,
             )
     for row in existing.values():
-        _event(session, "achievement_date.removed", row, actor, before={"date": row.date})
+        _event(session, "achievement_date.removed", row, who, before={"date": row.date})
         session.delete(row)
         changes += 1
     session.flush()
@@ -259,7 +274,7 @@ def _sync_reference(
     session: DbSession,
     service: QualityService,
     wanted: Mapping[str, Any] | None,
-    actor: User | None,
+    who: Who,
 ) -> int:
     if wanted is None:
         return 0
@@ -268,7 +283,7 @@ def _sync_reference(
         reference = ServiceReference(service_id=service.id, **wanted)
         session.add(reference)
         session.flush()
-        _event(session, "service_reference.added", reference, actor, after=dict(wanted))
+        _event(session, "service_reference.added", reference, who, after=dict(wanted))
         return 1
     return int(
         apply_audited(
@@ -277,7 +292,8 @@ def _sync_reference(
             wanted,
             wanted.keys(),
             action="service_reference.updated",
-            actor=actor,
+            actor=who.actor,
+            organisation=who.organisation,
         )
     )
 
@@ -286,11 +302,19 @@ def _sync_prevalences(
     session: DbSession,
     service: QualityService,
     wanted: Mapping[str, tuple[Any, str]],
-    actor: User | None,
+    who: Who,
 ) -> int:
     changes = 0
     for register, (value, source) in wanted.items():
-        changes += set_prevalence(session, service, register, value, source, actor=actor)
+        changes += set_prevalence(
+            session,
+            service,
+            register,
+            value,
+            source,
+            actor=who.actor,
+            organisation=who.organisation,
+        )
     return changes
 
 
@@ -335,4 +359,11 @@ def set_prevalence(
     )
 
 
-__all__ = ["apply_audited", "changed_fields", "groups_in_use", "set_prevalence", "sync_service"]
+__all__ = [
+    "Who",
+    "apply_audited",
+    "changed_fields",
+    "groups_in_use",
+    "set_prevalence",
+    "sync_service",
+]
