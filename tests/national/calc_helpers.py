@@ -61,9 +61,8 @@ def make_service(
 def group(
     service: QualityService, code: str, domain: str = "CL", **fields: object
 ) -> IndicatorGroup:
-    return IndicatorGroupFactory(
-        service=service, code=code, description=f"{code} group", domain_code=domain, **fields
-    )
+    fields.setdefault("description", f"{code} group")
+    return IndicatorGroupFactory(service=service, code=code, domain_code=domain, **fields)
 
 
 def indicator(
