@@ -172,6 +172,9 @@ NAVIGATION: tuple[Link, ...] = (
     Link("Payments", "payments.practice_payments", _PRACTICE_PAYMENT_PAGES),
     Link("Payments", "payments.files", _COMMISSIONER_PAYMENT_PAGES),
     Link("Payment totals", "payments.national", ("payments.national",), shown=_national_body),
+    # National services: the offers a commissioner made; a provider's offers to answer.
+    Link("National services", "national.offers_made", ("national.offer",)),
+    Link("National services", "national.offers_received", ("national.offer",)),
     Link(
         "Pending actions",
         "messages.index",

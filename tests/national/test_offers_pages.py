@@ -227,3 +227,18 @@ def test_the_pending_actions_list_offers_to_answer(app, scene, service):
     assert str(service) in page
     assert "1 waiting for you." in page
     assert "Pending actions (1)" in page  # the header counts it too
+
+
+def test_the_header_links_national_services_for_those_who_hold_the_capabilities(app, scene):
+    from claims_portal.access.roles import Role
+    from tests.factories.access import user_with_role
+
+    def header(user) -> str:
+        page = _text(signed_in(app, user).get("/"))
+        return page[page.index("<header") : page.index("</header>")]
+
+    assert 'href="/national/offers/made"' in header(scene.commissioner)
+    assert "National services" in header(scene.commissioner)
+    assert 'href="/national/offers/received"' in header(scene.manager)
+    administrator = header(user_with_role(Role.ADMINISTRATOR, scene.icb))
+    assert "National services" not in administrator  # the ICB administrator's header as it was
