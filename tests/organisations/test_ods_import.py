@@ -329,3 +329,49 @@ def test_a_parent_nowhere_to_be_found_is_refused(db_session):
 def test_a_region_reads_as_a_commissioner():
     assert K.REGION.is_commissioner
     assert K.REGION.with_article == "an NHS England region"
+
+
+def test_organisations_missing_from_a_later_file_stay_as_they_were(db_session):
+    ods.import_ods(db_session, [("mapping.csv", MAPPING)], as_of=AS_OF)
+    without = b"\n".join(line for line in MAPPING.split(b"\n") if b",A84002," not in line)
+    record = ods.import_ods(db_session, [("mapping.csv", without)], as_of=dt.date(2025, 10, 1))
+    assert changes(db_session, record) == {}
+    practice = org(db_session, "A84002")
+    assert (practice.active_to, practice.parent.ods_code) == (None, "00L")
+    [membership] = memberships(db_session, "A84002")
+    assert membership.end_date is None
+
+
+def test_a_sub_icb_location_with_claims_is_not_moved_to_another_icb(db_session):
+    ods.import_ods(db_session, [ord_file()], as_of=AS_OF)
+    ClaimFactory(provider=org(db_session, "A84002"))
+    data = copy.deepcopy(ORD)
+    data["Organisations"].append(
+        {
+            "Organisation": {
+                "Name": "NHS HUMBER AND NORTH YORKSHIRE INTEGRATED CARE BOARD",
+                "Date": [{"Type": "Operational", "Start": "2022-07-01"}],
+                "OrgId": {"extension": "QOQ"},
+                "Roles": {"Role": [{"id": "RO261", "primaryRole": True}]},
+                "Rels": {
+                    "Rel": [
+                        {
+                            "id": "RE5",
+                            "Date": [{"Type": "Operational", "Start": "2022-07-01"}],
+                            "Target": {
+                                "OrgId": {"extension": "Y63"},
+                                "PrimaryRoleId": {"id": "RO209"},
+                            },
+                        }
+                    ]
+                },
+            }
+        }
+    )
+    record_of(data, "00L")["Rels"]["Rel"][0]["Target"]["OrgId"]["extension"] = "QOQ"
+    record = ods.import_ods(db_session, [ord_file(data)], as_of=AS_OF)
+    assert org(db_session, "00L").parent.ods_code == "QHM"
+    held = changes(db_session, record)[("00L", "parent")]
+    assert (held.old, held.new) == ("QHM", "QOQ")
+    assert held.held_reason
+    assert org(db_session, "QOQ").parent.ods_code == "Y63"
