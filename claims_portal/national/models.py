@@ -292,9 +292,7 @@ class ServiceOffer(db.Model):  # type: ignore[name-defined,misc]
     end_date: Mapped[dt.date] = mapped_column(Date)
     response_date: Mapped[dt.date | None] = mapped_column(Date)
     #: The PCN's offer a member practice's offer follows.
-    network_offer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("service_offer.id"), index=True
-    )
+    network_offer_id: Mapped[int | None] = mapped_column(ForeignKey("service_offer.id"), index=True)
     offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -311,9 +309,7 @@ class ServiceOffer(db.Model):  # type: ignore[name-defined,misc]
     network_offer: Mapped[ServiceOffer | None] = relationship(remote_side="ServiceOffer.id")
 
     def participates_on(self, day: dt.date) -> bool:
-        return (
-            self.status == OfferStatus.APPROVED and self.start_date <= day <= self.end_date
-        )
+        return self.status == OfferStatus.APPROVED and self.start_date <= day <= self.end_date
 
 
 class DataLayout(enum.StrEnum):
@@ -456,9 +452,7 @@ class AchievementValue(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("data_submission.id", ondelete="CASCADE")
-    )
+    submission_id: Mapped[int] = mapped_column(ForeignKey("data_submission.id", ondelete="CASCADE"))
     # Kept on the value too, so that the current figures are one indexed read.
     service_id: Mapped[int] = mapped_column(ForeignKey("quality_service.id"))
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
