@@ -250,6 +250,8 @@ def _refused(db_session, data, *expected: str) -> None:
             "prevalence is a fraction",
         ),
         (lambda d: d.update(end_date="2025-01-01"), "cannot end before it starts"),
+        (lambda d: d.update(pounds_per_point="225.49"), "file: unknown field 'pounds_per_point'"),
+        (lambda d: d["indicators"][2].update(point=3), "indicator 3: unknown field 'point'"),
     ],
 )
 def test_a_bad_file_is_refused_and_nothing_changes(db_session, change, expected):

@@ -81,6 +81,26 @@ INDICATOR_FIELDS = (
 )
 REFERENCE_FIELDS = ("pounds_per_point", "national_average_list_size", "aspiration_share", "source")
 
+_FILE_KEYS = frozenset(
+    {
+        "format",
+        "version",
+        "code",
+        "financial_year",
+        "total_points",
+        "reference",
+        "achievement_dates",
+        "groups",
+        "indicators",
+        "prevalences",
+        "prevalences_source",
+        *SERVICE_FIELDS,
+    }
+)
+_GROUP_KEYS = frozenset({"code", "description", "domain_code", "domain_description"})
+_INDICATOR_KEYS = frozenset({"code", "group", "source", *INDICATOR_FIELDS} - {"group_code"})
+_DATE_KEYS = frozenset({"date", "payment_date"})
+_PREVALENCE_KEYS = frozenset({"register", "prevalence", "source"})
 _SERVICE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 
@@ -153,6 +173,11 @@ class _Reader:
             return None
         return value
 
+    def known(self, item: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+        """A misspelt field would otherwise be silently ignored: refuse it."""
+        for name in sorted(set(item) - allowed):
+            self.fail(f"{where}: unknown field {name!r}")
+
     def member(self, enum: Any, raw: Any, where: str) -> Any:
         try:
             return enum[raw]
@@ -183,6 +208,7 @@ def read_service_file(path_or_data: str | Path | Mapping[str, Any]) -> dict[str,
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise CatalogueError(f"Not a quality service file: its format must be {FORMAT!r}")
     reader = _Reader()
+    reader.known(data, _FILE_KEYS, "file")
     content = _read_service(reader, data)
     if reader.problems:
         raise CatalogueError(reader.problems)
@@ -244,7 +270,9 @@ def _window(reader: _Reader, raw: Any) -> int | None:
     return None if days is None else int(days)
 
 
-def _items(reader: _Reader, raw: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _items(
+    reader: _Reader, raw: Any, where: str, allowed: frozenset[str]
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
     if raw is None:
         return
     if not isinstance(raw, list):
@@ -252,6 +280,7 @@ def _items(reader: _Reader, raw: Any, where: str) -> Iterator[tuple[str, Mapping
         return
     for number, item in enumerate(raw, start=1):
         if isinstance(item, Mapping):
+            reader.known(item, allowed, f"{where} {number}")
             yield f"{where} {number}", item
         else:
             reader.fail(f"{where} {number}: must be an object")
@@ -259,7 +288,7 @@ def _items(reader: _Reader, raw: Any, where: str) -> Iterator[tuple[str, Mapping
 
 def _read_groups(reader: _Reader, raw: Any) -> dict[str, dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
-    for position, (where, item) in enumerate(_items(reader, raw, "group")):
+    for position, (where, item) in enumerate(_items(reader, raw, "group", _GROUP_KEYS)):
         code = reader.text(item.get("code"), f"{where} code", pattern=_CODE)
         if code in groups:
             reader.fail(f"{where}: duplicate group code {code}")
@@ -278,7 +307,7 @@ def _read_indicators(
     reader: _Reader, raw: Any, groups: Mapping[str, Any]
 ) -> dict[str, dict[str, Any]]:
     indicators: dict[str, dict[str, Any]] = {}
-    for where, item in _items(reader, raw, "indicator"):
+    for where, item in _items(reader, raw, "indicator", _INDICATOR_KEYS):
         code = reader.text(item.get("code"), f"{where} code", pattern=_CODE)
         named = f"indicator {code}" if code else where
         if code in indicators:
@@ -342,6 +371,7 @@ def _read_reference(reader: _Reader, raw: Any) -> dict[str, Any] | None:
     if not isinstance(raw, Mapping):
         reader.fail("reference: must be an object")
         return None
+    reader.known(raw, frozenset(REFERENCE_FIELDS), "reference")
     size = reader.number(
         raw.get("national_average_list_size"),
         "reference national_average_list_size",
@@ -365,7 +395,7 @@ def _read_dates(
     reader: _Reader, raw: Any, start: dt.date | None, end: dt.date | None
 ) -> dict[dt.date, bool]:
     dates: dict[dt.date, bool] = {}
-    for where, item in _items(reader, raw, "achievement date"):
+    for where, item in _items(reader, raw, "achievement date", _DATE_KEYS):
         day = reader.day(item.get("date"), where)
         payment = reader.flag(item.get("payment_date", False), f"{where} payment_date")
         if day is None:
@@ -382,7 +412,7 @@ def _read_dates(
 
 def _read_prevalences(reader: _Reader, raw: Any) -> dict[str, tuple[Decimal, str]]:
     prevalences: dict[str, tuple[Decimal, str]] = {}
-    for where, item in _items(reader, raw, "prevalence"):
+    for where, item in _items(reader, raw, "prevalence", _PREVALENCE_KEYS):
         register = reader.text(item.get("register"), f"{where} register", pattern=_CODE)
         value = reader.number(item.get("prevalence"), f"{where} ({register}) prevalence")
         if value is not None and not 0 < value <= 1:
