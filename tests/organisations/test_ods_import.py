@@ -296,12 +296,16 @@ def test_bad_dates_and_unknown_roles_are_all_listed(db_session):
     record_of(data, "A84002")["Date"][0]["Start"] = "01/04/1974"
     record_of(data, "A84007")["Rels"]["Rel"][1]["Date"][0]["End"] = "2025-02-30"
     record_of(data, "A84011")["Roles"]["Role"] = [{"id": "RO999"}]
+    record_of(data, "U05512")["Roles"]["Role"][0]["Date"] = [
+        {"Type": "Operational", "Start": "2019-07-01", "End": "2001-01-01"}
+    ]
     with pytest.raises(OdsFileRefused) as refused:
         ods.import_ods(db_session, [ord_file(data)], as_of=AS_OF)
     messages = refused.value.messages
     assert any("(A84002) Date Start: '01/04/1974' is not a date" in m for m in messages)
     assert any("A84007" in m and "'2025-02-30' is not a date" in m for m in messages)
     assert any("(A84011): none of its roles (RO999)" in m for m in messages)
+    assert any("(U05512): its role ends (2001-01-01) before" in m for m in messages)
     assert counts(db_session) == (0, 0)
 
 

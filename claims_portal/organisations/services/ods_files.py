@@ -336,6 +336,9 @@ def _read_record(
         end = role_end
     if not found and start is None:
         problems.append(Problem(f"{where}: no Operational or Legal start date"))
+    if start and end and end < start:
+        problems.append(Problem(f"{where}: its role ends ({end}) before it starts ({start})"))
+        return
     if code is None or not name or start is None:
         return
     parent = _parent(record, kind, where, problems, as_of)
