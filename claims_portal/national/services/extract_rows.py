@@ -427,7 +427,6 @@ def _not_whole(number: int, column: str, text: str) -> RowProblem:
 
 #: A file's staged figures (a temporary table, for the transaction); ``bad`` ones not loaded.
 STAGE = "extract_stage"
-#: Problems of single rows kept for the page (the count goes on beyond).
 MAX_STORED_PROBLEMS = 50_000
 PROGRESS_EVERY = 50_000
 _STAGE_COLUMNS = (
@@ -481,6 +480,8 @@ def stage_rows(
                 progress(reader.rows)
 
     _write_rows(session, STAGE, _STAGE_COLUMNS, rows())
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE extract_stage"))  # temporary: never analysed otherwise
     staged.rows, staged.skipped = reader.rows, reader.skipped
     return staged
 

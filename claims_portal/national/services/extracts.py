@@ -409,7 +409,7 @@ _SUBMISSIONS = (
     "INSERT INTO data_submission (service_id, provider_id, achievement_date, source, status,"
     " load_id, submitted_by_id, submitted_at, version, created_at)"
     " SELECT DISTINCT service_id, provider_id, achievement_date, 'EXTRACT', 'SUBMITTED',"
-    " :load_id, :user_id, :now, 1, :now FROM extract_stage WHERE NOT bad"
+    " :load_id, CAST(:user_id AS INTEGER), :now, 1, :now FROM extract_stage WHERE NOT bad"
 )
 _VALUES = (
     "INSERT INTO achievement_value (submission_id, service_id, provider_id, achievement_date,"
@@ -421,16 +421,16 @@ _VALUES = (
     " AND d.achievement_date = s.achievement_date WHERE NOT s.bad"
     " GROUP BY d.id, s.service_id, s.provider_id, s.achievement_date, s.code, s.field"
 )
-#: The newest submission wins value by value: earlier values of the same provider, service,
-#: date, code and field stop counting (and are kept).
+#: The newest submission wins value by value: the values now counting for the same provider,
+#: service, date, code and field as a staged row stop counting (and are kept); run before
+#: this load's values are written.
 _SUPERSEDED = (
-    "UPDATE achievement_value SET last_submission = FALSE WHERE id IN (SELECT old.id"
-    " FROM achievement_value old JOIN achievement_value new"
-    " ON new.service_id = old.service_id AND new.provider_id = old.provider_id"
-    " AND new.achievement_date = old.achievement_date AND new.code = old.code"
-    " AND new.field = old.field AND new.submission_id <> old.submission_id"
-    " JOIN data_submission d ON d.id = new.submission_id AND d.load_id = :load_id"
-    " WHERE old.last_submission)"
+    "UPDATE achievement_value SET last_submission = FALSE FROM (SELECT DISTINCT provider_id,"
+    " service_id, achievement_date, code, field FROM extract_stage WHERE NOT bad) s"
+    " WHERE achievement_value.last_submission AND achievement_value.service_id = s.service_id"
+    " AND achievement_value.provider_id = s.provider_id"
+    " AND achievement_value.achievement_date = s.achievement_date"
+    " AND achievement_value.code = s.code AND achievement_value.field = s.field"
 )
 
 
@@ -439,8 +439,8 @@ def _load_stage(session: DbSession, load: AchievementLoad, now: dt.datetime) -> 
     recalculated (None when the calculation is not there)."""
     values = {"load_id": load.id, "user_id": load.uploaded_by_id, "now": now}
     session.execute(text(_SUBMISSIONS), values)
+    session.execute(text(_SUPERSEDED))
     session.execute(text(_VALUES), {"load_id": load.id})
-    session.execute(text(_SUPERSEDED), {"load_id": load.id})
     load.rows_loaded = load.rows_valid
     submissions = session.execute(
         select(
