@@ -173,8 +173,16 @@ NAVIGATION: tuple[Link, ...] = (
     Link("Payments", "payments.files", _COMMISSIONER_PAYMENT_PAGES),
     Link("Payment totals", "payments.national", ("payments.national",), shown=_national_body),
     # National services: the offers a commissioner made; a provider's offers to answer.
-    Link("National services", "national.offers_made", ("national.offer",)),
-    Link("National services", "national.offers_received", ("national.offer",)),
+    Link(
+        "National services",
+        "national.offers_made",
+        ("national.offers_made", "national.offer_made", "national.offer_new"),
+    ),
+    Link(
+        "National services",
+        "national.offers_received",
+        ("national.offers_received", "national.offer_received"),
+    ),
     Link(
         "Pending actions",
         "messages.index",
