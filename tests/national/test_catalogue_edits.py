@@ -170,3 +170,54 @@ def test_a_national_prevalence_is_added_then_changed(db_session, qof, national):
     assert (row.register, row.prevalence) == ("AF", Decimal("0.0221"))
     assert len(_events(db_session, "national_prevalence.added")) == 1
     assert len(_events(db_session, "national_prevalence.updated")) == 1
+
+
+def test_achievement_dates_are_month_ends_added_changed_and_removed(db_session, qof, national):
+    from claims_portal.national.models import (
+        AchievementDate,
+        DataSubmission,
+        SubmissionSource,
+        SubmissionStatus,
+    )
+    from tests.factories.organisations import PracticeFactory
+
+    actor, organisation = national
+    for day, message in (
+        (dt.date(2025, 9, 29), "last day of a month"),
+        (dt.date(2026, 4, 30), "within the service dates"),
+    ):
+        with pytest.raises(CatalogueError, match=message):
+            edits.set_achievement_date(
+                db_session, qof, day, is_payment_date=True, actor=actor, organisation=organisation
+            )
+    september = edits.set_achievement_date(
+        db_session,
+        qof,
+        dt.date(2025, 9, 30),
+        is_payment_date=True,
+        actor=actor,
+        organisation=organisation,
+    )
+    assert september.is_payment_date
+    (event,) = _events(db_session, "achievement_date.updated")
+    assert (event.before, event.after) == ({"is_payment_date": False}, {"is_payment_date": True})
+    march = db_session.scalars(
+        select(AchievementDate).filter_by(service_id=qof.id, date=dt.date(2026, 3, 31))
+    ).one()
+    db_session.add(
+        DataSubmission(
+            service_id=qof.id,
+            provider_id=PracticeFactory().id,
+            achievement_date=march.date,
+            source=SubmissionSource.EXTRACT,
+            status=SubmissionStatus.SUBMITTED,
+        )
+    )
+    db_session.flush()
+    with pytest.raises(CatalogueError, match="cannot be removed"):
+        edits.remove_achievement_date(db_session, march, actor=actor, organisation=organisation)
+    edits.remove_achievement_date(db_session, september, actor=actor, organisation=organisation)
+    dates = db_session.scalars(select(AchievementDate.date).filter_by(service_id=qof.id)).all()
+    assert dt.date(2025, 9, 30) not in dates
+    assert len(dates) == 11
+    assert len(_events(db_session, "achievement_date.removed")) == 1

@@ -15,11 +15,16 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
+
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
 from claims_portal.access.services.permissions import PermissionDenied, ensure_capability
+from claims_portal.audit.services import record_event
 from claims_portal.db import DbSession
 from claims_portal.national.models import (
+    AchievementDate,
+    DataSubmission,
     IndicatorPurpose,
     QualityIndicator,
     QualityService,
@@ -201,8 +206,6 @@ def update_reference(
     """Set the year's reference values (added when the service has none yet)."""
     ensure_national_administrator(actor, organisation)
     _unknown(changes, EDITABLE_REFERENCE_FIELDS, "reference")
-    from sqlalchemy import select
-
     reference = session.scalar(select(ServiceReference).filter_by(service_id=service.id))
     current = {name: getattr(reference, name, None) for name in EDITABLE_REFERENCE_FIELDS}
     merged = current | changes
@@ -273,3 +276,76 @@ def set_national_prevalence(
     return set_prevalence(
         session, service, code, value, str(source or ""), actor=actor, organisation=organisation
     )
+
+
+def set_achievement_date(
+    session: DbSession,
+    service: QualityService,
+    day: dt.date,
+    *,
+    is_payment_date: bool,
+    actor: User,
+    organisation: Organisation,
+) -> AchievementDate:
+    """Add an achievement date (a month end within the service dates) or change whether it
+    is a payment date; audited."""
+    ensure_national_administrator(actor, organisation)
+    if not isinstance(day, dt.date) or (day + dt.timedelta(days=1)).day != 1:
+        raise CatalogueError(Problem("An achievement date is the last day of a month", "date"))
+    if not service.start_date <= day <= service.end_date:
+        raise CatalogueError(
+            Problem("The achievement date must be within the service dates", "date")
+        )
+    row = session.scalar(select(AchievementDate).filter_by(service_id=service.id, date=day))
+    if row is None:
+        row = AchievementDate(service_id=service.id, date=day, is_payment_date=is_payment_date)
+        session.add(row)
+        session.flush()
+        record_event(
+            session,
+            action="achievement_date.added",
+            object_type=row.__tablename__,
+            object_id=row.id,
+            actor=actor,
+            organisation=organisation,
+            after={"service": service.code, "date": day, "is_payment_date": is_payment_date},
+        )
+        return row
+    apply_audited(
+        session,
+        row,
+        {"is_payment_date": is_payment_date},
+        ("is_payment_date",),
+        action="achievement_date.updated",
+        actor=actor,
+        organisation=organisation,
+    )
+    return row
+
+
+def remove_achievement_date(
+    session: DbSession, row: AchievementDate, *, actor: User, organisation: Organisation
+) -> None:
+    """Remove an achievement date no achievement data was entered for; audited."""
+    ensure_national_administrator(actor, organisation)
+    used = session.scalar(
+        select(DataSubmission.id)
+        .where(
+            DataSubmission.service_id == row.service_id,
+            DataSubmission.achievement_date == row.date,
+        )
+        .limit(1)
+    )
+    if used is not None:
+        raise CatalogueError("Achievement data was entered for this date, so it cannot be removed")
+    record_event(
+        session,
+        action="achievement_date.removed",
+        object_type=row.__tablename__,
+        object_id=row.id,
+        actor=actor,
+        organisation=organisation,
+        before={"date": row.date, "is_payment_date": row.is_payment_date},
+    )
+    session.delete(row)
+    session.flush()
