@@ -447,3 +447,24 @@ def test_the_details_show_the_groups_by_domain(db_session, scene):
         ("Clinical", ["AF", "CHD"]),
         ("Public health", ["BP"]),
     ]
+
+
+def test_the_national_commissioner_offers_to_one_icbs_practices(db_session, scene):
+    """What will be checked: QOF offered to an ICB's practices; one accepts, another rejects."""
+    service = QualityServiceFactory(name="QOF")
+    made = offers.offer_to_all(
+        db_session, service, commissioner=scene.national, actor=scene.national_commissioner,
+        within=scene.icb,
+    )  # fmt: skip
+    assert [o.provider for o in made] == [scene.practice, scene.second_practice]
+    assert {o.commissioner_id for o in made} == {scene.national.id}
+    offers.take_step(db_session, made[0], "accept", actor=scene.manager)
+    offers.take_step(db_session, made[1], "reject", actor=scene.second_manager, reason="No")
+    assert [o.status for o in made] == [S.APPROVED, S.REJECTED]
+    # The national commissioner's people are told of both answers.
+    subjects = [s for u, s in told(db_session) if u == scene.national_commissioner.id]
+    assert subjects == [
+        f"{scene.practice.display_name} accepted QOF 2025/26",
+        f"{scene.second_practice.display_name} rejected QOF 2025/26",
+    ]
+    assert offer_lists.offers_made(db_session, scene.icb) == []  # the ICB made none itself

@@ -242,3 +242,18 @@ def test_the_header_links_national_services_for_those_who_hold_the_capabilities(
     assert 'href="/national/offers/received"' in header(scene.manager)
     administrator = header(user_with_role(Role.ADMINISTRATOR, scene.icb))
     assert "National services" not in administrator  # the ICB administrator's header as it was
+
+
+def test_the_national_commissioner_offers_to_every_practice_of_one_icb(app, scene, service):
+    browser = signed_in(app, scene.national_commissioner)
+    page = _text(browser.get(f"/national/offers/new?service={service.id}&within={scene.icb.id}"))
+    assert scene.practice.display_name in page
+    assert scene.other_practice.display_name not in page
+    assert f"Every provider of {scene.icb.name} without an offer (2)" in page
+    form = {"service": service.id, "to": "all", "within": scene.icb.id, **_dates(service)}
+    check = _text(post(browser, "/national/offers/new", form))
+    assert "Offered to (2)" in check
+    done = post(browser, "/national/offers/new", {**form, "confirmed": "1"})
+    assert "To 2 providers" in _text(done)
+    live = offers.live_offer_provider_ids(scene_session(), service)
+    assert live == {scene.practice.id, scene.second_practice.id}

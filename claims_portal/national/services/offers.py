@@ -96,10 +96,16 @@ def _descendant_ids(commissioner: Organisation) -> Select[tuple[int]]:
 
 
 def providers_for(
-    session: DbSession, service: QualityService, commissioner: Organisation
+    session: DbSession,
+    service: QualityService,
+    commissioner: Organisation,
+    *,
+    within: Organisation | None = None,
 ) -> list[Organisation]:
-    """The providers ``commissioner`` may offer ``service`` to (practices or PCNs, active on
-    the service's first day, by name), whether or not they have an offer already."""
+    """The providers ``commissioner`` may offer ``service`` to (practices or PCNs, open at
+    some time in the service's dates, by name), whether or not they have an offer already;
+    only those under ``within`` when given (the national commissioner offering to one ICB's
+    practices)."""
     statement = select(Organisation).where(
         Organisation.kind == provider_kind(service),
         Organisation.active_from <= service.end_date,
@@ -107,7 +113,20 @@ def providers_for(
     )
     if commissioner.kind is not OrganisationKind.NATIONAL_COMMISSIONER:
         statement = statement.where(Organisation.id.in_(_descendant_ids(commissioner)))
+    if within is not None:
+        statement = statement.where(Organisation.id.in_(_descendant_ids(within)))
     return list(session.scalars(statement.order_by(Organisation.name, Organisation.id)))
+
+
+def icbs(session: DbSession) -> list[Organisation]:
+    """Every ICB, by name (the national commissioner offers to one ICB's providers)."""
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.kind == OrganisationKind.ICB)
+            .order_by(Organisation.name, Organisation.id)
+        )
+    )
 
 
 def live_offer_provider_ids(session: DbSession, service: QualityService) -> set[int]:
@@ -222,11 +241,15 @@ def offer_to_all(
     commissioner: Organisation,
     actor: User,
     dates: OfferDates | None = None,
+    within: Organisation | None = None,
     base_url: str | None = None,
 ) -> list[ServiceOffer]:
-    """Offer ``service`` to every provider under ``commissioner`` that has no live offer."""
+    """Offer ``service`` to every provider under ``commissioner`` (and ``within``) that has
+    no live offer."""
     live = live_offer_provider_ids(session, service)
-    providers = [p for p in providers_for(session, service, commissioner) if p.id not in live]
+    providers = [
+        p for p in providers_for(session, service, commissioner, within=within) if p.id not in live
+    ]
     if not providers:
         raise OfferError(f"Every provider already has an offer of {service.name}")
     return offer_service(

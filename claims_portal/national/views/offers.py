@@ -29,7 +29,7 @@ from claims_portal.national.models import OfferStatus, QualityService, ServiceOf
 from claims_portal.national.services import offer_lists, offers
 from claims_portal.national.services.machines import OFFER
 from claims_portal.national.services.offers import OfferDates, OfferError
-from claims_portal.organisations.models import Organisation
+from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.routes import requires
 from claims_portal.rules import Problem
 from claims_portal.unit_of_work import refuse
@@ -172,15 +172,25 @@ def _details(offer: ServiceOffer, *, side: str) -> ResponseReturnValue:
     )
 
 
+def _within(organisation: Organisation) -> Organisation | None:
+    """The ICB the national commissioner narrowed the providers to (``within``), if any."""
+    within_id = parse_id(request.values.get("within"))
+    if within_id is None or organisation.kind is not OrganisationKind.NATIONAL_COMMISSIONER:
+        return None
+    within = db.session.get(Organisation, within_id)
+    return within if within is not None and within.kind is OrganisationKind.ICB else None
+
+
 def _offer_page(form: forms.OfferForm, status: int = 200) -> Any:
     organisation = _organisation()
+    within = _within(organisation)
     year = parse_id(request.values.get("year")) or _this_year()
     services = offer_lists.services_of_year(db.session, year)
     service = db.session.get(QualityService, form.service_id) if form.service_id else None
     providers: list[Organisation] = []
     live: set[int] = set()
     if service is not None:
-        providers = offers.providers_for(db.session, service, organisation)
+        providers = offers.providers_for(db.session, service, organisation, within=within)
         live = offers.live_offer_provider_ids(db.session, service)
         dates = offers.default_dates(service)
         form.start_date = form.start_date or dates.start_date
@@ -195,6 +205,10 @@ def _offer_page(form: forms.OfferForm, status: int = 200) -> Any:
         service=service,
         providers=providers,
         live=live,
+        within=within,
+        icbs=offers.icbs(db.session)
+        if organisation.kind is OrganisationKind.NATIONAL_COMMISSIONER
+        else [],
         problems=form.problems,
     ), status
 
@@ -216,11 +230,11 @@ def offer_new() -> ResponseReturnValue:
     assert form.start_date is not None
     assert form.end_date is not None
     dates = OfferDates(form.start_date, form.end_date, form.response_date)
+    within = _within(organisation)
     if form.to == "all":
         live = offers.live_offer_provider_ids(db.session, service)
-        chosen = [
-            p for p in offers.providers_for(db.session, service, organisation) if p.id not in live
-        ]
+        everyone = offers.providers_for(db.session, service, organisation, within=within)
+        chosen = [p for p in everyone if p.id not in live]
     else:
         chosen = [p for p in (db.session.get(Organisation, i) for i in form.provider_ids) if p]
     try:
@@ -239,7 +253,12 @@ def offer_new() -> ResponseReturnValue:
         form.problems = refuse(error)
         return _offer_page(form, error.status_code)
     return render_template(
-        "national/offers/check.html", service=service, form=form, chosen=chosen, dates=dates
+        "national/offers/check.html",
+        service=service,
+        form=form,
+        chosen=chosen,
+        dates=dates,
+        within=within,
     )
 
 
