@@ -26,6 +26,7 @@ from claims_portal.admin.audit_names import action_filter, action_name
 from claims_portal.admin.base import SecureIndexView, SecureModelView, get_in_scope, scope_ids
 from claims_portal.admin.jobs import JobRunAdmin
 from claims_portal.admin.national import (
+    AchievementDateAdmin,
     NationalPrevalenceAdmin,
     QualityIndicatorAdmin,
     QualityServiceAdmin,
@@ -44,6 +45,7 @@ from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from claims_portal.jobs.models import JobRun
 from claims_portal.national.models import (
+    AchievementDate,
     NationalPrevalence,
     QualityIndicator,
     QualityService,
@@ -250,6 +252,15 @@ def _add_national_views(admin: Admin) -> None:
             name="National prevalences",
             endpoint="admin-national-prevalences",
             url="national-prevalences",
+        )
+    )
+    admin.add_view(
+        AchievementDateAdmin(
+            AchievementDate,
+            db,
+            name="Achievement dates",
+            endpoint="admin-achievement-dates",
+            url="achievement-dates",
         )
     )
 

@@ -34,7 +34,12 @@ from claims_portal.admin.base import ScopedModelView
 from claims_portal.admin.forms import DayField, EnumSelectField
 from claims_portal.extensions import db
 from claims_portal.inputs import parse_id
-from claims_portal.national.models import IndicatorPurpose, NationalPrevalence, QualityService
+from claims_portal.national.models import (
+    AchievementDate,
+    IndicatorPurpose,
+    NationalPrevalence,
+    QualityService,
+)
 from claims_portal.national.services import catalogue_edits as edits
 from claims_portal.routes import Kind, Requirement
 
@@ -135,6 +140,34 @@ class PrevalenceCreateForm(PrevalenceForm):
     )
 
 
+class AchievementDateForm(FlaskForm):
+    is_payment_date = BooleanField("Payment date")
+
+
+class AchievementDateCreateForm(AchievementDateForm):
+    service_id = SelectField("Service", coerce=int, validate_choice=True)
+    date = DayField(
+        "Achievement date",
+        validators=[InputRequired("Enter the date")],
+        description="The last day of a month",
+    )
+
+
+def _service_choices() -> list[SelectChoice]:
+    services = db.session.scalars(
+        select(QualityService).order_by(QualityService.financial_year.desc(), QualityService.code)
+    )
+    return [SelectChoice(s.id, str(s)) for s in services]
+
+
+def _service_or_404(key: Any) -> QualityService:
+    found = parse_id(key)
+    service = db.session.get(QualityService, found) if found is not None else None
+    if service is None:
+        abort(404)
+    return service
+
+
 def _service_label(service_id: int) -> str:
     service = db.session.get(QualityService, service_id)
     return str(service) if service is not None else ""
@@ -169,6 +202,10 @@ class NationalModelView(ScopedModelView):
     @property
     def can_create(self) -> bool:  # type: ignore[override]
         return self.allow_create and self._national()
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self.allow_delete and self._national()
 
     def requirement_for(self, name: str) -> Requirement:
         return Requirement(Kind.CAPABILITY, (Capability.CONFIGURE_NATIONAL_SERVICES,))
@@ -347,12 +384,7 @@ class NationalPrevalenceAdmin(NationalModelView):
 
     def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
-        services = db.session.scalars(
-            select(QualityService).order_by(
-                QualityService.financial_year.desc(), QualityService.code
-            )
-        )
-        form.service_id.choices = [SelectChoice(s.id, str(s)) for s in services]
+        form.service_id.choices = _service_choices()
         return form
 
     def _save(self, service: QualityService, register: str, form: Any) -> NationalPrevalence:
@@ -372,14 +404,57 @@ class NationalPrevalenceAdmin(NationalModelView):
         ).one()
 
     def create_with(self, form: Any) -> NationalPrevalence:
-        key = parse_id(form.service_id.data)
-        service = db.session.get(QualityService, key) if key is not None else None
-        if service is None:
-            abort(404)
-        return self._save(service, form.register.data or "", form)
+        return self._save(_service_or_404(form.service_id.data), form.register.data or "", form)
 
     def update_with(self, form: Any, prevalence: Any) -> None:
-        service = db.session.get(QualityService, prevalence.service_id)
-        if service is None:
-            abort(404)
-        self._save(service, prevalence.register, form)
+        self._save(_service_or_404(prevalence.service_id), prevalence.register, form)
+
+
+class AchievementDateAdmin(NationalModelView):
+    """A service's achievement dates (month ends), payment dates among them."""
+
+    allow_create = allow_delete = True
+    column_list = ["service_id", "date", "is_payment_date"]
+    column_labels = {"service_id": "Service", "is_payment_date": "Payment date"}
+    column_formatters = {"service_id": lambda v, c, m, p: _service_label(m.service_id)}
+    column_formatters_export = column_formatters
+    column_sortable_list = ["service_id", "date"]
+    column_default_sort = [("service_id", True), ("date", False)]
+    column_filters = ["service_id", "is_payment_date"]
+    column_export_list = column_list
+
+    def get_create_form(self) -> Any:
+        return AchievementDateCreateForm
+
+    def get_edit_form(self) -> Any:
+        return AchievementDateForm
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        form.service_id.choices = _service_choices()
+        return form
+
+    def create_with(self, form: Any) -> AchievementDate:
+        return edits.set_achievement_date(
+            db.session,
+            _service_or_404(form.service_id.data),
+            form.date.data,
+            is_payment_date=bool(form.is_payment_date.data),
+            actor=current.person(),
+            organisation=self._organisation(),
+        )
+
+    def update_with(self, form: Any, row: Any) -> None:
+        edits.set_achievement_date(
+            db.session,
+            _service_or_404(row.service_id),
+            row.date,
+            is_payment_date=bool(form.is_payment_date.data),
+            actor=current.person(),
+            organisation=self._organisation(),
+        )
+
+    def delete_with(self, row: Any) -> None:
+        edits.remove_achievement_date(
+            db.session, row, actor=current.person(), organisation=self._organisation()
+        )

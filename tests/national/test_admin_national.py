@@ -4,6 +4,7 @@ with nothing changed; an ICB's administrator neither sees nor reaches the views.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from claims_portal.access.roles import Role
 from claims_portal.audit.models import AuditEvent
 from claims_portal.national.models import (
+    AchievementDate,
     NationalPrevalence,
     QualityIndicator,
     QualityService,
@@ -30,6 +32,7 @@ VIEWS = (
     "/admin/service-references/",
     "/admin/national-prevalences/",
     "/admin/national-prevalences/new/",
+    "/admin/achievement-dates/",
 )
 
 
@@ -223,3 +226,32 @@ def test_a_national_administrator_adds_then_corrects_a_prevalence(
         )
     ).all()
     assert sorted(actions) == ["national_prevalence.added", "national_prevalence.updated"]
+
+
+def test_a_national_administrator_keeps_the_achievement_dates(
+    client, db_session, qof, national_admin
+):
+    september = db_session.scalars(
+        select(AchievementDate).filter_by(service_id=qof.id, date=dt.date(2025, 9, 30))
+    ).one()
+    sign_in(client, national_admin.email)
+    assert client.get("/admin/achievement-dates/").status_code == 200
+    response = post(
+        client, f"/admin/achievement-dates/edit/?id={september.id}", {"is_payment_date": "y"}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = post(
+        client,
+        "/admin/achievement-dates/new/",
+        {"service_id": str(qof.id), "date": "2025-09-29"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "An achievement date is the last day of a month" in page
+    response = post(client, "/admin/achievement-dates/delete/", {"id": str(september.id)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(AchievementDate, september.id) is None
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "achievement_date")
+    ).all()
+    assert actions == ["achievement_date.updated", "achievement_date.removed"]
