@@ -21,6 +21,7 @@ from claims_portal.claims.models import BulkUpload, Claim
 from claims_portal.extensions import db
 from claims_portal.formatting import long_date
 from claims_portal.inputs import parse_id
+from claims_portal.national.models import ServiceOffer
 from claims_portal.organisations.models import NetworkMembership, Organisation
 from claims_portal.payments.models import (
     IcbPaymentSettings,
@@ -114,6 +115,11 @@ KINDS: dict[str, tuple[str, type | None, Namer | None]] = {
         "Statement",
         PaymentStatement,
         lambda s: f"{s.month:%B %Y} for {s.provider.display_name}",
+    ),
+    "national_offer": (
+        "Offer of a national service",
+        ServiceOffer,
+        lambda o: f"{o.service} to {o.provider.display_name}",
     ),
 }
 

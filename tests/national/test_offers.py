@@ -468,3 +468,16 @@ def test_the_national_commissioner_offers_to_one_icbs_practices(db_session, scen
         f"{scene.second_practice.display_name} rejected QOF 2025/26",
     ]
     assert offer_lists.offers_made(db_session, scene.icb) == []  # the ICB made none itself
+
+
+def test_the_audit_trail_names_the_offer(app, db_session, scene):
+    from claims_portal.admin.audit_objects import object_name
+
+    offer = _offer(db_session, scene)
+    event = offer_lists.history(db_session, offer)[0]
+    with app.test_request_context():
+        name = object_name(event)
+    assert name == (
+        f"Offer of a national service Quality and Outcomes Framework 2025/26 to "
+        f"{scene.practice.display_name}"
+    )
