@@ -11,6 +11,8 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from claims_portal.extensions import db
 from claims_portal.logs import as_job
+from claims_portal.national.cli import national_group
+from claims_portal.organisations.cli import organisations_group
 from claims_portal.payments.stand_in_agency import stand_in_agency_command
 from claims_portal.request_context import new_request_id
 
@@ -179,6 +181,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(routes_doc_command)
+    app.cli.add_command(national_group)
+    app.cli.add_command(organisations_group)
 
 
 def _create_app() -> Flask:
