@@ -198,6 +198,7 @@ def test_offering_is_refused_as_a_whole(db_session, scene):
         f"{scene.other_practice.display_name} is not commissioned by North ICB",
         f"Flu is offered to GP practices, not to {scene.pcn.display_name}",
     ]
+    assert refused.value.field == "provider"  # the offer page's providers (the summary's link)
     assert len(offer_lists.offers_made(db_session, scene.icb)) == 1
 
 

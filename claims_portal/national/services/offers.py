@@ -200,7 +200,7 @@ def offer_service(
     if not commissioner.kind.is_commissioner:
         raise OfferError("Only commissioners offer national services")
     if not providers:
-        raise OfferError("Choose at least one provider to offer the service to", field="providers")
+        raise OfferError("Choose at least one provider to offer the service to", field="provider")
     dates = dates or default_dates(service)
     check_dates(service, dates)
     # Offers of one service are made one at a time (two commissioners offering the same
@@ -219,7 +219,7 @@ def offer_service(
         elif provider.id in live:
             problems.append(f"{provider.display_name} already has an offer of {service.name}")
     if problems:
-        raise OfferError(problems, field="providers")
+        raise OfferError(problems, field="provider")
     made = []
     for provider in providers:
         offer = _create(session, service, provider, commissioner, dates, actor=actor)
