@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from claims_portal.access.models import AccessRequestStatus
+from claims_portal.access.roles import Capability
 from claims_portal.access.services import access_requests
 from claims_portal.access.services.access_requests import ACCESS_REQUEST
 from claims_portal.access.services.tokens import INVITATION, LinkStatus
@@ -22,6 +23,7 @@ from claims_portal.jobs.services import JOB
 from claims_portal.national.models import LoadStatus
 from claims_portal.national.models import OfferStatus as NationalOfferStatus
 from claims_portal.national.services.extracts import LOAD as ACHIEVEMENT_LOAD
+from claims_portal.national.services import offer_lists
 from claims_portal.national.services.machines import OFFER as NATIONAL_OFFER
 from claims_portal.payments.models import PaymentFileStatus, PaymentStatus, RecoveryStatus
 from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE
@@ -166,6 +168,49 @@ def test_every_access_request_step_leads_where_the_table_says(db_session, step):
         settings=access_settings(),
     )
     assert request.status is ACCESS_REQUEST.step(step).target
+
+
+@pytest.mark.parametrize("step", [s.name for s in NATIONAL_OFFER.steps])
+def test_every_national_offer_step_leads_where_the_table_says(db_session, step):
+    from claims_portal.national.models import ProviderLevel
+    from claims_portal.national.services import offers as national_offers
+    from tests.factories.national import QualityServiceFactory
+    from tests.national.offer_helpers import make_scene
+
+    scene = make_scene()
+    network = step in ("follow_network", "end_with_network")
+    service = QualityServiceFactory(
+        provider_level=ProviderLevel.NETWORK if network else ProviderLevel.PRACTICE,
+        automatically_accepted=step == "accept_automatically",
+    )
+    provider = scene.pcn if network else scene.practice
+    [offer] = national_offers.offer_service(
+        db_session, service, [provider], commissioner=scene.icb, actor=scene.commissioner
+    )
+    answers = scene.pcn_manager if network else scene.manager
+
+    def take(name: str) -> None:
+        capability = NATIONAL_OFFER.step(name).capability
+        actor = (
+            answers if capability is Capability.RESPOND_TO_NATIONAL_OFFER else scene.commissioner
+        )
+        national_offers.take_step(db_session, offer, name, actor=actor, reason="Because")
+
+    if not NATIONAL_OFFER.step(step).by_hand:  # taken by the service or by the PCN's offer
+        if network:
+            take("accept")
+            if step == "end_with_network":
+                take("cancel")
+            offer = national_offers.member_offers(db_session, offer)[0]
+        actions = [e.action for e in offer_lists.history(db_session, offer)]
+        assert actions[-1] == NATIONAL_OFFER.action(NATIONAL_OFFER.step(step))
+    else:
+        source = next(iter(NATIONAL_OFFER.step(step).sources))
+        for earlier in _path_to(NATIONAL_OFFER, source):
+            take(earlier)
+        assert offer.status is source
+        take(step)
+    assert offer.status is NATIONAL_OFFER.step(step).target
 
 
 # --- Nothing else assigns a status -----------------------------------------------------------
