@@ -22,8 +22,8 @@ from claims_portal.jobs.models import JobStatus
 from claims_portal.jobs.services import JOB
 from claims_portal.national.models import LoadStatus
 from claims_portal.national.models import OfferStatus as NationalOfferStatus
-from claims_portal.national.services.extracts import LOAD as ACHIEVEMENT_LOAD
 from claims_portal.national.services import offer_lists
+from claims_portal.national.services.extracts import LOAD as ACHIEVEMENT_LOAD
 from claims_portal.national.services.machines import OFFER as NATIONAL_OFFER
 from claims_portal.payments.models import PaymentFileStatus, PaymentStatus, RecoveryStatus
 from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE
