@@ -340,3 +340,14 @@ def test_an_empty_upload_is_refused_with_the_error_summary(app, db_session, scen
     text = response.get_data(as_text=True)
     assert "nhsuk-error-summary" in text
     assert "The selected file is empty" in text
+
+
+def test_a_file_above_the_size_limit_is_refused(app, db_session, scene, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 300 * 1024)  # 44 KB for the file
+    browser, response = upload(app, scene, HEADER + good_rows() * 400)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "nhsuk-error-summary" in text
+    assert "The file must be 44 KB or smaller" in text
+    assert latest_load(db_session) is None
+    assert "at most 44 KB" in browser.get("/national/extracts/upload").get_data(as_text=True)

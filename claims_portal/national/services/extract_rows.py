@@ -458,6 +458,7 @@ def create_stage(session: DbSession) -> None:
 
 def drop_stage(session: DbSession) -> None:
     session.execute(text("DROP TABLE IF EXISTS extract_stage"))
+    session.execute(text("DROP TABLE IF EXISTS extract_submission"))
 
 
 def stage_rows(
@@ -479,17 +480,16 @@ def stage_rows(
             if progress is not None and reader.rows % PROGRESS_EVERY == 0 and reader.rows:
                 progress(reader.rows)
 
-    _write_rows(session, STAGE, _STAGE_COLUMNS, rows())
+    write_rows(session, STAGE, _STAGE_COLUMNS, rows())
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE extract_stage"))  # temporary: never analysed otherwise
     staged.rows, staged.skipped = reader.rows, reader.skipped
     return staged
 
 
-def _write_rows(
+def write_rows(
     session: DbSession, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
-) -> None:
-    """``COPY`` on PostgreSQL, batched inserts elsewhere (memory flat either way)."""
+) -> None:  # ``COPY`` on PostgreSQL, batched inserts elsewhere (memory flat either way).
     if session.get_bind().dialect.name == "postgresql":
         raw = session.connection().connection.driver_connection
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
@@ -510,7 +510,7 @@ def _write_rows(
 
 
 def store_row_problems(session: DbSession, load_id: int, problems: Iterable[RowProblem]) -> None:
-    _write_rows(
+    write_rows(
         session,
         "load_problem",
         ("load_id", "row_number", '"column"', "message"),

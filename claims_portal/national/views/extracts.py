@@ -42,7 +42,7 @@ def _upload_page(problems: list[Problem], status: int = 200) -> ResponseReturnVa
         services=extracts.upload_options(db.session),
         dates=extracts.achievement_dates(db.session),
         file_field=extracts.FILE_FIELD,
-        max_mb=extracts.MAX_FILE_BYTES // 2**20,
+        max_size=extracts.size_text(extracts.file_limit(current_app.config)),
         chosen=request.form,
     ), status
 
@@ -74,11 +74,7 @@ def upload_extract() -> ResponseReturnValue:
     _allowed()
     if request.method == "GET":
         return _upload_page([])
-    if (request.content_length or 0) > extracts.MAX_FILE_BYTES + 64 * 1024:
-        return _upload_page(refuse(RuleError(Problem(
-            f"The file must be smaller than {extracts.MAX_FILE_BYTES // 2**20} MB",
-            extracts.FILE_FIELD,
-        ))), 413)  # fmt: skip
+    limit = extracts.file_limit(current_app.config)
     upload = request.files.get(extracts.FILE_FIELD)
     if upload is None or not upload.filename:
         return _upload_page(
@@ -89,6 +85,7 @@ def upload_extract() -> ResponseReturnValue:
         load = extracts.start_load(
             db.session, store, current.person(), current_organisation(),
             stream=upload.stream, filename=upload.filename, choices=_choices(), now=now(),
+            limit=limit,
         )  # fmt: skip
     except RuleError as error:
         return _upload_page(refuse(error), error.status_code)
