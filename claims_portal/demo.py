@@ -19,6 +19,7 @@ from claims_portal.claims.demo import load_demo_claims
 from claims_portal.claims.evidence import EvidenceStore, store_from_config
 from claims_portal.claims.services.settings import ClaimsSettings
 from claims_portal.db import DbSession
+from claims_portal.national.demo import load_demo_offers, load_demo_services_created
 from claims_portal.organisations import services as organisation_services
 from claims_portal.organisations.models import (
     ApprovalMode,
@@ -112,6 +113,18 @@ PEOPLE: list[tuple[str, str, list[tuple[str, Role]]]] = [
     ("daniel.reed@example.nhs.net", "Daniel Reed", [("X24", Role.APPROVAL_MANAGEMENT)]),
     ("grace.adeyemi@example.nhs.net", "Grace Adeyemi", [("X24", Role.FINANCE_MANAGEMENT)]),
     ("lucy.turner@example.nhs.net", "Lucy Turner", [("X24", Role.VIEW)]),
+    # National services: a national administrator (the services of each year, in the admin)
+    # and a practice manager who answers offers of national services for three practices.
+    ("sam.carter@example.nhs.net", "Sam Carter", [("X24", Role.ADMINISTRATOR)]),
+    (
+        "ruth.evans@example.nhs.net",
+        "Ruth Evans",
+        [
+            ("Y90001", Role.SERVICE_MANAGEMENT),
+            ("Y90002", Role.SERVICE_MANAGEMENT),
+            ("Y90005", Role.SERVICE_MANAGEMENT),
+        ],
+    ),
 ]
 
 
@@ -198,6 +211,13 @@ def load_demo_data(session: DbSession) -> DemoSummary:
             store.close()
     summary.created += load_demo_payments(
         session, icb_code="QXV", finance_email="gareth.lewis@example.nhs.net"
+    )
+    summary.created += load_demo_services_created(session)
+    summary.created += load_demo_offers(
+        session,
+        commissioner_email="fatima.begum@example.nhs.net",
+        answerer_email="ruth.evans@example.nhs.net",
+        icb_code="QXV",
     )
     return summary
 
