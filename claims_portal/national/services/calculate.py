@@ -109,19 +109,34 @@ def _calculate_chunk(
     chunk: list[int],
     codes: dict[int, str],
 ) -> list[dict[str, Any]]:
-    """The rows to store for one chunk of providers (one read, one core run)."""
+    """The rows to store for one chunk of providers (one read, one core run): those whose
+    inputs' hash differs from the stored one (an unchanged provider is neither checked nor
+    calculated again: the same figures and definitions gave the stored result)."""
     shared = _shared_fingerprint(indicator_set, reference_data)
     values = core_inputs.current_values(session, service.id, achievement_date, chunk)
+    table = CalculatedAchievement.__table__
+    stored: dict[int, str] = dict(
+        session.execute(
+            select(table.c.provider_id, table.c.inputs_sha256).where(
+                table.c.service_id == service.id,
+                table.c.achievement_date == achievement_date,
+                table.c.provider_id.in_(chunk),
+            )
+        ).all()
+    )
+    changed: list[tuple[int, str]] = []
     submissions = []
-    hashes = []
     for provider_id in chunk:
         provider_values = values.get(provider_id, {})
+        digest = _inputs_hash(shared, provider_values)
+        if stored.get(provider_id) == digest:
+            continue
+        changed.append((provider_id, digest))
         submissions.append(
             core_inputs.build_submission(
                 codes[provider_id], achievement_date, provider_values, indicator_set
             )
         )
-        hashes.append(_inputs_hash(shared, provider_values))
     try:
         results = calculation.calculate_achievements(submissions, indicator_set, reference_data)
     except calculation.CalculationError as error:
@@ -130,7 +145,7 @@ def _calculate_chunk(
     definitions = hashlib.sha256(shared).hexdigest()
     return [
         _row(service.id, provider_id, achievement_date, result, digest, now, definitions)
-        for provider_id, result, digest in zip(chunk, results, hashes, strict=True)
+        for (provider_id, digest), result in zip(changed, results, strict=True)
     ]
 
 
@@ -237,8 +252,6 @@ def _indicator_entry(
         "code": indicator.code,
         "points": str(result.points),
         "payment": str(result.payment),
-        "achievement": None,
-        "prevalence_factor": None,
     }
     if type(record) is calculation.Achievement:
         entry["numerator"] = record.numerator
@@ -254,7 +267,8 @@ def _indicator_entry(
         if register not in factors:
             size = result.submission.registers.get(register)
             factors[register] = None if not size else str(result.prevalence_factor)
-        entry["prevalence_factor"] = factors[register]
+        if factors[register] is not None:
+            entry["prevalence_factor"] = factors[register]
     return entry
 
 
@@ -308,7 +322,9 @@ def _upsert(session: DbSession, batch: list[dict[str, Any]]) -> list[int]:
     """Insert or update the batch; the providers whose row was new or changed."""
     if not batch:
         return []
-    statement = insert(CalculatedAchievement).values(batch)
+    table = CalculatedAchievement.__table__
+    # The table, not the entity: a plain multi-row INSERT, without the ORM's bulk path.
+    statement = insert(table).values(batch)
     excluded = statement.excluded
     upsert = statement.on_conflict_do_update(
         constraint="uq_calculated_achievement",
@@ -325,6 +341,6 @@ def _upsert(session: DbSession, batch: list[dict[str, Any]]) -> list[int]:
                 "calculated_at",
             )
         },
-        where=CalculatedAchievement.inputs_sha256 != excluded.inputs_sha256,
-    ).returning(CalculatedAchievement.provider_id)
-    return list(session.scalars(upsert))
+        where=table.c.inputs_sha256 != excluded.inputs_sha256,
+    ).returning(table.c.provider_id)
+    return list(session.execute(upsert).scalars())

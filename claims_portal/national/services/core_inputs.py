@@ -20,7 +20,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from claims_portal import calculation
 from claims_portal.db import DbSession
@@ -156,23 +156,31 @@ def current_values(
     achievement_date: dt.date,
     provider_ids: Iterable[int] | None = None,
 ) -> dict[int, dict[tuple[str, str], int]]:
-    """provider id -> its current figures ((code, field) -> value), in one query."""
-    query = select(
-        AchievementValue.provider_id,
-        AchievementValue.code,
-        AchievementValue.field,
-        AchievementValue.value,
-    ).where(
-        AchievementValue.service_id == service_id,
-        AchievementValue.achievement_date == achievement_date,
-        AchievementValue.last_submission.is_(True),
+    """provider id -> its current figures ((code, field) -> value), in one query.
+
+    One row per provider with its codes, fields and values as three arrays (the driver
+    decodes arrays in C: a national run reads millions of figures)."""
+    values = AchievementValue.__table__.c
+    query = (
+        select(
+            values.provider_id,
+            func.array_agg(values.code),
+            func.array_agg(values.field),
+            func.array_agg(values.value),
+        )
+        .where(
+            values.service_id == service_id,
+            values.achievement_date == achievement_date,
+            values.last_submission.is_(True),
+        )
+        .group_by(values.provider_id)
     )
     if provider_ids is not None:
-        query = query.where(AchievementValue.provider_id.in_(list(provider_ids)))
-    found: dict[int, dict[tuple[str, str], int]] = {}
-    for provider_id, code, field, value in session.execute(query):
-        found.setdefault(provider_id, {})[(code, field)] = value
-    return found
+        query = query.where(values.provider_id.in_(list(provider_ids)))
+    return {
+        provider_id: dict(zip(zip(codes, fields, strict=True), figures, strict=True))
+        for provider_id, codes, fields, figures in session.execute(query)
+    }
 
 
 def _record(
