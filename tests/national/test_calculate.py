@@ -321,3 +321,27 @@ def test_submission_for_one_provider(ardens):
     assert submission.list_size == 10_000
     assert submission.registers == {"DEM": 53}
     assert submission.record_for("DEM004").cohort == 50
+
+
+def test_a_changed_indicator_definition_recalculates(ardens):
+    practice = PracticeFactory()
+    day = year_end(ardens)
+    submit(ardens, practice, list_size(10_000) | register("DEM", 53) | counts("DEM004", 53, 53))
+    calculate.recalculate(db.session, service_id=ardens.id, achievement_date=day)
+    dementia = ardens.groups[0].indicators[0]
+    dementia.points = Decimal(1)
+    db.session.commit()
+    changes = calculate.recalculate_changes(db.session, service_id=ardens.id, achievement_date=day)
+    assert changes.changed == [practice.id]
+    assert stored(ardens, practice).total == Decimal("150.45")  # Ardens' value of a point
+
+
+def test_a_named_provider_without_figures_is_refused(ardens):
+    practice = PracticeFactory()
+    with pytest.raises(RuleError, match=f"{practice.ods_code}: no list size"):
+        calculate.recalculate(
+            db.session,
+            service_id=ardens.id,
+            achievement_date=year_end(ardens),
+            provider_ids=[practice.id],
+        )
