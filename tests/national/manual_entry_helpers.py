@@ -64,8 +64,8 @@ def financial_year_of(day: dt.date) -> int:
 def make_scene(day: dt.date = dt.date(2026, 3, 31), **service: object) -> Scene:
     ours, theirs = make_tenant(), make_tenant()
     qof = QualityServiceFactory(
-        code="QOF", name="Quality and Outcomes Framework", financial_year=financial_year_of(day),
-        **service,
+        code=service.pop("code", "QOF"), name=service.pop("name", "Quality and Outcomes Framework"),
+        financial_year=financial_year_of(day), **service,
     )  # fmt: skip
     AchievementDateFactory(service=qof, date=day)
     group = IndicatorGroupFactory(service=qof, code="AF", description="Atrial fibrillation")
