@@ -36,6 +36,15 @@ def _national_body(user: User, organisation: Organisation | None) -> bool:
     return organisation is not None and organisation.kind is OrganisationKind.NATIONAL_COMMISSIONER
 
 
+def _icb_side(user: User, organisation: Organisation | None) -> bool:
+    """The payment files and accruals are an ICB's or its sub-location's (a national
+    commissioner or a region sends no payment files; the pages answer them 404)."""
+    return organisation is not None and organisation.kind in (
+        OrganisationKind.ICB,
+        OrganisationKind.ICB_SUB_LOCATION,
+    )
+
+
 #: The commissioner's payments pages, under the header's "Payments".
 _COMMISSIONER_PAYMENT_PAGES = (
     "payments.files",
@@ -170,7 +179,7 @@ NAVIGATION: tuple[Link, ...] = (
     Link("Administration", "admin.index"),
     # A practice's payments and statements; the commissioner's payment files and reports.
     Link("Payments", "payments.practice_payments", _PRACTICE_PAYMENT_PAGES),
-    Link("Payments", "payments.files", _COMMISSIONER_PAYMENT_PAGES),
+    Link("Payments", "payments.files", _COMMISSIONER_PAYMENT_PAGES, shown=_icb_side),
     Link("Payment totals", "payments.national", ("payments.national",), shown=_national_body),
     # National services: the offers a commissioner made; a provider's offers to answer.
     Link(
