@@ -192,6 +192,41 @@ NAVIGATION: tuple[Link, ...] = (
         "national.offers_received",
         ("national.offers_received", "national.offer_received"),
     ),
+    # National achievement: figures entered by hand, the summary, the extracts loaded.
+    Link(
+        "Achievement entry",
+        "national.entry_start",
+        (
+            "national.entry_start",
+            "national.entry_services",
+            "national.entry_dates",
+            "national.entry_groups",
+            "national.entry_group",
+            "national.entry_submit",
+        ),
+    ),
+    Link(
+        "Achievement",
+        "national.achievement_index",
+        (
+            "national.achievement_index",
+            "national.achievement_providers",
+            "national.achievement_summary",
+            "national.achievement_missing",
+        ),
+    ),
+    Link(
+        "Extracts",
+        "national.extract_loads",
+        (
+            "national.extract_loads",
+            "national.upload_extract",
+            "national.extract_load",
+            "national.load_valid_rows",
+            "national.decline_load",
+        ),
+        shown=_national_body,
+    ),
     Link(
         "Pending actions",
         "messages.index",

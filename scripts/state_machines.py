@@ -54,6 +54,9 @@ def render() -> str:
     from claims_portal.access.services.access_requests import ACCESS_REQUEST
     from claims_portal.access.services.tokens import INVITATION
     from claims_portal.jobs.services import JOB
+    from claims_portal.national.services.extracts import LOAD as ACHIEVEMENT_LOAD
+    from claims_portal.national.services.machines import OFFER as NATIONAL_OFFER
+    from claims_portal.national.services.manual_entry.saving import MANUAL_SUBMISSION
     from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE
     from claims_portal.payments.services.recoveries import RECOVERY
     from claims_portal.schemes.services.offers import OFFER
@@ -61,7 +64,19 @@ def render() -> str:
     from claims_portal.statemachine import table_rows
 
     lines = [BEGIN, "", *_claims()]
-    machines = (OFFER, SCHEME, ACCESS_REQUEST, INVITATION, JOB, RECOVERY, PAYMENT_FILE, PAYMENT)
+    machines = (
+        OFFER,
+        SCHEME,
+        ACCESS_REQUEST,
+        INVITATION,
+        JOB,
+        RECOVERY,
+        PAYMENT_FILE,
+        PAYMENT,
+        NATIONAL_OFFER,
+        ACHIEVEMENT_LOAD,
+        MANUAL_SUBMISSION,
+    )
     for machine in machines:
         lines += ["", f"**{machine.title}** (`{machine.object_type}`)", ""]
         lines += [_row(("step", "from", "to", "who", "audit")), _row(("---",) * 5)]

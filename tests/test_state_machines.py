@@ -20,11 +20,12 @@ from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services.lifecycle import ROUTED_TARGETS, TRANSITIONS
 from claims_portal.jobs.models import JobStatus
 from claims_portal.jobs.services import JOB
-from claims_portal.national.models import LoadStatus
+from claims_portal.national.models import LoadStatus, SubmissionStatus
 from claims_portal.national.models import OfferStatus as NationalOfferStatus
 from claims_portal.national.services import offer_lists
 from claims_portal.national.services.extracts import LOAD as ACHIEVEMENT_LOAD
 from claims_portal.national.services.machines import OFFER as NATIONAL_OFFER
+from claims_portal.national.services.manual_entry.saving import MANUAL_SUBMISSION
 from claims_portal.payments.models import PaymentFileStatus, PaymentStatus, RecoveryStatus
 from claims_portal.payments.services.machines import PAYMENT, PAYMENT_FILE
 from claims_portal.payments.services.recoveries import RECOVERY
@@ -51,6 +52,7 @@ MACHINES: dict[str, tuple[Machine[Any], type]] = {
     "payment": (PAYMENT, PaymentStatus),
     "national_offer": (NATIONAL_OFFER, NationalOfferStatus),
     "achievement_load": (ACHIEVEMENT_LOAD, LoadStatus),
+    "data_submission": (MANUAL_SUBMISSION, SubmissionStatus),
 }
 
 

@@ -84,8 +84,10 @@ class QualityIndicatorFactory(BaseFactory):
 class ServiceReferenceFactory(BaseFactory):
     class Meta:
         model = ServiceReference
+        exclude = ("service",)
 
     service = factory.SubFactory(QualityServiceFactory)
+    service_id = factory.SelfAttribute("service.id")
     pounds_per_point = Decimal("225.49")
     national_average_list_size = 9964
     aspiration_share = Decimal("0.80")
@@ -95,8 +97,10 @@ class ServiceReferenceFactory(BaseFactory):
 class NationalPrevalenceFactory(BaseFactory):
     class Meta:
         model = NationalPrevalence
+        exclude = ("service",)
 
     service = factory.SubFactory(QualityServiceFactory)
+    service_id = factory.SelfAttribute("service.id")
     register = factory.Sequence(lambda n: f"R{n:02d}")
     prevalence = Decimal("0.0215")
 

@@ -38,3 +38,14 @@ def test_a_service_code_is_unique_within_a_year(db_session):
     assert service.year_label == "2025/26"
     with pytest.raises(IntegrityError):
         QualityServiceFactory(code="QOF", financial_year=2025)
+
+
+def test_reference_values_and_prevalences_belong_to_their_service(db_session):
+    from tests.factories.national import NationalPrevalenceFactory, ServiceReferenceFactory
+
+    service = QualityServiceFactory()
+    reference = ServiceReferenceFactory(service=service)
+    prevalence = NationalPrevalenceFactory(service=service, register="AF")
+    assert reference.service_id == prevalence.service_id == service.id
+    with pytest.raises(IntegrityError):
+        ServiceReferenceFactory(service=service)

@@ -97,7 +97,12 @@ def _urls(provider: Organisation, service: QualityService, day: dt.date) -> dict
 def entry_start() -> ResponseReturnValue:
     organisation = cast(Organisation, current_organisation())
     if not organisation.kind.is_commissioner:
-        return redirect(url_for("national.entry_services", provider_id=organisation.id))
+        # A provider enters its own figures: its services at once (the header's link).
+        return render_template(
+            "national/entry/services.html",
+            who=_who(organisation),
+            services=manual_entry.participating_services(db.session, organisation),
+        )
     form = ProviderChoiceForm(request.args)
     problems: list[Problem] = []
     code = (form.ods_code.data or "").strip().upper()
