@@ -70,6 +70,15 @@ def enum_column(cls: type[enum.Enum], name: str) -> Enum:
 #: ``claims_portal.calculation``).
 Money = Numeric(12, 2)
 
+#: National services' exact figures (computed only by ``claims_portal.calculation``): points,
+#: thresholds and achievement rates (thresholds are fractions: 0.40 is 40%) up to
+#: 9,999.999999; a share such as the aspiration share (0.8000); a national prevalence
+#: (0.0215000000); a ratio such as the contractor population index.
+Points = Numeric(10, 6)
+Share = Numeric(5, 4)
+Prevalence = Numeric(12, 10)
+Ratio = Numeric(12, 8)
+
 #: What services accept: a session, or Flask-SQLAlchemy's scoped ``db.session`` proxy.
 DbSession: TypeAlias = Session | scoped_session[Any]
 

@@ -23,7 +23,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -33,12 +32,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from claims_portal.db import Money, UTCDateTime, created_at, enum_column, intpk
+from claims_portal.db import (
+    Money,
+    Points,
+    Prevalence,
+    Ratio,
+    Share,
+    UTCDateTime,
+    created_at,
+    enum_column,
+    intpk,
+)
 from claims_portal.extensions import db
 from claims_portal.organisations.models import Organisation
-
-#: Points, thresholds and achievement rates: up to 9,999.999999 (thresholds are fractions).
-Points = Numeric(10, 6)
 
 
 class ServiceKind(enum.StrEnum):
@@ -223,7 +229,7 @@ class ServiceReference(db.Model):  # type: ignore[name-defined,misc]
     )
     pounds_per_point: Mapped[Decimal | None] = mapped_column(Money)
     national_average_list_size: Mapped[int | None] = mapped_column(Integer)
-    aspiration_share: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    aspiration_share: Mapped[Decimal | None] = mapped_column(Share)
     source: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
@@ -239,7 +245,7 @@ class NationalPrevalence(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[intpk]
     service_id: Mapped[int] = mapped_column(ForeignKey("quality_service.id", ondelete="CASCADE"))
     register: Mapped[str] = mapped_column(String(20))
-    prevalence: Mapped[Decimal] = mapped_column(Numeric(12, 10))
+    prevalence: Mapped[Decimal] = mapped_column(Prevalence)
     source: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
@@ -480,7 +486,7 @@ class CalculatedAchievement(db.Model):  # type: ignore[name-defined,misc]
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     achievement_date: Mapped[dt.date] = mapped_column(Date)
     list_size: Mapped[int | None] = mapped_column(Integer)
-    contractor_population_index: Mapped[Decimal | None] = mapped_column(Numeric(12, 8))
+    contractor_population_index: Mapped[Decimal | None] = mapped_column(Ratio)
     points: Mapped[Decimal] = mapped_column(Points)
     total: Mapped[Decimal] = mapped_column(Money)
     #: Per indicator: code, points, payment, achievement rate, prevalence factor.
