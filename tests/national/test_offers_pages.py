@@ -217,6 +217,36 @@ def test_the_lists_filter_by_year_and_status(app, scene, service):
     assert "No offers match." in approved
 
 
+def test_the_lists_open_on_the_newest_year_with_services_when_this_one_has_none(
+    app, scene, db_session
+):
+    """Services for a new year are loaded after 1 April: until then the lists and the offer
+    page open on last year's, not on an empty year."""
+    old = QualityServiceFactory(name="Last year's service", financial_year=_year() - 1)
+    QualityServiceFactory(name="Older service", financial_year=_year() - 2)
+    offers.offer_service(
+        scene_session(), old, [scene.practice], commissioner=scene.icb, actor=scene.commissioner
+    )
+    made = _text(signed_in(app, scene.commissioner).get("/national/offers/made"))
+    assert "Last year's service" in made
+    assert "No offers match." not in made
+    received = _text(signed_in(app, scene.manager).get("/national/offers/received"))
+    assert "Last year's service" in received
+    choose = _text(signed_in(app, scene.commissioner).get("/national/offers/new"))
+    assert "Last year's service" in choose
+    assert "Older service" not in choose
+
+
+def test_the_lists_open_on_this_year_when_it_has_services(app, scene, service):
+    old = QualityServiceFactory(name="Old service", financial_year=_year() - 1)
+    offers.offer_service(
+        scene_session(), old, [scene.practice], commissioner=scene.icb, actor=scene.commissioner
+    )
+    made = _text(signed_in(app, scene.commissioner).get("/national/offers/made"))
+    assert "No offers match." in made  # this year has a service, but no offer of it yet
+    assert "Old service" not in made
+
+
 def test_the_pending_actions_list_offers_to_answer(app, scene, service):
     offers.offer_service(
         scene_session(), service, [scene.practice], commissioner=scene.icb, actor=scene.commissioner

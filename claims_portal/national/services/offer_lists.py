@@ -145,6 +145,17 @@ def financial_years(session: DbSession) -> list[int]:
     )
 
 
+def default_year(session: DbSession, this_year: int) -> int:
+    """The year a list opens on: this financial year when it has services, else the newest
+    earlier year that has (a new year's services are often loaded after 1 April), else the
+    earliest later one; this year when there are none at all."""
+    years = financial_years(session)
+    if not years or this_year in years:
+        return this_year
+    earlier = [year for year in years if year < this_year]
+    return max(earlier) if earlier else min(years)
+
+
 def history(session: DbSession, offer: ServiceOffer) -> list:
     """The offer's audit events, oldest first."""
     from claims_portal.audit.models import AuditEvent

@@ -63,8 +63,9 @@ def _base_url() -> str | None:
 def _list_page(side: str, problems: list[Problem] | None = None, status: int = 200) -> Any:
     organisation = _organisation()
     years = sorted({*offer_lists.financial_years(db.session), _this_year()}, reverse=True)
+    opens_on = offer_lists.default_year(db.session, _this_year())
     if side == "made":
-        filters = forms.parse_filters(request.args, default_year=_this_year())
+        filters = forms.parse_filters(request.args, default_year=opens_on)
         service_id = parse_id(request.args.get("service"))
         rows = offer_lists.offers_made(
             db.session, organisation, financial_year=filters.financial_year,
@@ -72,7 +73,7 @@ def _list_page(side: str, problems: list[Problem] | None = None, status: int = 2
         )  # fmt: skip
     else:
         filters = forms.parse_filters(
-            request.args, default_year=_this_year(), default_status=OfferStatus.OFFERED
+            request.args, default_year=opens_on, default_status=OfferStatus.OFFERED
         )
         rows = offer_lists.offers_to(
             db.session, organisation, financial_year=filters.financial_year,
@@ -184,7 +185,9 @@ def _within(organisation: Organisation) -> Organisation | None:
 def _offer_page(form: forms.OfferForm, status: int = 200) -> Any:
     organisation = _organisation()
     within = _within(organisation)
-    year = parse_id(request.values.get("year")) or _this_year()
+    year = parse_id(request.values.get("year")) or offer_lists.default_year(
+        db.session, _this_year()
+    )
     services = offer_lists.services_of_year(db.session, year)
     service = db.session.get(QualityService, form.service_id) if form.service_id else None
     providers: list[Organisation] = []
