@@ -21,6 +21,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -406,6 +407,10 @@ class DataSubmission(db.Model):  # type: ignore[name-defined,misc]
             "service_id",
             "achievement_date",
         ),
+        # What a value's one foreign key refers to (see ``AchievementValue``).
+        UniqueConstraint(
+            "id", "service_id", "provider_id", "achievement_date", name="uq_data_submission_key"
+        ),
     )
 
     id: Mapped[intpk]
@@ -441,11 +446,26 @@ class AchievementValue(db.Model):  # type: ignore[name-defined,misc]
 
     ``last_submission`` marks the value that counts (CQRS's ``LAST_SUBMISSION = Y``): the
     newest submitted one for its provider, service, date, code and field.
+
+    One foreign key, to the submission's id with its service, provider and date: the copies
+    kept on the value always agree with the submission (whose own keys check the service and
+    provider exist), and a load of two million values checks one key a row, not three.
     """
 
     __tablename__ = "achievement_value"
     __table_args__ = (
         CheckConstraint("value >= 0", name="value_not_negative"),
+        ForeignKeyConstraint(
+            ["submission_id", "service_id", "provider_id", "achievement_date"],
+            [
+                "data_submission.id",
+                "data_submission.service_id",
+                "data_submission.provider_id",
+                "data_submission.achievement_date",
+            ],
+            ondelete="CASCADE",
+            name="fk_achievement_value_submission",
+        ),
         UniqueConstraint("submission_id", "code", "field", name="uq_achievement_value"),
         Index(
             "ix_achievement_value_current",
@@ -458,10 +478,10 @@ class AchievementValue(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("data_submission.id", ondelete="CASCADE"))
+    submission_id: Mapped[int] = mapped_column(Integer)
     # Kept on the value too, so that the current figures are one indexed read.
-    service_id: Mapped[int] = mapped_column(ForeignKey("quality_service.id"))
-    provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    service_id: Mapped[int] = mapped_column(Integer)
+    provider_id: Mapped[int] = mapped_column(Integer)
     achievement_date: Mapped[dt.date] = mapped_column(Date)
     code: Mapped[str] = mapped_column(String(20))
     field: Mapped[str] = mapped_column(String(20))

@@ -155,6 +155,33 @@ def test_each_check_of_a_cqrs_row_names_its_row_and_column(line, column, words):
     assert [f.row for f in figures] == [2]
 
 
+def test_problems_shared_by_many_rows_are_reported_on_each_of_them():
+    """What rows share is worked out once per file: every row still gets its own report."""
+    reader = cqrs(
+        "B99999,20260330,AF006,Numerator,4",
+        "A81001,20260331,XYZ001,Numerator,4",
+        "B99999,20260330,AF006,Denominator,4",
+        "A81001,20260331,XYZ001,Denominator,5",
+        "A81001,20260331,AF006,Points,4",
+        "A81001,20260331,AF006,Points,4",
+    )
+    figures, problems = items(reader)
+    assert [(p.row, p.column) for p in problems] == [
+        (2, "ORG_CODE"), (2, "ACH_DATE"), (3, "IND_CODE"), (4, "ORG_CODE"), (4, "ACH_DATE"),
+        (5, "IND_CODE"), (6, "FIELD_NAME"), (7, "FIELD_NAME"),
+    ]  # fmt: skip
+    assert figures == []
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "1" * 16, " 7 "])
+def test_only_plain_digits_are_whole_numbers(value):
+    figures, problems = items(cqrs(f"A81001,20260331,AF006,Numerator,{value}"))
+    if value == " 7 ":
+        assert [f.value for f in figures] == [7]
+    else:
+        assert [(p.row, p.column) for p in problems] == [(2, "VALUE")]
+
+
 def test_an_unknown_service_code_is_reported():
     body = HEADER + "DES9,N,A81001,20260331,AF006,Numerator,4,N,AUTOMATED,20260401,0100,Y\n"
     _, problems = items(ExtractReader(io.BytesIO(body.encode()), reference()))

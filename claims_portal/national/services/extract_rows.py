@@ -26,7 +26,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, NamedTuple, cast
+from typing import IO, Any, NamedTuple, cast
 
 from sqlalchemy import select, text
 
@@ -181,6 +181,7 @@ class ExtractReader:
     layout: DataLayout | None = None
     rows: int = 0
     skipped: int = 0
+    _memo: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False)
 
     def __iter__(self) -> Iterator[Figure | RowProblem]:
         text = io.TextIOWrapper(
@@ -243,77 +244,88 @@ class ExtractReader:
     def _cqrs_row(
         self, number: int, cells: list[str], at: dict[str, int]
     ) -> Iterator[Figure | RowProblem]:
-        practices, services = self.reference.practices, self.reference.services
-        problems: list[RowProblem] = []
-        org_code = cells[at["ORG_CODE"]].strip().upper()
-        provider_id = practices.get(org_code)
-        if provider_id is None:
-            problems.append(_unknown_practice(number, "ORG_CODE", org_code))
-        day = _yyyymmdd(cells[at["ACH_DATE"]])
-        service = None
-        service_code = cells[at["QUALITY_SERVICE"]].strip().upper()
-        if day is None:
-            problems.append(RowProblem(number, "ACH_DATE", "ACH_DATE must be a date as YYYYMMDD"))
+        """One row. What several rows share is worked out once per file (``_memo``): the
+        practice of an ORG_CODE, the service and date of a QUALITY_SERVICE and ACH_DATE, the
+        field of an IND_CODE and FIELD_NAME (a year-end file repeats each thousands of
+        times), so a valid row costs a few dictionary lookups."""
+        memo = self._memo
+        raw_org = cells[at["ORG_CODE"]]
+        org = memo.get(("org", raw_org))
+        if org is None:
+            org_code = raw_org.strip().upper()
+            org = memo[("org", raw_org)] = (org_code, self.reference.practices.get(org_code))
+        org_code, provider_id = org
+        dated_key = ("service", cells[at["QUALITY_SERVICE"]], cells[at["ACH_DATE"]])
+        dated = memo.get(dated_key)
+        if dated is None:
+            dated = memo[dated_key] = self._service_and_date(dated_key[1], dated_key[2])
+        service, day, dated_problems = dated
+        ind_code = raw_ind = cells[at["IND_CODE"]]
+        raw_field = cells[at["FIELD_NAME"]]
+        mapped = None
+        field_problems: tuple[tuple[str, str], ...] = ()
+        if service is not None:
+            field_key = ("field", service.id, raw_ind, raw_field)
+            known = memo.get(field_key)
+            if known is None:
+                known = memo[field_key] = _field_of(service, raw_ind, raw_field)
+            ind_code, mapped, field_problems = known
         else:
-            service = services.get((service_code, financial_year_of(day)))
-            if service is None:
-                problems.append(
-                    RowProblem(
-                        number,
+            ind_code = raw_ind.strip().upper()
+        text_value = cells[at["VALUE"]]
+        if text_value.isdigit() and text_value.isascii() and len(text_value) <= 15:
+            value: int | None = int(text_value)
+        else:
+            value = whole_number(text_value)
+        if (
+            provider_id is not None
+            and mapped is not None
+            and value is not None
+            and not dated_problems
+            and not field_problems
+        ):
+            assert service is not None
+            assert day is not None
+            code, field_name, shown_field = mapped
+            yield Figure(
+                number, provider_id, service.id, day, org_code, ind_code, shown_field, code,
+                field_name, value,
+            )  # fmt: skip
+            return
+        if provider_id is None:
+            yield _unknown_practice(number, "ORG_CODE", org_code)
+        for column, message in (*dated_problems, *field_problems):
+            yield RowProblem(number, column, message)
+        if value is None:
+            yield _not_whole(number, "VALUE", text_value)
+        known = service is not None and ind_code in service.indicators
+        if known and provider_id is not None and service is not None and day is not None:
+            yield _marker(number, provider_id, service.id, day, org_code, ind_code)
+
+    def _service_and_date(
+        self, raw_service: str, raw_day: str
+    ) -> tuple[ServiceInfo | None, dt.date | None, tuple[tuple[str, str], ...]]:
+        day = _yyyymmdd(raw_day)
+        if day is None:
+            return None, None, (("ACH_DATE", "ACH_DATE must be a date as YYYYMMDD"),)
+        service_code = raw_service.strip().upper()
+        service = self.reference.services.get((service_code, financial_year_of(day)))
+        if service is None:
+            return (
+                None,
+                day,
+                (
+                    (
                         "QUALITY_SERVICE",
                         f"No service {service_code or '(empty)'} in the financial year "
                         f"of {day:%d/%m/%Y}",
-                    )
-                )
-            elif (date_problem := _date_problem(number, "ACH_DATE", day, service)) is not None:
-                problems.append(date_problem)
-        ind_code = cells[at["IND_CODE"]].strip().upper()
-        raw_field = cells[at["FIELD_NAME"]].strip()
-        mapped = None
-        if service is not None:
-            if ind_code not in service.indicators:
-                problems.append(
-                    RowProblem(
-                        number,
-                        "IND_CODE",
-                        f"{service.label} has no indicator {ind_code or '(empty)'}",
-                    )
-                )
-            else:
-                mapped = cqrs_field(raw_field, service.indicators[ind_code])
-                if mapped is None:
-                    problems.append(
-                        RowProblem(
-                            number,
-                            "FIELD_NAME",
-                            f"FIELD_NAME {raw_field or '(empty)'} is not a numerator, denominator, "
-                            "register, list size, PCA or exclusion",
-                        )
-                    )
-                elif mapped[1] and service.indicators[ind_code] is None:
-                    problems.append(RowProblem(number, "FIELD_NAME", f"{ind_code} has no register"))
-        value = whole_number(cells[at["VALUE"]])
-        if value is None:
-            problems.append(_not_whole(number, "VALUE", cells[at["VALUE"]]))
-        if problems:
-            yield from problems
-            known = provider_id is not None and service is not None and day is not None
-            if known and ind_code in service.indicators:  # type: ignore[union-attr]
-                yield _marker(number, provider_id, service.id, day, org_code, ind_code)  # type: ignore[arg-type,union-attr]
-            return
-        assert service is not None
-        assert mapped is not None
-        assert provider_id is not None
-        assert day is not None
-        assert value is not None
-        field_name, is_register = mapped
-        code = LIST_SIZE if field_name == LIST_SIZE else ind_code
-        if is_register:
-            code = str(service.indicators[ind_code]).upper()
-        yield Figure(
-            number, provider_id, service.id, day, org_code, ind_code,
-            raw_field.upper(), code, field_name, value,
-        )  # fmt: skip
+                    ),
+                ),
+            )
+        date_problem = _date_problem(0, "ACH_DATE", day, service)
+        if date_problem is not None:
+            return service, day, ((str(date_problem.column), date_problem.message),)
+        return service, day, ()
 
     def _open_data(
         self, reader: Iterator[list[str]], columns: list[str]
@@ -392,6 +404,42 @@ def _marker(
     return Figure(number, provider_id, service_id, day, org_code, ind_code, "", "", MARKER, 0)
 
 
+def _field_of(
+    service: ServiceInfo, raw_ind: str, raw_field: str
+) -> tuple[str, tuple[str, str, str] | None, tuple[tuple[str, str], ...]]:
+    """A CQRS row's indicator code, and our code, field and the file's field name (upper
+    case) for its IND_CODE and FIELD_NAME, or the problems with them."""
+    ind_code = raw_ind.strip().upper()
+    if ind_code not in service.indicators:
+        return (
+            ind_code,
+            None,
+            (("IND_CODE", f"{service.label} has no indicator {ind_code or '(empty)'}"),),
+        )
+    register = service.indicators[ind_code]
+    shown = raw_field.strip()
+    mapped = cqrs_field(shown, register)
+    if mapped is None:
+        return (
+            ind_code,
+            None,
+            (
+                (
+                    "FIELD_NAME",
+                    f"FIELD_NAME {shown or '(empty)'} is not a numerator, denominator, "
+                    "register, list size, PCA or exclusion",
+                ),
+            ),
+        )
+    field_name, is_register = mapped
+    if is_register and register is None:
+        return ind_code, None, (("FIELD_NAME", f"{ind_code} has no register"),)
+    code = LIST_SIZE if field_name == LIST_SIZE else ind_code
+    if is_register:
+        code = str(register).upper()
+    return ind_code, (code, field_name, shown.upper()), ()
+
+
 def _yyyymmdd(text: str) -> dt.date | None:
     text = text.strip()
     if not _YYYYMMDD.fullmatch(text):
@@ -445,9 +493,16 @@ class Staged:
     problems: list[RowProblem] = field(default_factory=list)
 
 
+#: Memory for the load's sorts and groupings (for its transaction only): at the default
+#: 4 MB a year-end file's groupings spill to disk.
+WORK_MEM = "256MB"
+
+
 def create_stage(session: DbSession) -> None:
     postgres = session.get_bind().dialect.name == "postgresql"
     drop_stage(session)
+    if postgres:
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     session.execute(text(
         f"CREATE TEMPORARY TABLE {STAGE} (row_number INTEGER NOT NULL, provider_id INTEGER,"
         " service_id INTEGER, achievement_date DATE, org_code VARCHAR(20), ind_code VARCHAR(20),"
@@ -541,14 +596,16 @@ _SUMS = (
     f" FROM {STAGE} WHERE field <> '!' GROUP BY {_KEY}"
 )
 _ABOVE_DENOMINATOR = (
-    _PROBLEM + "SELECT :load_id, num_row, :value_column, 'The numerator '"  # noqa: S608 (constant identifiers)
+    f"WITH g AS ({_SUMS}) "  # noqa: S608 (constant identifiers); grouped once, read twice
+    + _PROBLEM
+    + "SELECT :load_id, num_row, :value_column, 'The numerator '"
     " || CAST(num AS VARCHAR) || ' of ' || ind_code || ' is above its denominator '"
     " || CAST(den AS VARCHAR) || ' (row ' || CAST(den_row AS VARCHAR) || ')'"
-    f" FROM ({_SUMS}) g WHERE num > den"
+    " FROM g WHERE num > den"
     " UNION ALL SELECT :load_id, adj_row, :value_column, 'PCAs and exclusions of '"
     " || ind_code || ' (' || CAST(adj AS VARCHAR) || ') are above its denominator '"
     " || CAST(den AS VARCHAR) || ' (row ' || CAST(den_row AS VARCHAR) || ')'"
-    f" FROM ({_SUMS}) g WHERE adj > den"
+    " FROM g WHERE adj > den"
 )
 _REGISTER_CONFLICTS = (
     _PROBLEM + "SELECT :load_id, s.row_number, :value_column, 'The register ' || s.code"  # noqa: S608 (constant identifiers)
