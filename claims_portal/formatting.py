@@ -64,8 +64,10 @@ def how_many(number: int, *, short: bool = False) -> str:
 
 
 def money(amount: Any) -> str:
-    """``£1,234.50``; empty for no amount."""
-    return "" if amount is None else f"£{amount:,.2f}"
+    """``£1,234.50``; ``-£20.00`` below zero (a recovery); empty for no amount."""
+    if amount is None:
+        return ""
+    return f"-£{-amount:,.2f}" if amount < 0 else f"£{amount:,.2f}"
 
 
 FILTERS = {

@@ -6,9 +6,9 @@ payments into a :class:`Statement`; this module adds it up and draws it. Totals 
 ``Decimal`` sums of the lines' amounts (each already to the penny): nothing is rounded here.
 
 The PDF is drawn by WeasyPrint (which needs Pango on the machine) from
-``templates/payments/statements/statement_pdf.html`` and ``statement.css``, rendered with
-a Jinja2 environment of its own with autoescaping on: a practice's or scheme's name is
-text, never markup. XLSX text cells are guarded against formulas like every payments file
+``templates/payments/statements/statement_pdf.html`` and ``statement.css`` over the shared
+document stylesheet (``claims_portal/documents.py``), with autoescaping on: a practice's or
+scheme's name is text, never markup. XLSX text cells are guarded against formulas like every payments file
 (``_cells.guard``).
 """
 
@@ -17,18 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import io
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
-from typing import Any
 
-import jinja2
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from claims_portal import documents
 from claims_portal.payments._cells import guard
 
 TEMPLATES = Path(__file__).parent / "templates" / "payments" / "statements"
@@ -146,20 +143,6 @@ class Statement:
         return f"statement-{self.practice_code}-{self.month:%Y-%m}.{extension}"
 
 
-# --- Money and dates as the statement reads them ------------------------------------------
-
-
-def money(amount: Decimal) -> str:
-    """``£1,234.50``; ``-£20.00`` for a recovery."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}£{abs(amount):,.2f}"
-
-
-def long_date(day: dt.date) -> str:
-    """``1 December 2026``."""
-    return f"{day.day} {day:%B %Y}"
-
-
 # --- XLSX -----------------------------------------------------------------------------------
 
 COLUMNS = (
@@ -247,40 +230,11 @@ def statement_xlsx(statement: Statement) -> bytes:
 # --- PDF ------------------------------------------------------------------------------------
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    # Autoescape on for every template, whatever its name: user text is never markup.
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    environment.filters["money"] = money
-    environment.filters["long_date"] = long_date
-    return environment
-
-
 def statement_html(statement: Statement) -> str:
     """The HTML the PDF is drawn from."""
-    return _environment().get_template("statement_pdf.html").render(statement=statement)
-
-
-@cache
-def _stylesheet() -> Any:
-    """The statement's CSS, parsed once (a WeasyPrint stylesheet serves any document)."""
-    import weasyprint
-
-    return weasyprint.CSS(filename=str(TEMPLATES / "statement.css"))
+    return documents.render(TEMPLATES, "statement_pdf.html", statement=statement)
 
 
 def statement_pdf(statement: Statement) -> bytes:
     """The statement as an A4 PDF, its pages numbered."""
-    # WeasyPrint logs each step of each drawing (and of its own loading) at INFO: noise in
-    # the portal's logs.
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-    import weasyprint  # imported when drawn: loading Pango is dear, and pages rarely need it
-
-    document = weasyprint.HTML(string=statement_html(statement), base_url=str(TEMPLATES))
-    pdf = document.write_pdf(stylesheets=[_stylesheet()])
-    assert pdf is not None
-    return bytes(pdf)
+    return documents.pdf(statement_html(statement), TEMPLATES, "statement.css")

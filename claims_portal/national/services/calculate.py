@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from claims_portal import calculation, clock
@@ -318,29 +318,65 @@ def _row(
     }
 
 
+_UPDATED = (
+    "list_size",
+    "contractor_population_index",
+    "points",
+    "total",
+    "indicators",
+    "explanation",
+    "inputs_sha256",
+    "calculated_at",
+)
+_COLUMNS = ("service_id", "provider_id", "achievement_date", *_UPDATED)
+#: On PostgreSQL a chunk goes in by ``COPY`` into a temporary table, then one upsert from it:
+#: a multi-row ``VALUES`` of a thousand 20 KB rows costs the server about four times more.
+_STAGED_UPSERT = (
+    f"INSERT INTO calculated_achievement ({', '.join(_COLUMNS)})"  # noqa: S608 (constants)
+    f" SELECT {', '.join(_COLUMNS)} FROM calculation_stage"
+    " ON CONFLICT ON CONSTRAINT uq_calculated_achievement DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in _UPDATED)
+    + " WHERE calculated_achievement.inputs_sha256 <> EXCLUDED.inputs_sha256"
+    " RETURNING provider_id"
+)
+
+
 def _upsert(session: DbSession, batch: list[dict[str, Any]]) -> list[int]:
     """Insert or update the batch; the providers whose row was new or changed."""
     if not batch:
         return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _staged_upsert(session, batch)
     table = CalculatedAchievement.__table__
     # The table, not the entity: a plain multi-row INSERT, without the ORM's bulk path.
     statement = insert(table).values(batch)
     excluded = statement.excluded
     upsert = statement.on_conflict_do_update(
         constraint="uq_calculated_achievement",
-        set_={
-            name: excluded[name]
-            for name in (
-                "list_size",
-                "contractor_population_index",
-                "points",
-                "total",
-                "indicators",
-                "explanation",
-                "inputs_sha256",
-                "calculated_at",
-            )
-        },
+        set_={name: excluded[name] for name in _UPDATED},
         where=table.c.inputs_sha256 != excluded.inputs_sha256,
     ).returning(table.c.provider_id)
     return list(session.execute(upsert).scalars())
+
+
+def _staged_upsert(session: DbSession, batch: list[dict[str, Any]]) -> list[int]:
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS calculation_stage"
+            " (LIKE calculated_achievement INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+    )
+    session.execute(text("TRUNCATE calculation_stage"))
+    raw = session.connection().connection.driver_connection
+    statement = f"COPY calculation_stage ({', '.join(_COLUMNS)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in batch:
+            copy.write_row(
+                [
+                    json.dumps(row[name], separators=(",", ":"))
+                    if name in ("indicators", "explanation") and row[name] is not None
+                    else row[name]
+                    for name in _COLUMNS
+                ]
+            )
+    return list(session.execute(text(_STAGED_UPSERT)).scalars())

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from claims_portal.formatting import long_date, money
+from claims_portal import documents
 from claims_portal.national.services.summary import AchievementSummary, IndicatorLine
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "national" / "summary"
@@ -150,36 +147,11 @@ def summary_xlsx(summary: AchievementSummary) -> bytes:
     return buffer.getvalue()
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    environment.filters["money"] = money
-    environment.filters["long_date"] = long_date
-    return environment
-
-
 def summary_html(summary: AchievementSummary) -> str:
     """The HTML the PDF is drawn from."""
-    return _environment().get_template("summary_pdf.html").render(summary=summary)
-
-
-@cache
-def _stylesheet() -> Any:
-    import weasyprint
-
-    return weasyprint.CSS(filename=str(TEMPLATES / "summary.css"))
+    return documents.render(TEMPLATES, "summary_pdf.html", summary=summary)
 
 
 def summary_pdf(summary: AchievementSummary) -> bytes:
     """The summary as an A4 landscape PDF, its pages numbered."""
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-    import weasyprint  # loaded when drawn: Pango is dear to load
-
-    document = weasyprint.HTML(string=summary_html(summary), base_url=str(TEMPLATES))
-    pdf = document.write_pdf(stylesheets=[_stylesheet()])
-    assert pdf is not None
-    return bytes(pdf)
+    return documents.pdf(summary_html(summary), TEMPLATES, "summary.css")
