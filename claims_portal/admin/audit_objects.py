@@ -21,8 +21,18 @@ from claims_portal.claims.models import BulkUpload, Claim
 from claims_portal.extensions import db
 from claims_portal.formatting import long_date
 from claims_portal.inputs import parse_id
-from claims_portal.national.models import ServiceOffer
-from claims_portal.organisations.models import NetworkMembership, Organisation
+from claims_portal.national.models import (
+    AchievementDate,
+    AchievementLoad,
+    DataSubmission,
+    IndicatorGroup,
+    NationalPrevalence,
+    QualityIndicator,
+    QualityService,
+    ServiceOffer,
+    ServiceReference,
+)
+from claims_portal.organisations.models import NetworkMembership, OdsImport, Organisation
 from claims_portal.payments.models import (
     IcbPaymentSettings,
     Paycode,
@@ -43,6 +53,12 @@ from claims_portal.schemes.models import (
 )
 
 Namer = Callable[[Any], str]
+
+
+def _service(service_id: int) -> str:
+    service = db.session.get(QualityService, service_id)
+    return str(service) if service is not None else f"service {service_id}"
+
 
 #: object_type -> (what people call it, its model, its name). Types without a model (a bulk
 #: approval names its step, not a row) show their label and the stored id.
@@ -121,6 +137,42 @@ KINDS: dict[str, tuple[str, type | None, Namer | None]] = {
         ServiceOffer,
         lambda o: f"{o.service} to {o.provider.display_name}",
     ),
+    "quality_service": ("National service", QualityService, str),
+    "achievement_date": (
+        "Achievement date",
+        AchievementDate,
+        lambda d: f"{long_date(d.date)} of {_service(d.service_id)}",
+    ),
+    "indicator_group": (
+        "Indicator group",
+        IndicatorGroup,
+        lambda i: f"{i.code} - {i.description} of {_service(i.service_id)}",
+    ),
+    "quality_indicator": (
+        "Indicator",
+        QualityIndicator,
+        lambda i: f"{i.code} of {_service(i.service_id)}",
+    ),
+    "service_reference": (
+        "Reference values",
+        ServiceReference,
+        lambda r: f"of {_service(r.service_id)}",
+    ),
+    "national_prevalence": (
+        "National prevalence",
+        NationalPrevalence,
+        lambda p: f"{p.register} in {_service(p.service_id)}",
+    ),
+    "achievement_load": ("Extract", AchievementLoad, lambda a: a.filename),
+    "data_submission": (
+        "Achievement submission",
+        DataSubmission,
+        lambda d: (
+            f"{_service(d.service_id)} for {d.provider.display_name},"
+            f" {long_date(d.achievement_date)}"
+        ),
+    ),
+    "ods_import": ("ODS import", OdsImport, lambda i: f"as of {long_date(i.as_of)}"),
 }
 
 
