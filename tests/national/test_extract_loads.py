@@ -351,3 +351,50 @@ def test_a_file_above_the_size_limit_is_refused(app, db_session, scene, monkeypa
     assert "The file must be 44 KB or smaller" in text
     assert latest_load(db_session) is None
     assert "at most 44 KB" in browser.get("/national/extracts/upload").get_data(as_text=True)
+
+
+def test_a_file_on_the_server_loads_from_the_command_line_as_the_person(
+    app, db_session, scene, tmp_path
+):
+    """An England-scale export is larger than a browser upload may be: the command keeps it
+    and runs the same job, in the person's name."""
+    path = tmp_path / "INDICATOR_VALUES.csv"
+    path.write_text(HEADER + good_rows() + good_rows("X81002"))
+    result = app.test_cli_runner().invoke(
+        args=["national", "load-extract", str(path), "--as", scene.loader.email.upper()]
+    )
+    assert result.exit_code == 0, result.output
+    load = latest_load(db_session)
+    assert f"load {load.id} is being checked by job {load.job_id}" in result.output
+    assert "16 rows loaded" in result.output  # no worker in the tests: the command ran it
+    assert (load.filename, load.uploaded_by_id, load.organisation_id) == (
+        "INDICATOR_VALUES.csv", scene.loader.id, scene.national.id,
+    )  # fmt: skip
+    assert load.status is LoadStatus.LOADED
+    assert load.rows_loaded == 16
+    assert db_session.get(Job, load.job_id).owner_id == scene.loader.id
+
+
+def test_the_command_refuses_someone_who_does_not_load_extracts(app, db_session, scene, tmp_path):
+    practice_manager = user_with_role(Role.SERVICE_MANAGEMENT, scene.practices[0])
+    db_session.commit()
+    path = tmp_path / "extract.csv"
+    path.write_text(HEADER + good_rows())
+    for email in (practice_manager.email, "nobody@example.nhs.net"):
+        result = app.test_cli_runner().invoke(
+            args=["national", "load-extract", str(path), "--as", email]
+        )
+        assert result.exit_code == 1
+        assert "does not load achievement extracts at a national commissioner" in result.output
+    assert latest_load(db_session) is None
+
+
+def test_the_command_refuses_an_empty_file_and_keeps_nothing(app, db_session, scene, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    result = app.test_cli_runner().invoke(
+        args=["national", "load-extract", str(path), "--as", scene.loader.email]
+    )
+    assert result.exit_code == 1
+    assert "The selected file is empty" in result.output
+    assert latest_load(db_session) is None

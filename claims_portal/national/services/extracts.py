@@ -149,6 +149,16 @@ def _ensure(user: User, organisation: Organisation | None) -> Organisation:
     return organisation
 
 
+def loading_organisation(user: User) -> Organisation | None:
+    """The national commissioner where ``user`` loads extracts (the first by name), for a
+    load started outside a request (``claims-portal national load-extract``)."""
+    places = sorted(
+        {m.organisation for m in user.memberships if may_load(user, m.organisation)},
+        key=lambda o: o.display_name,
+    )
+    return places[0] if places else None
+
+
 # --- Uploading ------------------------------------------------------------------------------
 
 
