@@ -173,6 +173,18 @@ def test_problems_shared_by_many_rows_are_reported_on_each_of_them():
     assert figures == []
 
 
+def test_what_rows_share_is_kept_only_up_to_a_limit(monkeypatch):
+    from claims_portal.national.services import extract_rows
+
+    monkeypatch.setattr(extract_rows, "MEMO_LIMIT", 3)
+    reader = cqrs(*(f"B{n:05d},20260331,AF006,Numerator,4" for n in range(10)),
+                  "A81001,20260331,AF006,Numerator,4")  # fmt: skip
+    figures, problems = items(reader)
+    assert len(reader._memo) == 3
+    assert [p.row for p in problems] == list(range(2, 12))  # every unknown practice reported
+    assert [(f.row, f.provider_id) for f in figures] == [(12, 1)]
+
+
 @pytest.mark.parametrize("value", ["\u00b2", "\u0663", "1" * 16, " 7 "])
 def test_only_plain_digits_are_whole_numbers(value):
     figures, problems = items(cqrs(f"A81001,20260331,AF006,Numerator,{value}"))

@@ -54,6 +54,8 @@ LIST_SIZE = "LIST_SIZE"
 #: The field of a staged marker (:func:`_marker`).
 MARKER = "!"
 _WHOLE = re.compile(r"[0-9]{1,15}")
+#: What the reader keeps of what rows share (practices, services and dates, fields).
+MEMO_LIMIT = 50_000
 _YYYYMMDD = re.compile(r"[0-9]{8}")
 
 
@@ -253,12 +255,14 @@ class ExtractReader:
         org = memo.get(("org", raw_org))
         if org is None:
             org_code = raw_org.strip().upper()
-            org = memo[("org", raw_org)] = (org_code, self.reference.practices.get(org_code))
+            org = self._remember(
+                ("org", raw_org), (org_code, self.reference.practices.get(org_code))
+            )
         org_code, provider_id = org
         dated_key = ("service", cells[at["QUALITY_SERVICE"]], cells[at["ACH_DATE"]])
         dated = memo.get(dated_key)
         if dated is None:
-            dated = memo[dated_key] = self._service_and_date(dated_key[1], dated_key[2])
+            dated = self._remember(dated_key, self._service_and_date(dated_key[1], dated_key[2]))
         service, day, dated_problems = dated
         ind_code = raw_ind = cells[at["IND_CODE"]]
         raw_field = cells[at["FIELD_NAME"]]
@@ -268,7 +272,7 @@ class ExtractReader:
             field_key = ("field", service.id, raw_ind, raw_field)
             known = memo.get(field_key)
             if known is None:
-                known = memo[field_key] = _field_of(service, raw_ind, raw_field)
+                known = self._remember(field_key, _field_of(service, raw_ind, raw_field))
             ind_code, mapped, field_problems = known
         else:
             ind_code = raw_ind.strip().upper()
@@ -298,9 +302,16 @@ class ExtractReader:
             yield RowProblem(number, column, message)
         if value is None:
             yield _not_whole(number, "VALUE", text_value)
-        known = service is not None and ind_code in service.indicators
-        if known and provider_id is not None and service is not None and day is not None:
+        indicator_known = service is not None and ind_code in service.indicators
+        if indicator_known and provider_id is not None and service is not None and day is not None:
             yield _marker(number, provider_id, service.id, day, org_code, ind_code)
+
+    def _remember(self, key: tuple[object, ...], value: Any) -> Any:
+        """``value``, kept for the rows to come while the memo is small (a file of a million
+        different codes is worked out row by row: memory stays flat)."""
+        if len(self._memo) < MEMO_LIMIT:
+            self._memo[key] = value
+        return value
 
     def _service_and_date(
         self, raw_service: str, raw_day: str
