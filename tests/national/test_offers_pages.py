@@ -287,3 +287,31 @@ def test_the_national_commissioner_offers_to_every_practice_of_one_icb(app, scen
     assert "To 2 providers" in _text(done)
     live = offers.live_offer_provider_ids(scene_session(), service)
     assert live == {scene.practice.id, scene.second_practice.id}
+
+
+def test_the_commissioners_list_comes_in_pages_keeping_its_filters(
+    app, scene, service, monkeypatch
+):
+    from claims_portal.national.services import offer_lists
+
+    monkeypatch.setattr(offer_lists, "PER_PAGE", 1)
+    offers.offer_service(
+        scene_session(), service, [scene.practice, scene.second_practice],
+        commissioner=scene.icb, actor=scene.commissioner,
+    )  # fmt: skip
+    browser = signed_in(app, scene.commissioner)
+    first = _text(browser.get(f"/national/offers/made?year={_year()}&status=OFFERED"))
+    assert "Page 1 of 2 (2 offers)" in first
+    assert f"/national/offers/made?year={_year()}&amp;status=OFFERED&amp;page=2" in (
+        browser.get(f"/national/offers/made?year={_year()}&status=OFFERED").get_data(as_text=True)
+    )
+    second = _text(browser.get(f"/national/offers/made?year={_year()}&status=OFFERED&page=2"))
+    assert "Page 2 of 2 (2 offers)" in second
+    names = [scene.practice.display_name, scene.second_practice.display_name]
+    assert sum(name in first for name in names) == 1
+    assert sum(name in second for name in names) == 1
+    assert sum(name in first + second for name in names) == 2
+    past = _text(browser.get(f"/national/offers/made?year={_year()}&status=OFFERED&page=99"))
+    assert "Page 2 of 2" in past
+    one_page = _text(browser.get("/national/offers/made?status=APPROVED"))
+    assert "Page 1 of" not in one_page

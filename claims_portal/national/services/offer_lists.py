@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from claims_portal.access.models import User
@@ -41,6 +41,33 @@ def _listing(
     return statement
 
 
+def _made(
+    commissioner: Organisation,
+    financial_year: int | None,
+    status: OfferStatus | None,
+    service_id: int | None,
+) -> Select[Any]:
+    statuses = [status] if status is not None else None
+    if status is OfferStatus.CANCELLED:
+        statuses = [OfferStatus.CANCELLED, OfferStatus.WITHDRAWN]
+    statement = _listing(financial_year, None, service_id).where(
+        ServiceOffer.commissioner_id == commissioner.id
+    )
+    if statuses is not None:
+        statement = statement.where(ServiceOffer.status.in_(statuses))
+    return statement.order_by(QualityService.name, Organisation.name, ServiceOffer.id)
+
+
+def _to(
+    provider: Organisation, financial_year: int | None, status: OfferStatus | None
+) -> Select[Any]:
+    return (
+        _listing(financial_year, status, None)
+        .where(ServiceOffer.provider_id == provider.id)
+        .order_by(QualityService.name, ServiceOffer.id.desc())
+    )
+
+
 def offers_made(
     session: DbSession,
     commissioner: Organisation,
@@ -51,19 +78,8 @@ def offers_made(
 ) -> list[ServiceOffer]:
     """The commissioner's offers (its own), by service then provider name; Cancelled also
     lists the withdrawn ones (as CQRS does)."""
-    statuses = [status] if status is not None else None
-    if status is OfferStatus.CANCELLED:
-        statuses = [OfferStatus.CANCELLED, OfferStatus.WITHDRAWN]
-    statement = _listing(financial_year, None, service_id).where(
-        ServiceOffer.commissioner_id == commissioner.id
-    )
-    if statuses is not None:
-        statement = statement.where(ServiceOffer.status.in_(statuses))
-    return list(
-        session.scalars(
-            statement.order_by(QualityService.name, Organisation.name, ServiceOffer.id)
-        ).unique()
-    )
+    statement = _made(commissioner, financial_year, status, service_id)
+    return list(session.scalars(statement).unique())
 
 
 def offers_to(
@@ -74,12 +90,44 @@ def offers_to(
     status: OfferStatus | None = None,
 ) -> list[ServiceOffer]:
     """The offers made to ``provider``, by service name."""
-    statement = _listing(financial_year, status, None).where(
-        ServiceOffer.provider_id == provider.id
+    return list(session.scalars(_to(provider, financial_year, status)).unique())
+
+
+#: Offers on a page of either list (the national commissioner's offer of QOF is thousands).
+PER_PAGE = 100
+
+
+@dataclass
+class OfferPage:
+    rows: list[ServiceOffer]
+    page: int
+    pages: int
+    count: int
+
+
+def offers_page(
+    session: DbSession,
+    organisation: Organisation,
+    side: str,
+    *,
+    financial_year: int | None,
+    status: OfferStatus | None,
+    service_id: int | None = None,
+    page: int = 1,
+) -> OfferPage:
+    """One page of :func:`offers_made` (``side`` "made") or :func:`offers_to` ("received"),
+    with the number of pages and of offers (a page past the end shows the last)."""
+    if side == "made":
+        statement = _made(organisation, financial_year, status, service_id)
+    else:
+        statement = _to(organisation, financial_year, status)
+    count = int(
+        session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     )
-    return list(
-        session.scalars(statement.order_by(QualityService.name, ServiceOffer.id.desc())).unique()
-    )
+    pages = max(1, -(-count // PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = session.scalars(statement.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).unique()
+    return OfferPage(list(rows), page, pages, count)
 
 
 def offers_to_answer(

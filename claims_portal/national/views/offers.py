@@ -66,23 +66,21 @@ def _list_page(side: str, problems: list[Problem] | None = None, status: int = 2
     opens_on = offer_lists.default_year(db.session, _this_year())
     if side == "made":
         filters = forms.parse_filters(request.args, default_year=opens_on)
-        service_id = parse_id(request.args.get("service"))
-        rows = offer_lists.offers_made(
-            db.session, organisation, financial_year=filters.financial_year,
-            status=filters.status, service_id=service_id,
-        )  # fmt: skip
     else:
         filters = forms.parse_filters(
             request.args, default_year=opens_on, default_status=OfferStatus.OFFERED
         )
-        rows = offer_lists.offers_to(
-            db.session, organisation, financial_year=filters.financial_year,
-            status=filters.status,
-        )  # fmt: skip
+    listed = offer_lists.offers_page(
+        db.session, organisation, side, financial_year=filters.financial_year,
+        status=filters.status, service_id=parse_id(request.args.get("service")),
+        page=parse_id(request.args.get("page")) or 1,
+    )  # fmt: skip
     return render_template(
         f"national/offers/{side}.html",
         organisation=organisation,
-        rows=rows,
+        rows=listed.rows,
+        listed=listed,
+        page_links=_page_links(side, listed),
         filters=filters,
         years=years,
         statuses=list(OfferStatus),
@@ -94,6 +92,22 @@ def _list_page(side: str, problems: list[Problem] | None = None, status: int = 2
         problems=problems or [],
         ticked=set(forms.ticked_offers(request.form)),
     ), status
+
+
+def _page_links(side: str, listed: offer_lists.OfferPage) -> dict[str, Any] | None:
+    """The NHS pagination's previous and next links, keeping the filters."""
+    if listed.pages <= 1:
+        return None
+    endpoint = "national.offers_made" if side == "made" else "national.offers_received"
+    args = {k: v for k, v in request.args.items() if k != "page"}
+
+    def link(page: int) -> dict[str, str]:
+        return {"href": url_for(endpoint, **args, page=page), "text": f"Page {page}"}
+
+    return {
+        "previous": link(listed.page - 1) if listed.page > 1 else None,
+        "next": link(listed.page + 1) if listed.page < listed.pages else None,
+    }
 
 
 def _chosen(side: str, ids: list[int]) -> list[ServiceOffer]:
