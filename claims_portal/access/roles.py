@@ -30,6 +30,9 @@ class Role(enum.StrEnum):
     DECLARATION_MANAGEMENT = "Declaration management"
     APPROVAL_MANAGEMENT = "Approval management"
     FINANCE_MANAGEMENT = "Finance management"
+    #: Manages the people of its organisation (and those under it): access requests,
+    #: roles, links; without a commissioner administrator's scheme set-up.
+    USER_ADMINISTRATOR = "User administrator"
     VIEW = "View"
 
     @property
@@ -51,6 +54,7 @@ NATIONAL_ROLES = frozenset(
         Role.DECLARATION_MANAGEMENT,
         Role.APPROVAL_MANAGEMENT,
         Role.FINANCE_MANAGEMENT,
+        Role.USER_ADMINISTRATOR,
         Role.VIEW,
     }
 )
@@ -117,7 +121,7 @@ ROLE_CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_AUDIT_TRAIL: frozenset({Role.ADMINISTRATOR}),
     Capability.HEAR_OF_QUARANTINED_FILES: frozenset({Role.ADMINISTRATOR}),
     Capability.CHANGE_APPROVAL_MODE: frozenset({Role.ADMINISTRATOR}),
-    Capability.ADMINISTER_USERS: frozenset({Role.ADMINISTRATOR}),
+    Capability.ADMINISTER_USERS: frozenset({Role.ADMINISTRATOR, Role.USER_ADMINISTRATOR}),
     Capability.APPROVE_PRACTICE_ACCESS: frozenset({Role.PROVIDER_APPROVER}),
     Capability.CONFIGURE_SCHEMES: frozenset({Role.ADMINISTRATOR}),
     Capability.VIEW_SCHEMES: frozenset(_COMMISSIONER_ANY),

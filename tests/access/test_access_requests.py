@@ -372,3 +372,22 @@ def test_approving_an_existing_account_does_not_send_a_registration_link(
 
 def test_sign_in_still_works_with_the_default_password(client, db_session, approver):
     assert sign_in(client, approver.email, TEST_PASSWORD).headers["Location"] == "/"
+
+
+def test_a_practices_user_administrator_decides_its_requests_and_manages_its_people(
+    client, db_session, one_step, administrator, mailbox
+):
+    """CQRS's User Administrator: the practice's own, beside the ICB's administrators; it
+    manages people but sets up no schemes."""
+    user_admin = user_with_role(Role.USER_ADMINISTRATOR, one_step, email="ua@nhs.net")
+    db_session.commit()
+    assert set(access_requests.deciders(db_session, one_step)) == {administrator, user_admin}
+    _ask(client, one_step, Role.PROVIDER_USER_SINGLE)
+    request = db_session.scalars(select(AccessRequest)).one()
+    mailbox.wait_for(user_admin.email, "Access request to decide")
+    sign_in(client, user_admin.email)
+    assert "New Person" in client.get("/pending-actions").get_data(as_text=True)
+    assert _decide(client, request.id, "approve").status_code == 302
+    assert db_session.get(AccessRequest, request.id).decided_by_id == user_admin.id
+    assert client.get("/people").status_code == 200
+    assert client.get("/admin/").status_code == 403

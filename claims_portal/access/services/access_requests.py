@@ -7,7 +7,7 @@ Routing (who decides):
   the first approver can be let in;
 - a one-step practice's, a PCN's, a federation's and every commissioner-side request go to
   the administrators (``ADMINISTER_USERS``) of the ICB above (for a national organisation,
-  its own administrators).
+  its own administrators), and to the organisation's own user administrators.
 
 Nobody decides their own request. Every step is audited and both outcomes are emailed.
 
