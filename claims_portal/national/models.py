@@ -466,7 +466,6 @@ class AchievementValue(db.Model):  # type: ignore[name-defined,misc]
             ondelete="CASCADE",
             name="fk_achievement_value_submission",
         ),
-        UniqueConstraint("submission_id", "code", "field", name="uq_achievement_value"),
         Index(
             "ix_achievement_value_current",
             "service_id",
@@ -477,14 +476,15 @@ class AchievementValue(db.Model):  # type: ignore[name-defined,misc]
         ),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    submission_id: Mapped[int] = mapped_column(Integer)
+    # The key: a submission holds one value of each code and field (no surrogate id: a
+    # year-end load writes two million values, and each index costs every one of them).
+    submission_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    field: Mapped[str] = mapped_column(String(20), primary_key=True)
     # Kept on the value too, so that the current figures are one indexed read.
     service_id: Mapped[int] = mapped_column(Integer)
     provider_id: Mapped[int] = mapped_column(Integer)
     achievement_date: Mapped[dt.date] = mapped_column(Date)
-    code: Mapped[str] = mapped_column(String(20))
-    field: Mapped[str] = mapped_column(String(20))
     value: Mapped[int] = mapped_column(BigInteger)
     last_submission: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
