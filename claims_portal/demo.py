@@ -114,14 +114,18 @@ PEOPLE: list[tuple[str, str, list[tuple[str, Role]]]] = [
     ("grace.adeyemi@example.nhs.net", "Grace Adeyemi", [("X24", Role.FINANCE_MANAGEMENT)]),
     ("lucy.turner@example.nhs.net", "Lucy Turner", [("X24", Role.VIEW)]),
     # National services: a national administrator (the services of each year, in the admin)
-    # and a practice manager who answers offers of national services for three practices.
+    # and a practice manager who answers offers of national services for four practices (three
+    # answered in the demo, one waiting for her).
     ("sam.carter@example.nhs.net", "Sam Carter", [("X24", Role.ADMINISTRATOR)]),
+    # A practice's own user administrator: its people and access requests, no schemes.
+    ("jo.bennett@example.nhs.net", "Jo Bennett", [("Y90004", Role.USER_ADMINISTRATOR)]),
     (
         "ruth.evans@example.nhs.net",
         "Ruth Evans",
         [
             ("Y90001", Role.SERVICE_MANAGEMENT),
             ("Y90002", Role.SERVICE_MANAGEMENT),
+            ("Y90003", Role.SERVICE_MANAGEMENT),
             ("Y90005", Role.SERVICE_MANAGEMENT),
         ],
     ),
