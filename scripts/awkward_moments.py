@@ -24,12 +24,14 @@ ENGLAND = ZoneInfo("Europe/London")
 
 #: The suites whose rules depend on the date: claim windows, periods, tariffs in force,
 #: financial years, sessions, tokens and lockouts, demo data, lists filtered by month;
-#: national services' years, achievement dates, offer dates and amendment windows.
+#: national services' years, achievement dates, offer dates and amendment windows; payment
+#: runs on working days, cut-offs and statements by month.
 SUITES = [
     "tests/schemes",
     "tests/claims",
     "tests/messages",
     "tests/national",
+    "tests/payments",
     "tests/test_demo.py",
     "tests/access/test_sign_in.py",
     "tests/access/test_lockout_and_reset.py",
