@@ -8,8 +8,8 @@ payments into a :class:`Statement`; this module adds it up and draws it. Totals 
 The PDF is drawn by WeasyPrint (which needs Pango on the machine) from
 ``templates/payments/statements/statement_pdf.html`` and ``statement.css`` over the shared
 document stylesheet (``claims_portal/documents.py``), with autoescaping on: a practice's or
-scheme's name is text, never markup. XLSX text cells are guarded against formulas like every payments file
-(``_cells.guard``).
+scheme's name is text, never markup. XLSX text cells are guarded against formulas like every
+payments file (``_cells.guard``).
 """
 
 from __future__ import annotations
