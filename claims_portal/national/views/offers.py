@@ -99,10 +99,10 @@ def _page_links(side: str, listed: offer_lists.OfferPage) -> dict[str, Any] | No
     if listed.pages <= 1:
         return None
     endpoint = "national.offers_made" if side == "made" else "national.offers_received"
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page"}
 
     def link(page: int) -> dict[str, str]:
-        return {"href": url_for(endpoint, **args, page=page), "text": f"Page {page}"}
+        return {"href": url_for(endpoint, **{**args, "page": page}), "text": f"Page {page}"}
 
     return {
         "previous": link(listed.page - 1) if listed.page > 1 else None,
