@@ -7,7 +7,7 @@ A national commissioner's person with ``LOAD_ACHIEVEMENT_EXTRACTS`` uploads a fi
 
 1. every row is read and checked on its own (``extract_rows.ExtractReader``) and the
    figures staged with ``COPY`` into a temporary table; then the checks across rows run
-   set-based (``extract_rows.check_stage``); every problem is stored by row and column;
+   set-based (``extract_stage.check_stage``); every problem is stored by row and column;
 2. a file with problems loads nothing: the load waits, *Has problems*, until the person
    chooses to load only the valid rows (:func:`load_valid_rows`, after a confirmation; the
    file is checked again and every row of an indicator with a problem is left out with it)
@@ -50,7 +50,7 @@ from claims_portal.national.models import (
     LoadStatus,
     QualityService,
 )
-from claims_portal.national.services import extract_rows
+from claims_portal.national.services import extract_rows, extract_stage
 from claims_portal.organisations.models import Organisation, OrganisationKind
 from claims_portal.rules import Problem, RuleError
 from claims_portal.statemachine import Machine, Step, set_status
@@ -385,26 +385,26 @@ def process(
         achievement_date=dt.date.fromisoformat(day) if day else None,
     )
     session.execute(LoadProblem.__table__.delete().where(LoadProblem.load_id == load.id))
-    extract_rows.create_stage(session)
-    staged = extract_rows.stage_rows(session, reader, progress)
+    extract_stage.create_stage(session)
+    staged = extract_stage.stage_rows(session, reader, progress)
     load.layout = reader.layout
-    extract_rows.store_row_problems(session, load.id, staged.problems)
+    extract_stage.store_row_problems(session, load.id, staged.problems)
     if reader.layout is not None:
-        extract_rows.check_stage(session, load.id, reader.layout)
+        extract_stage.check_stage(session, load.id, reader.layout)
     problems = int(session.scalar(select(func.count()).where(LoadProblem.load_id == load.id)) or 0)
     load.rows_total = staged.rows
-    load.rows_valid = extract_rows.valid_count(session)
+    load.rows_valid = extract_stage.valid_count(session)
     load.problem_count = problems + max(0, staged.problem_count - len(staged.problems))
     if load.problem_count and not only_valid:
         move(load, "find_problems")
         load.finished_at = now
-        extract_rows.drop_stage(session)
+        extract_stage.drop_stage(session)
         session.flush()
         return Outcome(_problems_summary(load))
     calculated = _load_stage(session, load, now)
     move(load, "load_partly" if load.problem_count else "load")
     load.finished_at = now
-    extract_rows.drop_stage(session)
+    extract_stage.drop_stage(session)
     session.flush()
     return Outcome(_loaded_summary(load, calculated), loaded=True, calculated=calculated)
 
@@ -493,7 +493,7 @@ def stage_submissions(session: DbSession, rows: Sequence[Sequence[object]]) -> N
         " service_id INTEGER, achievement_date DATE)" + (" ON COMMIT DROP" if postgres else "")
     ))  # fmt: skip
     columns = ("id", "provider_id", "service_id", "achievement_date")
-    extract_rows.write_rows(session, "extract_submission", columns, rows)
+    extract_stage.write_rows(session, "extract_submission", columns, rows)
     if postgres:
         session.execute(text("ANALYZE extract_submission"))
 
