@@ -111,7 +111,8 @@ def finish(response: Response) -> None:
     if (work.refused or response.status_code >= 400) and not work.keep_on_refusal:
         _roll_back(work)
         return
-    if not _wrote(db.session):  # a read-only request: no COMMIT, the session just closes
+    if not _wrote(db.session):  # a read-only request
+        _end_read_only()
         work.committed = True
         _run(work.after_commit)
         return
@@ -127,6 +128,14 @@ def finish(response: Response) -> None:
     if recorded:
         _seal(recorded)
     _run(work.after_commit)
+
+
+def _end_read_only() -> None:
+    """End a transaction that wrote nothing with COMMIT, not the pool's ROLLBACK: the two are
+    the same to PostgreSQL, but psycopg forgets every prepared statement of the connection on
+    a ROLLBACK, so pages that only read would plan every query afresh on every request."""
+    if db.session().in_transaction():
+        db.session.commit()
 
 
 def _seal(recorded: list[int]) -> None:

@@ -153,6 +153,7 @@ def load(session: DbSession, *, practices: int, claims: int, submitters: int) ->
             end_date=fy_end,
             status=SchemeStatus.PUBLISHED,
             claim_frequency=ClaimFrequency.MONTHLY,
+            agency_enrolment_date=fy_start,  # paid through the agency, as most are
             published_at=now,
         )
         scheme.components = [
@@ -338,6 +339,7 @@ def _submitters(session, data, icb, practice_ids, fy_start, fy_end, day, year_st
         end_date=fy_end,
         status=SchemeStatus.PUBLISHED,
         claim_frequency=ClaimFrequency.AD_HOC,
+        agency_enrolment_date=fy_start,
         published_at=utcnow(),
     )
     scheme.components = [Component(code="A1", name="Session held", unit_label="session")]

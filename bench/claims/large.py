@@ -240,6 +240,7 @@ def load(session: DbSession, *, practices: int = 150, claims: int = 100_000) -> 
             end_date=fy_end,
             status=SchemeStatus.PUBLISHED,
             claim_frequency=frequency,
+            agency_enrolment_date=fy_start,  # paid through the agency, as most are
             published_at=now,
         )
         scheme.components = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response
-from sqlalchemy import select
+from sqlalchemy import column, func, select, table
 
 from claims_portal import unit_of_work
 from claims_portal.claims.services import ClaimConflict
@@ -79,6 +79,31 @@ def test_a_view_that_raises_rolls_back(app, db_session):
         _new_icb_name(icb, "After")
         unit_of_work.fail()
     assert _name_of(icb.id) == "Before"
+
+
+def test_a_read_only_request_keeps_its_connections_prepared_statements(app):
+    """A request that only read ends with COMMIT, not the pool's ROLLBACK: psycopg forgets a
+    connection's prepared statements on a ROLLBACK, so every page would plan every query
+    afresh. Here the same query, run by request after request on the pooled connection,
+    is prepared after psycopg's threshold (5) and stays prepared."""
+    query = select(Organisation.id).where(Organisation.id == -1)
+    with app.app_context():
+        db.engine.dispose()  # one pooled connection, used by each request in turn
+    for _ in range(8):
+        with app.test_request_context("/"):
+            assert db.session.execute(query).all() == []
+            unit_of_work.finish(Response(status=200))
+            assert not db.session().in_transaction()
+            db.session.remove()
+    with app.test_request_context("/"):
+        prepared = db.session.scalars(
+            select(func.count())
+            .select_from(table("pg_prepared_statements"))
+            .where(column("statement").like("SELECT organisation.id %"))
+        ).one()
+        db.session.remove()
+        db.engine.dispose()
+    assert prepared == 1
 
 
 def test_a_rule_error_no_view_caught_is_one_json_problem(app):
