@@ -111,7 +111,7 @@ typecheck: install-test
 
 # The date-sensitive suites also run as of awkward moments (month ends, 31 March / 1 April,
 # 29 February, both clock changes): scripts/awkward_moments.py --list shows them.
-pytest: install-test postgres redis chromium clamav
+pytest: install-test postgres redis chromium clamav wrk
 	$(BIN)/pytest tests/calculation -q --cov=claims_portal.calculation --cov-report=term \
 	  --cov-fail-under=100
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/awkward_moments.py

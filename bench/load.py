@@ -71,7 +71,8 @@ from bench.claims import large  # noqa: E402
 from bench.claims.forms import form_posting_to  # noqa: E402
 from bench.claims.http import Client, percentile  # noqa: E402
 
-DATABASE = "claims_portal_load"
+#: The database's name (``--database``; the smoke test uses its own).
+SETTINGS = {"database": "claims_portal_load"}
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROTATE = ROOT / "bench" / "claims" / "rotate.lua"
 ALL_PAGES = (
@@ -111,7 +112,7 @@ ACCESS_LOG_FORMAT = "%(s)s %(D)s %(m)s %(U)s %(q)s"
 
 
 def database_url() -> str:
-    return f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
+    return f"postgresql://postgres@127.0.0.1:5432/{SETTINGS['database']}"
 
 
 #: This run's own job queue in Redis (an earlier run's messages are not this run's work).
@@ -132,11 +133,12 @@ def prepare_database(args: argparse.Namespace, evidence_dir: str) -> Any:
     """Creates and loads the database unless ``--reuse`` finds it loaded; returns the app
     (this process reads people and their two-factor secrets through it)."""
     os.environ.update({k: v for k, v in server_env(evidence_dir).items() if k != "PYTHONPATH"})
+    name = SETTINGS["database"]
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not (args.reuse and found):
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     from flask_migrate import upgrade
 
     from claims_portal import create_app
@@ -945,6 +947,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--database", default=SETTINGS["database"], help="dropped and made")
+    parser.add_argument("--out", type=Path, help="the results file (default bench/results/)")
     parser.add_argument(
         "--only",
         action="append",
@@ -952,6 +956,7 @@ def main() -> None:
         help="run only these parts (repeatable)",
     )
     args = parser.parse_args()
+    SETTINGS["database"] = args.database
     parts = set(args.only or ["ceiling", "pages", "mix", "decisions", "bulk"])
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     unknown = set(pages) - set(ALL_PAGES)
@@ -1105,11 +1110,11 @@ def main() -> None:
         shutil.rmtree(evidence_dir, ignore_errors=True)
         results["machine"]["load_average_at_end"] = os.getloadavg()
     report(results)
-    out = ROOT / "bench" / "results" / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out = args.out or ROOT / "bench" / "results" / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))
     shutil.rmtree(work, ignore_errors=True)
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(f"\nwritten to {out}")
 
 
 def report(results: dict[str, Any]) -> None:
