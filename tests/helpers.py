@@ -185,15 +185,20 @@ def sign_in(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> A
     return complete_second_factor(client, response, email)
 
 
+_BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SET CONSTRAINTS")
+
+
 @contextlib.contextmanager
 def counted_queries() -> Iterator[list[str]]:
-    """The SQL statements run meanwhile (the tests' savepoint bookkeeping aside). The session
-    is emptied first, so that a request finds nothing cached from the test's own set-up, as in
-    production where every request starts with an empty session."""
+    """The SQL statements run meanwhile, the tests' own bookkeeping aside: savepoints, and the
+    ``SET CONSTRAINTS`` with which the test session checks deferred constraints where a real
+    COMMIT would (``conftest._commit_point``, after every request, read-only ones too). The
+    session is emptied first, so that a request finds nothing cached from the test's own
+    set-up, as in production where every request starts with an empty session."""
     statements: list[str] = []
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+        if not statement.startswith(_BOOKKEEPING):
             statements.append(statement)
 
     db.session.remove()
