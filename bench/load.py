@@ -407,6 +407,8 @@ def write_paths(
 def start_gunicorn(args: argparse.Namespace, port: int, evidence_dir: str, log: Path):
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "--config",
+        str(ROOT / "bench" / "gunicorn_bench.py"),
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

@@ -1,6 +1,7 @@
 """The benchmark of real use (bench/load.py) still loads, signs everyone in and runs every
-part end to end, at a tiny scale in a database of its own: its loader once failed a check
-the schemes gained (the agency enrolment date) and nothing noticed until it was run."""
+part end to end, at a tiny scale in a database of its own. Twice it broke unnoticed: its
+loader failed a check the schemes gained (the agency enrolment date), and its figures per
+page kind came out empty once the project's gunicorn settings dropped the access log."""
 
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ def test_the_load_bench_runs_small(tmp_path, database):
         assert page["errors"] == 0, kind
     assert figures["mix"]["requests"] > 0
     assert figures["mix"]["errors"] == 0
+    # Per page kind, from gunicorn's access log (bench/gunicorn_bench.py keeps it: the
+    # project's gunicorn.conf.py sends it nowhere, which once left these figures empty).
+    per_kind = figures["mix"]["per_kind"]
+    assert {"home", "list", "claim"} <= set(per_kind), per_kind
+    for kind, page in per_kind.items():
+        assert page["requests"] > 0, kind
+        assert page["errors"] == 0, kind
     writes = figures["mix"]["writes"]
     assert writes["writes"] > 0
     assert writes["failed"] == 0
