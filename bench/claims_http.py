@@ -175,11 +175,17 @@ def start_gunicorn(
 
 
 def stop(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
+    """End a process this script started, with its group (nothing to do if it has ended)."""
+    if server.poll() is not None:
+        return
     try:
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
+    except ProcessLookupError:
+        return
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
+        server.wait(20)
 
 
 def worker_pids(master: int) -> list[int]:

@@ -824,10 +824,15 @@ def decisions(approvers: list[Person], targets: Targets, seconds: float) -> dict
 
 
 def bulk_with_singles(
-    bulk_person: Person, singles: list[Person], targets: Targets, size: int
+    bulk_person: Person,
+    singles: list[Person],
+    targets: Targets,
+    size: int,
+    worker: subprocess.Popen[bytes],
 ) -> dict[str, Any]:
     """One bulk approval of ``size`` claims (tier 1, through the list's bulk form, confirmed)
-    while ``singles`` approve one claim after another; their latency while it runs."""
+    while ``singles`` approve one claim after another; their latency while it runs. Fails
+    at once if the job ``worker`` stops, and after 15 minutes without the job ending."""
     with targets.lock:
         chosen, targets.tier_1[:] = targets.tier_1[-size:], targets.tier_1[:-size]
     with psycopg.connect(database_url()) as conn:
@@ -860,7 +865,12 @@ def bulk_with_singles(
             if reply.status != 302 or not job_path.startswith("jobs/"):
                 raise RuntimeError(f"not a job: {reply.status} {reply.location}")
             samples = []
+            deadline = time.monotonic() + 900
             while True:
+                if worker.poll() is not None:
+                    raise RuntimeError(f"the job worker stopped ({worker.returncode}): its log")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the bulk approval's job did not end in 15 minutes")
                 progress = json.loads(client.get(f"/{job_path}/progress").text)
                 samples.append(progress["done"])
                 if progress["ended"]:
@@ -1100,7 +1110,9 @@ def main() -> None:
         if "bulk" in parts:
             worker = start_worker(evidence_dir, work / "worker.log")
             try:
-                results["bulk"] = bulk_with_singles(approvers[16], approvers[:4], targets, 500)
+                results["bulk"] = bulk_with_singles(
+                    approvers[16], approvers[:4], targets, 500, worker
+                )
             except Exception as error:  # the figures so far are still written
                 traceback.print_exc()
                 results["bulk"] = {"error": repr(error)}
