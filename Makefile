@@ -126,7 +126,7 @@ wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "Could not install wrk (apt-get install -y wrk)."; exit 1; }
 
-bench: install-test postgres redis wrk
+bench: install-test postgres redis wrk clamav
 	$(BIN)/python bench/national_run.py
 	$(BIN)/python bench/claims_http.py
 	$(BIN)/python bench/load.py

@@ -442,6 +442,7 @@ def run_memory(port: int, master: int, loaded: bench_data.BenchData, args: argpa
             time.sleep(0.25)
 
     counts = {"uploads": 0, "downloads": 0, "failures": 0, "bytes": 0}
+    failed: list[str] = []
     lock = threading.Lock()
 
     def worker(index: int, until: float) -> None:
@@ -465,13 +466,23 @@ def run_memory(port: int, master: int, loaded: bench_data.BenchData, args: argpa
                 ids = [
                     i for i in re.findall(r'name="remove" value="(\d+)"', page) if i != evidence_id
                 ]
-                removed = client.post(
+                # "Remove" asks first ("Are you sure ...?"), then removes.
+                asked = client.post(
                     f"/claims/{claim_id}/edit",
                     [("version", version), ("answers-present", "1"), ("remove", ids[-1])],
                 )
-                ok = ok and added.status == 302 and removed.status == 302
-            except Exception:
+                asking = f"/claims/{claim_id}/evidence/{ids[-1]}/remove"
+                question = client.get(asking)
+                form = form_posting_to(question.text, asking, asking)
+                assert form is not None, question.status
+                client.csrf = None
+                removed = client.post(form.action, form.values())
+                ok = ok and added.status == 302 and asked.status == 302
+                ok = ok and removed.status == 302 and "/edit" in removed.location
+            except Exception as error:
                 ok = False
+                with lock:
+                    failed.append(repr(error)[:300])
             with lock:
                 if ok:
                     counts["uploads"] += 1
@@ -510,6 +521,7 @@ def run_memory(port: int, master: int, loaded: bench_data.BenchData, args: argpa
         "growth_mib": {pid: round(last[pid] - first[pid], 1) for pid in pids},
         "mib_moved": counts["bytes"] / 1024 / 1024,
         **counts,
+        "failure_sample": failed[:3],
     }
 
 
