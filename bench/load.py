@@ -875,6 +875,7 @@ def bulk_with_singles(
                 samples.append(progress["done"])
                 if progress["ended"]:
                     result["summary"] = progress["summary"]
+                    result["job_status"] = progress["status"]
                     break
                 time.sleep(1)
             result["progress_samples"] = len(samples)
@@ -925,6 +926,7 @@ def bulk_with_singles(
         "bulk_answered_ms": result.get("answered_ms"),
         "bulk_seconds": result.get("seconds"),
         "bulk_summary": result.get("summary"),
+        "bulk_job_status": result.get("job_status"),
         "bulk_progress_seen": result.get("progress_seen"),
         "bulk_approved": (after[0] if after else 0) - (before[0] if before else 0),
         "single_people": len(singles),

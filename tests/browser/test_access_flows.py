@@ -20,9 +20,12 @@ NEW_PASSWORD = "tea kettle orbit lantern"
 
 
 def _new_person() -> tuple[str, str]:
-    """A name and address of its own: the browser tests share one live database."""
-    tag = "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:6])
-    return f"Nina Patel-{tag.capitalize()}", f"nina.patel.{tag}@nhs.net"
+    """A name and address of its own: the browser tests share one live database. The
+    address's tag is digits: random letters sometimes spelt a shared-mailbox word ("gp" in
+    "ikgphb"), and the invitation then asked whether the address was personal."""
+    unique = uuid.uuid4()
+    tag = "".join(chr(ord("a") + int(c, 16) % 26) for c in unique.hex[:6])
+    return f"Nina Patel-{tag.capitalize()}", f"nina.patel.{unique.int % 10**9:09d}@nhs.net"
 
 
 def _request_access(page, organisation: str, ods_code: str, role: str, name: str, email: str):
