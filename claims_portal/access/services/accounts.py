@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from claims_portal.access.models import Membership, User, UserSession
@@ -338,6 +338,20 @@ def open_session(
     return token
 
 
+#: Every signed-in request's one query, built once (building it took a tenth of a request
+#: that only reads the session): the session by its token's hash, with its person and their
+#: memberships and organisations.
+_LIVE_SESSION = (
+    select(UserSession)
+    .options(
+        joinedload(UserSession.user)
+        .joinedload(User.memberships)
+        .joinedload(Membership.organisation)
+    )
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
+
+
 def load_session(
     session: DbSession,
     token: str,
@@ -354,15 +368,7 @@ def load_session(
     come in the same query: every signed-in page reads them (:func:`active_memberships`).
     """
     user_session = (
-        session.execute(
-            select(UserSession)
-            .options(
-                joinedload(UserSession.user)
-                .joinedload(User.memberships)
-                .joinedload(Membership.organisation)
-            )
-            .where(UserSession.token_hash == hash_token(token))
-        )
+        session.execute(_LIVE_SESSION, {"token_hash": hash_token(token)})
         .unique()
         .scalar_one_or_none()
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from claims_portal.audit.actions import RENAMED
 from claims_portal.audit.models import AuditEvent
@@ -90,7 +90,7 @@ def changes_of(session: DbSession, claim: Claim) -> list[Change]:
     actions = list(CHANGE_ACTIONS) + [old for old, new in RENAMED.items() if new in CHANGE_ACTIONS]
     audited = session.scalars(
         select(AuditEvent)
-        .options(selectinload(AuditEvent.actor))
+        .options(joinedload(AuditEvent.actor))
         .where(
             AuditEvent.object_type == "claim",
             AuditEvent.object_id == str(claim.id),
