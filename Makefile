@@ -109,13 +109,13 @@ typecheck: install-test
 		claims_portal/payments/files.py claims_portal/payments/responses.py \
 		claims_portal/payments/working_days.py
 
-# The date-sensitive suites also run as of awkward moments (month ends, 31 March / 1 April,
-# 29 February, both clock changes): scripts/awkward_moments.py --list shows them.
+# The whole suite as of now, and the date-sensitive suites again as of awkward moments
+# (month ends, 31 March / 1 April, 29 February, both clock changes:
+# scripts/awkward_moments.py --list shows them), two runs at a time, the whole suite first.
 pytest: install-test postgres redis chromium clamav wrk
 	$(BIN)/pytest tests/calculation -q --cov=claims_portal.calculation --cov-report=term \
 	  --cov-fail-under=100
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/awkward_moments.py
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --ignore=tests/calculation
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python scripts/awkward_moments.py --with-main-suite
 
 test: lint typecheck pytest
 

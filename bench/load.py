@@ -871,7 +871,14 @@ def bulk_with_singles(
                     raise RuntimeError(f"the job worker stopped ({worker.returncode}): its log")
                 if time.monotonic() > deadline:
                     raise RuntimeError("the bulk approval's job did not end in 15 minutes")
-                progress = json.loads(client.get(f"/{job_path}/progress").text)
+                answer = client.get(f"/{job_path}/progress")
+                if answer.status != 200:
+                    # Said in the figures (bulk_status): the page's answer, not a JSON error.
+                    raise RuntimeError(
+                        f"the job's progress answered {answer.status} {answer.location}: "
+                        f"{answer.text[:120]!r}"
+                    )
+                progress = json.loads(answer.text)
                 samples.append(progress["done"])
                 if progress["ended"]:
                     result["summary"] = progress["summary"]
