@@ -9,8 +9,8 @@ Runs go two at a time (each has its own database); the exit code is non-zero if 
 ``--with-main-suite`` runs the whole suite at the real now (all but the calculation core's,
 ``make test``) as one more of the runs, first, with its output shown as it goes: the two
 cores stay busy until the last run ends, instead of one idling while the last moment runs
-alone and the whole suite waiting for all seven (on a slow machine, about 80 minutes one
-after the other against about 65 this way).
+alone and the whole suite waiting for all seven (on the slow machine of 2 December: about
+85 minutes estimated one after the other from a stopped run, 67 minutes measured this way).
 
     python scripts/awkward_moments.py [--list] [--with-main-suite] [pytest arguments ...]
 """
