@@ -4,7 +4,9 @@ Each moment is the next one of its kind after the real now, in England local tim
 after midnight on the 1st of a month, just before midnight on a month's last day, the
 financial year's turn (31 March 23:30 and 1 April 00:30), a leap day, and 01:30 on both
 clock-change Sundays (a time that does not exist in spring and happens twice in autumn).
-Runs go two at a time (each has its own database); the exit code is non-zero if any fails.
+Runs go two at a time (each has its own database); the exit code is non-zero if any fails,
+and then the last notable lines of PostgreSQL's log follow the runs' own (a connection the
+server ended says so there).
 
 ``--with-main-suite`` runs the whole suite at the real now (all but the calculation core's,
 ``make test``) as one more of the runs, first, with its output shown as it goes: the two
@@ -18,12 +20,15 @@ alone and the whole suite waiting for all seven (on the slow machine of 2 Decemb
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ENGLAND = ZoneInfo("Europe/London")
@@ -143,7 +148,28 @@ def main(argv: list[str]) -> int:
                 print(tail)
     runs_made = len(chosen) + (1 if with_main else 0)
     print(f"runs: {runs_made - failed} passed, {failed} failed")
+    if failed:
+        _print_server_log()
     return 1 if failed else 0
+
+
+#: PostgreSQL's log as Debian's packages keep it, and the lines in it that tell of a
+#: connection ended on the server's side (a restart, a terminated backend, no slots left).
+SERVER_LOGS = "/var/log/postgresql"
+_NOTABLE = re.compile(r"FATAL|PANIC|terminat|server process|too many|out of memory|No space")
+
+
+def _print_server_log(lines: int = 20) -> None:
+    """After a failure: the server log's notable lines, last first, so that a run's lost
+    connection says whether the server ended it (the runs' own output is only the tests')."""
+    found: list[str] = []
+    for log in sorted(Path(SERVER_LOGS).glob("postgresql-*.log")):
+        with contextlib.suppress(OSError):
+            found += [line for line in log.read_text(errors="replace").splitlines()
+                      if _NOTABLE.search(line)]  # fmt: skip
+    if found:
+        print(f"PostgreSQL's log ({SERVER_LOGS}), its last notable lines:")
+        print("\n".join(found[-lines:]))
 
 
 if __name__ == "__main__":

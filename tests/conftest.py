@@ -26,6 +26,7 @@ from tests.helpers import (
     app_role_url,
     drop_database,
     grant_app_role_privileges,
+    lost_connection_report,
     make_test_app,
     recreate_database,
     run_database_url,
@@ -162,15 +163,31 @@ def _rolled_back_session(app: Flask, engine: Any) -> Iterator[Any]:
         )
     )
     event.listen(session.session_factory, "after_commit", _commit_point(connection))
+    lost: list[BaseException] = []
+
+    def note_lost(context: Any) -> None:
+        if context.is_disconnect and context.connection is connection:
+            lost.append(context.original_exception)
+
+    event.listen(engine, "handle_error", note_lost)
     original = db.session
     db.session = session
     try:
         yield session
     finally:
-        session.remove()
-        transaction.rollback()
-        connection.close()
-        db.session = original
+        try:
+            # Every step runs even when one before it fails (a lost connection): a step
+            # left undone would leave the next test this one's session, or a connection
+            # left open for the collector to close in the middle of another test.
+            with contextlib.ExitStack() as cleanup:
+                cleanup.callback(event.remove, engine, "handle_error", note_lost)
+                cleanup.callback(setattr, db, "session", original)
+                cleanup.callback(connection.close)
+                cleanup.callback(transaction.rollback)
+                cleanup.callback(session.remove)
+        finally:
+            if lost:
+                raise AssertionError(lost_connection_report(engine, lost[0]))
 
 
 def _commit_point(connection: Any) -> Any:

@@ -110,6 +110,29 @@ def recreate_database(url: str) -> None:
         )
 
 
+def lost_connection_report(engine: Any, error: BaseException) -> str:
+    """What a test says when its database connection was lost: the driver's error and what
+    the server says of itself now, to tell an end on the server's side (a restart, too many
+    clients) from our own code's."""
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = conn.execute(
+                "SELECT now(), pg_postmaster_start_time(),"
+                " (SELECT count(*) FROM pg_stat_activity), current_setting('max_connections')"
+            ).fetchone()
+        assert row is not None
+        now, started, used, limit = row
+        server = (
+            f"the server's time {now:%H:%M:%S}, running since {started:%H:%M:%S}, "
+            f"{used} of {limit} connections in use"
+        )
+    except psycopg.Error as exc:
+        server = f"the server cannot be reached now ({exc})"
+    detail = " ".join(str(error).split())[:300]
+    return f"the test's database connection was lost ({type(error).__name__}: {detail}); {server}"
+
+
 class IsolatedClient(FlaskClient):
     """A test client whose every request gets its own application context.
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import socket
 
+import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from claims_portal.audit.models import AuditEvent
+from claims_portal.extensions import db
 from tests.factories.access import UserFactory
 from tests.helpers import NetworkGuardError, sign_in
 
@@ -39,3 +43,34 @@ def test_audit_events_carry_the_request_id(client, db_session):
         .order_by(AuditEvent.id.desc())
     )
     assert event.request_id == request_id
+
+
+def _lose_the_connection(session, owner_database_url):
+    """The server ends the session's connection, and the next statement finds it gone."""
+    backend = session.scalar(text("SELECT pg_backend_pid()"))
+    admin = make_url(owner_database_url).set(drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False)) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    with pytest.raises(OperationalError):
+        session.scalar(text("SELECT 1"))
+
+
+def test_a_lost_connection_is_reported_and_leaves_the_next_test_a_clean_start(
+    app, owner_database_url
+):
+    """A test whose connection the server ends (a restart, a terminated backend) fails
+    saying so, and its cleanup still runs to the end: ``db.session`` is put back and the
+    connection closed, so the tests after it start as usual."""
+    from tests.conftest import _rolled_back_session
+
+    reported = r"connection was lost \(AdminShutdown: terminating connection .* in use"
+    with app.app_context():
+        original = db.session
+        with (
+            pytest.raises(AssertionError, match=reported),
+            _rolled_back_session(app, db.engine) as session,
+        ):
+            _lose_the_connection(session, owner_database_url)
+        assert db.session is original
+        with db.engine.connect() as fresh:
+            assert fresh.scalar(text("SELECT 1")) == 1
