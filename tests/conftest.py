@@ -8,7 +8,6 @@ under test that commits only releases a savepoint.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import socket
 from collections.abc import Iterator
@@ -17,8 +16,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 from claims_portal.extensions import db
 from tests.helpers import (
@@ -26,9 +23,9 @@ from tests.helpers import (
     app_role_url,
     drop_database,
     grant_app_role_privileges,
-    lost_connection_report,
     make_test_app,
     recreate_database,
+    rolled_back_session,
     run_database_url,
 )
 
@@ -126,7 +123,7 @@ def db_session(app: Flask) -> Iterator[Any]:
     its end, as in production, so a test commits what a request should see. It connects as
     the application's role (:data:`APP_ROLE`), which owns nothing.
     """
-    with app.app_context(), _rolled_back_session(app, db.engine) as session:
+    with app.app_context(), rolled_back_session(app, db.engine) as session:
         yield session
 
 
@@ -144,63 +141,8 @@ def owner_db_session(app: Flask, owner_engine: Any) -> Iterator[Any]:
     """Like ``db_session`` (and instead of it) but connected as the role owning the schema,
     for tests that act as an attacker with the owner's powers (disabling the audit
     trail's triggers, say). Rolled back after the test like ``db_session``."""
-    with app.app_context(), _rolled_back_session(app, owner_engine) as session:
+    with app.app_context(), rolled_back_session(app, owner_engine) as session:
         yield session
-
-
-@contextlib.contextmanager
-def _rolled_back_session(app: Flask, engine: Any) -> Iterator[Any]:
-    """A session on one connection of ``engine`` in a transaction rolled back at the end,
-    installed as ``db.session`` meanwhile."""
-    connection = engine.connect()
-    transaction = connection.begin()
-    session = scoped_session(
-        sessionmaker(
-            bind=connection,
-            join_transaction_mode="create_savepoint",
-            # Objects a test made stay readable after a request closes the session.
-            expire_on_commit=False,
-        )
-    )
-    event.listen(session.session_factory, "after_commit", _commit_point(connection))
-    lost: list[BaseException] = []
-
-    def note_lost(context: Any) -> None:
-        if context.is_disconnect and context.connection is connection:
-            lost.append(context.original_exception)
-
-    event.listen(engine, "handle_error", note_lost)
-    original = db.session
-    db.session = session
-    try:
-        yield session
-    finally:
-        try:
-            # Every step runs even when one before it fails (a lost connection): a step
-            # left undone would leave the next test this one's session, or a connection
-            # left open for the collector to close in the middle of another test.
-            with contextlib.ExitStack() as cleanup:
-                cleanup.callback(event.remove, engine, "handle_error", note_lost)
-                cleanup.callback(setattr, db, "session", original)
-                cleanup.callback(connection.close)
-                cleanup.callback(transaction.rollback)
-                cleanup.callback(session.remove)
-        finally:
-            if lost:
-                raise AssertionError(lost_connection_report(engine, lost[0]))
-
-
-def _commit_point(connection: Any) -> Any:
-    """What a real COMMIT does that releasing a savepoint does not: check the deferred
-    constraints."""
-
-    def after_commit(session: Any) -> None:
-        if session.get_nested_transaction() is not None:
-            return  # a savepoint inside the request's own transaction
-        connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
-        connection.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
-
-    return after_commit
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from claims_portal import create_app
 from claims_portal.extensions import db
@@ -133,6 +134,61 @@ def lost_connection_report(engine: Any, error: BaseException) -> str:
     return f"the test's database connection was lost ({type(error).__name__}: {detail}); {server}"
 
 
+@contextlib.contextmanager
+def rolled_back_session(app: Flask, engine: Any) -> Iterator[Any]:
+    """A session on one connection of ``engine`` in a transaction rolled back at the end,
+    installed as ``db.session`` meanwhile."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = scoped_session(
+        sessionmaker(
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            # Objects a test made stay readable after a request closes the session.
+            expire_on_commit=False,
+        )
+    )
+    event.listen(session.session_factory, "after_commit", commit_point(connection))
+    lost: list[BaseException] = []
+
+    def note_lost(context: Any) -> None:
+        if context.is_disconnect and context.connection is connection:
+            lost.append(context.original_exception)
+
+    event.listen(engine, "handle_error", note_lost)
+    original = db.session
+    db.session = session
+    try:
+        yield session
+    finally:
+        try:
+            # Every step runs even when one before it fails (a lost connection): a step
+            # left undone would leave the next test this one's session, or a connection
+            # left open for the collector to close in the middle of another test.
+            with contextlib.ExitStack() as cleanup:
+                cleanup.callback(event.remove, engine, "handle_error", note_lost)
+                cleanup.callback(setattr, db, "session", original)
+                cleanup.callback(connection.close)
+                cleanup.callback(transaction.rollback)
+                cleanup.callback(session.remove)
+        finally:
+            if lost:
+                raise AssertionError(lost_connection_report(engine, lost[0]))
+
+
+def commit_point(connection: Any) -> Any:
+    """What a real COMMIT does that releasing a savepoint does not: check the deferred
+    constraints."""
+
+    def after_commit(session: Any) -> None:
+        if session.get_nested_transaction() is not None:
+            return  # a savepoint inside the request's own transaction
+        connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        connection.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
+
+    return after_commit
+
+
 class IsolatedClient(FlaskClient):
     """A test client whose every request gets its own application context.
 
@@ -215,7 +271,7 @@ _BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SET 
 def counted_queries() -> Iterator[list[str]]:
     """The SQL statements run meanwhile, the tests' own bookkeeping aside: savepoints, and the
     ``SET CONSTRAINTS`` with which the test session checks deferred constraints where a real
-    COMMIT would (``conftest._commit_point``, after every request, read-only ones too). The
+    COMMIT would (``commit_point``, after every request, read-only ones too). The
     session is emptied first, so that a request finds nothing cached from the test's own
     set-up, as in production where every request starts with an empty session."""
     statements: list[str] = []

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from tests.factories.access import UserFactory
-from tests.helpers import NetworkGuardError, sign_in
+from tests.helpers import NetworkGuardError, rolled_back_session, sign_in
 
 
 @pytest.mark.parametrize(
@@ -61,14 +61,12 @@ def test_a_lost_connection_is_reported_and_leaves_the_next_test_a_clean_start(
     """A test whose connection the server ends (a restart, a terminated backend) fails
     saying so, and its cleanup still runs to the end: ``db.session`` is put back and the
     connection closed, so the tests after it start as usual."""
-    from tests.conftest import _rolled_back_session
-
     reported = r"connection was lost \(AdminShutdown: terminating connection .* in use"
     with app.app_context():
         original = db.session
         with (
             pytest.raises(AssertionError, match=reported),
-            _rolled_back_session(app, db.engine) as session,
+            rolled_back_session(app, db.engine) as session,
         ):
             _lose_the_connection(session, owner_database_url)
         assert db.session is original
