@@ -15,6 +15,7 @@ import pytest
 from claims_portal.access.roles import Role
 from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services import listing
+from claims_portal.claims.views.list_rows import render_options
 from claims_portal.clock import today as clock_today
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
@@ -103,6 +104,23 @@ def test_someone_without_a_claims_role_is_refused(app, db_session, scene):
 
 
 # --- Filters, sorting, paging --------------------------------------------------------------
+
+
+def test_filter_options_mark_only_the_chosen_one_and_stay_escaped():
+    """Options are escaped once per set of choices; each list marks its own choice."""
+    choices = [(1, "Ash <b>Surgery</b> (A1)"), (2, 'Birch "&" Co (B2)'), (10, "Cedar (C3)")]
+    assert render_options(choices, 2) == (
+        '<option value="1">Ash &lt;b&gt;Surgery&lt;/b&gt; (A1)</option>'
+        '<option value="2" selected>Birch &#34;&amp;&#34; Co (B2)</option>'
+        '<option value="10">Cedar (C3)</option>'
+    )
+    assert render_options(choices, 10).count(" selected") == 1
+    assert '<option value="10" selected>' in render_options(choices, 10)
+    assert " selected" not in render_options(choices, None)
+    assert " selected" not in render_options(choices, 3)
+    assert render_options([('"><script>', "x")], '"><script>') == (
+        '<option value="&#34;&gt;&lt;script&gt;" selected>x</option>'
+    )
 
 
 def test_filters_narrow_the_list_and_come_back_in_the_form(app, db_session, one_step):

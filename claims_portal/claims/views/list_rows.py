@@ -114,11 +114,24 @@ def _register(state: BlueprintSetupState) -> None:
 
 def render_options(choices: Iterable[tuple[object, str]], selected: object) -> Markup:
     """``<option>`` elements for a filter's ``<select>`` (a commissioner's practice filter
-    holds every practice of the ICB: rendered here for the same reason as the rows)."""
-    return Markup(  # noqa: S704 - every value is escaped
-        "".join(
-            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
-            f"{escape(label)}</option>"
-            for value, label in choices
-        )
-    )
+    holds every practice of the ICB: rendered here for the same reason as the rows, and
+    escaped once per set of choices, the filter options being kept a while per scope)."""
+    html, starts = _options_html(tuple(choices))
+    for at in reversed(starts.get(selected, ())):
+        html = f"{html[:at]} selected{html[at:]}"
+    return Markup(html)  # noqa: S704 - every value is escaped
+
+
+@functools.lru_cache(maxsize=512)
+def _options_html(choices: tuple[tuple[object, str], ...]) -> tuple[str, dict[object, list[int]]]:
+    """The options unselected, and where " selected" goes in them for each value."""
+    parts: list[str] = []
+    starts: dict[object, list[int]] = {}
+    length = 0
+    for value, label in choices:
+        opening = f'<option value="{escape(value)}"'
+        starts.setdefault(value, []).append(length + len(opening))
+        part = f"{opening}>{escape(label)}</option>"
+        parts.append(part)
+        length += len(part)
+    return "".join(parts), starts
