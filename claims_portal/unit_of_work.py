@@ -40,6 +40,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from claims_portal.extensions import db
 from claims_portal.rules import Problem, RuleError
+from claims_portal.templating import PortalEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,10 @@ def _listen() -> None:
 
 
 class PortalFlask(Flask):
-    """Flask, with every dispatched request ending in one unit of work."""
+    """Flask, with every dispatched request ending in one unit of work (and templates'
+    globals checked in C: ``claims_portal.templating``)."""
+
+    jinja_environment = PortalEnvironment
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
