@@ -123,7 +123,7 @@ def db_session(app: Flask) -> Iterator[Any]:
     its end, as in production, so a test commits what a request should see. It connects as
     the application's role (:data:`APP_ROLE`), which owns nothing.
     """
-    with app.app_context(), rolled_back_session(app, db.engine) as session:
+    with app.app_context(), rolled_back_session(db.engine) as session:
         yield session
 
 
@@ -141,7 +141,7 @@ def owner_db_session(app: Flask, owner_engine: Any) -> Iterator[Any]:
     """Like ``db_session`` (and instead of it) but connected as the role owning the schema,
     for tests that act as an attacker with the owner's powers (disabling the audit
     trail's triggers, say). Rolled back after the test like ``db_session``."""
-    with app.app_context(), rolled_back_session(app, owner_engine) as session:
+    with app.app_context(), rolled_back_session(owner_engine) as session:
         yield session
 
 

@@ -135,7 +135,7 @@ def lost_connection_report(engine: Any, error: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def rolled_back_session(app: Flask, engine: Any) -> Iterator[Any]:
+def rolled_back_session(engine: Any) -> Iterator[Any]:
     """A session on one connection of ``engine`` in a transaction rolled back at the end,
     installed as ``db.session`` meanwhile."""
     connection = engine.connect()

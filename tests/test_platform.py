@@ -66,7 +66,7 @@ def test_a_lost_connection_is_reported_and_leaves_the_next_test_a_clean_start(
         original = db.session
         with (
             pytest.raises(AssertionError, match=reported),
-            rolled_back_session(app, db.engine) as session,
+            rolled_back_session(db.engine) as session,
         ):
             _lose_the_connection(session, owner_database_url)
         assert db.session is original
