@@ -1,5 +1,7 @@
-"""NHS components rendered once per set of inputs, then reused (the header, the footer, a
-list's pagination), and the summary list rendered in Python.
+"""NHS components rendered once per set of inputs, then reused (the header, the footer, the
+skip link, a list's pagination), the layout's fixed parts likewise (``kept_template``: the
+scripts at the end of the body with the timeout warning), and the summary list rendered in
+Python.
 
 Every page renders the NHS.UK header and footer macros (``nhsuk_frontend_jinja``): dozens of
 macro calls and attribute lookups, the same output for the same inputs. ``nhs_component``
@@ -7,7 +9,8 @@ macro calls and attribute lookups, the same output for the same inputs. ``nhs_co
 HTML in this process (least recently used out past ``_KEPT``): a page is never shown a
 fragment made from other inputs, since the inputs are the key. The one value a fragment
 must not share, the CSRF token of the header's sign-out form, is written into the template
-as :data:`CSRF_SLOT` and filled in per response.
+as :data:`CSRF_SLOT` and filled in per response; a kept template's script nonce likewise,
+as :data:`NONCE_SLOT`.
 """
 
 from __future__ import annotations
@@ -18,16 +21,25 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from claims_portal.security import csp_nonce
+
 #: Where a fragment's CSRF token goes (unguessable, so page content cannot forge it).
 CSRF_SLOT = f"cp-csrf-slot-{secrets.token_hex(12)}"
+#: Where a kept template's CSP nonce goes (filled in per response, like the token).
+NONCE_SLOT = f"cp-nonce-slot-{secrets.token_hex(12)}"
 #: Fragments kept per process.
 _KEPT = 4096
 #: component -> macro name in ``nhsuk/components/<component>/macro.jinja``.
-_MACROS = {"header": "header", "footer": "footer", "pagination": "pagination"}
+_MACROS = {
+    "header": "header",
+    "footer": "footer",
+    "pagination": "pagination",
+    "skip-link": "skipLink",
+}
 
 
 class _Fragments:
@@ -61,9 +73,48 @@ def nhs_component(component: str, params: dict[str, Any]) -> Markup:
         ).module
         html = str(getattr(module, _MACROS[component])(params))
         fragments.put(key, html)
+    return Markup(_filled_in(html))  # noqa: S704 - rendered by the NHS macros, which escape
+
+
+def _filled_in(html: str) -> str:
+    """A kept fragment with this response's CSRF token and script nonce in their slots."""
     if CSRF_SLOT in html:
         html = html.replace(CSRF_SLOT, str(escape(generate_csrf())))
-    return Markup(html)  # noqa: S704 - rendered by the NHS macros, which escape
+    if NONCE_SLOT in html:
+        html = html.replace(NONCE_SLOT, str(escape(csp_nonce())))
+    return html
+
+
+def kept_url(endpoint: str) -> str:
+    """``url_for(endpoint)`` for an endpoint without parameters (the header's, the footer's),
+    worked out once per path prefix."""
+    urls: dict[tuple[str, str], str] = current_app.extensions["kept_urls"]
+    key = (request.script_root, endpoint)
+    url = urls.get(key)
+    if url is None:
+        if len(urls) >= _KEPT:  # a prefix per request would be a proxy's fault: stay bounded
+            urls.clear()
+        url = urls[key] = url_for(endpoint)
+    return url
+
+
+def kept_template(name: str, **inputs: Any) -> Markup:
+    """The template ``name`` rendered once per exact ``inputs`` (and path prefix, which its
+    links start with), then reused. It sees only ``inputs`` and the environment's globals,
+    so what it shows can only come from its key; ``csrf_token()`` and ``cspNonce`` give
+    slots filled in per response."""
+    fragments: _Fragments = current_app.extensions["fragments"]
+    key = (
+        f"template:{name}",
+        json.dumps([request.script_root, inputs], sort_keys=True, default=str),
+    )
+    html = fragments.get(key)
+    if html is None:
+        html = current_app.jinja_env.get_template(name).render(
+            **inputs, cspNonce=NONCE_SLOT, csrf_token=lambda: CSRF_SLOT
+        )
+        fragments.put(key, html)
+    return Markup(_filled_in(html))  # noqa: S704 - a template rendered with autoescape
 
 
 _PLAIN_ROW_PARTS = frozenset({"key", "value"})
@@ -110,6 +161,10 @@ def summary_list(params: dict[str, Any]) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.extensions["fragments"] = _Fragments()
+    #: (path prefix, endpoint) -> URL (the app's endpoints times its prefixes, at most _KEPT).
+    app.extensions["kept_urls"] = {}
     app.jinja_env.globals["nhs_component"] = nhs_component
+    app.jinja_env.globals["kept_template"] = kept_template
+    app.jinja_env.globals["kept_url"] = kept_url
     app.jinja_env.globals["csrf_slot"] = CSRF_SLOT
     app.jinja_env.globals["summary_list"] = summary_list

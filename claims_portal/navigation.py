@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from claims_portal import kept_counts
@@ -25,6 +25,7 @@ from claims_portal.access.models import Membership, User
 from claims_portal.clock import now
 from claims_portal.extensions import db
 from claims_portal.formatting import how_many
+from claims_portal.fragments import kept_url
 from claims_portal.messages import services as message_services
 from claims_portal.messages.services import waiting
 from claims_portal.organisations.models import Organisation, OrganisationKind
@@ -256,7 +257,7 @@ def links_for(user: Any, organisation: Organisation | None, app: Flask) -> list[
             text = f"{link.label} ({how_many(count, short=True)})"
         items.append(
             {
-                "href": url_for(link.endpoint),
+                "href": kept_url(link.endpoint),
                 "text": text,
                 "current": link.is_current(request.endpoint),
             }
