@@ -1,7 +1,7 @@
 """NHS components rendered once per set of inputs, then reused (the header, the footer, the
 skip link, a list's pagination), the layout's fixed parts likewise (``kept_template``: the
-scripts at the end of the body with the timeout warning), and the summary list rendered in
-Python.
+scripts at the end of the body with the timeout warning), and the summary list and the back
+link rendered in Python.
 
 Every page renders the NHS.UK header and footer macros (``nhsuk_frontend_jinja``): dozens of
 macro calls and attribute lookups, the same output for the same inputs. ``nhs_component``
@@ -159,6 +159,18 @@ def summary_list(params: dict[str, Any]) -> Markup:
     return Markup(getattr(module, "summaryList")(params))  # noqa: S704, B009 - the NHS macro escapes
 
 
+def back_link(params: dict[str, Any]) -> Markup:
+    """The NHS back link: a link with its text (the shape every page uses) in Python, the
+    macro's markup; anything else through the NHS macro itself."""
+    href, text = params.get("href"), params.get("text")
+    if params.keys() == {"href", "text"} and isinstance(href, str) and isinstance(text, str):
+        return Markup(  # noqa: S704 - both escaped here
+            f'<a class="nhsuk-back-link" href="{escape(href)}">\n  {escape(text)}\n</a>'
+        )
+    module = current_app.jinja_env.get_template("nhsuk/components/back-link/macro.jinja").module
+    return Markup(getattr(module, "backLink")(params))  # noqa: S704, B009 - the NHS macro escapes
+
+
 def init_app(app: Flask) -> None:
     app.extensions["fragments"] = _Fragments()
     #: (path prefix, endpoint) -> URL (the app's endpoints times its prefixes, at most _KEPT).
@@ -168,3 +180,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["kept_url"] = kept_url
     app.jinja_env.globals["csrf_slot"] = CSRF_SLOT
     app.jinja_env.globals["summary_list"] = summary_list
+    app.jinja_env.globals["back_link"] = back_link

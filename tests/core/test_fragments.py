@@ -133,3 +133,19 @@ def test_every_page_has_the_nonce_of_its_own_policy(client):
         scripts = re.findall(r'<script[^>]*nonce="([^"]+)"', response.get_data(as_text=True))
         assert scripts
         assert set(scripts) == {nonce.group(1)}
+
+
+def test_the_back_link_is_the_nhs_markup(app):
+    module = app.jinja_env.get_template("nhsuk/components/back-link/macro.jinja").module
+    for params in (
+        {"href": "/claims?status=a&page=<2>", "text": 'Back to "claims" & <more>'},
+        {"href": "/", "text": "Back"},
+        {"href": "/x", "text": "Back", "classes": "nhsuk-u-margin-bottom-0"},
+        {"text": "No link"},
+    ):
+        with app.test_request_context():
+            assert fragments.back_link(params) == module.backLink(params)
+    with app.test_request_context():
+        html = fragments.back_link({"href": '"><script>', "text": "<b>"})
+    assert "<script>" not in html
+    assert "<b>" not in html
