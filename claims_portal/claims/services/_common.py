@@ -96,25 +96,27 @@ _CLAIM_WITH_PARTS = (
     joinedload(Claim.provider).joinedload(Organisation.parent),
     joinedload(Claim.scheme),
     joinedload(Claim.window),
-    selectinload(Claim.lines).joinedload(ClaimLine.component),
+    # Joined, not a query of their own: a claim has a line per component, a handful.
+    joinedload(Claim.lines).joinedload(ClaimLine.component),
 )
 
-#: What the claim page shows besides: answers with the scheme's questions, and evidence
-#: with who uploaded it (each one query, instead of one lazy load per use).
+#: What the claim page shows besides: evidence with who uploaded it, joined too (rows are
+#: lines x files, both few); answers and the scheme's questions each one query (joined as
+#: well, a claim of 4 lines, 6 answers and 3 files would be 72 rows).
 _CLAIM_FOR_PAGE = (
     *_CLAIM_WITH_PARTS,
+    joinedload(Claim.evidence).joinedload(ClaimEvidence.uploaded_by),
     selectinload(Claim.answers),
     joinedload(Claim.scheme).selectinload(Scheme.questions),
-    selectinload(Claim.evidence).joinedload(ClaimEvidence.uploaded_by),
 )
 
 
 def get_claim(session: DbSession, claim_id: int, user: User, *, whole: bool = False) -> Claim:
     """The claim, if ``user`` may see it; else :class:`ClaimNotFound`.
 
-    Its provider, scheme and window come in the same query, and its lines with their
-    components in a second (every claim page and step reads them); ``whole`` adds what
-    only the claim page shows (answers, questions, evidence)."""
+    Its provider, scheme, window, and its lines with their components come in one query
+    (every claim page and step reads them); ``whole`` adds what only the claim page shows
+    (evidence in the same query; answers and questions in one more each)."""
     claim = session.get(Claim, claim_id, options=_CLAIM_FOR_PAGE if whole else _CLAIM_WITH_PARTS)
     if claim is None:
         raise ClaimNotFound(claim_id)
