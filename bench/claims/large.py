@@ -529,6 +529,8 @@ def _insert_batch(session: DbSession, batch: list[dict[str, Any]]) -> int:
         )
     )
     created = utcnow()
+    # Each priced line names the tariff it was priced at, as a submission stores it.
+    tariffs = dict(session.execute(text("SELECT component_id, id FROM scheme_tariff")).all())
     _copy(
         session,
         "claim",
@@ -546,6 +548,7 @@ def _insert_batch(session: DbSession, batch: list[dict[str, Any]]) -> int:
                 "component_id": component_id,
                 "units": n,
                 "unit_value": Decimal("25.00") if row["value"] is not None else None,
+                "tariff_id": tariffs[component_id] if row["value"] is not None else None,
                 "gross_value": row["value"],
                 "payable_units": n if row["value"] is not None else None,
                 "value": row["value"],

@@ -105,6 +105,8 @@ _CLAIM_WITH_PARTS = (
 #: well, a claim of 4 lines, 6 answers and 3 files would be 72 rows).
 _CLAIM_FOR_PAGE = (
     *_CLAIM_WITH_PARTS,
+    # The tariff each submitted line was priced at (its "from" date is shown).
+    joinedload(Claim.lines).joinedload(ClaimLine.tariff),
     joinedload(Claim.evidence).joinedload(ClaimEvidence.uploaded_by),
     selectinload(Claim.answers),
     joinedload(Claim.scheme).selectinload(Scheme.questions),
@@ -116,7 +118,8 @@ def get_claim(session: DbSession, claim_id: int, user: User, *, whole: bool = Fa
 
     Its provider, scheme, window, and its lines with their components come in one query
     (every claim page and step reads them); ``whole`` adds what only the claim page shows
-    (evidence in the same query; answers and questions in one more each)."""
+    (the lines' tariffs and the evidence in the same query; answers and questions in one
+    more each)."""
     claim = session.get(Claim, claim_id, options=_CLAIM_FOR_PAGE if whole else _CLAIM_WITH_PARTS)
     if claim is None:
         raise ClaimNotFound(claim_id)

@@ -1,0 +1,65 @@
+"""The claim page reads a claim with its lines, their tariffs and its evidence in one query
+(joined: rows are lines x files) and shows each once, in as many queries whatever the claim
+holds."""
+
+from __future__ import annotations
+
+import html
+
+from claims_portal.claims import services
+from claims_portal.claims.evidence import inspect_evidence, new_evidence_key, store_from_config
+from claims_portal.db import utcnow
+from tests.claims.evidence import samples
+from tests.claims.helpers import signed_in, start, submit
+from tests.factories.claims import claim_scene
+from tests.helpers import counted_queries
+
+
+def _with_files(app, session, scene, claim, names):
+    store = store_from_config(app.config)
+    for name in names:
+        evidence = inspect_evidence(samples.pdf(), name)
+        stored = store.put(
+            new_evidence_key(store.key_prefix, utcnow()), evidence.data, evidence.content_type
+        )
+        services.attach_evidence(
+            session,
+            claim.id,
+            stored=stored,
+            evidence=evidence,
+            actor=scene.user,
+            expected_version=claim.version,
+        )
+        session.refresh(claim)
+
+
+def test_the_claim_page_shows_every_line_and_file_once_in_the_same_queries(
+    app, db_session, evidence_dir
+):
+    scene = claim_scene(two_step=False, tariffs=("25.00",))
+    bare = start(db_session, scene)
+    submit(db_session, scene, bare, 10)
+    other = claim_scene(two_step=False, icb=scene.icb, tariffs=("25.00", "12.50", "5.00"))
+    full = start(db_session, other)
+    files = ["first-scan.pdf", "second-scan.pdf", "third-scan.pdf"]
+    _with_files(app, db_session, other, full, files)
+    submit(db_session, other, full, 10, 4, 2)
+    db_session.commit()
+    browser = signed_in(app, scene.tier_1)
+    browser.get(f"/claims/{bare.id}")  # warm: first-request work is not the page's
+
+    with counted_queries() as few:
+        bare_page = html.unescape(browser.get(f"/claims/{bare.id}").get_data(as_text=True))
+    with counted_queries() as many:
+        response = browser.get(f"/claims/{full.id}")
+    full_page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+
+    for name in files:
+        assert full_page.count(f">{name}<") == 1, name
+    for component in other.components:
+        assert full_page.count(component.name) == bare_page.count(scene.components[0].name)
+    # One line and no file, or three lines with their tariffs and three files: the same
+    # queries (the session; the claim with its provider, scheme, window, lines, tariffs and
+    # evidence; answers; questions; history; changes; the header's counts).
+    assert len(few) == len(many), "\n".join(many)
