@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 from claims_portal.claims import services
+from claims_portal.claims.evidence import inspect_evidence, new_evidence_key, store_from_config
 from claims_portal.claims.models import Claim, ClaimAction
 from claims_portal.claims.services import ClaimEntries
+from claims_portal.db import utcnow
 from claims_portal.service_settings import claims_settings
+from tests.claims.evidence import samples
 from tests.factories.claims import ClaimScene, claim_scene
 from tests.helpers import sign_in
 
@@ -65,6 +68,25 @@ def start(session: Any, scene: ClaimScene, actor: Any = None, **kwargs: Any) -> 
         scene.today,
         **kwargs,
     )
+
+
+def attach_pdf(app: Any, session: Any, actor: Any, claim: Claim, name: str = "scan.pdf") -> Any:
+    """A sample PDF checked, stored and attached to ``claim`` as ``actor``; the stored
+    object."""
+    store = store_from_config(app.config)
+    evidence = inspect_evidence(samples.pdf(), name)
+    stored = store.put(
+        new_evidence_key(store.key_prefix, utcnow()), evidence.data, evidence.content_type
+    )
+    services.attach_evidence(
+        session,
+        claim.id,
+        stored=stored,
+        evidence=evidence,
+        actor=actor,
+        expected_version=claim.version,
+    )
+    return stored
 
 
 def entries(claim: Claim, *units: int | None, answers: dict[int, str | None] | None = None):

@@ -6,31 +6,9 @@ from __future__ import annotations
 
 import html
 
-from claims_portal.claims import services
-from claims_portal.claims.evidence import inspect_evidence, new_evidence_key, store_from_config
-from claims_portal.db import utcnow
-from tests.claims.evidence import samples
-from tests.claims.helpers import signed_in, start, submit
+from tests.claims.helpers import attach_pdf, signed_in, start, submit
 from tests.factories.claims import claim_scene
 from tests.helpers import counted_queries
-
-
-def _with_files(app, session, scene, claim, names):
-    store = store_from_config(app.config)
-    for name in names:
-        evidence = inspect_evidence(samples.pdf(), name)
-        stored = store.put(
-            new_evidence_key(store.key_prefix, utcnow()), evidence.data, evidence.content_type
-        )
-        services.attach_evidence(
-            session,
-            claim.id,
-            stored=stored,
-            evidence=evidence,
-            actor=scene.user,
-            expected_version=claim.version,
-        )
-        session.refresh(claim)
 
 
 def test_the_claim_page_shows_every_line_and_file_once_in_the_same_queries(
@@ -42,7 +20,9 @@ def test_the_claim_page_shows_every_line_and_file_once_in_the_same_queries(
     other = claim_scene(two_step=False, icb=scene.icb, tariffs=("25.00", "12.50", "5.00"))
     full = start(db_session, other)
     files = ["first-scan.pdf", "second-scan.pdf", "third-scan.pdf"]
-    _with_files(app, db_session, other, full, files)
+    for name in files:
+        attach_pdf(app, db_session, other.user, full, name)
+        db_session.refresh(full)
     submit(db_session, other, full, 10, 4, 2)
     db_session.commit()
     browser = signed_in(app, scene.tier_1)

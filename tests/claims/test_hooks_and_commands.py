@@ -6,14 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from claims_portal.claims import services
-from claims_portal.claims.evidence import inspect_evidence, new_evidence_key, store_from_config
+from claims_portal.claims.evidence import new_evidence_key, store_from_config
 from claims_portal.claims.models import ClaimAction
 from claims_portal.db import utcnow
 from claims_portal.schemes.services import offers as offer_services
 from claims_portal.schemes.services import tariff_used_by_submitted_claim
-from tests.claims.evidence import samples
-from tests.claims.helpers import act, start, submit
+from tests.claims.helpers import act, attach_pdf, start, submit
 
 
 def test_a_submitted_claim_marks_its_period_claimed(db_session, scene):
@@ -40,17 +38,8 @@ def test_the_sweep_deletes_old_objects_without_a_row_and_keeps_the_rest(
     app, db_session, scene, evidence_dir
 ):
     store = store_from_config(app.config)
-    evidence = inspect_evidence(samples.pdf(), "scan.pdf")
     claim = start(db_session, scene)
-    kept = store.put(new_evidence_key(store.key_prefix, utcnow()), evidence.data, "application/pdf")
-    services.attach_evidence(
-        db_session,
-        claim.id,
-        stored=kept,
-        evidence=evidence,
-        actor=scene.user,
-        expected_version=claim.version,
-    )
+    kept = attach_pdf(app, db_session, scene.user, claim)
     orphan = store.put(new_evidence_key(store.key_prefix, utcnow()), b"left behind", "x/y")
     recent = store.put(new_evidence_key(store.key_prefix, utcnow()), b"in progress", "x/y")
     old = (utcnow() - dt.timedelta(days=2)).timestamp()
