@@ -15,7 +15,7 @@ import pytest
 from claims_portal.access.roles import Role
 from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services import listing
-from claims_portal.claims.views.list_rows import render_options
+from claims_portal.claims.views.list_rows import STATUS_COLOURS, render_options
 from claims_portal.clock import today as clock_today
 from claims_portal.db import utcnow
 from claims_portal.extensions import db
@@ -362,3 +362,26 @@ def test_a_claim_page_costs_the_same_queries_however_many_people_took_its_steps(
     assert other.approver.full_name in body
     assert other.tier_1.full_name in body
     assert len(few) == len(many), "\n".join(many)
+
+
+# --- Every status ----------------------------------------------------------------------------
+
+
+def test_every_status_has_a_tag_colour():
+    assert set(STATUS_COLOURS) == {status.name for status in ClaimStatus}
+
+
+def test_claims_in_every_status_are_listed_and_shown_with_their_tag(app, db_session, scene):
+    """The payment statuses too (a claim sent for payment or held once made the list fail)."""
+    claims = {status: add_claims(scene, 1, status=status)[0] for status in ClaimStatus}
+    browser = signed_in(app, scene.user)
+    response = browser.get("/claims")
+    assert response.status_code == 200
+    body = text(response)
+    for status, claim in claims.items():
+        assert claim.reference in body
+        tag = f'nhsuk-tag--{STATUS_COLOURS[status.name]}">{status.value}</strong>'
+        assert tag in body, status
+        page = browser.get(f"/claims/{claim.id}")
+        assert page.status_code == 200, status
+        assert f"nhsuk-tag--{STATUS_COLOURS[status.name]}" in text(page), status

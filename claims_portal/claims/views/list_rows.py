@@ -18,7 +18,8 @@ from claims_portal.claims.models import ClaimStatus
 from claims_portal.claims.services.listing import ClaimRow, period_label
 from claims_portal.formatting import england, money
 
-#: The NHS tag colour of each status (the claim pages' status tags use it too).
+#: The NHS tag colour of each status (the claim pages' status tags use it too); every status
+#: has one (``tests/claims/test_lists.py``).
 STATUS_COLOURS: dict[str, str] = {
     "DRAFT": "grey",
     "AWAITING_PROVIDER_APPROVAL": "blue",
@@ -27,6 +28,8 @@ STATUS_COLOURS: dict[str, str] = {
     "AWAITING_PAYMENT_APPROVAL": "blue",
     "AWAITING_FINANCE_APPROVAL": "purple",
     "APPROVED_FOR_PAYMENT": "green",
+    "SENT_FOR_PAYMENT": "aqua-green",
+    "PAYMENT_ON_HOLD": "yellow",
     "PAID": "green",
     "DECLINED": "red",
     "WITHDRAWN": "grey",
