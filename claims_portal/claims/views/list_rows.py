@@ -37,6 +37,13 @@ STATUS_COLOURS: dict[str, str] = {
 
 _CELL = '<td class="nhsuk-table__cell">'
 _HEADING = '<span class="nhsuk-table-responsive__heading" aria-hidden="true">{} </span>'
+#: Each column's opening, worked out once (not once a row).
+_CLAIM_ID = f'<td class="nhsuk-table__cell app-claim-reference">{_HEADING.format("Claim ID")}'
+_PRACTICE = f"{_CELL}{_HEADING.format('Practice')}"
+_SCHEME = f"{_CELL}{_HEADING.format('Scheme')}"
+_PERIOD = f"{_CELL}{_HEADING.format('Period')}"
+_VALUE = f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{_HEADING.format("Value")}'
+_SUBMITTED = f"{_CELL}{_HEADING.format('Submitted')}"
 
 
 @functools.cache
@@ -45,6 +52,12 @@ def _status_cell(status: ClaimStatus) -> str:
         f'{_CELL}{_HEADING.format("Status")}<strong class="nhsuk-tag '
         f'nhsuk-tag--{STATUS_COLOURS[status.name]}">{escape(status.value)}</strong></td>'
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _escaped(text: str) -> str:
+    """``text`` escaped: practice and scheme names repeat from row to row."""
+    return str(escape(text))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -69,6 +82,7 @@ def render_rows(
 ) -> Markup:
     """The ``<tr>`` of each row, as the list's table shows them."""
     out = []
+    base = escape(claims_base)
     for row in rows:
         cells = ['<tr class="nhsuk-table__row">']
         if bulk:
@@ -84,26 +98,17 @@ def render_rows(
                     "</div></div>"
                 )
             cells.append(f"{_CELL}{box}</td>")
-        cells.append(
-            f'<td class="nhsuk-table__cell app-claim-reference">{_HEADING.format("Claim ID")}'
-            f'<a href="{escape(claims_base)}/{row.id}">{row.reference}</a></td>'
-        )
+        cells.append(f'{_CLAIM_ID}<a href="{base}/{row.id}">{row.reference}</a></td>')
         if commissioner:
             cells.append(
-                f"{_CELL}{_HEADING.format('Practice')}{escape(row.provider_name)} "
-                f"({escape(row.provider_ods_code)})</td>"
+                f"{_PRACTICE}{_escaped(row.provider_name)} ({_escaped(row.provider_ods_code)})</td>"
             )
-        cells.append(f"{_CELL}{_HEADING.format('Scheme')}{escape(row.scheme_name)}</td>")
-        cells.append(
-            f"{_CELL}{_HEADING.format('Period')}{_period(row.period_start, row.period_end)}</td>"
-        )
+        cells.append(f"{_SCHEME}{_escaped(row.scheme_name)}</td>")
+        cells.append(f"{_PERIOD}{_period(row.period_start, row.period_end)}</td>")
         cells.append(_status_cell(row.status))
         value = escape(money(row.value)) if row.value is not None else "\u2013"
-        cells.append(
-            '<td class="nhsuk-table__cell nhsuk-table__cell--numeric">'
-            f"{_HEADING.format('Value')}{value}</td>"
-        )
-        cells.append(f"{_CELL}{_HEADING.format('Submitted')}{_submitted(row)}</td>")
+        cells.append(f"{_VALUE}{value}</td>")
+        cells.append(f"{_SUBMITTED}{_submitted(row)}</td>")
         cells.append("</tr>")
         out.append("".join(cells))
     return Markup("\n".join(out))  # noqa: S704 - every value above is escaped
