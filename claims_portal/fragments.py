@@ -19,6 +19,7 @@ import json
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, request, url_for
@@ -39,6 +40,8 @@ _MACROS = {
     "footer": "footer",
     "pagination": "pagination",
     "skip-link": "skipLink",
+    "summary-list": "summaryList",
+    "back-link": "backLink",
 }
 
 
@@ -61,18 +64,27 @@ class _Fragments:
                 self._html.popitem(last=False)
 
 
+def _kept(key: tuple[str, str], make: Callable[[], str]) -> str:
+    """What ``make`` gives, made the first time ``key`` is seen in this process."""
+    fragments: _Fragments = current_app.extensions["fragments"]
+    html = fragments.get(key)
+    if html is None:
+        html = make()
+        fragments.put(key, html)
+    return html
+
+
+def _nhs_macro(component: str, params: dict[str, Any]) -> str:
+    """The NHS macro's HTML for ``params``, rendered now."""
+    module = current_app.jinja_env.get_template(f"nhsuk/components/{component}/macro.jinja")
+    return str(getattr(module.module, _MACROS[component])(params))
+
+
 def nhs_component(component: str, params: dict[str, Any]) -> Markup:
     """The component's HTML for ``params`` (rendered the first time these exact
     parameters are seen)."""
-    fragments: _Fragments = current_app.extensions["fragments"]
     key = (component, json.dumps(params, sort_keys=True, default=str))
-    html = fragments.get(key)
-    if html is None:
-        module = current_app.jinja_env.get_template(
-            f"nhsuk/components/{component}/macro.jinja"
-        ).module
-        html = str(getattr(module, _MACROS[component])(params))
-        fragments.put(key, html)
+    html = _kept(key, lambda: _nhs_macro(component, params))
     return Markup(_filled_in(html))  # noqa: S704 - rendered by the NHS macros, which escape
 
 
@@ -87,15 +99,8 @@ def _filled_in(html: str) -> str:
 
 def kept_url(endpoint: str) -> str:
     """``url_for(endpoint)`` for an endpoint without parameters (the header's, the footer's),
-    worked out once per path prefix."""
-    urls: dict[tuple[str, str], str] = current_app.extensions["kept_urls"]
-    key = (request.script_root, endpoint)
-    url = urls.get(key)
-    if url is None:
-        if len(urls) >= _KEPT:  # a prefix per request would be a proxy's fault: stay bounded
-            urls.clear()
-        url = urls[key] = url_for(endpoint)
-    return url
+    worked out once per path prefix (kept with the fragments, so bounded with them)."""
+    return _kept((f"url:{endpoint}", request.script_root), lambda: url_for(endpoint))
 
 
 def kept_template(name: str, **inputs: Any) -> Markup:
@@ -103,17 +108,16 @@ def kept_template(name: str, **inputs: Any) -> Markup:
     links start with), then reused. It sees only ``inputs`` and the environment's globals,
     so what it shows can only come from its key; ``csrf_token()`` and ``cspNonce`` give
     slots filled in per response."""
-    fragments: _Fragments = current_app.extensions["fragments"]
     key = (
         f"template:{name}",
         json.dumps([request.script_root, inputs], sort_keys=True, default=str),
     )
-    html = fragments.get(key)
-    if html is None:
-        html = current_app.jinja_env.get_template(name).render(
+    html = _kept(
+        key,
+        lambda: current_app.jinja_env.get_template(name).render(
             **inputs, cspNonce=NONCE_SLOT, csrf_token=lambda: CSRF_SLOT
-        )
-        fragments.put(key, html)
+        ),
+    )
     return Markup(_filled_in(html))  # noqa: S704 - a template rendered with autoescape
 
 
@@ -155,8 +159,7 @@ def summary_list(params: dict[str, Any]) -> Markup:
                 )
                 + "</dl>"
             )
-    module = current_app.jinja_env.get_template("nhsuk/components/summary-list/macro.jinja").module
-    return Markup(getattr(module, "summaryList")(params))  # noqa: S704, B009 - the NHS macro escapes
+    return Markup(_nhs_macro("summary-list", params))  # noqa: S704 - the NHS macro escapes
 
 
 def back_link(params: dict[str, Any]) -> Markup:
@@ -167,14 +170,11 @@ def back_link(params: dict[str, Any]) -> Markup:
         return Markup(  # noqa: S704 - both escaped here
             f'<a class="nhsuk-back-link" href="{escape(href)}">\n  {escape(text)}\n</a>'
         )
-    module = current_app.jinja_env.get_template("nhsuk/components/back-link/macro.jinja").module
-    return Markup(getattr(module, "backLink")(params))  # noqa: S704, B009 - the NHS macro escapes
+    return Markup(_nhs_macro("back-link", params))  # noqa: S704 - the NHS macro escapes
 
 
 def init_app(app: Flask) -> None:
     app.extensions["fragments"] = _Fragments()
-    #: (path prefix, endpoint) -> URL (the app's endpoints times its prefixes, at most _KEPT).
-    app.extensions["kept_urls"] = {}
     app.jinja_env.globals["nhs_component"] = nhs_component
     app.jinja_env.globals["kept_template"] = kept_template
     app.jinja_env.globals["kept_url"] = kept_url
