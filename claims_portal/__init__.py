@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
+from claims_portal import db_pool
 from claims_portal.config import load_config
 from claims_portal.extensions import csrf, db, login_manager, migrate
 from claims_portal.formatting import register_filters
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_filters(app)  # long_date, england_time, money, ...: one copy for every template
 
     db.init_app(app)
+    db_pool.init_app(app)
     migrate.init_app(
         app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True
     )

@@ -63,7 +63,9 @@ def is_set(name: str) -> bool:
 
 #: Numbers that may be 0 (0 switches the keeping off, or means "no proxy").
 _ZERO_ALLOWED_PREFIXES = ("PROXY_FIX_",)
-_ZERO_ALLOWED = frozenset({"HEADER_COUNTS_SECONDS", "FILTER_OPTIONS_SECONDS"})
+_ZERO_ALLOWED = frozenset(
+    {"HEADER_COUNTS_SECONDS", "FILTER_OPTIONS_SECONDS", "DATABASE_PING_IDLE_SECONDS"}
+)
 _PORTS = frozenset({"MAIL_PORT", "CLAMD_PORT"})
 _CHOICES: dict[str, tuple[str, ...]] = {
     "EVIDENCE_STORE": ("local", "s3"),

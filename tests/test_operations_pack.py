@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import ast
 import configparser
+import gc
 import json
 import os
 import re
+import runpy
 import shlex
 import signal
 import socket
@@ -257,6 +259,18 @@ def test_the_web_process_starts_from_the_procfile_and_answers(
     access = [line for line in lines if line["logger"] == "claims_portal.requests"]
     assert {line["route"] for line in access} == {"/healthz", "/readyz"}
     assert not [line for line in lines if line["logger"] == "gunicorn.access"]
+
+
+def test_a_web_worker_puts_what_it_loaded_out_of_the_collectors_sight() -> None:
+    """gunicorn.conf.py's post_worker_init freezes the loaded app (gc.freeze), so full
+    collections in a busy worker do not walk it again and again."""
+    settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    assert gc.get_freeze_count() == 0
+    try:
+        settings["post_worker_init"](None)
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize("kind", ["worker", "scheduler"])
