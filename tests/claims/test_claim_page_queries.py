@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 
-from tests.claims.helpers import attach_pdf, signed_in, start, submit
+from claims_portal.claims import services
+from claims_portal.claims.models import ClaimAction
+from tests.claims.helpers import attach_pdf, entries, signed_in, start, submit
 from tests.factories.claims import claim_scene
 from tests.helpers import counted_queries
 
@@ -43,3 +45,44 @@ def test_the_claim_page_shows_every_line_and_file_once_in_the_same_queries(
     # queries (the session; the claim with its provider, scheme, window, lines, tariffs and
     # evidence; answers; questions; history; changes; the header's counts).
     assert len(few) == len(many), "\n".join(many)
+
+
+def test_the_claim_page_shows_each_answer_beside_its_question_in_the_schemes_order(
+    app, db_session, evidence_dir
+):
+    """Answers and questions are read in a query each and shown in the scheme's order
+    (display order, then id), each once, with no more queries than a scheme without."""
+    plain = claim_scene(two_step=False)
+    unasked = start(db_session, plain)
+    submit(db_session, plain, unasked, 10, 4)
+    scene = claim_scene(two_step=False, icb=plain.icb, questions=True)
+    declined, meeting, note = scene.scheme.questions
+    note.display_order = -1  # now first, though made last
+    claim = start(db_session, scene)
+    services.transition(
+        db_session,
+        claim.id,
+        ClaimAction.SUBMIT,
+        scene.user,
+        expected_version=claim.version,
+        entries=entries(claim, 10, 4, answers={declined.id: "3", meeting.id: "yes"}),
+        today=scene.today,
+    )
+    db_session.commit()
+    browser = signed_in(app, scene.tier_1)
+    browser.get(f"/claims/{unasked.id}")
+
+    with counted_queries() as without:
+        browser.get(f"/claims/{unasked.id}")
+    with counted_queries() as asked:
+        response = browser.get(f"/claims/{claim.id}")
+    assert response.status_code == 200
+    page = " ".join(html.unescape(response.get_data(as_text=True)).split())
+    shown = [page.find(q.text) for q in (note, declined, meeting)]
+    assert -1 not in shown, shown
+    assert shown == sorted(shown), shown
+    for question in (note, declined, meeting):
+        assert page.count(question.text) == 1, question.text
+    for question, answer in ((declined, "3"), (meeting, "Yes"), (note, "Not answered")):
+        assert f'{question.text}</dt><dd class="nhsuk-summary-list__value">{answer}<' in page
+    assert len(asked) == len(without), "\n".join(asked)
