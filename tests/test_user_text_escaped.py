@@ -30,7 +30,7 @@ from claims_portal.organisations.models import ApprovalMode
 from claims_portal.organisations.services import change_approval_mode
 from claims_portal.schemes.models import OfferStatus, QuestionKind, SchemeStatus
 from claims_portal.schemes.services.offers import reject_offer
-from tests.claims.helpers import act, entries, signed_in, start
+from tests.claims.helpers import act, entries, signed_in, start, submit
 from tests.factories.access import user_with_role
 from tests.factories.claims import ClaimScene, claim_scene, previous_month
 from tests.factories.organisations import IcbFactory
@@ -513,23 +513,11 @@ def test_pages_made_from_ordinary_data_show_no_escaped_markup(app, db_session):
     scene = claim_scene(questions=True)
     admin = user_with_role(Role.ADMINISTRATOR, scene.icb, full_name="Priya Shah")
     claim = start(db_session, scene)
-    services.transition(
-        db_session,
-        claim.id,
-        ClaimAction.SUBMIT,
-        scene.user,
-        expected_version=claim.version,
-        entries=entries(
-            claim,
-            10,
-            4,
-            answers={
-                q.id: {"NUMBER": "3", "YES_NO": "yes", "TEXT": "All done"}[q.kind.name]
-                for q in scene.scheme.questions
-            },
-        ),
-        today=scene.today,
-    )
+    answers = {
+        q.id: {"NUMBER": "3", "YES_NO": "yes", "TEXT": "All done"}[q.kind.name]
+        for q in scene.scheme.questions
+    }
+    submit(db_session, scene, claim, 10, 4, answers=answers)
     act(db_session, claim, ClaimAction.PROVIDER_APPROVE, scene.approver)
     act(db_session, claim, ClaimAction.TIER_1_DECLINE, scene.tier_1, "Counted twice")
     db_session.commit()

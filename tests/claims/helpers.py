@@ -98,14 +98,21 @@ def entries(claim: Claim, *units: int | None, answers: dict[int, str | None] | N
     return result
 
 
-def submit(session: Any, scene: ClaimScene, claim: Claim, *units: int, actor: Any = None):
+def submit(
+    session: Any,
+    scene: ClaimScene,
+    claim: Claim,
+    *units: int,
+    actor: Any = None,
+    answers: dict[int, str | None] | None = None,
+):
     return services.transition(
         session,
         claim.id,
         ClaimAction.SUBMIT,
         actor or scene.user,
         expected_version=claim.version,
-        entries=entries(claim, *(units or (10, 4))),
+        entries=entries(claim, *(units or (10, 4)), answers=answers),
         today=scene.today,
     )
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import html
 
-from claims_portal.claims import services
-from claims_portal.claims.models import ClaimAction
-from tests.claims.helpers import attach_pdf, entries, signed_in, start, submit
+from tests.claims.helpers import attach_pdf, signed_in, start, submit
 from tests.factories.claims import claim_scene
 from tests.helpers import counted_queries
 
@@ -59,15 +57,7 @@ def test_the_claim_page_shows_each_answer_beside_its_question_in_the_schemes_ord
     declined, meeting, note = scene.scheme.questions
     note.display_order = -1  # now first, though made last
     claim = start(db_session, scene)
-    services.transition(
-        db_session,
-        claim.id,
-        ClaimAction.SUBMIT,
-        scene.user,
-        expected_version=claim.version,
-        entries=entries(claim, 10, 4, answers={declined.id: "3", meeting.id: "yes"}),
-        today=scene.today,
-    )
+    submit(db_session, scene, claim, 10, 4, answers={declined.id: "3", meeting.id: "yes"})
     db_session.commit()
     browser = signed_in(app, scene.tier_1)
     browser.get(f"/claims/{unasked.id}")
