@@ -6,10 +6,16 @@ import pytest
 
 from claims_portal.access import services
 from claims_portal.access.roles import Role
+from claims_portal.organisations.models import OrganisationKind
 from claims_portal.service_settings import access_settings
 from tests.factories.access import MembershipFactory, UserFactory, user_with_role
-from tests.factories.organisations import IcbFactory, PracticeFactory
-from tests.helpers import csrf_token, sign_in
+from tests.factories.organisations import (
+    IcbFactory,
+    OrganisationFactory,
+    PracticeFactory,
+    SubLocationFactory,
+)
+from tests.helpers import counted_queries, csrf_token, sign_in
 
 
 def test_create_user_normalises_email_and_name(db_session):
@@ -108,3 +114,23 @@ def test_commissioner_sees_practices_link_in_navigation(client, db_session):
     user = user_with_role(Role.APPROVER_TIER_1, icb)
     sign_in(client, user.email)
     assert 'href="/practices"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.PROVIDER_USER_SINGLE, Role.APPROVER_TIER_1])
+def test_a_page_reads_the_organisation_chain_with_the_session(client, db_session, role):
+    """Who may see what is decided from the organisation up to its region: the chain comes
+    with the session's one query, not a query a level on every page (practice -> sub-location
+    -> ICB -> region)."""
+    region = OrganisationFactory(kind=OrganisationKind.REGION, name="NHS England North West")
+    sub_location = SubLocationFactory(parent=IcbFactory(parent=region))
+    practice = PracticeFactory(parent=sub_location)
+    user = user_with_role(role, practice if role.name.startswith("PROVIDER") else sub_location)
+    db_session.commit()
+    sign_in(client, user.email)
+    assert client.get("/claims").status_code == 200
+
+    with counted_queries() as statements:
+        assert client.get("/claims").status_code == 200
+
+    lookups = [s for s in statements if s.startswith("SELECT organisation.")]
+    assert lookups == []

@@ -340,13 +340,19 @@ def open_session(
 
 #: Every signed-in request's one query, built once (building it took a tenth of a request
 #: that only reads the session): the session by its token's hash, with its person and their
-#: memberships and organisations.
+#: memberships and organisations, and each organisation's parents up to the region (a
+#: practice, its sub-location, its ICB, its region): who may do what, and the ICB a page
+#: works for, are read from the organisation up (``permissions.ancestors_and_self``), which
+#: otherwise cost a query a level on every page of a practice's or a sub-location's people.
 _LIVE_SESSION = (
     select(UserSession)
     .options(
         joinedload(UserSession.user)
         .joinedload(User.memberships)
         .joinedload(Membership.organisation)
+        .joinedload(Organisation.parent)
+        .joinedload(Organisation.parent)
+        .joinedload(Organisation.parent)
     )
     .where(UserSession.token_hash == bindparam("token_hash"))
 )
