@@ -45,12 +45,13 @@ def watch(
         returned_at = record.info.get(_RETURNED_AT)
         if returned_at is None:
             return  # just connected: nothing could have gone away yet
-        if clock() - returned_at < idle_seconds:
+        idle = clock() - returned_at
+        if idle < idle_seconds:
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
-            log.warning("database connection idle %.0f s did not answer: %s", idle_seconds, error)
+            log.warning("database connection idle %.0f s did not answer, replaced: %s", idle, error)
             raise exc.DisconnectionError(str(error)) from error
 
     event.listen(engine, "checkin", returned)

@@ -58,7 +58,7 @@ def _pings(engine: Engine, monkeypatch) -> list[int]:
 
 
 def test_a_connection_idle_past_the_limit_and_ended_by_the_server_is_replaced(
-    engine, owner_database_url
+    engine, owner_database_url, caplog
 ):
     clock = Clock()
     db_pool.watch(engine, 10, clock=clock)
@@ -69,6 +69,7 @@ def test_a_connection_idle_past_the_limit_and_ended_by_the_server_is_replaced(
     second = _backend(engine)  # no error: the dead connection was thrown away at checkout
 
     assert second != first
+    assert "database connection idle 11 s did not answer, replaced" in caplog.text
 
 
 def test_without_the_check_the_ended_connection_fails_the_next_use(engine, owner_database_url):
