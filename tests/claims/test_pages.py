@@ -312,7 +312,13 @@ def test_the_icb_administrator_sets_the_finance_threshold(app, db_session, one_s
         data={"csrf_token": csrf_token(page), "finance_threshold": "£12,500"},
     )
     assert response.status_code == 302
-    assert "Claims above £12,500.00 now need finance approval" in text(browser.get("/claims"))
+    listed = text(browser.get("/claims"))
+    assert "Claims above £12,500.00 now need finance approval" in listed
+    # The list reads the ICB's own threshold (not the default) on every page.
+    assert "Claims above £12,500.00 need finance approval after tier 2" in listed
+    assert "Claims above £12,500.00 need finance approval after tier 2" in text(
+        signed_in(app, one_step.tier_1).get("/claims")
+    )
     assert signed_in(app, one_step.tier_1).get("/claims/finance-threshold").status_code == 403
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from claims_portal.access.models import User
 from claims_portal.access.roles import Capability
@@ -54,12 +54,18 @@ def settings_of(session: DbSession, icb: Organisation) -> IcbClaimSettings | Non
     return session.scalar(select(IcbClaimSettings).where(IcbClaimSettings.icb_id == icb.id))
 
 
+#: The ICB's own threshold, the one column (every claim list shows it; built once).
+_THRESHOLD = select(IcbClaimSettings.finance_threshold).where(
+    IcbClaimSettings.icb_id == bindparam("icb_id")
+)
+
+
 def finance_threshold(
     session: DbSession, icb: Organisation | None, *, settings: ClaimsSettings
 ) -> Decimal:
     """The ICB's threshold, or the configured default."""
-    row = settings_of(session, icb) if icb is not None else None
-    return row.finance_threshold if row is not None else settings.finance_threshold_default
+    amount = session.scalar(_THRESHOLD, {"icb_id": icb.id}) if icb is not None else None
+    return amount if amount is not None else settings.finance_threshold_default
 
 
 def parse_threshold(text: str) -> Decimal:
