@@ -404,6 +404,13 @@ def write_paths(
 # --- gunicorn ------------------------------------------------------------------------------
 
 
+#: Connections a worker accepts beyond its share of wrk's: room for the writers' requests in
+#: flight (the mix's, the single approvals beside the bulk approval), so that they neither
+#: wait for wrk's kept-alive connections nor make wrk's wait; small, so that one worker
+#: cannot take most of wrk's connections (see docs/benchmarks.md, Server).
+WRITERS_ROOM = 2
+
+
 def start_gunicorn(args: argparse.Namespace, port: int, evidence_dir: str, log: Path):
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -418,7 +425,7 @@ def start_gunicorn(args: argparse.Namespace, port: int, evidence_dir: str, log: 
         "--threads",
         str(args.threads),
         "--worker-connections",
-        str(-(-args.connections // args.workers)),
+        str(-(-args.connections // args.workers) + WRITERS_ROOM),
         "--keep-alive",
         "2",
         "--log-level",
@@ -700,7 +707,15 @@ class Writers:
         group = "practice" if kind in ("save", "submit") else "tier_" + kind[-1]
         person = rng.choice(self.people[group])
         with person.lock:
-            return self._as(person, kind, rng)
+            try:
+                return self._as(person, kind, rng)
+            finally:
+                # A write is a few requests, then nothing from that person for a while: its
+                # connection is closed rather than left holding one of a worker's
+                # --worker-connections for the 2 s of keep-alive, during which wrk's
+                # connections waited to be accepted (the mix's p99 of 1-4 s until 4 December).
+                if person.client is not None:
+                    person.client.close()
 
     def _as(self, person: Person, kind: str, rng: random.Random) -> Outcome:
         started = time.perf_counter()
