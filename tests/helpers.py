@@ -43,6 +43,14 @@ def run_database_url(suffix: str = "") -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def end_backend(pid: int, owner_database_url: str) -> None:
+    """End a database connection from the server's side (what a restart, a failover or an
+    idle timeout does to it), and wait until it is gone."""
+    admin = make_url(owner_database_url).set(drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False)) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+
 #: The login role the application and the tests run as, as in production: it owns nothing
 #: and holds only what ``claims-portal db grant-app-role`` gives it, so it cannot switch
 #: the audit trail's triggers off. Roles are cluster-wide, so the name is fixed and the role

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from claims_portal import db_pool
 from claims_portal.extensions import db
-from tests.helpers import make_test_app
+from tests.helpers import end_backend, make_test_app
 
 
 class Clock:
@@ -37,13 +35,6 @@ def _backend(engine: Engine) -> int:
         return int(connection.scalar(text("SELECT pg_backend_pid()")))
 
 
-def _end_backend(pid: int, owner_database_url: str) -> None:
-    """What a server restart or an idle timeout does to a connection waiting in the pool."""
-    admin = make_url(owner_database_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False)) as killer:
-        killer.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # waits till gone
-
-
 def _pings(engine: Engine, monkeypatch) -> list[int]:
     """Each ping the pool sends to the server, by the backend it went to."""
     sent: list[int] = []
@@ -63,7 +54,7 @@ def test_a_connection_idle_past_the_limit_and_ended_by_the_server_is_replaced(
     clock = Clock()
     db_pool.watch(engine, 10, clock=clock)
     first = _backend(engine)
-    _end_backend(first, owner_database_url)
+    end_backend(first, owner_database_url)
     clock.seconds += 11
 
     second = _backend(engine)  # no error: the dead connection was thrown away at checkout
@@ -75,7 +66,7 @@ def test_a_connection_idle_past_the_limit_and_ended_by_the_server_is_replaced(
 def test_without_the_check_the_ended_connection_fails_the_next_use(engine, owner_database_url):
     """The control: what the check saves a request from."""
     first = _backend(engine)
-    _end_backend(first, owner_database_url)
+    end_backend(first, owner_database_url)
 
     with pytest.raises(OperationalError), engine.connect() as connection:
         connection.scalar(text("SELECT 1"))
@@ -101,6 +92,6 @@ def test_the_app_checks_its_connections(database_url, owner_database_url):
     app = make_test_app(database_url, DATABASE_PING_IDLE_SECONDS=0)
     with app.app_context():
         first = _backend(db.engine)
-        _end_backend(first, owner_database_url)
+        end_backend(first, owner_database_url)
         assert _backend(db.engine) != first
         db.engine.dispose()

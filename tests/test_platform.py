@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import socket
 
-import psycopg
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from claims_portal.audit.models import AuditEvent
 from claims_portal.extensions import db
 from tests.factories.access import UserFactory
-from tests.helpers import NetworkGuardError, rolled_back_session, sign_in
+from tests.helpers import NetworkGuardError, end_backend, rolled_back_session, sign_in
 
 
 @pytest.mark.parametrize(
@@ -47,10 +45,7 @@ def test_audit_events_carry_the_request_id(client, db_session):
 
 def _lose_the_connection(session, owner_database_url):
     """The server ends the session's connection, and the next statement finds it gone."""
-    backend = session.scalar(text("SELECT pg_backend_pid()"))
-    admin = make_url(owner_database_url).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False)) as killer:
-        killer.execute("SELECT pg_terminate_backend(%s)", (backend,))
+    end_backend(session.scalar(text("SELECT pg_backend_pid()")), owner_database_url)
     with pytest.raises(OperationalError):
         session.scalar(text("SELECT 1"))
 

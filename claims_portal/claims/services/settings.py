@@ -50,10 +50,6 @@ class ClaimsSettings:
         return cls(finance_threshold_default=Decimal(str(configured)).quantize(Decimal("0.01")))
 
 
-def settings_of(session: DbSession, icb: Organisation) -> IcbClaimSettings | None:
-    return session.scalar(select(IcbClaimSettings).where(IcbClaimSettings.icb_id == icb.id))
-
-
 #: The ICB's own threshold, the one column (every claim list shows it; built once).
 _THRESHOLD = select(IcbClaimSettings.finance_threshold).where(
     IcbClaimSettings.icb_id == bindparam("icb_id")
